@@ -1,0 +1,13 @@
+"""API v1 on the root domain."""
+
+from django.urls import path
+
+from members.api import MeView, SignUpView
+from tenants.api import PartnerListView, TenantProvisionView
+
+urlpatterns = [
+    path("auth/signup/", SignUpView.as_view(), name="api-sign-up"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("partners/", PartnerListView.as_view(), name="api-partners"),
+    path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),
+]

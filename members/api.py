@@ -1,0 +1,163 @@
+"""Member identity API (root domain) and membership API (tenant hosts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.errors import NotAllowed
+from members import selectors, services
+from members.models import Member, MembershipRole, MemberRole, TenantMembership
+
+
+class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
+    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tenant_name = serializers.CharField(source="tenant.name", read_only=True)
+
+    class Meta:
+        model = TenantMembership
+        fields = ["tenant", "tenant_name", "role", "joined_at"]
+
+
+class MemberSerializer(serializers.ModelSerializer[Member]):
+    conditions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    memberships = MembershipSerializer(many=True, read_only=True)
+    country = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Member
+        fields = [
+            "public_id", "email", "display_name", "role", "conditions", "birth_year", "country", "region",
+            "email_verified", "memberships",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class SignUpSerializer(serializers.Serializer[dict[str, Any]]):
+    email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    display_name = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
+    role = serializers.ChoiceField(choices=MemberRole.choices, required=False, default="", allow_blank=True)
+    conditions = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    birth_year = serializers.IntegerField(required=False, allow_null=True, default=None)
+    country = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+    tenant = serializers.SlugField(required=False, default="", allow_blank=True, help_text="Partner slug to join")
+
+
+class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=MemberRole.choices, required=False, allow_blank=True)
+    condition_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    birth_year = serializers.IntegerField(required=False, allow_null=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class SignUpView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(request=SignUpSerializer, responses={201: MemberSerializer}, summary="Create an account")
+    def post(self, request: Request) -> Response:
+        from tenants.models import Tenant
+
+        serializer = SignUpSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        signup_tenant = Tenant.objects.partners().filter(slug=data["tenant"]).first() if data["tenant"] else None
+        member = services.register_member(
+            email=data["email"],
+            password=data["password"],
+            display_name=data["display_name"],
+            role=data["role"],
+            condition_ids=data["conditions"],
+            birth_year=data["birth_year"],
+            country=data["country"],
+            region=data["region"],
+            signup_tenant=signup_tenant,
+        )
+        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(APIView):
+    @extend_schema(responses=MemberSerializer, summary="My account and memberships")
+    def get(self, request: Request) -> Response:
+        return Response(MemberSerializer(request.user).data)
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=MemberSerializer, summary="Update my profile")
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(MemberSerializer(member).data)
+
+
+class MyMembershipView(APIView):
+    """My membership of the tenant whose host serves the request."""
+
+    @extend_schema(responses=MembershipSerializer, summary="My membership here")
+    def get(self, request: Request) -> Response:
+        membership = selectors.membership_of(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        if membership is None:
+            raise Http404
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(request=None, responses={201: MembershipSerializer}, summary="Join this partner community")
+    def post(self, request: Request) -> Response:
+        membership = services.join_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, summary="Leave this partner community")
+    def delete(self, request: Request) -> Response:
+        services.leave_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TenantMemberSerializer(serializers.ModelSerializer[TenantMembership]):
+    public_id = serializers.UUIDField(source="member.public_id", read_only=True)
+    display_name = serializers.CharField(source="member.display_name", read_only=True)
+
+    class Meta:
+        model = TenantMembership
+        fields = ["public_id", "display_name", "role", "joined_at"]
+
+
+class RoleSerializer(serializers.Serializer[dict[str, Any]]):
+    role = serializers.ChoiceField(choices=MembershipRole.choices)
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class TenantMembersView(APIView):
+    @extend_schema(responses=TenantMemberSerializer(many=True), summary="Members of this tenant (moderators)")
+    def get(self, request: Request) -> Response:
+        if not selectors.can_moderate_tenant(member=request.user, tenant=request.tenant):  # type: ignore[arg-type, attr-defined]
+            raise NotAllowed("Only this community's moderators and administrators can list members.")
+        memberships = selectors.members_of(tenant=request.tenant)  # type: ignore[attr-defined]
+        return Response(TenantMemberSerializer(memberships, many=True).data)
+
+
+class TenantMemberRoleView(APIView):
+    @extend_schema(request=RoleSerializer, responses=TenantMemberSerializer, summary="Change a member's role")
+    def put(self, request: Request, public_id: str) -> Response:
+        serializer = RoleSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = request.tenant  # type: ignore[attr-defined]
+        if not selectors.can_administer_tenant(member=request.user, tenant=tenant):  # type: ignore[arg-type]
+            raise NotAllowed("Only this community's administrators can change roles.")
+        membership = selectors.members_of(tenant=tenant).filter(member__public_id=public_id).first()
+        if membership is None:
+            raise Http404
+        membership = services.set_membership_role(
+            acting_member=request.user,  # type: ignore[arg-type]
+            tenant=tenant,
+            member=membership.member,
+            role=serializer.validated_data["role"],
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(TenantMemberSerializer(membership).data)

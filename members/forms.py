@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django_countries import countries
+
+from members.models import MemberRole
+
+
+class SignUpForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False, min_length=10)
+    display_name = forms.CharField(label="Display name", max_length=80, required=False)
+    role = forms.ChoiceField(label="I am a", choices=[("", "Prefer not to say"), *MemberRole.choices], required=False)
+    conditions = forms.TypedMultipleChoiceField(label="Conditions", coerce=int, required=False)
+    birth_year = forms.IntegerField(label="Birth year", required=False, min_value=1900, max_value=2100)
+    country = forms.ChoiceField(label="Country", choices=[("", "Prefer not to say"), *countries], required=False)
+    region = forms.CharField(label="Region / state", max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from conditions.models import Condition
+
+        self.fields["conditions"].choices = list(Condition.objects.order_by("name").values_list("id", "name"))
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label="Email")
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+
+
+class ResendVerificationForm(forms.Form):
+    email = forms.EmailField(label="Email")

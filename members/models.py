@@ -1,0 +1,150 @@
+"""Member identity (public schema): one account for the whole platform."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import Group, Permission, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+
+class MemberRole(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CAREGIVER = "caregiver", "Caregiver"
+    OTHER = "other", "Other"
+
+
+class MemberManager(BaseUserManager["Member"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> Member:
+        if not email:
+            raise ValueError("An email address is required.")
+        member = self.model(email=self.normalize_email(email).lower(), **extra)
+        member.set_password(password)
+        member.save(using=self._db)
+        return member
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> Member:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("email_verified_at", timezone.now())
+        return self.create_user(email, password, **extra)
+
+
+class Member(AbstractBaseUser, PermissionsMixin):
+    """A patient, caregiver or staff person. ``is_staff``/``is_superuser`` mean platform staff only."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=80, blank=True)
+    role = models.CharField(max_length=12, choices=MemberRole.choices, blank=True)
+    conditions = models.ManyToManyField("conditions.Condition", blank=True, related_name="+")
+    birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    country = CountryField(blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    email_verified_at = models.DateTimeField(null=True, blank=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+    # Bumped by sign-out: every session issued under an older generation, on any host, ends.
+    session_generation = models.PositiveIntegerField(default=0)
+    signup_tenant = models.ForeignKey(
+        "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    # Group and permission links live in each schema (access app), so a member's groups in
+    # tenant A are A's groups only. related names match Django's so group__user lookups work.
+    groups = models.ManyToManyField(
+        Group,
+        through="access.MemberGroup",
+        blank=True,
+        related_name="user_set",
+        related_query_name="user",
+    )
+    user_permissions = models.ManyToManyField(
+        Permission,
+        through="access.MemberPermission",
+        blank=True,
+        related_name="user_set",
+        related_query_name="user",
+    )
+
+    objects = MemberManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.display_name or self.email.split("@")[0]
+
+
+class MembershipRole(models.TextChoices):
+    MEMBER = "member", "Member"
+    MODERATOR = "moderator", "Moderator"
+    ADMIN = "admin", "Administrator"
+
+
+class TenantMembership(models.Model):
+    """Member × tenant × role: the source of truth for per-tenant rights."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "tenant"], name="one_membership_per_tenant")]
+        ordering = ["joined_at"]
+
+    def __str__(self) -> str:
+        return f"{self.member} in {self.tenant} ({self.role})"
+
+
+class RoleChange(models.Model):
+    """Append-only audit of role grants and revocations."""
+
+    membership_member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="+")
+    old_role = models.CharField(max_length=10, blank=True)
+    new_role = models.CharField(max_length=10)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+
+class HandoffNonce(models.Model):
+    """The single-use half of a sign-in hand-off token; burned when the tenant host redeems it."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    host = models.CharField(max_length=253)
+    issued_at = models.DateTimeField(default=timezone.now)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["issued_at"])]

@@ -1,0 +1,27 @@
+"""Opening and closing sessions on the current host (web layer helpers, no domain rules)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import login, logout
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from members.middleware import SESSION_GENERATION_KEY
+from members.models import Member
+
+
+def start_session(request: HttpRequest, member: Member) -> None:
+    login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SESSION_GENERATION_KEY] = member.session_generation
+
+
+def end_session(request: HttpRequest) -> None:
+    logout(request)
+
+
+def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
+    """Only same-host relative paths: a redirect target must never leave for another site."""
+    if candidate and candidate.startswith("/") and not candidate.startswith("//"):
+        if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+            return candidate
+    return default

@@ -1,0 +1,173 @@
+"""Identity web views. Root domain: sign-up, verification, sign-in, the hand-off issuer.
+Tenant hosts: the hand-off redeemer, sign-out, joining."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from config.errors import DomainError
+from members import selectors, services
+from members.forms import ResendVerificationForm, SignInForm, SignUpForm
+from members.models import Member
+from members.sessions import end_session, safe_next, start_session
+from tenants.models import Tenant
+from tenants.selectors import host_url, root_url, tenant_for_host
+
+# --- root domain ----------------------------------------------------------------------------
+
+
+def sign_up(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), default="")
+    tenant_slug = request.GET.get("tenant") or request.POST.get("tenant") or ""
+    signup_tenant = Tenant.objects.partners().filter(slug=tenant_slug).first() if tenant_slug else None
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.register_member(
+                email=data["email"],
+                password=data["password"],
+                display_name=data["display_name"],
+                role=data["role"],
+                condition_ids=data["conditions"],
+                birth_year=data["birth_year"],
+                country=data["country"],
+                region=data["region"],
+                signup_tenant=signup_tenant,
+                next_url=next_url,
+            )
+        except DomainError as exc:
+            for field, errors in exc.details.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            return render(request, "members/check_email.html", {"email": member.email})
+    return render(
+        request, "members/sign_up.html", {"form": form, "next": next_url, "signup_tenant": signup_tenant}
+    )
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        member, first_time = services.verify_email(token=token)
+    except DomainError as exc:
+        return render(request, "members/verify_failed.html", {"message": exc.message}, status=400)
+    next_url = safe_next(request, request.GET.get("next"))
+    if first_time:
+        # Opening the link proves control of the address once; later clicks just ask to sign in.
+        start_session(request, member)
+        messages.success(request, "Your email is confirmed. Welcome to Kindred!")
+        return redirect(next_url)
+    messages.info(request, "Your email was already confirmed. Please sign in.")
+    return redirect(f"/accounts/login/?{urlencode({'next': next_url})}")
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
+    form = SignInForm(request.POST or None)
+    unverified_email = ""
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        member = authenticate(request, username=email, password=form.cleaned_data["password"])
+        if member is None:
+            form.add_error(None, "That email and password do not match an account.")
+        elif not isinstance(member, Member) or not member.email_verified:
+            unverified_email = email
+            form.add_error(None, "Please confirm your email address first: we sent you a link.")
+        else:
+            start_session(request, member)
+            return redirect(next_url)
+    return render(request, "members/sign_in.html", {"form": form, "next": next_url, "unverified": unverified_email})
+
+
+@require_POST
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    form = ResendVerificationForm(request.POST)
+    if form.is_valid():
+        services.resend_verification_email(email=form.cleaned_data["email"])
+    return render(request, "members/check_email.html", {"email": form.data.get("email", "")})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    """Works on every host: ends this session and, through the generation, all the others."""
+    if request.user.is_authenticated:
+        services.sign_out_everywhere(member=request.user)  # type: ignore[arg-type]
+    end_session(request)
+    messages.info(request, "You are signed out everywhere.")
+    return redirect("/")
+
+
+def issue_handoff(request: HttpRequest) -> HttpResponse:
+    """Root domain: send the signed-in member back to a tenant host with a one-time token."""
+    host = (request.GET.get("host") or request.POST.get("host") or "").lower()
+    next_path = request.GET.get("next") or request.POST.get("next") or "/"
+    if not next_path.startswith("/") or next_path.startswith("//"):
+        next_path = "/"
+    tenant = tenant_for_host(host=host)
+    if tenant is None or tenant.schema_name == "public":
+        raise Http404("Unknown community address.")
+    if not request.user.is_authenticated:
+        here = f"{request.path}?{urlencode({'host': host, 'next': next_path})}"
+        return redirect(f"/accounts/login/?{urlencode({'next': here})}")
+    member: Member = request.user  # type: ignore[assignment]
+    already_member = selectors.membership_of(member=member, tenant=tenant) is not None
+    if request.method != "POST" and not already_member and not member.is_superuser:
+        # Telling a partner who you are is the member's decision: ask before the first visit.
+        return render(request, "members/confirm_handoff.html", {"tenant": tenant, "host": host, "next": next_path})
+    token = services.issue_handoff_token(member=member, host=host)
+    target = host_url(
+        host=host, request=request, path=f"/auth/handoff/complete/?{urlencode({'token': token, 'next': next_path})}"
+    )
+    return HttpResponseRedirect(target)
+
+
+# --- tenant hosts ---------------------------------------------------------------------------
+
+
+def tenant_sign_in(request: HttpRequest) -> HttpResponse:
+    next_path = safe_next(request, request.GET.get("next"))
+    query = urlencode({"host": request.get_host().split(":")[0], "next": next_path})
+    return HttpResponseRedirect(root_url(request=request, path=f"/auth/handoff/?{query}"))
+
+
+def tenant_sign_up(request: HttpRequest) -> HttpResponse:
+    next_path = safe_next(request, request.GET.get("next"))
+    handoff = f"/auth/handoff/?{urlencode({'host': request.get_host().split(':')[0], 'next': next_path})}"
+    query = urlencode({"tenant": request.tenant.slug, "next": handoff})  # type: ignore[attr-defined]
+    return HttpResponseRedirect(root_url(request=request, path=f"/accounts/signup/?{query}"))
+
+
+def complete_handoff(request: HttpRequest) -> HttpResponse:
+    try:
+        member = services.redeem_handoff_token(
+            token=request.GET.get("token", ""), host=request.get_host().split(":")[0]
+        )
+    except DomainError as exc:
+        return render(request, "members/handoff_failed.html", {"message": exc.message}, status=400)
+    start_session(request, member)
+    return redirect(safe_next(request, request.GET.get("next")))
+
+
+@require_POST
+@login_required
+def join(request: HttpRequest) -> HttpResponse:
+    try:
+        services.join_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Welcome to {request.tenant.name}!")  # type: ignore[attr-defined]
+    return redirect(safe_next(request, request.POST.get("next")))
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.memberships_for(member=request.user)  # type: ignore[arg-type]
+    return render(request, "members/profile.html", {"memberships": memberships})

@@ -1,0 +1,1 @@
+"""Partner organizations, agreements and billing (public schema)."""

@@ -1,0 +1,57 @@
+"""Partner tenants and the host names that route to them (public schema)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class TenantKind(models.TextChoices):
+    PUBLIC = "public", "Platform (root domain)"
+    TEMPLATE = "template", "Template schema"
+    PARTNER = "partner", "Partner community"
+
+
+class TenantQuerySet(models.QuerySet["Tenant"]):
+    def partners(self) -> TenantQuerySet:
+        return self.filter(kind=TenantKind.PARTNER)
+
+
+class Tenant(TenantMixin):
+    """One partner community site: one PostgreSQL schema, one or more domains."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=63, unique=True)
+    kind = models.CharField(max_length=10, choices=TenantKind.choices, default=TenantKind.PARTNER)
+    tagline = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Schemas are created by tenants.services.provision_tenant (clone + fix-ups in one
+    # transaction), never implicitly on save().
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def primary_domain(self) -> str:
+        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
+        return domain or ""
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a tenant; a partner may add its own custom domain."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_primary", "domain"]
+
+    def __str__(self) -> str:
+        return self.domain

@@ -1,0 +1,45 @@
+"""Reads for tenants: host lookup, the partner directory, URLs across hosts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tenants.models import Domain, Tenant, TenantKind
+
+
+def tenant_for_host(*, host: str) -> Tenant | None:
+    domain = Domain.objects.select_related("tenant").filter(domain=host.split(":")[0].lower()).first()
+    if domain is None or domain.tenant.kind == TenantKind.TEMPLATE:
+        return None
+    return domain.tenant
+
+
+def partner_tenants() -> QuerySet[Tenant]:
+    return Tenant.objects.partners().prefetch_related("domains").order_by("name")
+
+
+def _port_suffix(request: HttpRequest | None) -> str:
+    if request is None:
+        return f":{settings.SITE_PORT}" if settings.SITE_PORT else ""
+    port = request.get_port()
+    default = "443" if request.is_secure() else "80"
+    return "" if port in ("", default) else f":{port}"
+
+
+def _scheme(request: HttpRequest | None) -> str:
+    return request.scheme if request is not None and request.scheme else settings.SITE_SCHEME
+
+
+def root_url(*, request: HttpRequest | None = None, path: str = "/") -> str:
+    """The platform's root-domain URL, on the same scheme and port as the current request."""
+    return f"{_scheme(request)}://{settings.ROOT_DOMAIN}{_port_suffix(request)}{path}"
+
+
+def host_url(*, host: str, request: HttpRequest | None = None, path: str = "/") -> str:
+    return f"{_scheme(request)}://{host}{_port_suffix(request)}{path}"
+
+
+def tenant_url(*, tenant: Tenant, request: HttpRequest | None = None, path: str = "/") -> str:
+    return host_url(host=tenant.primary_domain, request=request, path=path)
