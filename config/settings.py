@@ -133,6 +133,9 @@ if env("DATABASE_URL"):
     _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL"), conn_max_age=0))
 else:
     _db = {**embedded_database_settings(), "PASSWORD": ""}
+if env("KINDRED_DATABASE_NAME"):
+    # Lets a Celery worker started by the test suite use the test database.
+    _db["NAME"] = env("KINDRED_DATABASE_NAME")
 _db["ENGINE"] = "django_tenants.postgresql_backend"
 _db.setdefault("TEST", {})["NAME"] = env("KINDRED_TEST_DATABASE", f"test_{_db['NAME']}")
 DATABASES = {"default": _db}
@@ -168,6 +171,8 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env("MEDIA_ROOT", str(DATA_DIR / "media"))
 MULTITENANT_RELATIVE_MEDIA_ROOT = "%s"
@@ -201,7 +206,7 @@ else:
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 
 # --- celery -----------------------------------------------------------------------------
-_broker_dir = DATA_DIR / "broker"
+_broker_dir = Path(env("KINDRED_BROKER_DIR", str(DATA_DIR / "broker")))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or env("REDIS_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
     for _sub in ("in", "processed"):

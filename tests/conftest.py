@@ -1,0 +1,163 @@
+"""Test database and tenants, made once per session.
+
+The test database is kept between runs (like ``--reuse-db``) and rebuilt only when a migration
+file changes (a fingerprint of them is stored as the database comment). Public, the template and
+two partner tenants are migrated/cloned once; every test then runs inside a transaction that is
+rolled back, DDL included. Tests that need real commits (Celery worker, live server, browser)
+use ``committed_db`` and every member they create is erased across all schemas afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.test import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+COMMITTED_EMAIL_DOMAIN = "committed.test"
+PASSWORD = "correct-horse-battery-staple"
+
+TENANT_A = {"name": "Alpha Lupus Alliance", "slug": "alpha-alliance", "domain": "alpha-alliance.localhost"}
+TENANT_B = {"name": "Beta MS Society", "slug": "beta-society", "domain": "beta-society.localhost"}
+
+
+def _migrations_fingerprint() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(ROOT.glob("*/migrations/*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _admin_connect() -> psycopg.Connection[Any]:
+    params = settings.DATABASES["default"]
+    return psycopg.connect(
+        dbname="postgres",
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        autocommit=True,
+    )
+
+
+def _prepare_test_database(name: str, fingerprint: str) -> bool:
+    """Create (or recreate when migrations changed) the test database; True if it is new."""
+    with _admin_connect() as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if row is not None and row[0] == fingerprint:
+            return False
+        if row is not None:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{fingerprint}'")
+        return True
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> Iterator[None]:
+    from tenants.services import bootstrap_platform, provision_tenant
+
+    test_name = settings.DATABASES["default"]["TEST"]["NAME"]
+    _prepare_test_database(test_name, _migrations_fingerprint())
+    for alias in connections:
+        connections[alias].close()
+    settings.DATABASES["default"]["NAME"] = test_name
+    connections["default"].settings_dict["NAME"] = test_name
+    with django_db_blocker.unblock():
+        bootstrap_platform()
+        for spec in (TENANT_A, TENANT_B):
+            provision_tenant(**spec)
+        erase_committed_members()
+    yield
+    for alias in connections:
+        connections[alias].close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_defaults(settings: Any) -> Iterator[None]:
+    from config.celery import app
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager = False
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(django_db_setup: None, django_db_blocker: Any) -> Any:
+    from tenants.models import Tenant
+
+    with django_db_blocker.unblock():
+        return Tenant.objects.get(slug=TENANT_A["slug"])
+
+
+@pytest.fixture
+def tenant_b(django_db_setup: None, django_db_blocker: Any) -> Any:
+    from tenants.models import Tenant
+
+    with django_db_blocker.unblock():
+        return Tenant.objects.get(slug=TENANT_B["slug"])
+
+
+def host_client(host: str, **kwargs: Any) -> Client:
+    """A browser of one host: its own cookie jar, as a real browser keeps host-only cookies apart."""
+    return Client(HTTP_HOST=host, **kwargs)
+
+
+@pytest.fixture
+def root_client() -> Client:
+    return host_client(settings.ROOT_DOMAIN)
+
+
+@pytest.fixture
+def client_a(tenant_a: Any) -> Client:
+    return host_client(TENANT_A["domain"])
+
+
+@pytest.fixture
+def client_b(tenant_b: Any) -> Client:
+    return host_client(TENANT_B["domain"])
+
+
+def erase_committed_members() -> None:
+    """Delete members made by committed tests, and every row in any schema that points at them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET search_path TO public")
+        cursor.execute("SELECT id FROM public.members_member WHERE email LIKE %s", [f"%@{COMMITTED_EMAIL_DOMAIN}"])
+        ids = [row[0] for row in cursor.fetchall()]
+        if ids:
+            cursor.execute(
+                "SELECT n.nspname, c.relname, a.attname FROM pg_constraint k "
+                "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
+                "WHERE k.contype = 'f' AND k.confrelid = 'public.members_member'::regclass"
+            )
+            for schema, table, column in cursor.fetchall():
+                cursor.execute(f'DELETE FROM "{schema}"."{table}" WHERE "{column}" = ANY(%s)', [ids])
+            cursor.execute("DELETE FROM public.members_member WHERE id = ANY(%s)", [ids])
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Real commits (for a worker or a live server); cleans up the members it made."""
+    with django_db_blocker.unblock():
+        try:
+            yield
+        finally:
+            connection.set_schema_to_public()
+            erase_committed_members()
