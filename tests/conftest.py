@@ -161,3 +161,15 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
         finally:
             connection.set_schema_to_public()
             erase_committed_members()
+
+
+def signed_in(host: str, member: Any) -> Client:
+    """A client of ``host`` with a session for ``member`` (as the hand-off would leave it)."""
+    from members.middleware import SESSION_GENERATION_KEY
+
+    client = host_client(host)
+    client.force_login(member)
+    session = client.session
+    session[SESSION_GENERATION_KEY] = member.session_generation
+    session.save()
+    return client

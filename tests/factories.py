@@ -21,7 +21,7 @@ class MemberFactory(factory.django.DjangoModelFactory[Member]):
     email_verified_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
-    def password(obj: Member, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
+    def password(obj: Member, create: bool, extracted: str | None, **kwargs: Any) -> None:
         obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])

@@ -49,9 +49,7 @@ class TestTenantIsolation:
     @pytest.fixture
     def secret_community(self, tenant_a):
         with tenant_context(tenant_a):
-            community = CommunityFactory(
-                name="Alpha private circle", slug="alpha-private", visibility=Visibility.OPEN
-            )
+            community = CommunityFactory(name="Alpha private circle", slug="alpha-private", visibility=Visibility.OPEN)
         connection.set_schema_to_public()
         return community
 

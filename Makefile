@@ -1,0 +1,40 @@
+# Two commands: `make run` (the whole platform with demo partners) and `make test` (the suite).
+# Both create .venv and install the project with its dev extras when missing or stale.
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && echo $$p && break; done)
+VENV := .venv
+STAMP := $(VENV)/.kindred-installed
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint bench clean-data help
+
+help:
+	@echo "make run    - set up and start web, Celery worker and beat, with demo partners"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - provisioning benchmark"
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || (echo "Python 3.11+ is required" >&2; exit 1)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py run_platform
+
+test: $(STAMP)
+	$(PY) -m pytest -m "integration or not integration" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+
+bench: $(STAMP)
+	$(PY) bench/provisioning.py
+
+clean-data:
+	rm -rf .kindred

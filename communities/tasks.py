@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection
+from django.template.loader import render_to_string
+
+from communities.models import Community, Visibility
+from members.models import Member
+
+
+@shared_task(acks_late=True)
+def send_welcome_email(member_id: int) -> bool:
+    """Runs in the tenant's schema (tenant-schemas-celery sets it from the task headers)."""
+    member = Member.objects.filter(pk=member_id, is_active=True).first()
+    tenant = connection.tenant
+    if member is None or tenant.schema_name == "public":
+        return False
+    from tenants.selectors import tenant_url
+
+    context = {
+        "member": member,
+        "tenant": tenant,
+        "url": tenant_url(tenant=tenant),
+        "communities": list(Community.objects.filter(visibility=Visibility.OPEN).order_by("name")[:10]),
+    }
+    send_mail(
+        subject=f"Welcome to {tenant.name}",
+        message=render_to_string("communities/email/welcome.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[member.email],
+    )
+    return True
