@@ -18,6 +18,9 @@ class MemberGroup(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "group"], name="unique_member_group")]
 
+    def __str__(self) -> str:
+        return f"member {self.member_id} in group {self.group_id}"
+
 
 class MemberPermission(models.Model):
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -25,3 +28,6 @@ class MemberPermission(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "permission"], name="unique_member_permission")]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} has permission {self.permission_id}"

@@ -13,7 +13,7 @@ from wagtail.models import Page
 class ResourcePage(Page):
     """A curated resource: an explainer, a guide, a collection of links."""
 
-    summary = models.CharField(max_length=300, blank=True)
+    summary: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
     body = RichTextField(blank=True)
 
     content_panels: list[Any] = [*Page.content_panels, FieldPanel("summary"), FieldPanel("body")]

@@ -23,4 +23,3 @@ def _superusers_only(request: HttpRequest, *args: Any) -> None:
 hooks.register("before_create_user", _superusers_only)
 hooks.register("before_edit_user", _superusers_only)
 hooks.register("before_delete_user", _superusers_only)
-

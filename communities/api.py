@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
@@ -11,7 +13,9 @@ from communities.selectors import access_community, visible_communities
 
 
 class CommunitySerializer(serializers.ModelSerializer[Community]):
-    conditions = serializers.SlugRelatedField(slug_field="mesh_id", many=True, read_only=True)
+    conditions: serializers.RelatedField[Any, Any, Any] = serializers.SlugRelatedField(
+        slug_field="mesh_id", many=True, read_only=True
+    )
 
     class Meta:
         model = Community

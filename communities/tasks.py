@@ -3,7 +3,6 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection
 from django.template.loader import render_to_string
 
 from communities.models import Community, Visibility
@@ -13,11 +12,12 @@ from members.models import Member
 @shared_task(acks_late=True)
 def send_welcome_email(member_id: int) -> bool:
     """Runs in the tenant's schema (tenant-schemas-celery sets it from the task headers)."""
+    from tenants.selectors import current_tenant, tenant_url
+
     member = Member.objects.filter(pk=member_id, is_active=True).first()
-    tenant = connection.tenant
-    if member is None or tenant.schema_name == "public":
+    tenant = current_tenant()
+    if member is None or tenant is None or tenant.schema_name == "public":
         return False
-    from tenants.selectors import tenant_url
 
     context = {
         "member": member,

@@ -16,9 +16,7 @@ from config.errors import DomainError
 
 def kindred_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(
-            {"code": exc.code, "message": exc.message, "details": exc.details}, status=exc.http_status
-        )
+        return Response({"code": exc.code, "message": exc.message, "details": exc.details}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):
         details = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "drf_spectacular",
+    "demo",
 ]
 
 TENANT_APPS = [
@@ -206,15 +207,18 @@ else:
     EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 
 # --- celery -----------------------------------------------------------------------------
-_broker_dir = Path(env("KINDRED_BROKER_DIR", str(DATA_DIR / "broker")))
+# pytest (8.2+) sets PYTEST_VERSION: the suite and the workers it starts get their own queues,
+# so a `make run` worker on the same checkout never takes a test's task.
+_broker_dir = Path(env("KINDRED_BROKER_DIR", str(DATA_DIR / ("test-broker" if env("PYTEST_VERSION") else "broker"))))
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or env("REDIS_URL") or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
-    for _sub in ("in", "processed"):
+    for _sub in ("in", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {
         "data_folder_in": str(_broker_dir / "in"),
         "data_folder_out": str(_broker_dir / "in"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = False

@@ -13,11 +13,11 @@ from rest_framework.views import APIView
 
 from config.errors import NotAllowed
 from members import selectors, services
-from members.models import Member, MembershipRole, MemberRole, TenantMembership
+from members.models import Member, MemberRole, MembershipRole, TenantMembership
 
 
 class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
-    tenant = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tenant: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     tenant_name = serializers.CharField(source="tenant.name", read_only=True)
 
     class Meta:
@@ -26,7 +26,7 @@ class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
 
 
 class MemberSerializer(serializers.ModelSerializer[Member]):
-    conditions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    conditions: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     memberships = MembershipSerializer(many=True, read_only=True)
     country = serializers.CharField(read_only=True)
 
@@ -88,7 +88,7 @@ class SignUpView(APIView):
 class MeView(APIView):
     @extend_schema(responses=MemberSerializer, summary="My account and memberships")
     def get(self, request: Request) -> Response:
-        return Response(MemberSerializer(request.user).data)
+        return Response(MemberSerializer(request.user).data)  # type: ignore[arg-type]
 
     @extend_schema(request=ProfileUpdateSerializer, responses=MemberSerializer, summary="Update my profile")
     def patch(self, request: Request) -> Response:

@@ -22,7 +22,9 @@ class SignUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         from conditions.models import Condition
 
-        self.fields["conditions"].choices = list(Condition.objects.order_by("name").values_list("id", "name"))
+        conditions = self.fields["conditions"]
+        assert isinstance(conditions, forms.TypedMultipleChoiceField)
+        conditions.choices = list(Condition.objects.order_by("name").values_list("id", "name"))
 
 
 class SignInForm(forms.Form):

@@ -18,6 +18,6 @@ class SessionGenerationMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             issued_under = request.session.get(SESSION_GENERATION_KEY)
-            if issued_under != user.session_generation:  # type: ignore[union-attr]
+            if issued_under != user.session_generation:
                 logout(request)
         return self.get_response(request)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -60,14 +60,15 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     # Group and permission links live in each schema (access app), so a member's groups in
     # tenant A are A's groups only. related names match Django's so group__user lookups work.
-    groups = models.ManyToManyField(
+    # The through models differ from PermissionsMixin's defaults, hence the ignores.
+    groups: models.ManyToManyField[Group, Any] = models.ManyToManyField(  # type: ignore[assignment]
         Group,
         through="access.MemberGroup",
         blank=True,
         related_name="user_set",
         related_query_name="user",
     )
-    user_permissions = models.ManyToManyField(
+    user_permissions: models.ManyToManyField[Permission, Any] = models.ManyToManyField(  # type: ignore[assignment]
         Permission,
         through="access.MemberPermission",
         blank=True,
@@ -79,7 +80,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -136,6 +137,9 @@ class RoleChange(models.Model):
     class Meta:
         ordering = ["-changed_at"]
 
+    def __str__(self) -> str:
+        return f"{self.old_role or '-'} → {self.new_role or '-'} for member {self.membership_member_id}"
+
 
 class HandoffNonce(models.Model):
     """The single-use half of a sign-in hand-off token; burned when the tenant host redeems it."""
@@ -148,3 +152,6 @@ class HandoffNonce(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["issued_at"])]
+
+    def __str__(self) -> str:
+        return f"hand-off to {self.host} ({'used' if self.redeemed_at else 'open'})"

@@ -32,6 +32,7 @@ def register_join_hook(hook: JoinHook) -> None:
     if hook not in _join_hooks:
         _join_hooks.append(hook)
 
+
 VERIFY_SALT = "kindred.members.verify-email"
 
 
@@ -104,7 +105,9 @@ def register_member(
             signup_tenant=signup_tenant if signup_tenant and signup_tenant.kind == TenantKind.PARTNER else None,
         )
     except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
-        raise Conflict("An account with this email already exists.", details={"email": ["Already registered."]}) from exc
+        raise Conflict(
+            "An account with this email already exists.", details={"email": ["Already registered."]}
+        ) from exc
     if condition_ids:
         member.conditions.set(condition_ids)
     from members.tasks import send_verification_email

@@ -21,7 +21,7 @@ def end_session(request: HttpRequest) -> None:
 
 def safe_next(request: HttpRequest, candidate: str | None, default: str = "/") -> str:
     """Only same-host relative paths: a redirect target must never leave for another site."""
-    if candidate and candidate.startswith("/") and not candidate.startswith("//"):
-        if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
-            return candidate
+    local = bool(candidate) and candidate.startswith("/") and not candidate.startswith("//")  # type: ignore[union-attr]
+    if local and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate  # type: ignore[return-value]
     return default

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
@@ -9,11 +11,14 @@ from django.utils.http import urlencode
 from members.models import Member
 from members.services import make_verification_token, purge_spent_handoff_nonces
 
+logger = logging.getLogger(__name__)
+
 
 @shared_task(acks_late=True)
 def send_verification_email(member_id: int, next_url: str = "") -> bool:
     member = Member.objects.filter(pk=member_id, email_verified_at__isnull=True).first()
     if member is None:  # already verified or gone: sending twice is harmless, sending late is pointless
+        logger.info("verification email for member %s skipped: verified already or gone", member_id)
         return False
     from tenants.selectors import root_url
 

@@ -17,7 +17,9 @@ from tenants.services import provision_tenant
 
 class PartnerSerializer(serializers.ModelSerializer[Tenant]):
     url = serializers.SerializerMethodField()
-    domains = serializers.SlugRelatedField(slug_field="domain", many=True, read_only=True)
+    domains: serializers.RelatedField[Any, Any, Any] = serializers.SlugRelatedField(
+        slug_field="domain", many=True, read_only=True
+    )
 
     class Meta:
         model = Tenant

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
@@ -20,11 +22,14 @@ class TenantQuerySet(models.QuerySet["Tenant"]):
 class Tenant(TenantMixin):
     """One partner community site: one PostgreSQL schema, one or more domains."""
 
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=63, unique=True)
-    kind = models.CharField(max_length=10, choices=TenantKind.choices, default=TenantKind.PARTNER)
-    tagline = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Annotated by hand: TenantMixin is untyped, so the django-stubs plugin can't infer them.
+    name: models.CharField[str, str] = models.CharField(max_length=120)
+    slug: models.SlugField[str, str] = models.SlugField(max_length=63, unique=True)
+    kind: models.CharField[str, str] = models.CharField(
+        max_length=10, choices=TenantKind.choices, default=TenantKind.PARTNER
+    )
+    tagline: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
+    created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
 
     # Schemas are created by tenants.services.provision_tenant (clone + fix-ups in one
     # transaction), never implicitly on save().
@@ -48,7 +53,7 @@ class Tenant(TenantMixin):
 class Domain(DomainMixin):
     """A host name that routes to a tenant; a partner may add its own custom domain."""
 
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-is_primary", "domain"]

@@ -43,3 +43,10 @@ def host_url(*, host: str, request: HttpRequest | None = None, path: str = "/") 
 
 def tenant_url(*, tenant: Tenant, request: HttpRequest | None = None, path: str = "/") -> str:
     return host_url(host=tenant.primary_domain, request=request, path=path)
+
+
+def current_tenant() -> Tenant | None:
+    """The tenant whose schema the connection is set to (django-tenants keeps it on the connection)."""
+    from django.db import connection
+
+    return getattr(connection, "tenant", None)

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 
+from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind
 
 logger = logging.getLogger(__name__)
@@ -58,9 +59,13 @@ def validate_slug(slug: str) -> str:
 def validate_domain(domain: str) -> str:
     domain = (domain or "").strip().lower().rstrip(".")
     problem = None
-    if not domain or len(domain) > 253 or "." not in domain:
-        problem = "Enter a host name such as lupus-alliance.example.org (no scheme, port or path)."
-    elif IPV4_RE.match(domain) or not all(LABEL_RE.match(label) for label in domain.split(".")):
+    well_formed = (
+        0 < len(domain) <= 253
+        and "." in domain
+        and not IPV4_RE.match(domain)
+        and all(LABEL_RE.match(label) for label in domain.split("."))
+    )
+    if not well_formed:
         problem = "Enter a host name such as lupus-alliance.example.org (no scheme, port or path)."
     elif domain == settings.ROOT_DOMAIN:
         problem = "That is the platform's own domain."
@@ -163,7 +168,7 @@ def provision_tenant(
         from themes.services import ensure_theme
 
         ensure_theme(tenant=tenant, **(theme or {}))
-    connection.set_schema_to_public()
+    use_public_schema()
     logger.info("provisioned tenant %s (%s) on %s", tenant.slug, tenant.schema_name, domain)
     return ProvisioningReport(tenant=tenant, created=True, steps=steps)
 
@@ -222,7 +227,7 @@ def ensure_template_tenant(*, verbosity: int = 0) -> Tenant:
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(TEMPLATE_SCHEMA)}")
     call_command("migrate_schemas", schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    use_public_schema()
     return tenant
 
 
@@ -244,7 +249,7 @@ def provision_tenant_by_migrating(*, name: str, slug: str, domain: str) -> Tenan
     call_command("migrate_schemas", schema_name=tenant.schema_name, interactive=False, verbosity=0)
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     _configure_tenant_schema(tenant, domain)
-    connection.set_schema_to_public()
+    use_public_schema()
     return tenant
 
 

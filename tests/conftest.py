@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 
+from tenants.db import use_public_schema
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 COMMITTED_EMAIL_DOMAIN = "committed.test"
@@ -77,7 +79,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
     with django_db_blocker.unblock():
         bootstrap_platform()
         for spec in (TENANT_A, TENANT_B):
-            provision_tenant(**spec)
+            provision_tenant(name=spec["name"], slug=spec["slug"], domain=spec["domain"])
         erase_committed_members()
     yield
     for alias in connections:
@@ -94,7 +96,7 @@ def _fast_defaults(settings: Any) -> Iterator[None]:
     app.conf.task_eager_propagates = True
     yield
     app.conf.task_always_eager = False
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 @pytest.fixture
@@ -149,7 +151,7 @@ def erase_committed_members() -> None:
             for schema, table, column in cursor.fetchall():
                 cursor.execute(f'DELETE FROM "{schema}"."{table}" WHERE "{column}" = ANY(%s)', [ids])
             cursor.execute("DELETE FROM public.members_member WHERE id = ANY(%s)", [ids])
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 @pytest.fixture
@@ -159,7 +161,7 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
         try:
             yield
         finally:
-            connection.set_schema_to_public()
+            use_public_schema()
             erase_committed_members()
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 from access.services import ADMINISTRATORS
 from members.models import Member, MembershipRole, RoleChange, TenantMembership
 from members.services import join_tenant, set_membership_role
+from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import MemberFactory
 
@@ -26,12 +26,12 @@ def denied(response) -> bool:
     return response.status_code == 403 or (response.status_code == 302 and response["Location"] == "/admin/")
 
 
-def member_with_role(tenant, role: str, staff: Member, **kwargs) -> Member:
+def member_with_role(tenant, role, staff, **kwargs):
     member = MemberFactory(**kwargs)
     join_tenant(member=member, tenant=tenant)
     if role != MembershipRole.MEMBER:
         set_membership_role(acting_member=staff, tenant=tenant, member=member, role=role)
-    connection.set_schema_to_public()
+    use_public_schema()
     return member
 
 

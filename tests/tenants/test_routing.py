@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 from communities.models import Community, Visibility
+from tenants.db import current_schema_name, use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client
 from tests.factories import CommunityFactory, MemberFactory
 
@@ -24,7 +24,7 @@ def test_root_domain_serves_the_platform_and_links_every_partner(root_client, te
 def test_each_partner_host_routes_to_its_own_schema(client_a, client_b):
     assert TENANT_A["name"] in client_a.get("/").content.decode()
     assert TENANT_B["name"] in client_b.get("/").content.decode()
-    assert connection.schema_name == "beta_society"
+    assert current_schema_name() == "beta_society"
 
 
 def test_unknown_and_template_hosts_get_404_not_the_public_site(db):
@@ -50,7 +50,7 @@ class TestTenantIsolation:
     def secret_community(self, tenant_a):
         with tenant_context(tenant_a):
             community = CommunityFactory(name="Alpha private circle", slug="alpha-private", visibility=Visibility.OPEN)
-        connection.set_schema_to_public()
+        use_public_schema()
         return community
 
     def test_visible_on_a(self, client_a, secret_community):

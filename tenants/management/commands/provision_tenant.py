@@ -32,6 +32,8 @@ class Command(BaseCommand):
         tenant = report.tenant
         if report.created:
             seconds = sum(step.seconds for step in report.steps)
-            self.stdout.write(self.style.SUCCESS(f"Provisioned {tenant.name} ({tenant.schema_name}) in {seconds:.2f} s."))
+            self.stdout.write(
+                self.style.SUCCESS(f"Provisioned {tenant.name} ({tenant.schema_name}) in {seconds:.2f} s.")
+            )
         else:
             self.stdout.write(f"{tenant.name} ({tenant.schema_name}) already exists; nothing to do.")

@@ -1,0 +1,96 @@
+"""Read-side queries over the condition taxonomy."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Lower
+
+from conditions.models import Condition
+
+# Up to this many characters a query is treated as a possible abbreviation: "MS" should find
+# Multiple Sclerosis, not every name or synonym that happens to contain "ms" ("systemic", "symptoms").
+SHORT_QUERY_MAX = 3
+
+# Folds case, apostrophes and hyphens on the database side exactly as _normalise() does in Python,
+# so "crohns", "Crohn's" and "non small cell" all meet their stored spellings.
+_NORMALISE_SQL = "translate(lower({}), '-''\u2019', ' ')"
+
+
+def _normalise(text: str) -> str:
+    folded = text.lower().replace("-", " ").replace("'", "").replace("\u2019", "")
+    return " ".join(folded.split())
+
+
+def search_conditions(*, query: str, limit: int = 20) -> list[Condition]:
+    """Conditions matching ``query`` by MeSH id, name or synonym, best matches first.
+
+    Ranking: exact id/name, exact synonym or abbreviation, name prefix, synonym prefix, then
+    substring of name or synonym. Queries of up to three characters stop after the name prefix.
+    """
+    needle = _normalise(query)
+    if not needle or limit <= 0:
+        return []
+
+    table = connection.ops.quote_name(Condition._meta.db_table)
+    name = _NORMALISE_SQL.format(f"{table}.name")
+    synonym = _NORMALISE_SQL.format("syn")
+
+    def any_synonym(predicate: str) -> str:
+        return f"EXISTS (SELECT 1 FROM unnest({table}.synonyms) AS syn WHERE {predicate})"  # noqa: S608
+
+    tiers: list[tuple[str, list[str]]] = [
+        (f"lower({table}.mesh_id) = %s OR {name} = %s", [needle, needle]),
+        (any_synonym(f"{synonym} = %s"), [needle]),
+        (f"starts_with({name}, %s)", [needle]),
+    ]
+    if len(needle) > SHORT_QUERY_MAX:
+        tiers += [
+            (any_synonym(f"starts_with({synonym}, %s)"), [needle]),
+            (f"strpos({name}, %s) > 0 OR {any_synonym(f'strpos({synonym}, %s) > 0')}", [needle, needle]),
+        ]
+    # The SQL text is built from constants and the quoted table name only; the query travels as parameters.
+    # strpos/starts_with rather than LIKE: the user's text is never a pattern, so no escaping of % and _.
+    sql = "CASE " + " ".join(f"WHEN {condition} THEN {rank}" for rank, (condition, _) in enumerate(tiers)) + " END"
+    params = [param for _, tier_params in tiers for param in tier_params]
+
+    ranked = (
+        Condition.objects.annotate(search_rank=RawSQL(sql, params, output_field=IntegerField()))  # noqa: S611
+        .filter(search_rank__isnull=False)
+        .order_by("search_rank", Lower("name"), "pk")
+    )
+    return list(ranked[:limit])
+
+
+def condition_choices() -> list[tuple[int, str]]:
+    """(id, name) pairs ordered by name, for form select widgets."""
+    # Case-folded so that "beta-Thalassemia" and "von Willebrand Diseases" sit among the B's and V's
+    # rather than after "Z" under the database's C collation.
+    return list(Condition.objects.order_by(Lower("name"), "pk").values_list("pk", "name"))
+
+
+def descendant_ids(*, condition_ids: Iterable[int]) -> set[int]:
+    """The given conditions (those that exist) plus every condition below them via parent links."""
+    wanted = set(condition_ids)
+    if not wanted:
+        return set()
+    # The whole taxonomy is a few hundred rows: one query and a walk in Python beats a query per level.
+    children: dict[int, list[int]] = defaultdict(list)
+    existing: set[int] = set()
+    for pk, parent_id in Condition.objects.values_list("pk", "parent_id"):
+        existing.add(pk)
+        if parent_id is not None:
+            children[parent_id].append(pk)
+
+    found = wanted & existing
+    frontier = list(found)
+    while frontier:
+        for child in children[frontier.pop()]:
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
