@@ -251,6 +251,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "PREPROCESSING_HOOKS": ["config.api.only_kindred_endpoints"],
+    "ENUM_NAME_OVERRIDES": {
+        "MemberRoleEnum": "members.models.MemberRole",
+        "MembershipRoleEnum": "members.models.MembershipRole",
+    },
 }
 
 # --- wagtail ----------------------------------------------------------------------------
