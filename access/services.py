@@ -12,25 +12,6 @@ MODERATORS = "Partner moderators"
 ROLE_GROUP_NAMES = {"admin": ADMINISTRATORS, "moderator": MODERATORS}
 
 # (app_label, codename) pairs; a tenant admin manages content and communities, never identities.
-ADMIN_PERMISSIONS = [
-    ("wagtailadmin", "access_admin"),
-    ("communities", "add_community"),
-    ("communities", "change_community"),
-    ("communities", "delete_community"),
-    ("communities", "view_community"),
-    ("communities", "moderate_community"),
-    ("wagtailimages", "add_image"),
-    ("wagtailimages", "change_image"),
-    ("wagtailimages", "choose_image"),
-    ("wagtaildocs", "add_document"),
-    ("wagtaildocs", "change_document"),
-    ("wagtaildocs", "choose_document"),
-]
-MODERATOR_PERMISSIONS = [
-    ("communities", "view_community"),
-    ("communities", "moderate_community"),
-]
-PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"]
 COLLECTION_PERMISSIONS = [
     ("wagtailimages", "add_image"),
     ("wagtailimages", "change_image"),
@@ -39,6 +20,20 @@ COLLECTION_PERMISSIONS = [
     ("wagtaildocs", "change_document"),
     ("wagtaildocs", "choose_document"),
 ]
+ADMIN_PERMISSIONS = [
+    ("wagtailadmin", "access_admin"),
+    ("communities", "add_community"),
+    ("communities", "change_community"),
+    ("communities", "delete_community"),
+    ("communities", "view_community"),
+    ("communities", "moderate_community"),
+    *COLLECTION_PERMISSIONS,
+]
+MODERATOR_PERMISSIONS = [
+    ("communities", "view_community"),
+    ("communities", "moderate_community"),
+]
+PAGE_PERMISSIONS = ["add_page", "change_page", "publish_page", "bulk_delete_page", "lock_page", "unlock_page"]
 
 
 def _permissions(pairs: list[tuple[str, str]]) -> list[Permission]:

@@ -44,7 +44,9 @@ class SignUpSerializer(serializers.Serializer[dict[str, Any]]):
     password = serializers.CharField(write_only=True, style={"input_type": "password"})
     display_name = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
     role = serializers.ChoiceField(choices=MemberRole.choices, required=False, default="", allow_blank=True)
-    conditions = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    conditions = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, source="condition_ids"
+    )
     birth_year = serializers.IntegerField(required=False, allow_null=True, default=None)
     country = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
@@ -69,19 +71,10 @@ class SignUpView(APIView):
 
         serializer = SignUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        signup_tenant = Tenant.objects.partners().filter(slug=data["tenant"]).first() if data["tenant"] else None
-        member = services.register_member(
-            email=data["email"],
-            password=data["password"],
-            display_name=data["display_name"],
-            role=data["role"],
-            condition_ids=data["conditions"],
-            birth_year=data["birth_year"],
-            country=data["country"],
-            region=data["region"],
-            signup_tenant=signup_tenant,
-        )
+        data = dict(serializer.validated_data)
+        slug = data.pop("tenant")
+        signup_tenant = Tenant.objects.partners().filter(slug=slug).first() if slug else None
+        member = services.register_member(**data, signup_tenant=signup_tenant)
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 

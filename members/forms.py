@@ -13,7 +13,7 @@ class SignUpForm(forms.Form):
     password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
     display_name = forms.CharField(label="Display name", max_length=80, required=False)
     role = forms.ChoiceField(label="I am a", choices=[("", "Prefer not to say"), *MemberRole.choices], required=False)
-    conditions = forms.TypedMultipleChoiceField(label="Conditions", coerce=int, required=False)
+    condition_ids = forms.TypedMultipleChoiceField(label="Conditions", coerce=int, required=False)
     birth_year = forms.IntegerField(label="Birth year", required=False, min_value=1900, max_value=2100)
     country = forms.ChoiceField(label="Country", choices=[("", "Prefer not to say"), *countries], required=False)
     region = forms.CharField(label="Region / state", max_length=100, required=False)
@@ -22,7 +22,7 @@ class SignUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         from conditions.models import Condition
 
-        conditions = self.fields["conditions"]
+        conditions = self.fields["condition_ids"]
         assert isinstance(conditions, forms.TypedMultipleChoiceField)
         conditions.choices = list(Condition.objects.order_by("name").values_list("id", "name"))
 

@@ -28,20 +28,8 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     signup_tenant = Tenant.objects.partners().filter(slug=tenant_slug).first() if tenant_slug else None
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            member = services.register_member(
-                email=data["email"],
-                password=data["password"],
-                display_name=data["display_name"],
-                role=data["role"],
-                condition_ids=data["conditions"],
-                birth_year=data["birth_year"],
-                country=data["country"],
-                region=data["region"],
-                signup_tenant=signup_tenant,
-                next_url=next_url,
-            )
+            member = services.register_member(**form.cleaned_data, signup_tenant=signup_tenant, next_url=next_url)
         except DomainError as exc:
             for field, errors in exc.details.items():
                 for error in errors:
