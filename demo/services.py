@@ -7,7 +7,6 @@ what is missing, so ``make run`` can call it on every start. It assumes a migrat
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -28,8 +27,6 @@ from members.services import (
 )
 from tenants.models import Tenant
 from tenants.services import provision_tenant
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_PASSWORD = "kindred-demo-2026"
 STAFF_EMAIL = "staff@kindred.localhost"
@@ -427,7 +424,7 @@ class DemoSummary:
 # --- seeding ----------------------------------------------------------------------------------
 
 
-def seed_demo(*, password: str = DEFAULT_PASSWORD) -> DemoSummary:
+def seed_demo(*, password: str) -> DemoSummary:
     """Create whatever is missing of the demo partners, communities, pages and accounts.
 
     One transaction: a failure part-way leaves the database as it was (provisioning's DDL included),
@@ -439,8 +436,10 @@ def seed_demo(*, password: str = DEFAULT_PASSWORD) -> DemoSummary:
         raise InvalidInput("The demo password is too weak.", details={"password": list(exc.messages)}) from exc
     summary = DemoSummary(password=password)
     with transaction.atomic():
-        staff = _ensure_staff(password=password, summary=summary)
+        # Tenants before members: provisioning takes its advisory lock and then locks members_member
+        # (the clone's foreign keys); holding a member insert first could deadlock a concurrent one.
         tenants = {spec.slug: _ensure_partner(spec=spec, summary=summary) for spec in PARTNERS}
+        staff = _ensure_staff(password=password, summary=summary)
         for spec in PARTNERS:
             tenant = tenants[spec.slug]
             for email, display_name, role in (

@@ -1,7 +1,7 @@
 """Run a few long-lived child processes together and stop them together (the engine of ``make run``).
 
 Children get their own process group, so a terminal's Ctrl-C reaches only the supervisor, which then
-stops each child once and in order: SIGTERM, a grace period, SIGKILL for whatever is left. Their output
+stops every child exactly once: SIGTERM, a grace period, SIGKILL for whatever is left. Their output
 is relayed line by line with a name prefix, so three logs stay readable in one terminal.
 """
 
@@ -58,7 +58,7 @@ def _die_with_parent_hook() -> Callable[[], None] | None:
     """A pre-exec hook asking Linux to SIGTERM the child if the supervisor itself dies (even by SIGKILL).
 
     Without it a killed supervisor would leave a web server holding the port and the embedded
-    database running. Elsewhere there is no such call; the normal shutdown path still applies.
+    database running. Other systems have no such call; there only the normal shutdown path applies.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -156,17 +156,16 @@ class Supervisor:
 
     def stop(self) -> None:
         """SIGTERM every running child, wait up to ``stop_timeout``, SIGKILL the rest; reap them all."""
-        for child in self.children:
-            if child.process.poll() is None:
-                self.say(f"stopping {child.name} (pid {child.pid})")
-                self._send(child, signal.SIGTERM, group=False)
-        deadline = time.monotonic() + self.stop_timeout
         waiting = [child for child in self.children if child.process.poll() is None]
+        for child in waiting:
+            self.say(f"stopping {child.name} (pid {child.pid})")
+            self._send(child, signal.SIGTERM, group=False)
+        deadline = time.monotonic() + self.stop_timeout
         while waiting and not self._hurry and time.monotonic() < deadline:
-            time.sleep(0.1)
             for child in [child for child in waiting if child.process.poll() is not None]:
                 waiting.remove(child)
                 self.say(f"{child.name} stopped (exit code {child.process.returncode})")
+            time.sleep(0.1)
         for child in self.children:
             if child.process.poll() is None:
                 # Still unreaped, so its pid (the group id) cannot have been reused: safe to kill the

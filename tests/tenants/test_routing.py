@@ -81,3 +81,20 @@ class TestTenantIsolation:
     def test_schema_b_has_no_such_row(self, tenant_b, secret_community):
         with tenant_context(tenant_b):
             assert not Community.objects.filter(slug="alpha-private").exists()
+
+
+def test_partner_resource_pages_render_in_the_partners_brand(tenant_a, client_a):
+    from wagtail.models import Site
+
+    from cms.models import ResourcePage
+
+    with tenant_context(tenant_a):
+        home = Site.objects.get(is_default_site=True).root_page
+        page = home.add_child(instance=ResourcePage(title="Living with lupus", slug="living", summary="A guide"))
+        page.save_revision().publish()
+        url = page.get_url()
+    response = client_a.get(url)
+    assert response.status_code == 200
+    assert "Living with lupus" in response.content.decode()
+    assert TENANT_A["name"] in response.content.decode()
+    assert host_client(TENANT_B["domain"]).get(url).status_code == 404

@@ -42,6 +42,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         port: int = options["port"]
         previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        # Ctrl-C must interrupt the setup even when started from a shell that ignores SIGINT in
+        # background jobs; the supervisor installs its own handlers afterwards.
+        previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             self._check_port_free(port)
             started = time.monotonic()
@@ -60,6 +63,7 @@ class Command(BaseCommand):
             raise CommandError("Interrupted before the platform started.", returncode=130) from None
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
+            signal.signal(signal.SIGINT, previous_sigint)
 
         supervisor = Supervisor(
             specs=self._children(port=port),
@@ -67,6 +71,10 @@ class Command(BaseCommand):
             cwd=str(settings.BASE_DIR),
             write=stdout_writer(sys.stdout),
         )
+
+        if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+            # Sign-up verification links arrive by email: say where a person can open them.
+            banner = [*banner, "", f"Emails (verification links etc.) are written to {settings.EMAIL_FILE_PATH}/"]
 
         def announce() -> None:
             supervisor.say(f"web server answers on port {port} ({time.monotonic() - started:.1f} s after start)")
@@ -93,28 +101,13 @@ class Command(BaseCommand):
     def _children(*, port: int) -> list[ChildSpec]:
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
-        schedule = str(settings.DATA_DIR / "celerybeat-schedule")
+        celery = [python, "-m", "celery", "-A", "config"]
+        schedule = settings.DATA_DIR / "celerybeat-schedule"
         return [
             ChildSpec("web", [python, manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
-            # Threads, not prefork: the filesystem broker polls, and two threads are plenty locally.
-            ChildSpec(
-                "worker",
-                [
-                    python,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--loglevel=INFO",
-                    "--pool=threads",
-                    "--concurrency=2",
-                    "--hostname=kindred@%h",
-                ],
-            ),  # fmt: skip
-            ChildSpec(
-                "beat", [python, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO", f"--schedule={schedule}"]
-            ),
+            # Threads, not prefork: no pool processes to track, and two threads are plenty locally.
+            ChildSpec("worker", [*celery, "worker", "--loglevel=INFO", "--pool=threads", "--concurrency=2"]),
+            ChildSpec("beat", [*celery, "beat", "--loglevel=INFO", f"--schedule={schedule}"]),
         ]
 
     @staticmethod
