@@ -77,6 +77,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
     settings.DATABASES["default"]["NAME"] = test_name
     connections["default"].settings_dict["NAME"] = test_name
     with django_db_blocker.unblock():
+        _drop_leftover_tenants()
         bootstrap_platform()
         for spec in (TENANT_A, TENANT_B):
             provision_tenant(name=spec["name"], slug=spec["slug"], domain=spec["domain"])
@@ -113,6 +114,25 @@ def tenant_b(django_db_setup: None, django_db_blocker: Any) -> Any:
 
     with django_db_blocker.unblock():
         return Tenant.objects.get(slug=TENANT_B["slug"])
+
+
+def _drop_leftover_tenants() -> None:
+    """Tenants that an interrupted committed test left behind (the session's own two stay)."""
+    from tenants.models import Tenant
+    from tenants.services import schema_name_for
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('public.tenants_tenant')")
+        if cursor.fetchone()[0] is None:
+            return
+        keep = [schema_name_for(TENANT_A["slug"]), schema_name_for(TENANT_B["slug"])]
+        cursor.execute(
+            "SELECT schema_name FROM public.tenants_tenant WHERE kind = 'partner' AND NOT (schema_name = ANY(%s))",
+            [keep],
+        )
+        for (schema,) in cursor.fetchall():
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    Tenant.objects.filter(kind="partner").exclude(schema_name__in=keep).delete()
 
 
 def host_client(host: str, **kwargs: Any) -> Client:
