@@ -1,8 +1,15 @@
-"""A partner's condition-specific forums (tenant schema)."""
+"""A partner's condition-specific forums (tenant schema).
+
+Authors and recipients are public ``members.Member`` rows referenced across schemas. Counters
+(replies, reactions) are kept by the services in the same transaction as the rows they count, so
+list pages never aggregate.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class Visibility(models.TextChoices):
@@ -10,13 +17,24 @@ class Visibility(models.TextChoices):
     MEMBERS_ONLY = "members", "Members only"
 
 
+class JoiningPolicy(models.TextChoices):
+    OPEN = "open", "Anyone may join"
+    APPROVAL = "approval", "Moderators approve requests"
+
+
 class Community(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    rules = models.TextField(blank=True)
     conditions = models.ManyToManyField("conditions.Condition", blank=True, related_name="+")
     visibility = models.CharField(max_length=8, choices=Visibility.choices, default=Visibility.MEMBERS_ONLY)
+    joining_policy = models.CharField(max_length=8, choices=JoiningPolicy.choices, default=JoiningPolicy.OPEN)
+    listed_in_directory = models.BooleanField(
+        default=True, help_text="Show name, description and conditions in the platform's community directory."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -25,3 +43,228 @@ class Community(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CommunityMembershipStatus(models.TextChoices):
+    ACTIVE = "active", "Member"
+    PENDING = "pending", "Waiting for approval"
+
+
+class CommunityMembership(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        max_length=8, choices=CommunityMembershipStatus.choices, default=CommunityMembershipStatus.ACTIVE
+    )
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "member"], name="one_membership_per_community")]
+        indexes = [models.Index(fields=["member", "status"])]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} in {self.community_id} ({self.status})"
+
+
+class TagKind(models.TextChoices):
+    TOPIC = "topic", "Topic"
+    SYMPTOM = "symptom", "Symptom"
+    TREATMENT = "treatment", "Treatment"
+
+
+class TagStatus(models.TextChoices):
+    CURATED = "curated", "Curated"
+    PROPOSED = "proposed", "Proposed by a member"
+    MERGED = "merged", "Merged into another tag"
+
+
+class Tag(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="tags")
+    kind = models.CharField(max_length=10, choices=TagKind.choices)
+    name = models.CharField(max_length=60)
+    slug = models.SlugField(max_length=60)
+    status = models.CharField(max_length=8, choices=TagStatus.choices, default=TagStatus.CURATED)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "kind", "slug"], name="unique_tag_per_community")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class TopicKind(models.TextChoices):
+    QUESTION = "question", "Question"
+    UPDATE = "update", "Update"
+
+
+class Topic(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="topics")
+    kind = models.CharField(max_length=8, choices=TopicKind.choices)
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="topics")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_activity_at = models.DateTimeField(auto_now_add=True)
+    reply_count = models.PositiveIntegerField(default=0)
+    reaction_count = models.PositiveIntegerField(default=0)
+    answer = models.ForeignKey("Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_activity_at", "-id"]
+        indexes = [
+            models.Index(fields=["community", "-last_activity_at", "-id"], name="topic_community_activity"),
+            models.Index(fields=["-last_activity_at", "-id"], name="topic_activity"),
+            models.Index(
+                fields=["community", "-created_at"],
+                name="topic_unanswered",
+                condition=Q(kind="question", reply_count=0, deleted_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Post(models.Model):
+    """The opening post of a topic or a reply. Deleting is soft: moderators can see and restore."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    is_opening = models.BooleanField(default=False)
+    quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    body_markdown = models.TextField()
+    body_html = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edit_count = models.PositiveSmallIntegerField(default=0)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    helpful_count = models.PositiveIntegerField(default=0)
+    same_here_count = models.PositiveIntegerField(default=0)
+    support_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
+            models.Index(fields=["author", "-created_at"], name="post_author_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"post {self.pk} in topic {self.topic_id}"
+
+
+class PostRevision(models.Model):
+    """Earlier text of an edited post, shown to moderators."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    body_markdown = models.TextField()
+    body_html = models.TextField()
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    replaced_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"revision of post {self.post_id}"
+
+
+class ReactionKind(models.TextChoices):
+    HELPFUL = "helpful", "Helpful"
+    SAME_HERE = "same_here", "Same here"
+    SENDING_SUPPORT = "support", "Sending support"
+
+
+class Reaction(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ReactionKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["post", "member", "kind"], name="one_reaction_of_a_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on post {self.post_id}"
+
+
+class WatchLevel(models.TextChoices):
+    WATCHING = "watching", "Watching: every new post"
+    TRACKING = "tracking", "Tracking: replies to me and mentions"
+    NORMAL = "normal", "Normal"
+    MUTED = "muted", "Muted"
+
+
+class TopicSubscription(models.Model):
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=WatchLevel.choices, default=WatchLevel.WATCHING)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "member"], name="one_topic_subscription")]
+        indexes = [models.Index(fields=["member", "level"])]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} {self.level} topic {self.topic_id}"
+
+
+class CommunitySubscription(models.Model):
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="subscriptions")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    level = models.CharField(max_length=8, choices=WatchLevel.choices, default=WatchLevel.TRACKING)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "member"], name="one_community_subscription")]
+        indexes = [models.Index(fields=["member", "level"])]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} {self.level} community {self.community_id}"
+
+
+class NotificationKind(models.TextChoices):
+    REPLY = "reply", "Reply to your topic"
+    MENTION = "mention", "Mention"
+    ANSWER = "answer", "Answer to a question you follow"
+    WATCHED = "watched", "New post in something you watch"
+    MODERATION = "moderation", "Moderation decision"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=NotificationKind.choices)
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One notification per recipient, post and kind: a retried task never notifies twice.
+            models.UniqueConstraint(fields=["recipient", "post", "kind"], name="one_notification_per_post_kind"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["recipient"], name="notification_unread", condition=Q(read_at__isnull=True)),
+            models.Index(fields=["recipient"], name="notification_unemailed", condition=Q(emailed_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for member {self.recipient_id}"

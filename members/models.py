@@ -19,6 +19,12 @@ class MemberRole(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class EmailNotifications(models.TextChoices):
+    EACH = "each", "An email for each notification"
+    DIGEST = "digest", "One daily digest"
+    OFF = "off", "No emails"
+
+
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
@@ -52,6 +58,9 @@ class Member(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    email_notifications = models.CharField(
+        max_length=6, choices=EmailNotifications.choices, default=EmailNotifications.DIGEST
+    )
     # Bumped by sign-out: every session issued under an older generation, on any host, ends.
     session_generation = models.PositiveIntegerField(default=0)
     signup_tenant = models.ForeignKey(
