@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = os.environ.get("KINDRED_BENCH_DATABASE", "kindred_bench")
@@ -39,21 +40,11 @@ def setup_django() -> None:
     django.setup()
 
 
-def _ensure_database(params: dict[str, object]) -> None:
-    import psycopg
+def _ensure_database(params: dict[str, Any]) -> None:
+    from config.embedded_db import ensure_database
 
-    name = str(params["NAME"])
-    with psycopg.connect(
-        dbname="postgres",
-        user=str(params.get("USER") or "") or None,
-        password=str(params.get("PASSWORD") or "") or None,
-        host=str(params.get("HOST") or "") or None,
-        port=str(params.get("PORT") or "") or None,
-        autocommit=True,
-    ) as admin:
-        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            admin.execute(f'CREATE DATABASE "{name}"')
-            print(f"created bench database {name}")
+    if ensure_database(params):
+        print(f"created bench database {params['NAME']}")
 
 
 def drop_tenants(slugs: Iterable[str], *, progress_every: int = 0) -> int:

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,42 @@ def _forget_dead_holders(pgdata: Path, *, keep_self: bool = False) -> None:
     alive = [pid for pid in pids if psutil.pid_exists(pid) and (keep_self or pid != os.getpid())]
     if alive != pids:
         holders.write_text(json.dumps(alive))
+
+
+EMBEDDED_ENGINE = "config.embedded_backend"
+
+
+def resolve_embedded_settings(settings_dict: dict[str, Any]) -> dict[str, Any]:
+    """Fill HOST/PORT of an embedded-engine database, starting the server the first time (idempotent)."""
+    if settings_dict.get("ENGINE") == EMBEDDED_ENGINE and not settings_dict.get("HOST"):
+        server = embedded_database_settings()
+        settings_dict.update(HOST=server["HOST"], PORT=server["PORT"], USER=server["USER"])
+    return settings_dict
+
+
+def admin_connection(settings_dict: dict[str, Any]) -> Any:
+    """An autocommit psycopg connection to the server's ``postgres`` database (to create or drop databases)."""
+    import psycopg
+
+    params = resolve_embedded_settings(settings_dict)
+    return psycopg.connect(
+        dbname="postgres",
+        user=params.get("USER") or None,
+        password=params.get("PASSWORD") or None,
+        host=params.get("HOST") or None,
+        port=params.get("PORT") or None,
+        autocommit=True,
+    )
+
+
+def ensure_database(settings_dict: dict[str, Any], name: str | None = None) -> bool:
+    """Create the database if it is missing; True when it was created."""
+    name = name or str(settings_dict["NAME"])
+    with admin_connection(settings_dict) as admin:
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            return False
+        admin.execute(f'CREATE DATABASE "{name}"')
+        return True
 
 
 def embedded_database_settings() -> dict[str, str]:

@@ -9,7 +9,8 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
-from config.embedded_db import data_dir, embedded_database_settings
+from config.embedded_db import DATABASE_NAME as EMBEDDED_DATABASE_NAME
+from config.embedded_db import EMBEDDED_ENGINE, data_dir
 
 # Lets type-annotated generics such as ModelAdmin[Tenant] work at run time.
 django_stubs_ext.monkeypatch()
@@ -132,12 +133,13 @@ WSGI_APPLICATION = "config.wsgi.application"
 # --- database ---------------------------------------------------------------------------
 if env("DATABASE_URL"):
     _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL"), conn_max_age=0))
+    _db["ENGINE"] = "django_tenants.postgresql_backend"
 else:
-    _db = {**embedded_database_settings(), "PASSWORD": ""}
+    # HOST/PORT are filled in when the first connection starts the embedded server.
+    _db = {"ENGINE": EMBEDDED_ENGINE, "NAME": EMBEDDED_DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": ""}
 if env("KINDRED_DATABASE_NAME"):
     # Lets a Celery worker started by the test suite use the test database.
     _db["NAME"] = env("KINDRED_DATABASE_NAME")
-_db["ENGINE"] = "django_tenants.postgresql_backend"
 _db.setdefault("TEST", {})["NAME"] = env("KINDRED_TEST_DATABASE", f"test_{_db['NAME']}")
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 
+from config.embedded_db import admin_connection
 from tenants.db import use_public_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +39,9 @@ def _migrations_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def _admin_connect() -> psycopg.Connection[Any]:
-    params = settings.DATABASES["default"]
-    return psycopg.connect(
-        dbname="postgres",
-        user=params.get("USER") or None,
-        password=params.get("PASSWORD") or None,
-        host=params.get("HOST") or None,
-        port=params.get("PORT") or None,
-        autocommit=True,
-    )
-
-
 def _prepare_test_database(name: str, fingerprint: str) -> bool:
     """Create (or recreate when migrations changed) the test database; True if it is new."""
-    with _admin_connect() as admin:
+    with admin_connection(settings.DATABASES["default"]) as admin:
         row = admin.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [name]
         ).fetchone()
