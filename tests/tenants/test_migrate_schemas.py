@@ -7,6 +7,7 @@ migrated, and is itself left exactly as it was.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -35,42 +36,65 @@ def tenant_schemas() -> list[str]:
     return list(Tenant.objects.exclude(schema_name="public").values_list("schema_name", flat=True))
 
 
-def latest_table_migration() -> tuple[Key, list[Key], str]:
-    """The latest ``communities`` migration that creates a table, with what depends on it, and the table.
+@dataclass(frozen=True)
+class LostMigrations:
+    """Communities migrations a test makes a schema lose, and the tables they create."""
 
-    Re-applying it over its existing table fails ("already exists"), whatever later migrations
-    the app gains.
+    first: Key  # re-applying it over its existing table fails with "already exists"
+    keys: list[Key]  # ``first`` and every migration that depends on it
+    tables: list[str]
+
+
+def latest_self_contained_migrations() -> LostMigrations:
+    """The latest ``communities`` migration that, with what depends on it, only builds its own tables.
+
+    Dropping those tables and forgetting those rows then exactly undoes them, so re-applying
+    succeeds; forgetting the rows alone makes re-applying fail. Not Django's backwards migrations:
+    on a cloned schema they can fail, as clone_schema() renames unique constraints (the template's
+    "one_topic_subscription" is "communities_topicsubscription_topic_id_member_id_key" in a clone).
+    Chosen afresh each run, so new migrations in the app don't break these tests.
     """
     loader = MigrationExecutor(connection).loader
     graph = loader.graph
+    final = loader.project_state()
     (leaf,) = graph.leaf_nodes("communities")
-    for key in reversed(graph.forwards_plan(leaf)):
-        creates = [op for op in graph.nodes[key].operations if isinstance(op, migrations.CreateModel)]
-        if key[0] == "communities" and creates:
-            model = loader.project_state(key).apps.get_model("communities", creates[-1].name)
-            return key, graph.backwards_plan(key), model._meta.db_table
-    raise AssertionError("communities has no migration that creates a table")
+    for first in reversed(graph.forwards_plan(leaf)):
+        if first[0] != "communities":
+            continue
+        keys = graph.backwards_plan(first)
+        operations = [(app, op) for app, name in reversed(keys) for op in graph.nodes[app, name].operations]
+        created = {(app, op.name_lower) for app, op in operations if isinstance(op, migrations.CreateModel)}
+        own = all(
+            isinstance(op, migrations.CreateModel | migrations.RunPython)
+            or (app, getattr(op, "model_name_lower", getattr(op, "name_lower", ""))) in created
+            for app, op in operations
+        )
+        if not own or not isinstance(operations[0][1], migrations.CreateModel):
+            continue
+        tables: list[str] = []
+        for app, model_name in created:
+            if (app, model_name) in final.models:
+                model = final.apps.get_model(app, model_name)
+                tables.append(model._meta.db_table)
+                tables += [f.remote_field.through._meta.db_table for f in model._meta.local_many_to_many]
+        first_table = final.apps.get_model("communities", operations[0][1].name)._meta.db_table
+        return LostMigrations(first=first, keys=keys, tables=[first_table, *sorted(set(tables) - {first_table})])
+    raise AssertionError("no communities migration only builds its own tables: rethink these tests")
 
 
-def unapply(schema: str, key: Key) -> None:
-    """Migrate ``schema`` back to just before ``key`` (dropping its tables and its rows)."""
-    tenant_connection.set_schema(schema)
-    try:
-        executor = MigrationExecutor(connection)
-        parents = sorted(p.key for p in executor.loader.graph.node_map[key].parents if p.key[0] == key[0])
-        executor.migrate([parents[-1] if parents else (key[0], None)])
-    finally:
-        tenant_connection.set_schema_to_public()
-
-
-def forget(schema: str, keys: list[Key]) -> None:
+def forget(schema: str, lost: LostMigrations) -> None:
     """Delete the django_migrations rows only: the tables stay."""
     with connection.cursor() as cursor:
-        for app, name in keys:
-            cursor.execute(
-                f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s',
-                [app, name],
-            )
+        for app, name in lost.keys:
+            cursor.execute(f'DELETE FROM "{schema}".django_migrations WHERE app = %s AND name = %s', [app, name])
+
+
+def unapply(schema: str, lost: LostMigrations) -> None:
+    """Forget the rows and drop the tables: as if those migrations had never run."""
+    forget(schema, lost)
+    with connection.cursor() as cursor:
+        for table in lost.tables:
+            cursor.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
 
 
 def table_exists(schema: str, table: str) -> bool:
@@ -99,10 +123,11 @@ def test_up_to_date_schemas_are_skipped_without_running_migrate(tenant_a: Any, t
     assert tenant_connection.schema_name == "public"
 
 
-def test_a_schema_missing_a_migration_gets_it(tenant_a: Any, tenant_b: Any, capsys: Any) -> None:
-    latest, with_dependents, table = latest_table_migration()
-    unapply(tenant_a.schema_name, latest)
-    assert recorded(tenant_a.schema_name, with_dependents) == set()
+def test_a_schema_missing_a_migration_gets_it(tenant_a: Any, capsys: Any) -> None:
+    lost = latest_self_contained_migrations()
+    table = lost.tables[0]
+    unapply(tenant_a.schema_name, lost)
+    assert recorded(tenant_a.schema_name, lost.keys) == set()
     assert not table_exists(tenant_a.schema_name, table)
     assert schemas_needing_migration(tenant_schemas()) == [tenant_a.schema_name]
 
@@ -110,10 +135,10 @@ def test_a_schema_missing_a_migration_gets_it(tenant_a: Any, tenant_b: Any, caps
 
     out = capsys.readouterr().out
     assert f"kindred:{tenant_a.schema_name}] applied " in out
-    assert f"{latest[0]}.{latest[1]}" in out
+    assert "{}.{}".format(*lost.first) in out
     assert f"Tenant schemas: 1 migrated, {len(tenant_schemas()) - 1} already current, 0 failed" in out
-    assert recorded(tenant_a.schema_name, with_dependents) == set(with_dependents)
-    assert table_exists(tenant_a.schema_name, table)
+    assert recorded(tenant_a.schema_name, lost.keys) == set(lost.keys)
+    assert all(table_exists(tenant_a.schema_name, t) for t in lost.tables)
     assert schemas_needing_migration(tenant_schemas()) == []
 
 
@@ -123,11 +148,12 @@ def test_a_failing_schema_is_named_and_the_others_are_migrated(path: str, settin
         settings.TENANT_BASE_MIGRATE_COMMAND = f"{__name__}.PlainMigrateCommand"
     broken = provision_tenant(name="Broken Migrations", slug="broken-migrations", domain="broken.localhost").tenant
     healthy = provision_tenant(name="Healthy Migrations", slug="healthy-migrations", domain="healthy.localhost").tenant
-    latest, with_dependents, table = latest_table_migration()
+    lost = latest_self_contained_migrations()
+    table = lost.tables[0]
     # Broken: the rows are gone but the tables are there, so re-applying fails ("already exists").
-    forget(broken.schema_name, with_dependents)
-    # Healthy: properly migrated back, so re-applying succeeds.
-    unapply(healthy.schema_name, latest)
+    forget(broken.schema_name, lost)
+    # Healthy: rows and tables gone, so re-applying succeeds.
+    unapply(healthy.schema_name, lost)
     assert not table_exists(healthy.schema_name, table)
 
     with pytest.raises(CommandError) as excinfo:
@@ -148,8 +174,8 @@ def test_a_failing_schema_is_named_and_the_others_are_migrated(path: str, settin
 
     # The healthy schema is fully migrated: rows back, tables back.
     assert schemas_needing_migration([healthy.schema_name]) == []
-    assert table_exists(healthy.schema_name, table)
+    assert all(table_exists(healthy.schema_name, t) for t in lost.tables)
     # The broken one is exactly as it was: tables kept, rows still missing.
     assert table_exists(broken.schema_name, table)
-    assert recorded(broken.schema_name, with_dependents) == set()
+    assert recorded(broken.schema_name, lost.keys) == set()
     assert schemas_needing_migration(tenant_schemas()) == [broken.schema_name]
