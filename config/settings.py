@@ -46,6 +46,7 @@ SHARED_APPS = [
     "members",
     "access",
     "conditions",
+    "directory",
     "consent",
     "partnerships",
     "themes",

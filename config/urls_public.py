@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from directory.views import community_directory
 from members import views as member_views
 from tenants.views import platform_home
 
 urlpatterns = [
     path("", platform_home, name="platform-home"),
+    path("communities/", community_directory, name="community-directory"),
     path("accounts/signup/", member_views.sign_up, name="sign-up"),
     path("accounts/verify/<str:token>/", member_views.verify, name="verify-email"),
     path("accounts/verify-again/", member_views.resend_verification, name="resend-verification"),
