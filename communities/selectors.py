@@ -1,18 +1,98 @@
-"""Reads for communities (tenant schema)."""
+"""Reads for communities (tenant schema).
+
+Permission predicates live here too (``can_read_community``, ``can_moderate``...): services call them
+before writing, views call them before showing, so both sides agree on one rule.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import base64
+import binascii
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from communities.models import Community, Visibility
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    Notification,
+    Post,
+    Reaction,
+    Tag,
+    Topic,
+    Visibility,
+)
 from members.models import Member
-from members.selectors import membership_of
+from members.selectors import can_moderate_tenant, membership_of
 from tenants.models import Tenant
+
+REMOVED_TEXT = "[removed]"
+REMOVED_HTML = "<p>[removed]</p>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Permission predicates
+# ---------------------------------------------------------------------------------------------
+
+
+def can_moderate(*, member: Member, tenant: Tenant) -> bool:
+    """Tenant moderators and admins moderate every community of their tenant; superusers everywhere."""
+    return can_moderate_tenant(member=member, tenant=tenant)
+
+
+def is_active_community_member(*, member: Member, community: Community) -> bool:
+    if not member.is_authenticated:
+        return False
+    return CommunityMembership.objects.filter(
+        community_id=community.pk, member_id=member.pk, status=CommunityMembershipStatus.ACTIVE
+    ).exists()
+
+
+def can_read_community(*, member: Member, tenant: Tenant, community: Community) -> bool:
+    """Open: anyone. Members-only: active community members, tenant moderators/admins, superusers."""
+    if community.visibility == Visibility.OPEN:
+        return True
+    if not member.is_authenticated or not member.is_active:
+        return False
+    if member.is_superuser or can_moderate(member=member, tenant=tenant):
+        return True
+    return is_active_community_member(member=member, community=community)
+
+
+def readable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
+    """Every community whose content this member may read, as one query."""
+    communities = Community.objects.all()
+    if member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant):
+        return communities
+    if not member.is_authenticated:
+        return communities.filter(visibility=Visibility.OPEN)
+    joined = CommunityMembership.objects.filter(
+        community_id=OuterRef("pk"), member_id=member.pk, status=CommunityMembershipStatus.ACTIVE
+    )
+    return communities.filter(Q(visibility=Visibility.OPEN) | Q(Exists(joined)))
+
+
+def active_community_ids(*, member: Member) -> set[int]:
+    if not member.is_authenticated:
+        return set()
+    return set(
+        CommunityMembership.objects.filter(member_id=member.pk, status=CommunityMembershipStatus.ACTIVE).values_list(
+            "community_id", flat=True
+        )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Communities
+# ---------------------------------------------------------------------------------------------
 
 
 def visible_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
-    """Open communities for everyone; members-only ones for people who joined this tenant."""
+    """Communities listed to this member: open ones for everyone; members-only ones for people who
+    joined this tenant (they can see that it exists and ask to join, not read its topics)."""
     communities = Community.objects.order_by("name")
     if membership_of(member=member, tenant=tenant) is None and not (member.is_authenticated and member.is_superuser):
         communities = communities.filter(visibility=Visibility.OPEN)
@@ -20,8 +100,167 @@ def visible_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community
 
 
 def access_community(*, member: Member, tenant: Tenant, slug: str) -> Community:
-    """The community if this member may read it; 404 alike for missing and forbidden."""
+    """The community if this member may see it listed; 404 alike for missing and forbidden."""
     community = visible_communities(member=member, tenant=tenant).filter(slug=slug).first()
     if community is None:
         raise Http404("No such community.")
     return community
+
+
+# ---------------------------------------------------------------------------------------------
+# Topics
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TopicPage:
+    items: list[Topic]
+    next_cursor: str | None
+
+
+def _encode_activity_cursor(topic: Topic) -> str:
+    raw = f"{topic.last_activity_at.isoformat()}|{topic.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_activity_cursor(cursor: str) -> tuple[datetime.datetime, int] | None:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
+        return datetime.datetime.fromisoformat(stamp), int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        # A tampered or stale cursor starts from the first page rather than failing the request.
+        return None
+
+
+def community_topics(
+    *,
+    member: Member,
+    tenant: Tenant,
+    community: Community,
+    kind: str | None = None,
+    tag_slug: str | None = None,
+    cursor: str | None = None,
+    limit: int = 30,
+) -> TopicPage:
+    """Topics of one community, newest activity first, keyset-paginated on (last_activity_at, id).
+
+    Three queries whatever the page size: permission check, topics with authors, their tags.
+    """
+    if not can_read_community(member=member, tenant=tenant, community=community):
+        raise Http404("No such community.")
+    topics = Topic.objects.filter(community_id=community.pk, deleted_at__isnull=True)
+    if kind:
+        topics = topics.filter(kind=kind)
+    if tag_slug:
+        topics = topics.filter(Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("pk"), tag__slug=tag_slug)))
+    position = _decode_activity_cursor(cursor) if cursor else None
+    if position is not None:
+        stamp, pk = position
+        topics = topics.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, id__lt=pk))
+    rows = list(
+        topics.select_related("author").prefetch_related("tags").order_by("-last_activity_at", "-id")[: limit + 1]
+    )
+    items = rows[:limit]
+    next_cursor = _encode_activity_cursor(items[-1]) if len(rows) > limit and items else None
+    return TopicPage(items=items, next_cursor=next_cursor)
+
+
+def access_topic(*, member: Member, tenant: Tenant, topic_id: int) -> Topic:
+    """The topic if this member may read it; 404 alike for missing, deleted and forbidden."""
+    topic = Topic.objects.select_related("community", "author").filter(pk=topic_id, deleted_at__isnull=True).first()
+    if topic is None or not can_read_community(member=member, tenant=tenant, community=topic.community):
+        raise Http404("No such topic.")
+    return topic
+
+
+@dataclass(frozen=True)
+class PostView:
+    """A post as one viewer sees it: removed posts show "[removed]" except to moderators."""
+
+    post: Post
+    body_html: str
+    is_removed: bool
+    is_answer: bool
+    my_reactions: frozenset[str] = field(default_factory=frozenset)
+
+
+def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 500) -> list[PostView]:
+    """The thread in order. A bounded number of queries (posts with authors, the viewer's reactions,
+    one permission check), independent of the number of replies."""
+    if not can_read_community(member=member, tenant=tenant, community=topic.community):
+        raise Http404("No such topic.")
+    is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
+    posts = list(Post.objects.filter(topic_id=topic.pk).select_related("author").order_by("created_at", "id")[:limit])
+    mine: dict[int, set[str]] = {}
+    if member.is_authenticated and posts:
+        for post_id, kind in Reaction.objects.filter(member_id=member.pk, post__topic_id=topic.pk).values_list(
+            "post_id", "kind"
+        ):
+            mine.setdefault(post_id, set()).add(kind)
+    views = []
+    for post in posts:
+        removed = post.deleted_at is not None
+        views.append(
+            PostView(
+                post=post,
+                body_html=post.body_html if (not removed or is_moderator) else REMOVED_HTML,
+                is_removed=removed,
+                is_answer=topic.answer_id == post.pk,
+                my_reactions=frozenset(mine.get(post.pk, ())),
+            )
+        )
+    return views
+
+
+def search_topics(
+    *,
+    member: Member,
+    tenant: Tenant,
+    query: str,
+    kind: str | None = None,
+    tag_kind: str | None = None,
+    limit: int = 30,
+) -> list[Topic]:
+    """Topics of readable communities whose title, opening post or a tag name contains ``query``
+    (case-insensitive). With ``tag_kind`` only tags of that kind are matched."""
+    query = query.strip()
+    if not query:
+        return []
+    tag_links = Tag.topics.through.objects.filter(topic_id=OuterRef("pk"), tag__name__icontains=query)
+    if tag_kind:
+        tag_links = tag_links.filter(tag__kind=tag_kind)
+    opening = Post.objects.filter(
+        topic_id=OuterRef("pk"), is_opening=True, deleted_at__isnull=True, body_markdown__icontains=query
+    )
+    matches = Q(Exists(tag_links))
+    if not tag_kind:
+        matches |= Q(title__icontains=query) | Q(Exists(opening))
+    topics = Topic.objects.filter(
+        matches,
+        deleted_at__isnull=True,
+        community__in=readable_communities(member=member, tenant=tenant),
+    )
+    if kind:
+        topics = topics.filter(kind=kind)
+    return list(
+        topics.select_related("author", "community")
+        .prefetch_related("tags")
+        .order_by("-last_activity_at", "-id")[:limit]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+
+def notifications_for(*, member: Member, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    notifications = Notification.objects.filter(recipient_id=member.pk)
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    return list(notifications.select_related("actor", "topic").order_by("-created_at", "-id")[:limit])
+
+
+def unread_count(*, member: Member) -> int:
+    return Notification.objects.filter(recipient_id=member.pk, read_at__isnull=True).count()

@@ -1,12 +1,78 @@
-"""Writes for communities (tenant schema)."""
+"""Writes for communities (tenant schema).
+
+Every function validates and checks permissions before it writes, writes in one transaction, and
+raises a domain exception (config.errors) with a code when it refuses: a refused call changes nothing.
+Call them inside the tenant's context (the middleware's, or ``tenant_context`` elsewhere).
+"""
 
 from __future__ import annotations
 
-from django.db import transaction
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
+from communities import notifications
+from communities.markdown import render_markdown
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    CommunitySubscription,
+    JoiningPolicy,
+    Notification,
+    NotificationKind,
+    Post,
+    PostRevision,
+    Reaction,
+    ReactionKind,
+    Tag,
+    TagKind,
+    TagStatus,
+    Topic,
+    TopicKind,
+    TopicSubscription,
+    Visibility,
+    WatchLevel,
+)
+from communities.selectors import can_moderate, can_read_community, is_active_community_member
+from conditions.models import Condition
+from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from members.models import Member
+from members.selectors import can_administer_tenant, membership_of
 from tenants.models import Tenant
+
+TITLE_MIN = 3
+TITLE_MAX = 200
+BODY_MAX = 20_000
+DEFAULT_EDIT_WINDOW_MINUTES = 24 * 60
+DEFAULT_POSTING_RATE = "10/10m"
+REACTION_COUNTERS = {
+    ReactionKind.HELPFUL: "helpful_count",
+    ReactionKind.SAME_HERE: "same_here_count",
+    ReactionKind.SENDING_SUPPORT: "support_count",
+}
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class PostingRateLimited(DomainError):
+    code = "posting_rate_limited"
+    http_status = 429
+
+
+class CommunityNotFound(DomainError):
+    """Refusing to act on something the member cannot read looks exactly like it not existing."""
+
+    code = "not_found"
+    http_status = 404
 
 
 def welcome_new_member(member: Member, tenant: Tenant) -> None:
@@ -19,3 +85,629 @@ def welcome_new_member(member: Member, tenant: Tenant) -> None:
             send_welcome_email.delay(member.pk)
 
     transaction.on_commit(enqueue)
+
+
+# ---------------------------------------------------------------------------------------------
+# Guards
+# ---------------------------------------------------------------------------------------------
+
+
+def _require_signed_in(member: Member) -> None:
+    if not member.is_authenticated or not member.is_active:
+        raise NotAllowed("Sign in first.", code="not_signed_in")
+
+
+def _require_moderator(member: Member, tenant: Tenant) -> None:
+    _require_signed_in(member)
+    if not can_moderate(member=member, tenant=tenant):
+        raise NotAllowed("Only this community's moderators can do that.", code="not_moderator")
+
+
+def _require_participant(member: Member, community: Community) -> None:
+    """Posting, reacting and proposing tags are for active members of the community."""
+    _require_signed_in(member)
+    if not is_active_community_member(member=member, community=community):
+        raise NotAllowed(f"Join “{community.name}” to take part.", code="not_community_member")
+
+
+def _require_reader(member: Member, tenant: Tenant, community: Community) -> None:
+    if not can_read_community(member=member, tenant=tenant, community=community):
+        raise CommunityNotFound("No such community.")
+
+
+def _clean_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise InvalidInput("Write something first.", code="body_empty", details={"body": ["Required."]})
+    if len(body) > BODY_MAX:
+        raise InvalidInput(
+            f"Posts can be at most {BODY_MAX:,} characters.",
+            code="body_too_long",
+            details={"body": [f"At most {BODY_MAX} characters."]},
+        )
+    return body
+
+
+def _clean_title(title: str) -> str:
+    # Titles are plain text (escaped when shown); collapse whitespace so "   " is not a title.
+    title = " ".join((title or "").split())
+    if not TITLE_MIN <= len(title) <= TITLE_MAX:
+        raise InvalidInput(
+            f"A title needs {TITLE_MIN} to {TITLE_MAX} characters.",
+            code="title_length",
+            details={"title": [f"{TITLE_MIN}–{TITLE_MAX} characters."]},
+        )
+    return title
+
+
+def parse_rate(rate: str) -> tuple[int, datetime.timedelta]:
+    """Parse a rate such as "10/10m" into (10, 10 minutes). Units: s, m, h, d; "5/h" means 5 per hour."""
+    match = _RATE_RE.match(rate)
+    if not match:
+        raise ValueError(f"KINDRED_POSTING_RATE must look like '10/10m', not {rate!r}.")
+    count, amount, unit = match.groups()
+    return int(count), datetime.timedelta(seconds=int(amount or 1) * _UNIT_SECONDS[unit])
+
+
+def _check_posting_rate(member: Member, tenant: Tenant) -> None:
+    """Topics and replies both count. Call inside the posting transaction, after locking the member's
+    tenant membership row, so two simultaneous posts cannot both slip under the limit."""
+    limit, window = parse_rate(getattr(settings, "KINDRED_POSTING_RATE", DEFAULT_POSTING_RATE))
+    since = timezone.now() - window
+    recent = list(
+        Post.objects.filter(author_id=member.pk, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        available_at = recent[-1] + window
+        wait = max(1, int((available_at - timezone.now()).total_seconds() + 0.999))
+        minutes, seconds = divmod(wait, 60)
+        when = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+        raise PostingRateLimited(
+            f"You're posting very quickly: at most {limit} posts in {_describe(window)}. You can post again in {when}.",
+            details={"retry_after_seconds": wait, "available_at": available_at.isoformat()},
+        )
+
+
+def _describe(window: datetime.timedelta) -> str:
+    seconds = int(window.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _lock_poster(member: Member, tenant: Tenant) -> None:
+    from members.models import TenantMembership
+
+    # Serialises one member's posting within this tenant (the rate check reads, then we insert).
+    TenantMembership.objects.select_for_update().filter(member_id=member.pk, tenant_id=tenant.pk).first()
+
+
+# ---------------------------------------------------------------------------------------------
+# Communities and membership
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean_community_fields(
+    *, name: str, slug: str, visibility: str, joining_policy: str, condition_ids: Iterable[int]
+) -> tuple[str, str, list[int]]:
+    name = " ".join((name or "").split())
+    if not 2 <= len(name) <= 120:
+        raise InvalidInput("A community name needs 2 to 120 characters.", code="name_length")
+    slug = (slug or "").strip()
+    if not slug or slug != slugify(slug) or len(slug) > 120:
+        raise InvalidInput("Use lower-case letters, digits and hyphens for the address.", code="slug_invalid")
+    if visibility not in Visibility.values:
+        raise InvalidInput(f"Visibility is one of: {', '.join(Visibility.values)}.", code="visibility_invalid")
+    if joining_policy not in JoiningPolicy.values:
+        raise InvalidInput(f"Joining is one of: {', '.join(JoiningPolicy.values)}.", code="joining_policy_invalid")
+    wanted = sorted(set(condition_ids))
+    found = set(Condition.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    if len(found) != len(wanted):
+        raise InvalidInput(
+            "Unknown condition.", code="condition_unknown", details={"missing": sorted(set(wanted) - found)}
+        )
+    return name, slug, wanted
+
+
+def create_community(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    name: str,
+    slug: str,
+    description: str = "",
+    rules: str = "",
+    condition_ids: Iterable[int] = (),
+    visibility: str = Visibility.MEMBERS_ONLY,
+    joining_policy: str = JoiningPolicy.OPEN,
+    listed_in_directory: bool = True,
+) -> Community:
+    """Tenant admins and platform superusers create communities."""
+    _require_signed_in(acting_member)
+    if not can_administer_tenant(member=acting_member, tenant=tenant):
+        raise NotAllowed("Only this site's administrators can create communities.", code="not_admin")
+    name, slug, condition_list = _clean_community_fields(
+        name=name, slug=slug, visibility=visibility, joining_policy=joining_policy, condition_ids=condition_ids
+    )
+    if Community.objects.filter(slug=slug).exists():
+        raise Conflict("A community already uses that address.", code="slug_taken")
+    try:
+        with transaction.atomic():
+            community = Community.objects.create(
+                name=name,
+                slug=slug,
+                description=description.strip(),
+                rules=rules.strip(),
+                visibility=visibility,
+                joining_policy=joining_policy,
+                listed_in_directory=listed_in_directory,
+            )
+            community.conditions.set(condition_list)
+            _sync_directory(tenant=tenant, community=community)
+    except IntegrityError as error:  # a concurrent create with the same slug
+        raise Conflict("A community already uses that address.", code="slug_taken") from error
+    return community
+
+
+def _sync_directory(*, tenant: Tenant, community: Community, old_slug: str | None = None) -> None:
+    """Keep the platform directory (public schema) in step, in the caller's transaction: the root
+    domain's "find your community" never reads tenant schemas at request time."""
+    from directory.services import publish_community, withdraw_community
+
+    if old_slug and old_slug != community.slug:
+        withdraw_community(tenant=tenant, community_slug=old_slug)
+    if community.listed_in_directory:
+        publish_community(
+            tenant=tenant,
+            community_slug=community.slug,
+            name=community.name,
+            description=community.description,
+            condition_ids=community.conditions.values_list("pk", flat=True),
+            visibility=community.visibility,
+        )
+    else:
+        withdraw_community(tenant=tenant, community_slug=community.slug)
+
+
+UPDATABLE_COMMUNITY_FIELDS = frozenset(
+    {"name", "slug", "description", "rules", "condition_ids", "visibility", "joining_policy", "listed_in_directory"}
+)
+
+
+def update_community(*, acting_member: Member, tenant: Tenant, community: Community, **changes: Any) -> Community:
+    """Change any of UPDATABLE_COMMUNITY_FIELDS (tenant admins and superusers)."""
+    _require_signed_in(acting_member)
+    if not can_administer_tenant(member=acting_member, tenant=tenant):
+        raise NotAllowed("Only this site's administrators can change communities.", code="not_admin")
+    unknown = set(changes) - UPDATABLE_COMMUNITY_FIELDS
+    if unknown:
+        raise InvalidInput(f"Cannot change: {', '.join(sorted(unknown))}.", code="field_unknown")
+    current_conditions = list(community.conditions.values_list("pk", flat=True))
+    name, slug, condition_list = _clean_community_fields(
+        name=changes.get("name", community.name),
+        slug=changes.get("slug", community.slug),
+        visibility=changes.get("visibility", community.visibility),
+        joining_policy=changes.get("joining_policy", community.joining_policy),
+        condition_ids=changes.get("condition_ids", current_conditions),
+    )
+    if Community.objects.filter(slug=slug).exclude(pk=community.pk).exists():
+        raise Conflict("A community already uses that address.", code="slug_taken")
+    old_slug = community.slug
+    with transaction.atomic():
+        community.name = name
+        community.slug = slug
+        community.description = str(changes.get("description", community.description)).strip()
+        community.rules = str(changes.get("rules", community.rules)).strip()
+        community.visibility = changes.get("visibility", community.visibility)
+        community.joining_policy = changes.get("joining_policy", community.joining_policy)
+        community.listed_in_directory = bool(changes.get("listed_in_directory", community.listed_in_directory))
+        community.save()
+        if "condition_ids" in changes:
+            community.conditions.set(condition_list)
+        _sync_directory(tenant=tenant, community=community, old_slug=old_slug)
+    return community
+
+
+def join_community(*, member: Member, tenant: Tenant, community: Community) -> CommunityMembership:
+    """Join (open policy) or ask to join (approval policy). Idempotent.
+
+    A verified member who has not joined this partner yet joins it on the way (one click, not two).
+    """
+    from members.services import join_tenant
+
+    _require_signed_in(member)
+    if not member.email_verified:
+        raise NotAllowed("Verify your email address before joining.", code="email_unverified")
+    with transaction.atomic():
+        if membership_of(member=member, tenant=tenant) is None:
+            join_tenant(member=member, tenant=tenant)
+        status = (
+            CommunityMembershipStatus.ACTIVE
+            if community.joining_policy == JoiningPolicy.OPEN
+            else CommunityMembershipStatus.PENDING
+        )
+        membership, _ = CommunityMembership.objects.get_or_create(
+            community=community, member=member, defaults={"status": status}
+        )
+    return membership
+
+
+def leave_community(*, member: Member, tenant: Tenant, community: Community) -> None:
+    """Leave (or withdraw a request). Idempotent. Community-level subscriptions go with it."""
+    _require_signed_in(member)
+    with transaction.atomic():
+        CommunityMembership.objects.filter(community=community, member_id=member.pk).delete()
+        CommunitySubscription.objects.filter(community=community, member_id=member.pk).delete()
+
+
+def decide_join_request(
+    *, acting_member: Member, tenant: Tenant, membership: CommunityMembership, approve: bool
+) -> CommunityMembership | None:
+    """Moderators approve (→ active) or refuse (→ request removed, returns None) a pending request."""
+    _require_moderator(acting_member, tenant)
+    with transaction.atomic():
+        locked = CommunityMembership.objects.select_for_update().filter(pk=membership.pk).first()
+        if locked is None or locked.status != CommunityMembershipStatus.PENDING:
+            raise Conflict("That request was already decided.", code="request_decided")
+        if not approve:
+            locked.delete()
+            return None
+        locked.status = CommunityMembershipStatus.ACTIVE
+        locked.save(update_fields=["status"])
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags
+# ---------------------------------------------------------------------------------------------
+
+
+def _clean_tag(kind: str, name: str) -> tuple[str, str]:
+    name = " ".join((name or "").split())
+    slug = slugify(name)[:60]
+    if kind not in TagKind.values:
+        raise InvalidInput(f"Tag kind is one of: {', '.join(TagKind.values)}.", code="tag_kind_invalid")
+    if not 2 <= len(name) <= 60 or not slug:
+        raise InvalidInput("A tag needs 2 to 60 characters, including letters or digits.", code="tag_invalid")
+    return name, slug
+
+
+def create_tag(*, acting_member: Member, tenant: Tenant, community: Community, kind: str, name: str) -> Tag:
+    """Moderators add a curated tag; a proposed tag of the same name becomes curated."""
+    _require_moderator(acting_member, tenant)
+    name, slug = _clean_tag(kind, name)
+    with transaction.atomic():
+        tag, created = Tag.objects.select_for_update().get_or_create(
+            community=community, kind=kind, slug=slug, defaults={"name": name, "status": TagStatus.CURATED}
+        )
+        if not created and tag.status == TagStatus.MERGED:
+            raise Conflict("That tag was merged into another one.", code="tag_merged")
+        if tag.status != TagStatus.CURATED:
+            tag.status = TagStatus.CURATED
+            tag.save(update_fields=["status"])
+    return tag
+
+
+def _propose(*, member: Member, community: Community, kind: str, name: str) -> Tag:
+    name, slug = _clean_tag(kind, name)
+    tag, _ = Tag.objects.get_or_create(
+        community=community,
+        kind=kind,
+        slug=slug,
+        defaults={"name": name, "status": TagStatus.PROPOSED, "proposed_by": member},
+    )
+    # Proposing a name that was merged away means the tag it now lives under.
+    return tag.merged_into if tag.status == TagStatus.MERGED and tag.merged_into else tag
+
+
+def propose_tag(*, acting_member: Member, tenant: Tenant, community: Community, kind: str, name: str) -> Tag:
+    """Members propose tags; moderators curate or merge them. Returns the existing tag if any."""
+    _require_participant(acting_member, community)
+    with transaction.atomic():
+        return _propose(member=acting_member, community=community, kind=kind, name=name)
+
+
+def merge_tags(*, acting_member: Member, tenant: Tenant, source: Tag, target: Tag) -> Tag:
+    """Moderators merge ``source`` into ``target``: its topics are retagged, it is marked MERGED."""
+    _require_moderator(acting_member, tenant)
+    if source.pk == target.pk:
+        raise InvalidInput("Choose two different tags.", code="tag_same")
+    if source.community_id != target.community_id:
+        raise InvalidInput("Both tags must belong to the same community.", code="tag_other_community")
+    if target.status == TagStatus.MERGED:
+        raise InvalidInput("Merge into a tag that is still in use.", code="tag_merged")
+    through = Tag.topics.through
+    with transaction.atomic():
+        topic_ids = list(through.objects.filter(tag_id=source.pk).values_list("topic_id", flat=True))
+        through.objects.bulk_create(
+            [through(topic_id=topic_id, tag_id=target.pk) for topic_id in topic_ids], ignore_conflicts=True
+        )
+        through.objects.filter(tag_id=source.pk).delete()
+        Tag.objects.filter(merged_into_id=source.pk).update(merged_into_id=target.pk)
+        source.status = TagStatus.MERGED
+        source.merged_into = target
+        source.save(update_fields=["status", "merged_into"])
+        if target.status == TagStatus.PROPOSED:
+            target.status = TagStatus.CURATED
+            target.save(update_fields=["status"])
+    return target
+
+
+# ---------------------------------------------------------------------------------------------
+# Topics and posts
+# ---------------------------------------------------------------------------------------------
+
+
+def create_topic(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    community: Community,
+    kind: str,
+    title: str,
+    body: str,
+    tag_ids: Iterable[int] = (),
+    proposed_tag_names: Sequence[str] = (),
+) -> Topic:
+    """Start a question or an update. ``proposed_tag_names`` become PROPOSED topic-kind tags.
+
+    The author watches their own topic (so they hear of every reply, even after changing it).
+    """
+    _require_participant(acting_member, community)
+    if kind not in TopicKind.values:
+        raise InvalidInput(f"Kind is one of: {', '.join(TopicKind.values)}.", code="kind_invalid")
+    title = _clean_title(title)
+    body = _clean_body(body)
+    wanted = set(tag_ids)
+    tags = list(Tag.objects.filter(pk__in=wanted, community_id=community.pk, status=TagStatus.CURATED))
+    if len(tags) != len(wanted):
+        raise InvalidInput("Choose tags from this community's list.", code="tag_invalid")
+    for proposed in proposed_tag_names:
+        _clean_tag(TagKind.TOPIC, proposed)  # validate all before writing anything
+    body_html = render_markdown(body)
+    with transaction.atomic():
+        _lock_poster(acting_member, tenant)
+        _check_posting_rate(acting_member, tenant)
+        topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member)
+        post = Post.objects.create(
+            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html
+        )
+        tags += [
+            _propose(member=acting_member, community=community, kind=TagKind.TOPIC, name=name)
+            for name in proposed_tag_names
+        ]
+        if tags:
+            topic.tags.set(tags)
+        TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
+        post.topic = topic
+        notifications.notify_new_post(tenant=tenant, post=post)
+    return topic
+
+
+def _quote_markdown(quoted: Post) -> str:
+    author = quoted.author.display_name if quoted.author and quoted.author.display_name else "A member"
+    lines = quoted.body_markdown.splitlines() or [""]
+    return f"{author} wrote:\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines)
+
+
+def create_reply(
+    *, acting_member: Member, tenant: Tenant, topic: Topic, body: str, quoted_post: Post | None = None
+) -> Post:
+    """Reply in a topic (optionally quoting a post of the same topic, rendered as a blockquote).
+
+    Bumps the topic's activity time and reply count in the same transaction; the replier tracks the
+    topic from now on unless they chose a level before.
+    """
+    community = topic.community
+    _require_participant(acting_member, community)
+    if topic.deleted_at is not None:
+        raise InvalidInput("This topic was removed.", code="topic_removed")
+    body = _clean_body(body)
+    if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
+        raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
+    # The quote is rendered from the quoted text now: later edits of that post don't rewrite this one.
+    source = f"{_quote_markdown(quoted_post)}\n\n{body}" if quoted_post else body
+    body_html = render_markdown(source)
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_poster(acting_member, tenant)
+        _check_posting_rate(acting_member, tenant)
+        post = Post.objects.create(
+            topic=topic,
+            author=acting_member,
+            quoted_post=quoted_post,
+            body_markdown=body,
+            body_html=body_html,
+        )
+        Topic.objects.filter(pk=topic.pk).update(last_activity_at=now, reply_count=F("reply_count") + 1)
+        TopicSubscription.objects.get_or_create(
+            topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
+        )
+        topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
+        notifications.notify_new_post(tenant=tenant, post=post)
+    return post
+
+
+def _edit_window() -> datetime.timedelta:
+    return datetime.timedelta(minutes=getattr(settings, "KINDRED_EDIT_WINDOW_MINUTES", DEFAULT_EDIT_WINDOW_MINUTES))
+
+
+def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, title: str | None = None) -> Post:
+    """Authors edit their own posts within the edit window; the previous text is kept as a revision.
+    ``title`` renames the topic when the post is its opening post.
+
+    Moderators don't edit other people's words: they remove and restore.
+    """
+    _require_signed_in(acting_member)
+    if post.author_id != acting_member.pk:
+        raise NotAllowed("You can only edit your own posts.", code="not_author")
+    if post.deleted_at is not None:
+        raise InvalidInput("This post was removed.", code="post_removed")
+    if timezone.now() - post.created_at > _edit_window():
+        raise NotAllowed("The time to edit this post has passed.", code="edit_window_closed")
+    body = _clean_body(body)
+    new_title = _clean_title(title) if title is not None and post.is_opening else None
+    quoted = post.quoted_post
+    source = f"{_quote_markdown(quoted)}\n\n{body}" if quoted else body
+    with transaction.atomic():
+        if new_title is not None and new_title != post.topic.title:
+            Topic.objects.filter(pk=post.topic_id).update(title=new_title)
+            post.topic.title = new_title
+        if body != post.body_markdown:
+            PostRevision.objects.create(
+                post=post, body_markdown=post.body_markdown, body_html=post.body_html, edited_by=acting_member
+            )
+            post.body_markdown = body
+            post.body_html = render_markdown(source)
+            post.edited_at = timezone.now()
+            post.edit_count = F("edit_count") + 1
+            post.save(update_fields=["body_markdown", "body_html", "edited_at", "edit_count"])
+            post.refresh_from_db(fields=["edit_count"])
+    return post
+
+
+def delete_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
+    """Soft delete by the author or a moderator. An opening post's removal leaves the thread readable."""
+    _require_signed_in(acting_member)
+    is_moderator = can_moderate(member=acting_member, tenant=tenant)
+    if post.author_id != acting_member.pk and not is_moderator:
+        raise NotAllowed("You can only delete your own posts.", code="not_author")
+    if post.deleted_at is not None:
+        return post
+    with transaction.atomic():
+        updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(
+            deleted_at=timezone.now(), deleted_by=acting_member
+        )
+        if updated and not post.is_opening:
+            # reply_count counts visible replies, so "unanswered" and the feed stay truthful.
+            Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
+        post.refresh_from_db(fields=["deleted_at", "deleted_by"])
+        if updated:
+            notifications.notify_moderation(post=post, action="removed", actor=acting_member)
+    return post
+
+
+def restore_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
+    """Moderators bring back a removed post."""
+    _require_moderator(acting_member, tenant)
+    with transaction.atomic():
+        updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=False).update(deleted_at=None, deleted_by=None)
+        if updated and not post.is_opening:
+            Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
+        post.refresh_from_db(fields=["deleted_at", "deleted_by"])
+        if updated:
+            # The removal notice was already sent for this post; a restore notice has its own text but
+            # shares the (recipient, post, kind) slot, so replace the removal notice.
+            Notification.objects.filter(post_id=post.pk, kind=NotificationKind.MODERATION).delete()
+            notifications.notify_moderation(post=post, action="restored", actor=acting_member)
+    return post
+
+
+# ---------------------------------------------------------------------------------------------
+# Reactions, answers, watching
+# ---------------------------------------------------------------------------------------------
+
+
+def _reaction_field(kind: str) -> str:
+    try:
+        return REACTION_COUNTERS[ReactionKind(kind)]
+    except ValueError as error:
+        raise InvalidInput(f"Reactions are: {', '.join(ReactionKind.values)}.", code="reaction_invalid") from error
+
+
+def react(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
+    """Add one reaction of ``kind``; True if it is new. Idempotent and safe under concurrency: the
+    unique constraint decides who inserted, and counters move with F() only for that one."""
+    counter = _reaction_field(kind)
+    topic = post.topic
+    _require_participant(member, topic.community)
+    if post.deleted_at is not None:
+        raise InvalidInput("This post was removed.", code="post_removed")
+    try:
+        with transaction.atomic():
+            Reaction.objects.create(post=post, member=member, kind=kind)
+            Post.objects.filter(pk=post.pk).update(**{counter: F(counter) + 1})
+            Topic.objects.filter(pk=topic.pk).update(reaction_count=F("reaction_count") + 1)
+    except IntegrityError:
+        return False
+    return True
+
+
+def unreact(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
+    """Take a reaction back; True if there was one. Idempotent."""
+    counter = _reaction_field(kind)
+    _require_signed_in(member)
+    with transaction.atomic():
+        deleted, _ = Reaction.objects.filter(post_id=post.pk, member_id=member.pk, kind=kind).delete()
+        if deleted:
+            Post.objects.filter(pk=post.pk, **{f"{counter}__gt": 0}).update(**{counter: F(counter) - 1})
+            Topic.objects.filter(pk=post.topic_id, reaction_count__gt=0).update(reaction_count=F("reaction_count") - 1)
+    return bool(deleted)
+
+
+def mark_answer(*, acting_member: Member, tenant: Tenant, topic: Topic, post: Post) -> Topic:
+    """The question's author marks a reply as the answer (marking another one replaces it)."""
+    _require_signed_in(acting_member)
+    if topic.author_id != acting_member.pk:
+        raise NotAllowed("Only the person who asked can mark the answer.", code="not_author")
+    if topic.kind != TopicKind.QUESTION:
+        raise InvalidInput("Only questions have answers.", code="not_question")
+    if post.topic_id != topic.pk or post.is_opening or post.deleted_at is not None:
+        raise InvalidInput("Choose a reply in this topic.", code="answer_invalid")
+    if topic.answer_id == post.pk:
+        return topic
+    with transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(answer=post)
+        topic.answer = post
+        notifications.notify_answer(topic=topic, post=post, actor=acting_member)
+    return topic
+
+
+def _set_level(level: str) -> str:
+    if level not in WatchLevel.values:
+        raise InvalidInput(f"Level is one of: {', '.join(WatchLevel.values)}.", code="level_invalid")
+    return level
+
+
+def set_topic_watch_level(*, member: Member, tenant: Tenant, topic: Topic, level: str) -> TopicSubscription:
+    """Follow (watching/tracking), reset (normal) or mute a topic. Idempotent."""
+    _require_signed_in(member)
+    level = _set_level(level)
+    _require_reader(member, tenant, topic.community)
+    with transaction.atomic():
+        subscription, _ = TopicSubscription.objects.update_or_create(
+            topic=topic, member=member, defaults={"level": level}
+        )
+    return subscription
+
+
+def set_community_watch_level(
+    *, member: Member, tenant: Tenant, community: Community, level: str
+) -> CommunitySubscription:
+    """Follow (watching/tracking), reset (normal) or mute a whole community. Idempotent."""
+    _require_signed_in(member)
+    level = _set_level(level)
+    _require_reader(member, tenant, community)
+    with transaction.atomic():
+        subscription, _ = CommunitySubscription.objects.update_or_create(
+            community=community, member=member, defaults={"level": level}
+        )
+    return subscription
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+
+def mark_notifications_read(*, member: Member, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark some (or all) of the member's notifications read; returns how many changed."""
+    _require_signed_in(member)
+    unread = Notification.objects.filter(recipient_id=member.pk, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=list(notification_ids))
+    return unread.update(read_at=timezone.now())

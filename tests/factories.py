@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+import itertools
+from types import SimpleNamespace
 from typing import Any
 
 import factory
 from django.utils import timezone
 
-from communities.models import Community, Visibility
-from members.models import Member
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    Post,
+    Tag,
+    TagKind,
+    TagStatus,
+    Topic,
+    TopicKind,
+    Visibility,
+)
+from members.models import Member, MembershipRole, TenantMembership
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -37,3 +50,87 @@ class CommunityFactory(factory.django.DjangoModelFactory[Community]):
     slug = factory.Sequence(lambda n: f"community-{n}")
     description = "A place to talk."
     visibility = Visibility.MEMBERS_ONLY
+
+
+class TenantMembershipFactory(factory.django.DjangoModelFactory[TenantMembership]):
+    """A role in a tenant without the group sync (enough for the services' permission checks)."""
+
+    class Meta:
+        model = TenantMembership
+
+    member = factory.SubFactory(MemberFactory)
+    role = MembershipRole.MEMBER
+
+
+class CommunityMembershipFactory(factory.django.DjangoModelFactory[CommunityMembership]):
+    """Create inside a tenant context."""
+
+    class Meta:
+        model = CommunityMembership
+
+    community = factory.SubFactory(CommunityFactory)
+    member = factory.SubFactory(MemberFactory)
+    status = CommunityMembershipStatus.ACTIVE
+
+
+class TagFactory(factory.django.DjangoModelFactory[Tag]):
+    """Create inside a tenant context."""
+
+    class Meta:
+        model = Tag
+
+    community = factory.SubFactory(CommunityFactory)
+    kind = TagKind.SYMPTOM
+    name = factory.Sequence(lambda n: f"Tag {n}")
+    slug = factory.Sequence(lambda n: f"tag-{n}")
+    status = TagStatus.CURATED
+
+
+class TopicFactory(factory.django.DjangoModelFactory[Topic]):
+    """Bulk data for list and feed tests (bypasses the services: no counters, rate limit or notices)."""
+
+    class Meta:
+        model = Topic
+
+    community = factory.SubFactory(CommunityFactory)
+    kind = TopicKind.UPDATE
+    title = factory.Sequence(lambda n: f"Topic {n}")
+    author = factory.SubFactory(MemberFactory)
+
+
+class PostFactory(factory.django.DjangoModelFactory[Post]):
+    """Bulk data for thread tests (bypasses the services)."""
+
+    class Meta:
+        model = Post
+
+    topic = factory.SubFactory(TopicFactory)
+    author = factory.SubFactory(MemberFactory)
+    body_markdown = factory.Sequence(lambda n: f"Reply {n}")
+    body_html = factory.LazyAttribute(lambda post: f"<p>{post.body_markdown}</p>")
+
+
+_world_numbers = itertools.count()
+
+
+def community_world(*, tenant: Any, **community_fields: Any) -> SimpleNamespace:
+    """One community in ``tenant`` (call inside its context) with the people around it:
+    ``admin`` and ``moderator`` (tenant roles), ``alice`` and ``bob`` (active community members),
+    ``carol`` (tenant member outside the community) and ``stranger`` (no tenant membership)."""
+    fields = {"visibility": Visibility.MEMBERS_ONLY, **community_fields}
+    community = CommunityFactory(**fields)
+    people: dict[str, Any] = {}
+    for name, role in (
+        ("admin", MembershipRole.ADMIN),
+        ("moderator", MembershipRole.MODERATOR),
+        ("alice", MembershipRole.MEMBER),
+        ("bob", MembershipRole.MEMBER),
+        ("carol", MembershipRole.MEMBER),
+    ):
+        member = MemberFactory(display_name=name.title(), email=f"{name}{next(_world_numbers)}@example.test")
+        TenantMembershipFactory(member=member, tenant=tenant, role=role)
+        people[name] = member
+    for name in ("alice", "bob"):
+        CommunityMembershipFactory(community=community, member=people[name])
+    people["stranger"] = MemberFactory(display_name="Stranger")
+    return SimpleNamespace(tenant=tenant, community=community, **people)

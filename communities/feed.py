@@ -1,0 +1,208 @@
+"""The personalized home feed of a tenant.
+
+Candidates (a signed-in member): topics active in the last ``WINDOW_DAYS`` days, at most
+``CANDIDATE_CAP`` of them, newest activity first, that are
+
+- in a community the member joined (active membership), or
+- in a community about one of the member's conditions (``Community.conditions`` ∩ the member's
+  conditions and their MeSH descendants), or
+- followed by the member (topic watch level watching/tracking);
+
+minus removed topics, topics and communities the member muted, and anything they cannot read.
+
+Score (higher first; ties broken by id, newest first)::
+
+    score = recency + engagement + relevance
+    recency    = 2 ** (-(hours since last activity) / 48)              # 1.0 now, 0.5 after 48 h
+    engagement = log1p(replies) + 0.5 * log1p(reactions)
+    relevance  = 1.0 if the community is about one of my conditions
+               + 0.8 if I follow the topic
+               + 0.6 if it is an unanswered question (no replies) in a community I joined
+
+Anonymous visitors get the open communities' topics scored by recency + engagement (latest and most
+helpful).
+
+Cursor: base64 of ``[score, id, reference time]``. The reference time of the first page is reused
+for every later page, so scores don't drift between requests and the keyset (score desc, id desc)
+never repeats or skips a topic, even when scores tie. (A topic that gets new activity between two page
+requests changes score and may move; that is the price of a live ranking, and the next refresh shows it.)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, prefetch_related_objects
+from django.utils import timezone
+
+from communities.models import (
+    Community,
+    CommunitySubscription,
+    Topic,
+    TopicKind,
+    TopicSubscription,
+    Visibility,
+    WatchLevel,
+)
+from communities.selectors import active_community_ids, readable_communities
+from conditions.selectors import descendant_ids
+from members.models import Member
+from tenants.models import Tenant
+
+WINDOW_DAYS = 60
+CANDIDATE_CAP = 500
+HALF_LIFE_HOURS = 48.0
+CONDITION_BONUS = 1.0
+FOLLOWED_BONUS = 0.8
+UNANSWERED_BONUS = 0.6
+SCORE_DIGITS = 9  # scores are rounded so the cursor's float compares exactly
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    topic: Topic
+    score: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    items: list[FeedItem]
+    next_cursor: str | None
+
+
+def score_topic(
+    *,
+    topic: Topic,
+    now: datetime.datetime,
+    condition_match: bool = False,
+    followed: bool = False,
+    unanswered_in_mine: bool = False,
+) -> float:
+    hours = max(0.0, (now - topic.last_activity_at).total_seconds() / 3600)
+    recency = 2 ** (-hours / HALF_LIFE_HOURS)
+    engagement = math.log1p(topic.reply_count) + 0.5 * math.log1p(topic.reaction_count)
+    relevance = (
+        (CONDITION_BONUS if condition_match else 0.0)
+        + (FOLLOWED_BONUS if followed else 0.0)
+        + (UNANSWERED_BONUS if unanswered_in_mine else 0.0)
+    )
+    return round(recency + engagement + relevance, SCORE_DIGITS)
+
+
+def _encode_cursor(score: float, pk: int, now: datetime.datetime) -> str:
+    raw = json.dumps([score, pk, now.timestamp()])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None) -> tuple[float, int, datetime.datetime] | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        score, pk, stamp = json.loads(raw)
+        return float(score), int(pk), datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        # A tampered or stale cursor restarts at the first page instead of failing the page.
+        return None
+
+
+def _paginate(
+    scored: Iterable[FeedItem], *, position: tuple[float, int] | None, now: datetime.datetime, limit: int
+) -> FeedPage:
+    ordered = sorted(scored, key=lambda item: (-item.score, -item.topic.pk))
+    if position is not None:
+        after_score, after_pk = position
+        ordered = [
+            item
+            for item in ordered
+            if item.score < after_score or (item.score == after_score and item.topic.pk < after_pk)
+        ]
+    page = ordered[:limit]
+    # Tags for the page only: one query, however many topics.
+    prefetch_related_objects([item.topic for item in page], "tags")
+    next_cursor = _encode_cursor(page[-1].score, page[-1].topic.pk, now) if len(ordered) > limit and page else None
+    return FeedPage(items=page, next_cursor=next_cursor)
+
+
+def _condition_community_ids(*, member: Member) -> set[int]:
+    mine = descendant_ids(condition_ids=member.conditions.values_list("pk", flat=True))
+    if not mine:
+        return set()
+    return set(
+        Community.conditions.through.objects.filter(condition_id__in=mine).values_list("community_id", flat=True)
+    )
+
+
+def feed_for(*, member: Member, tenant: Tenant, cursor: str | None = None, limit: int = 20) -> FeedPage:
+    """A signed-in member's feed (see the module docstring for candidates and score)."""
+    if not member.is_authenticated:
+        return anonymous_feed(tenant=tenant, cursor=cursor, limit=limit)
+    decoded = _decode_cursor(cursor)
+    now = decoded[2] if decoded else timezone.now()
+    joined = active_community_ids(member=member)
+    by_condition = _condition_community_ids(member=member)
+    levels = dict(TopicSubscription.objects.filter(member_id=member.pk).values_list("topic_id", "level"))
+    followed = {pk for pk, level in levels.items() if level in (WatchLevel.WATCHING, WatchLevel.TRACKING)}
+    muted_topics = {pk for pk, level in levels.items() if level == WatchLevel.MUTED}
+    muted_communities = set(
+        CommunitySubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED).values_list(
+            "community_id", flat=True
+        )
+    )
+    relevant = Q(community_id__in=joined | by_condition) | Q(pk__in=followed)
+    candidates = list(
+        Topic.objects.filter(
+            relevant,
+            deleted_at__isnull=True,
+            last_activity_at__gte=now - datetime.timedelta(days=WINDOW_DAYS),
+            community__in=readable_communities(member=member, tenant=tenant),
+        )
+        .exclude(community_id__in=muted_communities)
+        .exclude(pk__in=muted_topics)
+        .select_related("author", "community")
+        .order_by("-last_activity_at", "-id")[:CANDIDATE_CAP]
+    )
+    scored = []
+    for topic in candidates:
+        condition_match = topic.community_id in by_condition
+        is_followed = topic.pk in followed
+        unanswered = topic.kind == TopicKind.QUESTION and topic.reply_count == 0 and topic.community_id in joined
+        reasons = tuple(
+            reason
+            for reason, applies in (
+                ("condition", condition_match),
+                ("followed", is_followed),
+                ("unanswered", unanswered),
+                ("joined", topic.community_id in joined),
+            )
+            if applies
+        )
+        score = score_topic(
+            topic=topic, now=now, condition_match=condition_match, followed=is_followed, unanswered_in_mine=unanswered
+        )
+        scored.append(FeedItem(topic=topic, score=score, reasons=reasons))
+    return _paginate(scored, position=decoded[:2] if decoded else None, now=now, limit=limit)
+
+
+def anonymous_feed(*, tenant: Tenant, cursor: str | None = None, limit: int = 20) -> FeedPage:
+    """Open communities only: the latest and most helpful topics (recency + engagement)."""
+    decoded = _decode_cursor(cursor)
+    now = decoded[2] if decoded else timezone.now()
+    candidates = list(
+        Topic.objects.filter(
+            deleted_at__isnull=True,
+            community__visibility=Visibility.OPEN,
+            last_activity_at__gte=now - datetime.timedelta(days=WINDOW_DAYS),
+        )
+        .select_related("author", "community")
+        .order_by("-last_activity_at", "-id")[:CANDIDATE_CAP]
+    )
+    scored = [FeedItem(topic=topic, score=score_topic(topic=topic, now=now), reasons=()) for topic in candidates]
+    return _paginate(scored, position=decoded[:2] if decoded else None, now=now, limit=limit)

@@ -1,0 +1,156 @@
+"""In-app notifications, written by the communities services in the same transaction as the post.
+
+Rules (one place, so the list page, the API and the email digest agree):
+
+- Never the actor; never anyone who cannot read the community (members-only: active community
+  members only); never someone who muted the topic or its community.
+- One notification per recipient per post: the most specific kind wins (MENTION > REPLY > WATCHED),
+  and the unique constraint (recipient, post, kind) with ``ignore_conflicts`` makes a retry harmless.
+- REPLY: the topic's author for every reply, and the author of a quoted post.
+- MENTION: ``@name`` where ``name`` equals a member of this tenant's display name with spaces removed,
+  case-insensitive (``@JaneDoe`` reaches "Jane Doe"). Mentions inside code spans/blocks are ignored.
+- WATCHED: members watching the topic, or watching the community (unless they set the topic lower).
+- ANSWER: when a question's answer is marked, its followers (watching/tracking) and the answer's author.
+- MODERATION: the post's author, when someone else removes or restores their post.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Value
+from django.db.models.functions import Lower, Replace
+
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    CommunitySubscription,
+    Notification,
+    NotificationKind,
+    Post,
+    Topic,
+    TopicSubscription,
+    Visibility,
+    WatchLevel,
+)
+from members.models import Member, TenantMembership
+from tenants.models import Tenant
+
+# Unicode word characters: "@José" works; the look-behind skips e-mail addresses ("me@example.org").
+MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{2,80})")
+_CODE_RE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.DOTALL | re.IGNORECASE)
+FOLLOWING_LEVELS = (WatchLevel.WATCHING, WatchLevel.TRACKING)
+
+
+def mentioned_names(body_html: str) -> set[str]:
+    """Lower-cased ``@names`` in the rendered post, outside code (rendered HTML marks code reliably)."""
+    text = _CODE_RE.sub(" ", body_html)
+    return {name.rstrip(".-").lower() for name in MENTION_RE.findall(text)}
+
+
+def _mentioned_member_ids(*, tenant: Tenant, names: set[str]) -> set[int]:
+    if not names:
+        return set()
+    return set(
+        TenantMembership.objects.filter(tenant_id=tenant.pk)
+        .annotate(handle=Lower(Replace("member__display_name", Value(" "), Value(""))))
+        .filter(handle__in=names)
+        .values_list("member_id", flat=True)
+    )
+
+
+def _muted_member_ids(*, topic: Topic) -> set[int]:
+    muted_topic = TopicSubscription.objects.filter(topic_id=topic.pk, level=WatchLevel.MUTED).values_list(
+        "member_id", flat=True
+    )
+    muted_community = CommunitySubscription.objects.filter(
+        community_id=topic.community_id, level=WatchLevel.MUTED
+    ).values_list("member_id", flat=True)
+    return set(muted_topic) | set(muted_community)
+
+
+def _filter_readers(*, community: Community, member_ids: set[int]) -> set[int]:
+    """Keep only recipients who can read the community."""
+    if not member_ids or community.visibility == Visibility.OPEN:
+        return member_ids
+    return set(
+        CommunityMembership.objects.filter(
+            community_id=community.pk, member_id__in=member_ids, status=CommunityMembershipStatus.ACTIVE
+        ).values_list("member_id", flat=True)
+    )
+
+
+def _write(*, recipients: dict[int, str], post: Post, topic: Topic, actor_id: int | None, message: str) -> int:
+    rows = [
+        Notification(recipient_id=member_id, kind=kind, topic=topic, post=post, actor_id=actor_id, message=message)
+        for member_id, kind in recipients.items()
+        if member_id != actor_id
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def notify_new_post(*, tenant: Tenant, post: Post) -> int:
+    """Notifications for a new topic's opening post or a reply; returns how many were written."""
+    topic = post.topic
+    community = topic.community
+    actor_id = post.author_id
+    recipients: dict[int, str] = {}
+
+    topic_levels = dict(TopicSubscription.objects.filter(topic_id=topic.pk).values_list("member_id", "level"))
+    community_watchers = set(
+        CommunitySubscription.objects.filter(community_id=community.pk, level=WatchLevel.WATCHING).values_list(
+            "member_id", flat=True
+        )
+    )
+    # Least specific first, so a later, more specific kind overwrites it.
+    for member_id in community_watchers:
+        if topic_levels.get(member_id) in (None, WatchLevel.WATCHING):
+            recipients[member_id] = NotificationKind.WATCHED
+    for member_id, level in topic_levels.items():
+        if level == WatchLevel.WATCHING:
+            recipients[member_id] = NotificationKind.WATCHED
+    if not post.is_opening:
+        if topic.author_id:
+            recipients[topic.author_id] = NotificationKind.REPLY
+        if post.quoted_post_id and post.quoted_post and post.quoted_post.author_id:
+            recipients[post.quoted_post.author_id] = NotificationKind.REPLY
+    for member_id in _mentioned_member_ids(tenant=tenant, names=mentioned_names(post.body_html)):
+        recipients[member_id] = NotificationKind.MENTION
+
+    muted = _muted_member_ids(topic=topic)
+    allowed = _filter_readers(community=community, member_ids=set(recipients) - muted - {actor_id or 0})
+    kept = {member_id: kind for member_id, kind in recipients.items() if member_id in allowed}
+    return _write(recipients=kept, post=post, topic=topic, actor_id=actor_id, message=topic.title[:300])
+
+
+def notify_answer(*, topic: Topic, post: Post, actor: Member) -> int:
+    """A question's answer was marked: tell its followers and the answer's author."""
+    followers = set(
+        TopicSubscription.objects.filter(topic_id=topic.pk, level__in=FOLLOWING_LEVELS).values_list(
+            "member_id", flat=True
+        )
+    )
+    if post.author_id:
+        followers.add(post.author_id)
+    allowed = _filter_readers(community=topic.community, member_ids=followers - _muted_member_ids(topic=topic))
+    recipients = dict.fromkeys(allowed, NotificationKind.ANSWER.value)
+    return _write(
+        recipients=recipients, post=post, topic=topic, actor_id=actor.pk, message=f"Answered: {topic.title}"[:300]
+    )
+
+
+def notify_moderation(*, post: Post, action: str, actor: Member) -> int:
+    """A moderator acted on someone's post (``action`` is e.g. "removed" or "restored")."""
+    if not post.author_id or post.author_id == actor.pk:
+        return 0
+    topic = post.topic
+    recipients = {post.author_id: NotificationKind.MODERATION.value}
+    return _write(
+        recipients=recipients,
+        post=post,
+        topic=topic,
+        actor_id=actor.pk,
+        message=f"A moderator {action} your post in “{topic.title}”"[:300],
+    )
