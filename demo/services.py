@@ -457,7 +457,7 @@ def seed_demo(*, password: str) -> DemoSummary:
                         acting_member=staff, tenant=tenant, member=member, role=role, reason="Kindred demo data"
                     )
                 summary.logins.append(DemoLogin(email=email, description=f"{role} of {spec.name}"))
-            _ensure_communities(spec=spec, tenant=tenant, summary=summary)
+            _ensure_communities(spec=spec, tenant=tenant, staff=staff, summary=summary)
             _ensure_pages(spec=spec, tenant=tenant, staff_id=staff.pk, summary=summary)
         for person in PEOPLE:
             _ensure_member(spec=person, password=password, tenants=tenants, summary=summary)
@@ -536,24 +536,38 @@ def _ensure_member(*, spec: PersonSpec, password: str, tenants: dict[str, Tenant
     return member
 
 
-def _ensure_communities(*, spec: PartnerSpec, tenant: Tenant, summary: DemoSummary) -> None:
+def _ensure_communities(*, spec: PartnerSpec, tenant: Tenant, staff: Member, summary: DemoSummary) -> None:
     from communities.models import Community
+    from communities.services import create_community, update_community
+    from directory.models import DirectoryEntry
 
     with tenant_context(tenant):
         for community_spec in spec.communities:
-            # There is no communities service for creating a community yet; this ORM write stays here
-            # (get_or_create by slug, never overwriting what a partner edited) until there is one.
-            community, created = Community.objects.get_or_create(
-                slug=community_spec.slug,
-                defaults={
-                    "name": community_spec.name,
-                    "description": community_spec.description,
-                    "visibility": community_spec.visibility,
-                },
-            )
-            summary.created["communities"] += int(created)
-            # add() is idempotent, and picks up conditions the taxonomy gained since the last run.
-            community.conditions.add(*_condition_ids(community_spec.mesh_ids, summary=summary))
+            condition_ids = _condition_ids(community_spec.mesh_ids, summary=summary)
+            community = Community.objects.filter(slug=community_spec.slug).first()
+            if community is None:
+                create_community(
+                    acting_member=staff,
+                    tenant=tenant,
+                    name=community_spec.name,
+                    slug=community_spec.slug,
+                    description=community_spec.description,
+                    visibility=community_spec.visibility,
+                    condition_ids=condition_ids,
+                )
+                summary.created["communities"] += 1
+                continue
+            # Never overwrite what a partner edited: only add conditions the taxonomy gained, and list
+            # communities made before the directory existed.
+            current = set(community.conditions.values_list("pk", flat=True))
+            listed = DirectoryEntry.objects.filter(tenant=tenant, community_slug=community.slug).exists()
+            if not set(condition_ids) <= current or (community.listed_in_directory and not listed):
+                update_community(
+                    acting_member=staff,
+                    tenant=tenant,
+                    community=community,
+                    condition_ids=sorted(current | set(condition_ids)),
+                )
 
 
 def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: DemoSummary) -> None:

@@ -238,3 +238,13 @@ def test_the_summary_names_every_url_and_login(seeded):
         assert f"http://{slug}.localhost:8123/admin/" in text
         assert f"admin@{slug}.localhost" in text and f"moderator@{slug}.localhost" in text
     assert PASSWORD in text and demo.STAFF_EMAIL in text
+
+
+def test_demo_communities_are_found_in_the_platform_directory(seeded):
+    from directory.selectors import search_directory
+
+    found = {(entry.tenant.slug, entry.community_slug) for entry in search_directory(query="MS")}
+    assert found
+    assert {tenant for tenant, _ in found} == {"multiple-sclerosis-society"}
+    response = host_client("localhost").get("/communities/", {"q": "type 1 diabetes"})
+    assert "Diabetes Foundation" in response.content.decode()
