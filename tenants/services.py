@@ -194,6 +194,42 @@ def clone_template_schema(schema_name: str) -> None:
         if cursor.fetchone() is None:
             CloneSchema()._create_clone_schema_function()
         cursor.execute("SELECT public.clone_schema(%s, %s, 'DATA')", [TEMPLATE_SCHEMA, schema_name])
+    align_constraint_names(source=TEMPLATE_SCHEMA, target=schema_name)
+
+
+# Pairs each constraint of the target with the source's constraint of the same kind and definition on
+# the same table (schema names stripped from the definitions, which mention referenced tables).
+_MISNAMED_CONSTRAINTS = """
+SELECT tcl.relname, tc.conname, sc.conname
+FROM pg_constraint sc
+JOIN pg_class scl ON scl.oid = sc.conrelid
+JOIN pg_namespace sn ON sn.oid = scl.relnamespace AND sn.nspname = %(source)s
+JOIN pg_namespace tn ON tn.nspname = %(target)s
+JOIN pg_class tcl ON tcl.relnamespace = tn.oid AND tcl.relname = scl.relname
+JOIN pg_constraint tc ON tc.conrelid = tcl.oid AND tc.contype = sc.contype
+ AND replace(pg_get_constraintdef(tc.oid), tn.nspname || '.', '')
+   = replace(pg_get_constraintdef(sc.oid), sn.nspname || '.', '')
+WHERE tc.conname <> sc.conname
+"""
+
+
+def align_constraint_names(*, source: str, target: str) -> int:
+    """Give the target schema's constraints the names they have in the source schema.
+
+    clone_schema() recreates unique constraints under PostgreSQL's default names
+    (``..._key``) instead of the names Django's migrations gave them, so a later migration that
+    drops or alters a constraint by name would fail on every cloned tenant. Renaming a unique
+    constraint renames its index too.
+    """
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(_MISNAMED_CONSTRAINTS, {"source": source, "target": target})
+        renames = cursor.fetchall()
+        for table, wrong, right in renames:
+            cursor.execute(
+                f"ALTER TABLE {quote(target)}.{quote(table)} RENAME CONSTRAINT {quote(wrong)} TO {quote(right)}"
+            )
+    return len(renames)
 
 
 def _configure_tenant_schema(tenant: Tenant, domain: str) -> None:

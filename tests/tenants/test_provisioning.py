@@ -34,6 +34,16 @@ def tables_and_columns(schema: str) -> set[tuple[str, str, str]]:
     )
 
 
+def constraint_and_index_names(schema: str) -> set[tuple[str, str]]:
+    constraints = _fetch(
+        "SELECT cl.relname, k.conname FROM pg_constraint k JOIN pg_class cl ON cl.oid = k.conrelid "
+        "JOIN pg_namespace n ON n.oid = cl.relnamespace WHERE n.nspname = %s",
+        [schema],
+    )
+    indexes = _fetch("SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s", [schema])
+    return set(constraints) | set(indexes)
+
+
 def foreign_defaults(schema: str) -> list[tuple]:
     """Column defaults that still point at the template (a clone bug would leave them there)."""
     return _fetch(
@@ -46,6 +56,15 @@ def foreign_defaults(schema: str) -> list[tuple]:
 def counts() -> tuple[int, int, int]:
     schemas = _fetch("SELECT count(*) FROM pg_namespace")[0][0]
     return Tenant.objects.count(), Domain.objects.count(), schemas
+
+
+def test_cloned_constraints_and_indexes_keep_their_migration_names(tenant_a):
+    """Later migrations drop or alter constraints by name: a clone must use the same names."""
+    cloned = provision_tenant(name="Names", slug="names-check", domain="names-check.localhost").tenant
+    template = constraint_and_index_names(settings.TENANT_BASE_SCHEMA)
+    assert ("communities_topicsubscription", "one_topic_subscription") in template
+    assert constraint_and_index_names(cloned.schema_name) == template
+    assert constraint_and_index_names(tenant_a.schema_name) == template
 
 
 def test_provisioning_is_idempotent(tenant_a):

@@ -17,7 +17,13 @@ from communities.models import Community
 from tenants.models import Domain, Tenant
 from tenants.services import provision_tenant, provision_tenant_by_migrating
 from tests.conftest import ROOT, host_client
-from tests.tenants.test_provisioning import _fetch, applied_migrations, foreign_defaults, tables_and_columns
+from tests.tenants.test_provisioning import (
+    _fetch,
+    applied_migrations,
+    constraint_and_index_names,
+    foreign_defaults,
+    tables_and_columns,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +46,7 @@ def _compare_clone_with_migrated() -> None:
     assert applied_migrations("cloned_one") == applied_migrations("migrated_one")
     assert len(applied_migrations("cloned_one")) > 150  # Wagtail's included
     assert tables_and_columns("cloned_one") == tables_and_columns("migrated_one")
+    assert constraint_and_index_names("cloned_one") == constraint_and_index_names("migrated_one")
     assert foreign_defaults("cloned_one") == []
 
     for tenant in (cloned, migrated):
