@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
 from django.db.models import Value
 from django.db.models.functions import Lower, Replace
+from django_tenants.utils import tenant_context
 
 from communities.models import (
     Community,
@@ -88,7 +90,26 @@ def _write(*, recipients: dict[int, str], post: Post, topic: Topic, actor_id: in
         if member_id != actor_id
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if rows:
+        _schedule_email_delivery()
     return len(rows)
+
+
+def _schedule_email_delivery() -> None:
+    """After commit, let a worker email the members who want one email per notification."""
+    from communities.tasks import deliver_notification_emails
+    from tenants.selectors import current_tenant
+
+    tenant = current_tenant()
+    if tenant is None:
+        return
+
+    def enqueue() -> None:
+        # The task must be sent from inside the tenant's context: that is how its schema travels.
+        with tenant_context(tenant):
+            deliver_notification_emails.delay()
+
+    transaction.on_commit(enqueue)
 
 
 def notify_new_post(*, tenant: Tenant, post: Post) -> int:

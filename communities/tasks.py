@@ -32,3 +32,24 @@ def send_welcome_email(member_id: int) -> bool:
         recipient_list=[member.email],
     )
     return True
+
+
+@shared_task(acks_late=True)
+def deliver_notification_emails() -> int:
+    """Runs in the tenant's schema: emails for members who want one per notification."""
+    from communities.emails import deliver_instant_emails
+    from tenants.selectors import current_tenant
+
+    tenant = current_tenant()
+    if tenant is None or tenant.schema_name == "public":
+        return 0
+    return deliver_instant_emails(tenant=tenant)
+
+
+@shared_task(acks_late=True)
+def send_daily_digests() -> dict[str, int]:
+    """Beat, once a day: each partner's digest to the members who chose it."""
+    from communities.emails import deliver_digests
+    from tenants.services import for_each_tenant
+
+    return for_each_tenant(lambda tenant: deliver_digests(tenant=tenant))

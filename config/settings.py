@@ -8,6 +8,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from celery.schedules import crontab
 
 from config.embedded_db import DATABASE_NAME as EMBEDDED_DATABASE_NAME
 from config.embedded_db import EMBEDDED_ENGINE, data_dir
@@ -233,6 +234,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "daily-notification-digests": {
+        "task": "communities.tasks.send_daily_digests",
+        "schedule": crontab(hour=int(env("KINDRED_DIGEST_HOUR", "7")), minute=0),
+    },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,

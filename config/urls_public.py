@@ -17,6 +17,7 @@ urlpatterns = [
     path("accounts/login/", member_views.sign_in, name="sign-in"),
     path("accounts/logout/", member_views.sign_out, name="sign-out"),
     path("accounts/profile/", member_views.profile, name="profile"),
+    path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
     path("auth/login/", member_views.sign_in),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("admin/", admin.site.urls),

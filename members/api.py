@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from config.errors import NotAllowed
 from members import selectors, services
-from members.models import Member, MemberRole, MembershipRole, TenantMembership
+from members.models import EmailNotifications, Member, MemberRole, MembershipRole, TenantMembership
 
 
 class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
@@ -34,7 +34,7 @@ class MemberSerializer(serializers.ModelSerializer[Member]):
         model = Member
         fields = [
             "public_id", "email", "display_name", "role", "conditions", "birth_year", "country", "region",
-            "email_verified", "memberships",
+            "email_verified", "email_notifications", "memberships",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -60,6 +60,7 @@ class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     birth_year = serializers.IntegerField(required=False, allow_null=True)
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    email_notifications = serializers.ChoiceField(choices=EmailNotifications.choices, required=False)
 
 
 class SignUpView(APIView):

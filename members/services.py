@@ -19,7 +19,15 @@ from django_countries import countries
 from django_tenants.utils import tenant_context
 
 from config.errors import Conflict, InvalidInput, NotAllowed
-from members.models import HandoffNonce, Member, MemberRole, MembershipRole, RoleChange, TenantMembership
+from members.models import (
+    EmailNotifications,
+    HandoffNonce,
+    Member,
+    MemberRole,
+    MembershipRole,
+    RoleChange,
+    TenantMembership,
+)
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
@@ -34,6 +42,7 @@ def register_join_hook(hook: JoinHook) -> None:
 
 
 VERIFY_SALT = "kindred.members.verify-email"
+UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
 
 
 def _validate_profile(
@@ -262,7 +271,7 @@ def set_membership_role(
 
 
 def update_profile(*, member: Member, **changes: Any) -> Member:
-    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids"}
+    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids", "email_notifications"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -275,6 +284,8 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
         "condition_ids": condition_ids or [],
     }
     errors = _validate_profile(**merged)
+    if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
+        errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
     with transaction.atomic():
@@ -283,4 +294,28 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
         member.save()
         if condition_ids is not None:
             member.conditions.set(condition_ids)
+    return member
+
+
+def make_unsubscribe_token(*, member: Member) -> str:
+    """A link token that stops notification emails without signing in (it never expires)."""
+    return signing.dumps({"m": member.pk, "e": member.email}, salt=UNSUBSCRIBE_SALT)
+
+
+def member_for_unsubscribe_token(*, token: str) -> Member:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature as exc:
+        raise InvalidInput("This unsubscribe link is not valid.", code="link_invalid") from exc
+    member = Member.objects.filter(pk=data.get("m"), email=data.get("e")).first()
+    if member is None:
+        raise InvalidInput("This unsubscribe link is not valid.", code="link_invalid")
+    return member
+
+
+def unsubscribe_from_emails(*, token: str) -> Member:
+    """Stop every notification email of the member the token names (idempotent)."""
+    member = member_for_unsubscribe_token(token=token)
+    Member.objects.filter(pk=member.pk).update(email_notifications=EmailNotifications.OFF)
+    member.email_notifications = EmailNotifications.OFF
     return member

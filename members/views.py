@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
@@ -159,3 +160,16 @@ def join(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     memberships = selectors.memberships_for(member=request.user)  # type: ignore[arg-type]
     return render(request, "members/profile.html", {"memberships": memberships})
+
+
+@csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the signed token authorizes
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (link scanners must not unsubscribe anyone); POST stops every notification email."""
+    try:
+        if request.method == "POST":
+            member = services.unsubscribe_from_emails(token=token)
+            return render(request, "members/unsubscribed.html", {"member": member, "done": True})
+        member = services.member_for_unsubscribe_token(token=token)
+    except DomainError as exc:
+        return render(request, "members/verify_failed.html", {"message": exc.message}, status=400)
+    return render(request, "members/unsubscribed.html", {"member": member, "done": False})

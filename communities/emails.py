@@ -1,0 +1,101 @@
+"""Notification emails, in the partner's brand: one per notification or a daily digest, by choice.
+
+Runs inside the tenant's schema (Celery carries it). Rows are claimed with ``SELECT … FOR UPDATE
+SKIP LOCKED`` and marked ``emailed_at`` in the same transaction, so two workers never send the
+same notification and a retried task sends only what is still unsent. Every email carries a
+one-click unsubscribe link (signed, no sign-in) and RFC 8058 ``List-Unsubscribe`` headers.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from communities.models import Notification
+from members.models import EmailNotifications, Member
+from members.services import make_unsubscribe_token
+from tenants.models import Tenant
+from tenants.selectors import root_url, tenant_url
+from themes.selectors import theme_for
+
+# Older unsent notifications are not worth an email any more; they stay in the in-app list.
+MAX_AGE = datetime.timedelta(days=7)
+
+
+def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
+    return list(
+        Notification.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            emailed_at__isnull=True,
+            read_at__isnull=True,
+            created_at__gte=now - MAX_AGE,
+            recipient__email_notifications=mode,
+            recipient__is_active=True,
+            recipient__email_verified_at__isnull=False,
+        )
+        .select_related("recipient", "topic", "actor")
+        .order_by("recipient_id", "created_at", "id")
+    )
+
+
+def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notification], digest: bool) -> None:
+    notifications = list(notifications)
+    unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
+    items = [
+        {"notification": item, "url": tenant_url(tenant=tenant, path=f"/t/{item.topic_id}/") if item.topic_id else ""}
+        for item in notifications
+    ]
+    context = {
+        "tenant": tenant,
+        "theme": theme_for(tenant=tenant),
+        "member": member,
+        "items": items,
+        "digest": digest,
+        "home_url": tenant_url(tenant=tenant),
+        "unsubscribe_url": unsubscribe_url,
+    }
+    if digest:
+        subject = f"{tenant.name}: {len(items)} new notification{'s' if len(items) != 1 else ''}"
+    else:
+        subject = f"{tenant.name}: {notifications[0].get_kind_display()}"
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=render_to_string("communities/email/notifications.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[member.email],
+        headers={"List-Unsubscribe": f"<{unsubscribe_url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+    message.attach_alternative(render_to_string("communities/email/notifications.html", context), "text/html")
+    message.send()
+
+
+def deliver_instant_emails(*, tenant: Tenant) -> int:
+    """One email per unsent notification for members who chose "each". Returns emails sent."""
+    now = timezone.now()
+    sent = 0
+    with transaction.atomic():
+        for notification in _claim(mode=EmailNotifications.EACH, now=now):
+            _send(tenant=tenant, member=notification.recipient, notifications=[notification], digest=False)
+            Notification.objects.filter(pk=notification.pk).update(emailed_at=now)
+            sent += 1
+    return sent
+
+
+def deliver_digests(*, tenant: Tenant) -> int:
+    """One digest per member (who chose the digest) of this tenant's unsent notifications."""
+    now = timezone.now()
+    by_member: dict[int, list[Notification]] = defaultdict(list)
+    with transaction.atomic():
+        for notification in _claim(mode=EmailNotifications.DIGEST, now=now):
+            by_member[notification.recipient_id].append(notification)
+        for notifications in by_member.values():
+            _send(tenant=tenant, member=notifications[0].recipient, notifications=notifications, digest=True)
+            Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=now)
+    return len(by_member)
