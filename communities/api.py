@@ -1,15 +1,88 @@
+"""Communities API v1 (tenant hosts): thin views over communities.services / selectors / feed.
+
+Reads use AllowAny and rely on the selectors (404 alike for missing and forbidden); writes need a
+signed-in member (the services check the finer rules and raise domain errors with a code).
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communities.models import Community
-from communities.selectors import access_community, visible_communities
+from communities import feed, selectors, services
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    JoiningPolicy,
+    Notification,
+    Post,
+    Tag,
+    TagKind,
+    TagStatus,
+    Topic,
+    TopicKind,
+    Visibility,
+    WatchLevel,
+)
+from config.errors import InvalidInput, NotAllowed
+from members.models import Member
+from tenants.models import Tenant
+
+# ---------------------------------------------------------------------------------------------
+# Request helpers and lookups (permission-checked through the selectors: 404 alike)
+# ---------------------------------------------------------------------------------------------
+
+
+def _member(request: Request) -> Member:
+    return cast(Member, request.user)
+
+
+def _tenant(request: Request) -> Tenant:
+    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
+
+
+def _readable_community(request: Request, slug: str) -> Community:
+    community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+    if not selectors.can_read_community(member=_member(request), tenant=_tenant(request), community=community):
+        raise Http404("No such community.")
+    return community
+
+
+def _readable_post(request: Request, post_id: int) -> Post:
+    """A post of a topic the member may read (the post itself may be removed)."""
+    topic_id = Post.objects.filter(pk=post_id).values_list("topic_id", flat=True).first()
+    if topic_id is None:
+        raise Http404("No such post.")
+    topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+    post = Post.objects.select_related("author", "quoted_post__author").get(pk=post_id)
+    post.topic = topic
+    return post
+
+
+def _readable_tag(request: Request, tag_id: int) -> Tag:
+    tag = Tag.objects.select_related("community").filter(pk=tag_id).first()
+    if tag is None or not selectors.can_read_community(
+        member=_member(request), tenant=_tenant(request), community=tag.community
+    ):
+        raise Http404("No such tag.")
+    return tag
+
+
+# ---------------------------------------------------------------------------------------------
+# Serializers (output)
+# ---------------------------------------------------------------------------------------------
+
+
+class AuthorSerializer(serializers.Serializer[Member]):
+    public_id = serializers.UUIDField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
 
 
 class CommunitySerializer(serializers.ModelSerializer[Community]):
@@ -19,22 +92,645 @@ class CommunitySerializer(serializers.ModelSerializer[Community]):
 
     class Meta:
         model = Community
-        fields = ["slug", "name", "description", "visibility", "conditions", "created_at"]
+        fields = [
+            "slug", "name", "description", "rules", "visibility", "joining_policy", "listed_in_directory",
+            "conditions", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CommunityMembershipSerializer(serializers.ModelSerializer[CommunityMembership]):
+    community = serializers.CharField(source="community.slug", read_only=True)
+    member = AuthorSerializer(read_only=True)
+
+    class Meta:
+        model = CommunityMembership
+        fields = ["id", "community", "member", "status", "joined_at"]
+        read_only_fields = fields
+
+
+class TagSerializer(serializers.ModelSerializer[Tag]):
+    merged_into: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Tag
+        fields = ["id", "kind", "name", "slug", "status", "merged_into"]
+        read_only_fields = fields
+
+
+class TopicSerializer(serializers.ModelSerializer[Topic]):
+    community = serializers.CharField(source="community.slug", read_only=True)
+    author = AuthorSerializer(read_only=True, allow_null=True)
+    tags = TagSerializer(many=True, read_only=True)
+    answer_post_id = serializers.IntegerField(source="answer_id", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Topic
+        fields = [
+            "id", "community", "kind", "title", "author", "tags", "created_at", "last_activity_at", "reply_count",
+            "reaction_count", "answer_post_id",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ReactionCountsSerializer(serializers.Serializer[Post]):
+    helpful = serializers.IntegerField(source="helpful_count", read_only=True)
+    same_here = serializers.IntegerField(source="same_here_count", read_only=True)
+    support = serializers.IntegerField(source="support_count", read_only=True)
+
+
+class PostSerializer(serializers.Serializer[Any]):
+    """A post as one viewer sees it (built from selectors.PostView)."""
+
+    id = serializers.IntegerField(source="post.pk", read_only=True)
+    topic_id = serializers.IntegerField(source="post.topic_id", read_only=True)
+    author = AuthorSerializer(source="post.author", read_only=True, allow_null=True)
+    is_opening = serializers.BooleanField(source="post.is_opening", read_only=True)
+    quoted_post_id = serializers.IntegerField(source="post.quoted_post_id", read_only=True, allow_null=True)
+    body_html = serializers.CharField(read_only=True)
+    body_markdown = serializers.SerializerMethodField(help_text="The source text, for its author only.")
+    is_removed = serializers.BooleanField(read_only=True)
+    is_answer = serializers.BooleanField(read_only=True)
+    reactions = ReactionCountsSerializer(source="post", read_only=True)
+    my_reactions = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="post.created_at", read_only=True)
+    edited_at = serializers.DateTimeField(source="post.edited_at", read_only=True, allow_null=True)
+    edit_count = serializers.IntegerField(source="post.edit_count", read_only=True)
+
+    def get_body_markdown(self, view: selectors.PostView) -> str | None:
+        viewer = self.context.get("member")
+        if view.is_removed or viewer is None or not viewer.is_authenticated:
+            return None
+        return view.post.body_markdown if view.post.author_id == viewer.pk else None
+
+    def get_my_reactions(self, view: selectors.PostView) -> list[str]:
+        return sorted(view.my_reactions)
+
+
+def _post_view(post: Post, *, member: Member) -> dict[str, Any]:
+    """One post as its author just wrote, edited or reacted to it."""
+    removed = post.deleted_at is not None
+    view = selectors.PostView(
+        post=post,
+        body_html=post.body_html if not removed else selectors.REMOVED_HTML,
+        is_removed=removed,
+        is_answer=post.topic.answer_id == post.pk,
+    )
+    return dict(PostSerializer(view, context={"member": member}).data)
+
+
+class TopicDetailSerializer(TopicSerializer):
+    posts = PostSerializer(many=True, read_only=True)
+
+    class Meta(TopicSerializer.Meta):
+        fields = [*TopicSerializer.Meta.fields, "posts"]
+        read_only_fields = fields
+
+
+class TopicPageSerializer(serializers.Serializer[Any]):
+    results = TopicSerializer(many=True, read_only=True)
+    next_cursor = serializers.CharField(read_only=True, allow_null=True)
+
+
+class FeedItemSerializer(serializers.Serializer[Any]):
+    topic = TopicSerializer(read_only=True)
+    score = serializers.FloatField(read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class FeedPageSerializer(serializers.Serializer[Any]):
+    results = FeedItemSerializer(many=True, read_only=True)
+    next_cursor = serializers.CharField(read_only=True, allow_null=True)
+
+
+class NotificationSerializer(serializers.ModelSerializer[Notification]):
+    actor = AuthorSerializer(read_only=True, allow_null=True)
+    topic_id = serializers.IntegerField(read_only=True, allow_null=True)
+    topic_title = serializers.CharField(source="topic.title", read_only=True, allow_null=True, default=None)
+    post_id = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "topic_id", "topic_title", "post_id", "actor", "message", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationListSerializer(serializers.Serializer[Any]):
+    results = NotificationSerializer(many=True, read_only=True)
+    unread_count = serializers.IntegerField(read_only=True)
+
+
+class WatchSerializer(serializers.Serializer[Any]):
+    level = serializers.ChoiceField(choices=WatchLevel.choices)
+
+
+class ReactionResultSerializer(serializers.Serializer[Any]):
+    post_id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    reacted = serializers.BooleanField(read_only=True)
+    changed = serializers.BooleanField(read_only=True)
+    reactions = ReactionCountsSerializer(read_only=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Serializers (input)
+# ---------------------------------------------------------------------------------------------
+
+
+class CommunityCreateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120)
+    slug = serializers.SlugField(max_length=120)
+    description = serializers.CharField(required=False, default="", allow_blank=True)
+    rules = serializers.CharField(required=False, default="", allow_blank=True)
+    condition_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.MEMBERS_ONLY)
+    joining_policy = serializers.ChoiceField(choices=JoiningPolicy.choices, required=False, default=JoiningPolicy.OPEN)
+    listed_in_directory = serializers.BooleanField(required=False, default=True)
+
+
+class CommunityUpdateSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField(max_length=120, required=False)
+    slug = serializers.SlugField(max_length=120, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    rules = serializers.CharField(required=False, allow_blank=True)
+    condition_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    joining_policy = serializers.ChoiceField(choices=JoiningPolicy.choices, required=False)
+    listed_in_directory = serializers.BooleanField(required=False)
+
+
+class JoinDecisionSerializer(serializers.Serializer[Any]):
+    approve = serializers.BooleanField()
+
+
+class TagInputSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=TagKind.choices)
+    name = serializers.CharField(max_length=60)
+
+
+class TagMergeSerializer(serializers.Serializer[Any]):
+    into = serializers.IntegerField(help_text="Id of the tag to merge into.")
+
+
+class TopicCreateSerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=TopicKind.choices)
+    title = serializers.CharField(max_length=services.TITLE_MAX)
+    body = serializers.CharField(max_length=services.BODY_MAX)
+    tag_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    proposed_tags = serializers.ListField(
+        child=serializers.CharField(max_length=60), required=False, default=list, max_length=10
+    )
+
+
+class AnswerSerializer(serializers.Serializer[Any]):
+    post_id = serializers.IntegerField()
+
+
+class ReplySerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=services.BODY_MAX)
+    quoted_post_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PostEditSerializer(serializers.Serializer[Any]):
+    body = serializers.CharField(max_length=services.BODY_MAX)
+    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+
+
+class MarkReadSerializer(serializers.Serializer[Any]):
+    ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True, default=None)
+
+
+class MarkReadResultSerializer(serializers.Serializer[Any]):
+    marked = serializers.IntegerField(read_only=True)
+    unread_count = serializers.IntegerField(read_only=True)
+
+
+def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request, **kwargs: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Communities
+# ---------------------------------------------------------------------------------------------
 
 
 class CommunityListView(APIView):
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=CommunitySerializer(many=True), summary="Communities I can read here")
+    @extend_schema(responses=CommunitySerializer(many=True), summary="Communities I can see here")
     def get(self, request: Request) -> Response:
-        communities = visible_communities(member=request.user, tenant=request.tenant).prefetch_related("conditions")  # type: ignore[arg-type, attr-defined]
-        return Response(CommunitySerializer(communities, many=True).data)
+        communities = selectors.visible_communities(member=_member(request), tenant=_tenant(request))
+        return Response(CommunitySerializer(communities.prefetch_related("conditions"), many=True).data)
+
+    @extend_schema(
+        request=CommunityCreateSerializer, responses={201: CommunitySerializer}, summary="Create a community (admins)"
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(CommunityCreateSerializer, request)
+        community = services.create_community(acting_member=_member(request), tenant=_tenant(request), **data)
+        return Response(CommunitySerializer(community).data, status=status.HTTP_201_CREATED)
 
 
 class CommunityDetailView(APIView):
-    permission_classes = [permissions.AllowAny]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
     @extend_schema(responses=CommunitySerializer, summary="One community")
     def get(self, request: Request, slug: str) -> Response:
-        community = access_community(member=request.user, tenant=request.tenant, slug=slug)  # type: ignore[arg-type, attr-defined]
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
         return Response(CommunitySerializer(community).data)
+
+    @extend_schema(request=CommunityUpdateSerializer, responses=CommunitySerializer, summary="Change a community")
+    def patch(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        data = _valid(CommunityUpdateSerializer, request, partial=True)
+        community = services.update_community(
+            acting_member=_member(request), tenant=_tenant(request), community=community, **data
+        )
+        return Response(CommunitySerializer(community).data)
+
+
+class CommunityMembershipView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses=CommunityMembershipSerializer,
+        summary="Join a community (or ask to join one that needs approval)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        membership = services.join_community(member=_member(request), tenant=_tenant(request), community=community)
+        return Response(CommunityMembershipSerializer(membership).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Leave a community (or withdraw a request)")
+    def delete(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        services.leave_community(member=_member(request), tenant=_tenant(request), community=community)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _require_moderator(request: Request) -> None:
+    if not selectors.can_moderate(member=_member(request), tenant=_tenant(request)):
+        raise NotAllowed("Only this community's moderators can do that.", code="not_moderator")
+
+
+class JoinRequestListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=CommunityMembershipSerializer(many=True), summary="Pending join requests (moderators)")
+    def get(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        _require_moderator(request)
+        pending = (
+            CommunityMembership.objects.filter(community=community, status=CommunityMembershipStatus.PENDING)
+            .select_related("member", "community")
+            .order_by("joined_at", "id")
+        )
+        return Response(CommunityMembershipSerializer(pending, many=True).data)
+
+
+class JoinRequestDecisionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=JoinDecisionSerializer,
+        responses={200: CommunityMembershipSerializer, 204: None},
+        summary="Approve (200) or refuse (204) a join request (moderators)",
+    )
+    def post(self, request: Request, slug: str, request_id: int) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        _require_moderator(request)
+        data = _valid(JoinDecisionSerializer, request)
+        membership = CommunityMembership.objects.filter(pk=request_id, community=community).first()
+        if membership is None:
+            raise Http404("No such request.")
+        decided = services.decide_join_request(
+            acting_member=_member(request), tenant=_tenant(request), membership=membership, approve=data["approve"]
+        )
+        if decided is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return Response(CommunityMembershipSerializer(decided).data)
+
+
+class CommunityWatchView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=WatchSerializer, responses=WatchSerializer, summary="Watch, track or mute a community")
+    def put(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        data = _valid(WatchSerializer, request)
+        subscription = services.set_community_watch_level(
+            member=_member(request), tenant=_tenant(request), community=community, level=data["level"]
+        )
+        return Response({"level": subscription.level})
+
+
+# ---------------------------------------------------------------------------------------------
+# Tags
+# ---------------------------------------------------------------------------------------------
+
+
+class CommunityTagsView(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(responses=TagSerializer(many=True), summary="Tags of a community (curated and proposed)")
+    def get(self, request: Request, slug: str) -> Response:
+        community = _readable_community(request, slug)
+        tags = Tag.objects.filter(community=community).exclude(status=TagStatus.MERGED).order_by("kind", "name")
+        return Response(TagSerializer(tags, many=True).data)
+
+    @extend_schema(
+        request=TagInputSerializer,
+        responses={201: TagSerializer},
+        summary="Propose a tag (members) or add a curated one (moderators)",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        community = _readable_community(request, slug)
+        data = _valid(TagInputSerializer, request)
+        member, tenant = _member(request), _tenant(request)
+        if selectors.can_moderate(member=member, tenant=tenant):
+            tag = services.create_tag(acting_member=member, tenant=tenant, community=community, **data)
+        else:
+            tag = services.propose_tag(acting_member=member, tenant=tenant, community=community, **data)
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+
+class TagMergeView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=TagMergeSerializer, responses=TagSerializer, summary="Merge a tag into another (moderators)")
+    def post(self, request: Request, tag_id: int) -> Response:
+        source = _readable_tag(request, tag_id)
+        data = _valid(TagMergeSerializer, request)
+        target = Tag.objects.filter(pk=data["into"], community_id=source.community_id).first()
+        if target is None:
+            raise InvalidInput("Merge into a tag of the same community.", details={"into": ["Unknown tag."]})
+        merged = services.merge_tags(
+            acting_member=_member(request), tenant=_tenant(request), source=source, target=target
+        )
+        return Response(TagSerializer(merged).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Topics
+# ---------------------------------------------------------------------------------------------
+
+
+class CommunityTopicsView(APIView):
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=TopicKind.values, required=False),
+            OpenApiParameter("tag", str, required=False, description="Tag slug"),
+            OpenApiParameter("cursor", str, required=False),
+        ],
+        responses=TopicPageSerializer,
+        summary="Topics of a community, newest activity first",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        kind = request.query_params.get("kind") or None
+        if kind is not None and kind not in TopicKind.values:
+            raise InvalidInput("The request is not valid.", code="invalid", details={"kind": ["Unknown kind."]})
+        page = selectors.community_topics(
+            member=_member(request),
+            tenant=_tenant(request),
+            community=community,
+            kind=kind,
+            tag_slug=request.query_params.get("tag") or None,
+            cursor=request.query_params.get("cursor") or None,
+        )
+        for topic in page.items:
+            topic.community = community  # already loaded: no query per row for its slug
+        return Response({"results": TopicSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
+
+    @extend_schema(request=TopicCreateSerializer, responses={201: TopicDetailSerializer}, summary="Start a topic")
+    def post(self, request: Request, slug: str) -> Response:
+        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        data = _valid(TopicCreateSerializer, request)
+        topic = services.create_topic(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            community=community,
+            kind=data["kind"],
+            title=data["title"],
+            body=data["body"],
+            tag_ids=data["tag_ids"],
+            proposed_tag_names=data["proposed_tags"],
+        )
+        return Response(_topic_detail(request, topic.pk), status=status.HTTP_201_CREATED)
+
+
+def _topic_detail(request: Request, topic_id: int) -> dict[str, Any]:
+    member, tenant = _member(request), _tenant(request)
+    topic = selectors.access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    posts = selectors.topic_posts(member=member, tenant=tenant, topic=topic)
+    data = dict(TopicSerializer(topic).data)
+    data["posts"] = PostSerializer(posts, many=True, context={"member": member}).data
+    return data
+
+
+class TopicDetailView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses=TopicDetailSerializer, summary="A topic and its thread")
+    def get(self, request: Request, topic_id: int) -> Response:
+        return Response(_topic_detail(request, topic_id))
+
+
+class TopicWatchView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=WatchSerializer, responses=WatchSerializer, summary="Watch, track or mute a topic")
+    def put(self, request: Request, topic_id: int) -> Response:
+        topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+        data = _valid(WatchSerializer, request)
+        subscription = services.set_topic_watch_level(
+            member=_member(request), tenant=_tenant(request), topic=topic, level=data["level"]
+        )
+        return Response({"level": subscription.level})
+
+
+class TopicAnswerView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=AnswerSerializer, responses=TopicSerializer, summary="Mark a reply as the answer (asker)")
+    def post(self, request: Request, topic_id: int) -> Response:
+        topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+        data = _valid(AnswerSerializer, request)
+        post = Post.objects.filter(pk=data["post_id"], topic_id=topic.pk).first()
+        if post is None:
+            raise InvalidInput(
+                "Choose a reply in this topic.", code="answer_invalid", details={"post_id": ["Unknown."]}
+            )
+        topic = services.mark_answer(acting_member=_member(request), tenant=_tenant(request), topic=topic, post=post)
+        return Response(TopicSerializer(topic).data)
+
+
+class TopicSearchView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("kind", str, enum=TopicKind.values, required=False),
+            OpenApiParameter("tag_kind", str, enum=TagKind.values, required=False),
+        ],
+        responses=TopicSerializer(many=True),
+        summary="Search topics I can read",
+    )
+    def get(self, request: Request) -> Response:
+        topics = selectors.search_topics(
+            member=_member(request),
+            tenant=_tenant(request),
+            query=request.query_params.get("q", ""),
+            kind=request.query_params.get("kind") or None,
+            tag_kind=request.query_params.get("tag_kind") or None,
+        )
+        return Response(TopicSerializer(topics, many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Posts and reactions
+# ---------------------------------------------------------------------------------------------
+
+
+class TopicPostsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=ReplySerializer, responses={201: PostSerializer}, summary="Reply in a topic")
+    def post(self, request: Request, topic_id: int) -> Response:
+        member, tenant = _member(request), _tenant(request)
+        topic = selectors.access_topic(member=member, tenant=tenant, topic_id=topic_id)
+        data = _valid(ReplySerializer, request)
+        quoted = None
+        if data["quoted_post_id"] is not None:
+            quoted = Post.objects.select_related("author").filter(pk=data["quoted_post_id"], topic_id=topic.pk).first()
+            if quoted is None:
+                raise InvalidInput(
+                    "You can only quote a post of this topic.",
+                    code="quote_invalid",
+                    details={"quoted_post_id": ["Unknown."]},
+                )
+        post = services.create_reply(
+            acting_member=member, tenant=tenant, topic=topic, body=data["body"], quoted_post=quoted
+        )
+        return Response(_post_view(post, member=member), status=status.HTTP_201_CREATED)
+
+
+class PostDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=PostEditSerializer, responses=PostSerializer, summary="Edit my post")
+    def patch(self, request: Request, post_id: int) -> Response:
+        post = _readable_post(request, post_id)
+        data = _valid(PostEditSerializer, request)
+        post = services.edit_post(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            post=post,
+            body=data["body"],
+            title=data.get("title"),
+        )
+        return Response(_post_view(post, member=_member(request)))
+
+    @extend_schema(request=None, responses={204: None}, summary="Remove a post (its author or a moderator)")
+    def delete(self, request: Request, post_id: int) -> Response:
+        post = _readable_post(request, post_id)
+        services.delete_post(acting_member=_member(request), tenant=_tenant(request), post=post)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PostRestoreView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=None, responses=PostSerializer, summary="Restore a removed post (moderators)")
+    def post(self, request: Request, post_id: int) -> Response:
+        post = _readable_post(request, post_id)
+        post = services.restore_post(acting_member=_member(request), tenant=_tenant(request), post=post)
+        return Response(_post_view(post, member=_member(request)))
+
+
+class PostReactionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _result(self, post: Post, kind: str, *, reacted: bool, changed: bool) -> dict[str, Any]:
+        post.refresh_from_db(fields=["helpful_count", "same_here_count", "support_count"])
+        return {
+            "post_id": post.pk,
+            "kind": kind,
+            "reacted": reacted,
+            "changed": changed,
+            "reactions": ReactionCountsSerializer(post).data,
+        }
+
+    @extend_schema(request=None, responses=ReactionResultSerializer, summary="React to a post (idempotent)")
+    def put(self, request: Request, post_id: int, kind: str) -> Response:
+        post = _readable_post(request, post_id)
+        changed = services.react(member=_member(request), tenant=_tenant(request), post=post, kind=kind)
+        return Response(self._result(post, kind, reacted=True, changed=changed))
+
+    @extend_schema(request=None, responses={204: None}, summary="Take a reaction back (idempotent)")
+    def delete(self, request: Request, post_id: int, kind: str) -> Response:
+        post = _readable_post(request, post_id)
+        services.unreact(member=_member(request), tenant=_tenant(request), post=post, kind=kind)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Feed and notifications
+# ---------------------------------------------------------------------------------------------
+
+
+class FeedView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("cursor", str, required=False)],
+        responses=FeedPageSerializer,
+        summary="My feed (open communities' best topics when signed out)",
+    )
+    def get(self, request: Request) -> Response:
+        member, tenant = _member(request), _tenant(request)
+        cursor = request.query_params.get("cursor") or None
+        if member.is_authenticated:
+            page = feed.feed_for(member=member, tenant=tenant, cursor=cursor)
+        else:
+            page = feed.anonymous_feed(tenant=tenant, cursor=cursor)
+        return Response({"results": FeedItemSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
+
+
+class NotificationListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("unread", bool, required=False, description="1: unread only")],
+        responses=NotificationListSerializer,
+        summary="My notifications here",
+    )
+    def get(self, request: Request) -> Response:
+        member = _member(request)
+        unread_only = request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
+        notifications = selectors.notifications_for(member=member, unread_only=unread_only)
+        return Response(
+            {
+                "results": NotificationSerializer(notifications, many=True).data,
+                "unread_count": selectors.unread_count(member=member),
+            }
+        )
+
+
+class NotificationReadView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=MarkReadSerializer, responses=MarkReadResultSerializer, summary="Mark some (or all) notifications read"
+    )
+    def post(self, request: Request) -> Response:
+        member = _member(request)
+        data = _valid(MarkReadSerializer, request)
+        marked = services.mark_notifications_read(member=member, notification_ids=data["ids"])
+        return Response({"marked": marked, "unread_count": selectors.unread_count(member=member)})

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from communities.api import CommunityDetailView, CommunityListView
+from communities import api as community_api
 from members.api import MeView, MyMembershipView, TenantMemberRoleView, TenantMembersView
 
 urlpatterns = [
@@ -10,6 +10,43 @@ urlpatterns = [
     path("membership/", MyMembershipView.as_view(), name="api-membership"),
     path("members/", TenantMembersView.as_view(), name="api-tenant-members"),
     path("members/<uuid:public_id>/role/", TenantMemberRoleView.as_view(), name="api-tenant-member-role"),
-    path("communities/", CommunityListView.as_view(), name="api-communities"),
-    path("communities/<slug:slug>/", CommunityDetailView.as_view(), name="api-community"),
+    # Communities
+    path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
+    path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),
+    path(
+        "communities/<slug:slug>/membership/",
+        community_api.CommunityMembershipView.as_view(),
+        name="api-community-membership",
+    ),
+    path(
+        "communities/<slug:slug>/requests/", community_api.JoinRequestListView.as_view(), name="api-community-requests"
+    ),
+    path(
+        "communities/<slug:slug>/requests/<int:request_id>/",
+        community_api.JoinRequestDecisionView.as_view(),
+        name="api-community-request",
+    ),
+    path("communities/<slug:slug>/watch/", community_api.CommunityWatchView.as_view(), name="api-community-watch"),
+    path("communities/<slug:slug>/tags/", community_api.CommunityTagsView.as_view(), name="api-community-tags"),
+    path("communities/<slug:slug>/topics/", community_api.CommunityTopicsView.as_view(), name="api-community-topics"),
+    # Tags
+    path("tags/<int:tag_id>/merge/", community_api.TagMergeView.as_view(), name="api-tag-merge"),
+    # Topics
+    path("topics/<int:topic_id>/", community_api.TopicDetailView.as_view(), name="api-topic"),
+    path("topics/<int:topic_id>/watch/", community_api.TopicWatchView.as_view(), name="api-topic-watch"),
+    path("topics/<int:topic_id>/answer/", community_api.TopicAnswerView.as_view(), name="api-topic-answer"),
+    path("topics/<int:topic_id>/posts/", community_api.TopicPostsView.as_view(), name="api-topic-posts"),
+    path("search/topics/", community_api.TopicSearchView.as_view(), name="api-search-topics"),
+    # Posts
+    path("posts/<int:post_id>/", community_api.PostDetailView.as_view(), name="api-post"),
+    path("posts/<int:post_id>/restore/", community_api.PostRestoreView.as_view(), name="api-post-restore"),
+    path(
+        "posts/<int:post_id>/reactions/<str:kind>/",
+        community_api.PostReactionView.as_view(),
+        name="api-post-reaction",
+    ),
+    # Feed and notifications
+    path("feed/", community_api.FeedView.as_view(), name="api-feed"),
+    path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
 ]

@@ -262,6 +262,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "members.models.MemberRole",
         "MembershipRoleEnum": "members.models.MembershipRole",
+        "TopicKindEnum": "communities.models.TopicKind",
+        "TagKindEnum": "communities.models.TagKind",
+        "NotificationKindEnum": "communities.models.NotificationKind",
     },
 }
 
