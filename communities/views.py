@@ -1,22 +1,498 @@
+"""Server-rendered community pages of a tenant host. Thin: selectors read, services write.
+
+Every read goes through a selector that fails with 404 for "missing" and "forbidden" alike, so ids and
+slugs reveal nothing. Writes are POST-only and show the services' messages.
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+import datetime
+from typing import Any, cast
 
-from communities.selectors import access_community, visible_communities
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.views.decorators.http import require_POST
+
+from communities import services
+from communities.feed import anonymous_feed, feed_for
+from communities.forms import EditPostForm, ReactionForm, ReplyForm, TopicForm, WatchLevelForm, add_domain_error
+from communities.models import (
+    Community,
+    CommunityMembership,
+    CommunityMembershipStatus,
+    CommunitySubscription,
+    Post,
+    PostRevision,
+    ReactionKind,
+    TagStatus,
+    Topic,
+    TopicKind,
+    TopicSubscription,
+    Visibility,
+    WatchLevel,
+)
+from communities.selectors import (
+    access_community,
+    access_topic,
+    active_community_ids,
+    can_moderate,
+    can_read_community,
+    community_topics,
+    is_active_community_member,
+    notifications_for,
+    search_topics,
+    topic_posts,
+    unread_count,
+    visible_communities,
+)
+from config.errors import DomainError
+from members.models import Member
 from members.selectors import membership_of
+from tenants.models import Tenant
+
+ROBOTS_NOINDEX = "noindex, nofollow"
+REACTIONS = [(kind.value, kind.label, services.REACTION_COUNTERS[kind]) for kind in ReactionKind]
+
+
+def _member(request: HttpRequest) -> Member:
+    # Anonymous visitors pass through as AnonymousUser: every selector and service checks
+    # ``is_authenticated`` itself, so one type at the call sites keeps the views simple.
+    return cast(Member, request.user)
+
+
+def _tenant(request: HttpRequest) -> Tenant:
+    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, indexable: bool = False, status: int = 200
+) -> HttpResponse:
+    """Render a tenant page. Only open communities' pages may be indexed: patients' posts elsewhere are
+    not for the whole web, so everything else says so twice (header for crawlers that skip HTML, meta)."""
+    member = _member(request)
+    context = {
+        **context,
+        "indexable": indexable,
+        "unread_notifications": unread_count(member=member) if member.is_authenticated else 0,
+    }
+    response = render(request, template, context, status=status)
+    if not indexable:
+        response["X-Robots-Tag"] = ROBOTS_NOINDEX
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Home and communities
+# ---------------------------------------------------------------------------------------------
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    member, tenant = _member(request), _tenant(request)
+    cursor = request.GET.get("cursor") or None
+    if member.is_authenticated:
+        page = feed_for(member=member, tenant=tenant, cursor=cursor)
+    else:
+        page = anonymous_feed(tenant=tenant, cursor=cursor)
+    communities = list(visible_communities(member=member, tenant=tenant))
+    joined = active_community_ids(member=member)
     context = {
-        "communities": visible_communities(member=request.user, tenant=tenant),  # type: ignore[arg-type]
-        "membership": membership_of(member=request.user, tenant=tenant),  # type: ignore[arg-type]
+        "feed": page,
+        "communities": communities,
+        "my_communities": [community for community in communities if community.pk in joined],
+        "other_communities": [community for community in communities if community.pk not in joined],
+        "membership": membership_of(member=member, tenant=tenant),
     }
-    return render(request, "communities/tenant_home.html", context)
+    # The home page is personal (a member's feed) and lists members-only names: never indexed.
+    return _render(request, "communities/tenant_home.html", context)
 
 
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    community = access_community(member=request.user, tenant=request.tenant, slug=slug)  # type: ignore[arg-type, attr-defined]
-    response = render(request, "communities/community_detail.html", {"community": community})
-    return response
+    member, tenant = _member(request), _tenant(request)
+    community = access_community(member=member, tenant=tenant, slug=slug)
+    kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else None
+    tag_slug = request.GET.get("tag") or None
+    readable = can_read_community(member=member, tenant=tenant, community=community)
+    page = (
+        community_topics(
+            member=member,
+            tenant=tenant,
+            community=community,
+            kind=kind,
+            tag_slug=tag_slug,
+            cursor=request.GET.get("cursor") or None,
+        )
+        if readable
+        else None
+    )
+    # The viewer's own membership and watch level: single keyed lookups of their own rows, which the
+    # selectors don't offer; they decide which buttons to show, never what may be read.
+    community_membership = (
+        CommunityMembership.objects.filter(community=community, member_id=member.pk).first()
+        if member.is_authenticated
+        else None
+    )
+    watch_level = (
+        CommunitySubscription.objects.filter(community=community, member_id=member.pk)
+        .values_list("level", flat=True)
+        .first()
+        if member.is_authenticated
+        else None
+    )
+    context = {
+        "community": community,
+        "readable": readable,
+        "page": page,
+        "kind": kind,
+        "tag_slug": tag_slug,
+        "tags": community.tags.filter(status=TagStatus.CURATED) if readable else [],
+        "community_membership": community_membership,
+        "is_participant": (
+            community_membership is not None and community_membership.status == CommunityMembershipStatus.ACTIVE
+        ),
+        "watch_form": WatchLevelForm(initial={"level": watch_level or WatchLevel.NORMAL}),
+        "filter_query": urlencode({key: value for key, value in (("kind", kind), ("tag", tag_slug)) if value}),
+    }
+    return _render(
+        request, "communities/community_detail.html", context, indexable=community.visibility == Visibility.OPEN
+    )
+
+
+def _community_for_write(request: HttpRequest, slug: str) -> Community:
+    return access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+
+
+@require_POST
+@login_required
+def community_join(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _community_for_write(request, slug)
+    try:
+        membership = services.join_community(member=_member(request), tenant=_tenant(request), community=community)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        if membership.status == CommunityMembershipStatus.ACTIVE:
+            messages.success(request, f"You joined {community.name}.")
+        else:
+            messages.info(request, f"Your request to join {community.name} is waiting for a moderator.")
+    return redirect("community-detail", slug=community.slug)
+
+
+@require_POST
+@login_required
+def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _community_for_write(request, slug)
+    try:
+        services.leave_community(member=_member(request), tenant=_tenant(request), community=community)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.info(request, f"You left {community.name}.")
+    return redirect("community-detail", slug=community.slug)
+
+
+@require_POST
+@login_required
+def community_watch(request: HttpRequest, slug: str) -> HttpResponse:
+    community = _community_for_write(request, slug)
+    form = WatchLevelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a notification level.")
+        return redirect("community-detail", slug=community.slug)
+    try:
+        services.set_community_watch_level(
+            member=_member(request), tenant=_tenant(request), community=community, level=form.cleaned_data["level"]
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Your notification level for this community is saved.")
+    return redirect("community-detail", slug=community.slug)
+
+
+# ---------------------------------------------------------------------------------------------
+# Topics
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    community = access_community(member=member, tenant=tenant, slug=slug)
+    if not can_read_community(member=member, tenant=tenant, community=community):
+        raise Http404("No such community.")
+    tags = list(community.tags.filter(status=TagStatus.CURATED))
+    kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else TopicKind.QUESTION
+    status = 200
+    if request.method == "POST":
+        form = TopicForm(request.POST, tags=tags)
+        if form.is_valid():
+            try:
+                topic = services.create_topic(
+                    acting_member=member,
+                    tenant=tenant,
+                    community=community,
+                    kind=form.cleaned_data["kind"],
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                    tag_ids=form.cleaned_data["tag_ids"],
+                    proposed_tag_names=form.proposed_tag_names(),
+                )
+            except services.PostingRateLimited as error:
+                add_domain_error(form, error)
+                status = error.http_status
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                return redirect("topic-detail", topic_id=topic.pk)
+        kind = form.data.get("kind") if form.data.get("kind") in TopicKind.values else kind
+    else:
+        form = TopicForm(initial={"kind": kind}, tags=tags)
+    context = {
+        "community": community,
+        "form": form,
+        "kind": kind,
+        "is_participant": is_active_community_member(member=member, community=community),
+    }
+    return _render(request, "communities/topic_new.html", context, status=status)
+
+
+def _edit_window() -> datetime.timedelta:
+    minutes = getattr(settings, "KINDRED_EDIT_WINDOW_MINUTES", services.DEFAULT_EDIT_WINDOW_MINUTES)
+    return datetime.timedelta(minutes=minutes)
+
+
+def _topic_page(
+    request: HttpRequest, topic: Topic, *, reply_form: ReplyForm | None = None, status: int = 200
+) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    posts = topic_posts(member=member, tenant=tenant, topic=topic)
+    is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
+    is_participant = is_active_community_member(member=member, community=topic.community)
+    editable_since = timezone.now() - _edit_window()
+    watch_level = (
+        TopicSubscription.objects.filter(topic=topic, member_id=member.pk).values_list("level", flat=True).first()
+        if member.is_authenticated
+        else None
+    )
+    # Edit history is for moderators only (one query for the whole thread, grouped here).
+    revisions: dict[int, list[PostRevision]] = {}
+    if is_moderator:
+        for revision in PostRevision.objects.filter(post__topic_id=topic.pk).order_by("post_id", "-replaced_at"):
+            revisions.setdefault(revision.post_id, []).append(revision)
+    quote_id = request.GET.get("quote")
+    if reply_form is None:
+        reply_form = ReplyForm(initial={"quote": quote_id} if quote_id and quote_id.isdigit() else None)
+    quoting = reply_form["quote"].value()
+
+    def is_mine(author_id: int | None) -> bool:
+        # Authors who erased their account leave author_id NULL: never "mine" for an anonymous visitor.
+        return member.is_authenticated and author_id is not None and author_id == member.pk
+
+    rows = [
+        {
+            "view": view,
+            "post": view.post,
+            "reactions": [
+                (kind, label, getattr(view.post, counter), kind in view.my_reactions)
+                for kind, label, counter in REACTIONS
+            ],
+            "revisions": revisions.get(view.post.pk, []),
+            "can_edit": (
+                is_mine(view.post.author_id) and not view.is_removed and view.post.created_at >= editable_since
+            ),
+            "can_delete": not view.is_removed and (is_moderator or is_mine(view.post.author_id)),
+            "can_mark_answer": (
+                topic.kind == TopicKind.QUESTION
+                and is_mine(topic.author_id)
+                and not view.post.is_opening
+                and not view.is_removed
+                and not view.is_answer
+            ),
+        }
+        for view in posts
+    ]
+    context = {
+        "topic": topic,
+        "community": topic.community,
+        "rows": rows,
+        "tags": list(topic.tags.all()),
+        "is_moderator": is_moderator,
+        "is_participant": is_participant,
+        "is_signed_in": member.is_authenticated,
+        "reply_form": reply_form,
+        "quoting": str(quoting) if quoting else "",
+        "watch_form": WatchLevelForm(initial={"level": watch_level or WatchLevel.NORMAL}),
+    }
+    indexable = topic.community.visibility == Visibility.OPEN
+    return _render(request, "communities/topic_detail.html", context, indexable=indexable, status=status)
+
+
+def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
+    topic = access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+    return _topic_page(request, topic)
+
+
+def _post_in(topic: Topic, post_id: int) -> Post:
+    """A post of a topic the member may already read (access_topic checked it)."""
+    post = Post.objects.select_related("topic__community", "author").filter(pk=post_id, topic_id=topic.pk).first()
+    if post is None:
+        raise Http404("No such post.")
+    return post
+
+
+@require_POST
+@login_required
+def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        quote_id = form.cleaned_data.get("quote")
+        # A quote of another topic's post is looked up in this topic only, so it can't reveal that post;
+        # an id that isn't here leaves ``quoted`` empty and the reply is refused below.
+        quoted = Post.objects.filter(pk=quote_id, topic_id=topic.pk).first() if quote_id else None
+        if quote_id and quoted is None:
+            form.add_error(None, "You can only quote a post of this topic.")
+            return _topic_page(request, topic, reply_form=form, status=400)
+        try:
+            post = services.create_reply(
+                acting_member=member, tenant=tenant, topic=topic, body=form.cleaned_data["body"], quoted_post=quoted
+            )
+        except services.PostingRateLimited as error:
+            add_domain_error(form, error)
+            return _topic_page(request, topic, reply_form=form, status=error.http_status)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+    return _topic_page(request, topic, reply_form=form, status=400)
+
+
+@login_required
+def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    post = _post_in(topic, post_id)
+    if post.author_id != member.pk:
+        raise Http404("No such post.")
+    if request.method == "POST":
+        form = EditPostForm(request.POST)
+        if form.is_valid():
+            try:
+                services.edit_post(
+                    acting_member=member,
+                    tenant=tenant,
+                    post=post,
+                    body=form.cleaned_data["body"],
+                    title=form.cleaned_data["title"] if post.is_opening else None,
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, "Your post is updated.")
+                return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+    else:
+        form = EditPostForm(initial={"title": topic.title, "body": post.body_markdown})
+    return _render(request, "communities/post_edit.html", {"topic": topic, "post": post, "form": form})
+
+
+def _post_action(request: HttpRequest, topic_id: int, post_id: int, action: str) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    post = _post_in(topic, post_id)
+    try:
+        if action == "delete":
+            services.delete_post(acting_member=member, tenant=tenant, post=post)
+            messages.info(request, "The post was removed.")
+        elif action == "restore":
+            services.restore_post(acting_member=member, tenant=tenant, post=post)
+            messages.success(request, "The post is back.")
+        elif action == "answer":
+            services.mark_answer(acting_member=member, tenant=tenant, topic=topic, post=post)
+            messages.success(request, "Marked as the answer.")
+        elif action == "react":
+            form = ReactionForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, "Choose a reaction.")
+            elif form.cleaned_data["on"]:
+                services.react(member=member, tenant=tenant, post=post, kind=form.cleaned_data["kind"])
+            else:
+                services.unreact(member=member, tenant=tenant, post=post, kind=form.cleaned_data["kind"])
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+
+
+@require_POST
+@login_required
+def post_delete(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    return _post_action(request, topic_id, post_id, "delete")
+
+
+@require_POST
+@login_required
+def post_restore(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    return _post_action(request, topic_id, post_id, "restore")
+
+
+@require_POST
+@login_required
+def post_answer(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    return _post_action(request, topic_id, post_id, "answer")
+
+
+@require_POST
+@login_required
+def post_react(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    return _post_action(request, topic_id, post_id, "react")
+
+
+@require_POST
+@login_required
+def topic_watch(request: HttpRequest, topic_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    form = WatchLevelForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a notification level.")
+    else:
+        try:
+            services.set_topic_watch_level(member=member, tenant=tenant, topic=topic, level=form.cleaned_data["level"])
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Your notification level for this topic is saved.")
+    return redirect("topic-detail", topic_id=topic.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications and search
+# ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    context = {"notifications": notifications_for(member=member)}
+    return _render(request, "communities/notifications.html", context)
+
+
+@require_POST
+@login_required
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    changed = services.mark_notifications_read(member=_member(request))
+    messages.info(request, f"{changed} notification{'s' if changed != 1 else ''} marked as read.")
+    return redirect("notifications")
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    query = (request.GET.get("q") or "").strip()[:200]
+    kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else None
+    results = search_topics(member=member, tenant=tenant, query=query, kind=kind) if query else []
+    return _render(request, "communities/search.html", {"query": query, "kind": kind, "results": results})

@@ -1,0 +1,62 @@
+"""Web forms of the community pages. They only shape input: the services validate and decide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import forms
+
+from communities.models import ReactionKind, Tag, TopicKind, WatchLevel
+from config.errors import DomainError
+
+
+class TopicForm(forms.Form):
+    kind = forms.ChoiceField(choices=TopicKind.choices, widget=forms.HiddenInput)
+    title = forms.CharField(label="Title", max_length=200)
+    body = forms.CharField(label="Your post (Markdown)", widget=forms.Textarea(attrs={"rows": 10}))
+    tag_ids = forms.TypedMultipleChoiceField(
+        label="Tags", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    proposed_tags = forms.CharField(
+        label="Suggest new tags (comma-separated)",
+        required=False,
+        max_length=300,
+        help_text="Moderators review suggested tags.",
+    )
+
+    def __init__(self, *args: Any, tags: Iterable[Tag] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["tag_ids"]
+        assert isinstance(field, forms.TypedMultipleChoiceField)
+        field.choices = [(tag.pk, f"{tag.get_kind_display()}: {tag.name}") for tag in tags]
+
+    def proposed_tag_names(self) -> list[str]:
+        raw = self.cleaned_data.get("proposed_tags") or ""
+        return [name.strip() for name in raw.split(",") if name.strip()]
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Your reply (Markdown)", widget=forms.Textarea(attrs={"rows": 6}))
+    quote = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class EditPostForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200, required=False)
+    body = forms.CharField(label="Post (Markdown)", widget=forms.Textarea(attrs={"rows": 10}))
+
+
+class ReactionForm(forms.Form):
+    kind = forms.ChoiceField(choices=ReactionKind.choices)
+    # "1" adds the reaction, "0" takes it back: the button says which, so no JavaScript is needed.
+    on = forms.BooleanField(required=False)
+
+
+class WatchLevelForm(forms.Form):
+    level = forms.ChoiceField(label="Notifications", choices=WatchLevel.choices)
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the form: on the one field it names, otherwise above the form."""
+    fields = [name for name in error.details if name in form.fields]
+    form.add_error(fields[0] if len(fields) == 1 else None, error.message)
