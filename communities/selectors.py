@@ -99,6 +99,22 @@ def visible_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community
     return communities
 
 
+def find_communities(*, member: Member, tenant: Tenant, query: str) -> list[Community]:
+    """Narrow this tenant's visible communities the way the platform directory searches: by condition
+    name, synonym or MeSH code (with narrower conditions), or by words of the name and description."""
+    from conditions.selectors import descendant_ids, search_conditions
+
+    query = query.strip()[:100]
+    communities = visible_communities(member=member, tenant=tenant)
+    if not query:
+        return list(communities)
+    condition_ids = descendant_ids(condition_ids=[c.pk for c in search_conditions(query=query, limit=10)])
+    by_condition = Q(conditions__in=condition_ids) if condition_ids else Q(pk__in=[])
+    # Short queries ("MS") would match inside any word: for them only conditions count.
+    by_text = Q(name__icontains=query) | Q(description__icontains=query) if len(query) > 3 else Q(pk__in=[])
+    return list(communities.filter(by_condition | by_text).distinct().order_by("name"))
+
+
 def access_community(*, member: Member, tenant: Tenant, slug: str) -> Community:
     """The community if this member may see it listed; 404 alike for missing and forbidden."""
     community = visible_communities(member=member, tenant=tenant).filter(slug=slug).first()

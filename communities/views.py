@@ -43,6 +43,7 @@ from communities.selectors import (
     can_moderate,
     can_read_community,
     community_topics,
+    find_communities,
     is_active_community_member,
     notifications_for,
     search_topics,
@@ -54,6 +55,7 @@ from config.errors import DomainError
 from members.models import Member
 from members.selectors import membership_of
 from tenants.models import Tenant
+from tenants.selectors import root_url
 
 ROBOTS_NOINDEX = "noindex, nofollow"
 REACTIONS = [(kind.value, kind.label, services.REACTION_COUNTERS[kind]) for kind in ReactionKind]
@@ -98,7 +100,11 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         page = feed_for(member=member, tenant=tenant, cursor=cursor)
     else:
         page = anonymous_feed(tenant=tenant, cursor=cursor)
-    communities = list(visible_communities(member=member, tenant=tenant))
+    community_query = request.GET.get("community_q", "").strip()
+    if community_query:
+        communities = find_communities(member=member, tenant=tenant, query=community_query)
+    else:
+        communities = list(visible_communities(member=member, tenant=tenant))
     joined = active_community_ids(member=member)
     context = {
         "feed": page,
@@ -106,6 +112,8 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         "my_communities": [community for community in communities if community.pk in joined],
         "other_communities": [community for community in communities if community.pk not in joined],
         "membership": membership_of(member=member, tenant=tenant),
+        "community_query": community_query,
+        "directory_url": root_url(request=request, path=f"/communities/?{urlencode({'q': community_query})}"),
     }
     # The home page is personal (a member's feed) and lists members-only names: never indexed.
     return _render(request, "communities/tenant_home.html", context)

@@ -473,3 +473,19 @@ def test_search_finds_only_readable_topics(world):
         assert "Public walk about flares" in results
         assert "Private worry" not in results
     assert "Private worry" not in text(host_client(TENANT_B["domain"]).get("/search/?q=flares"))
+
+
+def test_tenant_home_narrows_its_own_communities_by_condition(tenant_a):
+    from conditions.models import Condition
+
+    ms = Condition.objects.get(mesh_id="D009103")
+    diabetes = Condition.objects.get(mesh_id="D003922")
+    with tenant_context(tenant_a):
+        CommunityFactory(name="Living with MS", slug="living-ms", visibility=Visibility.OPEN).conditions.add(ms)
+        CommunityFactory(name="Type 1 circle", slug="t1-circle", visibility=Visibility.OPEN).conditions.add(diabetes)
+    use_public_schema()
+    page = host_client(TENANT_A["domain"]).get("/", {"community_q": "MS"}).content.decode()
+    assert "Living with MS" in page
+    assert "Type 1 circle" not in page
+    page = host_client(TENANT_A["domain"]).get("/", {"community_q": "no such thing"}).content.decode()
+    assert "Search every partner" in page
