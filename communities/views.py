@@ -53,7 +53,7 @@ from communities.selectors import (
 )
 from config.errors import DomainError
 from members.models import Member
-from members.selectors import membership_of
+from members.selectors import can_moderate_tenant, membership_of
 from tenants.models import Tenant
 from tenants.selectors import root_url
 
@@ -81,6 +81,7 @@ def _render(
         **context,
         "indexable": indexable,
         "unread_notifications": unread_count(member=member) if member.is_authenticated else 0,
+        "can_manage": member.is_authenticated and can_moderate_tenant(member=member, tenant=_tenant(request)),
     }
     response = render(request, template, context, status=status)
     if not indexable:

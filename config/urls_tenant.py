@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from communities import manage_views
 from communities import views as community_views
 from members import views as member_views
 
@@ -27,6 +28,22 @@ urlpatterns = [
     path("notifications/", community_views.notification_list, name="notifications"),
     path("notifications/read/", community_views.notifications_mark_read, name="notifications-read"),
     path("search/", community_views.search, name="community-search"),
+    path("manage/", manage_views.dashboard, name="manage-dashboard"),
+    path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
+    path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),
+    path("manage/communities/<slug:slug>/requests/", manage_views.join_requests, name="manage-requests"),
+    path(
+        "manage/communities/<slug:slug>/requests/<int:membership_id>/decide/",
+        manage_views.join_request_decide,
+        name="manage-request-decide",
+    ),
+    path("manage/communities/<slug:slug>/tags/", manage_views.tags, name="manage-tags"),
+    path(
+        "manage/communities/<slug:slug>/tags/<int:tag_id>/approve/",
+        manage_views.tag_approve,
+        name="manage-tag-approve",
+    ),
+    path("manage/communities/<slug:slug>/tags/<int:tag_id>/merge/", manage_views.tag_merge, name="manage-tag-merge"),
     path("auth/login/", member_views.tenant_sign_in, name="tenant-sign-in"),
     path("auth/signup/", member_views.tenant_sign_up, name="tenant-sign-up"),
     path("auth/handoff/complete/", member_views.complete_handoff, name="complete-handoff"),
