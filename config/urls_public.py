@@ -6,9 +6,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from directory.views import community_directory
 from members import views as member_views
+from tenants.health import health
 from tenants.views import platform_home
 
 urlpatterns = [
+    path("healthz/", health, name="health"),
     path("", platform_home, name="platform-home"),
     path("communities/", community_directory, name="community-directory"),
     path("accounts/signup/", member_views.sign_up, name="sign-up"),

@@ -9,8 +9,10 @@ from wagtail.documents import urls as wagtaildocs_urls
 from communities import manage_views
 from communities import views as community_views
 from members import views as member_views
+from tenants.health import health
 
 urlpatterns = [
+    path("healthz/", health, name="health"),
     path("", community_views.tenant_home, name="tenant-home"),
     path("c/<slug:slug>/", community_views.community_detail, name="community-detail"),
     path("c/<slug:slug>/join/", community_views.community_join, name="community-join"),

@@ -17,13 +17,16 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from django.core import mail
 
 from tests.browser.conftest import DEFAULT_TIMEOUT_MS
 from tests.conftest import COMMITTED_EMAIL_DOMAIN, PASSWORD, TENANT_A
+
+if TYPE_CHECKING:
+    from members.models import Member
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -80,13 +83,18 @@ def journey_community(committed_db: None, tenant_a: Any) -> Iterator[JourneyComm
     token = secrets.token_hex(4)
     slug = f"journey-{token}"
     try:
-        admin = MemberFactory(
-            is_superuser=True,
-            is_staff=True,
-            email=f"journey-admin-{token}@{COMMITTED_EMAIL_DOMAIN}",
-            display_name="Platform Admin",
+        admin = cast(
+            "Member",
+            MemberFactory(
+                is_superuser=True,
+                is_staff=True,
+                email=f"journey-admin-{token}@{COMMITTED_EMAIL_DOMAIN}",
+                display_name="Platform Admin",
+            ),
         )
-        bob = MemberFactory(email=f"journey-bob-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=BOB_NAME)
+        bob = cast(
+            "Member", MemberFactory(email=f"journey-bob-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=BOB_NAME)
+        )
         with tenant_context(tenant_a):
             community = create_community(
                 acting_member=admin,
@@ -158,7 +166,7 @@ def _sign_up_and_verify(page: Any, *, root: str, alpha: str, email: str) -> None
 
     sent = [m for m in mail.outbox if email in m.to and m.subject.startswith("Confirm your email")]
     assert len(sent) == 1, f"expected one verification email to {email}, outbox: {_outbox_summary()}"
-    links = re.findall(r"https?://\S+/accounts/verify/\S+", sent[0].body)
+    links = re.findall(r"https?://\S+/accounts/verify/\S+", str(sent[0].body))
     assert len(links) == 1 and links[0].startswith(f"{root}/accounts/verify/"), sent[0].body
     page.goto(links[0])
     page.wait_for_url(f"{alpha}/")
