@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django_countries import countries
 
-from members.models import MemberRole
+from members.models import EmailNotifications, MemberRole
 
 
 class SignUpForm(forms.Form):
@@ -34,3 +34,9 @@ class SignInForm(forms.Form):
 
 class ResendVerificationForm(forms.Form):
     email = forms.EmailField(label="Email")
+
+
+class EmailPreferenceForm(forms.Form):
+    email_notifications = forms.ChoiceField(
+        label="Notification emails", choices=EmailNotifications.choices, widget=forms.RadioSelect
+    )

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from members import selectors, services
-from members.forms import ResendVerificationForm, SignInForm, SignUpForm
+from members.forms import EmailPreferenceForm, ResendVerificationForm, SignInForm, SignUpForm
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
 from tenants.models import Tenant
@@ -158,8 +158,14 @@ def join(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.memberships_for(member=request.user)  # type: ignore[arg-type]
-    return render(request, "members/profile.html", {"memberships": memberships})
+    member: Member = request.user  # type: ignore[assignment]
+    form = EmailPreferenceForm(request.POST or None, initial={"email_notifications": member.email_notifications})
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(member=member, email_notifications=form.cleaned_data["email_notifications"])
+        messages.success(request, "Your email preference is saved.")
+        return redirect("/accounts/profile/")
+    memberships = selectors.memberships_for(member=member)
+    return render(request, "members/profile.html", {"memberships": memberships, "email_form": form})
 
 
 @csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the signed token authorizes

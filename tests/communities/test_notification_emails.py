@@ -142,3 +142,16 @@ def test_email_preference_is_in_the_api(world):
     bad = client.patch("/api/v1/me/", {"email_notifications": "hourly"}, content_type="application/json")
     assert bad.status_code == 400
     assert Member.objects.get(pk=world.alice.pk).email_notifications == EmailNotifications.EACH
+
+
+def test_member_picks_the_email_mode_on_the_profile_page(world):
+    from tests.conftest import signed_in
+
+    client = signed_in("localhost", world.alice)
+    page = client.get("/accounts/profile/").content.decode()
+    assert re.search(r'value="digest"[^>]*checked', page)  # the default is the daily digest
+    assert client.post("/accounts/profile/", {"email_notifications": "each"}).status_code == 302
+    assert Member.objects.get(pk=world.alice.pk).email_notifications == EmailNotifications.EACH
+    bad = client.post("/accounts/profile/", {"email_notifications": "hourly"})
+    assert bad.status_code == 200
+    assert Member.objects.get(pk=world.alice.pk).email_notifications == EmailNotifications.EACH
