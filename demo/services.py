@@ -424,7 +424,7 @@ class DemoSummary:
 # --- seeding ----------------------------------------------------------------------------------
 
 
-def seed_demo(*, password: str) -> DemoSummary:
+def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS) -> DemoSummary:
     """Create whatever is missing of the demo partners, communities, pages and accounts.
 
     One transaction: a failure part-way leaves the database as it was (provisioning's DDL included),
@@ -438,9 +438,9 @@ def seed_demo(*, password: str) -> DemoSummary:
     with transaction.atomic():
         # Tenants before members: provisioning takes its advisory lock and then locks members_member
         # (the clone's foreign keys); holding a member insert first could deadlock a concurrent one.
-        tenants = {spec.slug: _ensure_partner(spec=spec, summary=summary) for spec in PARTNERS}
+        tenants = {spec.slug: _ensure_partner(spec=spec, summary=summary) for spec in partners}
         staff = _ensure_staff(password=password, summary=summary)
-        for spec in PARTNERS:
+        for spec in partners:
             tenant = tenants[spec.slug]
             for email, display_name, role in (
                 (spec.admin_email, f"{spec.name} admin", MembershipRole.ADMIN),

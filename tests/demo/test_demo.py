@@ -198,12 +198,11 @@ def test_a_weak_password_is_refused_before_anything_is_written(taxonomy):
     assert not Member.objects.filter(email=demo.STAFF_EMAIL).exists()
 
 
-def test_a_condition_missing_from_the_taxonomy_is_skipped_not_fatal(taxonomy, monkeypatch):
+def test_a_condition_missing_from_the_taxonomy_is_skipped_not_fatal(taxonomy):
     first = demo.PARTNERS[0]
     community = dataclasses.replace(first.communities[0], mesh_ids=("D999999", "D001943"))
     patched = dataclasses.replace(first, communities=(community, *first.communities[1:]))
-    monkeypatch.setattr(demo, "PARTNERS", (patched, *demo.PARTNERS[1:]))
-    summary = seed_demo(password=PASSWORD)
+    summary = seed_demo(password=PASSWORD, partners=(patched, *demo.PARTNERS[1:]))
     assert summary.missing_conditions == {"D999999"}
     with tenant_context(partner("breast-cancer-alliance")):
         linked = Community.objects.get(slug=community.slug).conditions.values_list("mesh_id", flat=True)
