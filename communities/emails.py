@@ -48,8 +48,9 @@ def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
 def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notification], digest: bool) -> None:
     notifications = list(notifications)
     unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
+    home_url = tenant_url(tenant=tenant)
     items = [
-        {"notification": item, "url": tenant_url(tenant=tenant, path=f"/t/{item.topic_id}/") if item.topic_id else ""}
+        {"notification": item, "url": f"{home_url}t/{item.topic_id}/" if item.topic_id else ""}
         for item in notifications
     ]
     context = {
@@ -58,7 +59,7 @@ def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notificatio
         "member": member,
         "items": items,
         "digest": digest,
-        "home_url": tenant_url(tenant=tenant),
+        "home_url": home_url,
         "unsubscribe_url": unsubscribe_url,
     }
     if digest:

@@ -46,8 +46,8 @@ class Tenant(TenantMixin):
 
     @property
     def primary_domain(self) -> str:
-        domain = self.domains.filter(is_primary=True).values_list("domain", flat=True).first()
-        return domain or ""
+        # Through .all() so a prefetch of domains (partner lists, serializers) is used, not a query per tenant.
+        return next((domain.domain for domain in self.domains.all() if domain.is_primary), "")
 
 
 class Domain(DomainMixin):
