@@ -222,10 +222,13 @@ def _ensure_tenant(slug: str) -> Any:
     from tenants.models import Tenant
     from tenants.services import bootstrap_platform, provision_tenant
 
-    tenant = Tenant.objects.filter(slug=slug).first()
+    from django.db import connection
+
+    new_database = Tenant._meta.db_table not in connection.introspection.table_names()
+    tenant = None if new_database else Tenant.objects.filter(slug=slug).first()
     if tenant is None:
         t0 = time.perf_counter()
-        if not Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).exists():
+        if new_database or not Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).exists():
             # Only for a new bench database: bootstrapping migrates every schema it holds.
             bootstrap_platform()
         report = provision_tenant(name="Bench forum", slug=slug, domain=f"{slug}.localhost")
