@@ -216,13 +216,12 @@ def main() -> None:
 def _ensure_tenant(slug: str) -> Any:
     """Provision the bench tenant on first use (bootstrapping the bench database if it is new)."""
     from django.conf import settings
+    from django.db import connection
 
     from conditions.models import Condition
     from conditions.services import load_condition_taxonomy
     from tenants.models import Tenant
     from tenants.services import bootstrap_platform, provision_tenant
-
-    from django.db import connection
 
     new_database = Tenant._meta.db_table not in connection.introspection.table_names()
     tenant = None if new_database else Tenant.objects.filter(slug=slug).first()
