@@ -68,10 +68,14 @@ SCORE_DIGITS = 9  # scores are rounded so the cursor's float compares exactly
 class ScoredFields(Protocol):
     """What the score reads: a Topic or a light candidate row of the same field names."""
 
-    pk: int
-    last_activity_at: datetime.datetime
-    reply_count: int
-    reaction_count: int
+    @property
+    def pk(self) -> int: ...
+    @property
+    def last_activity_at(self) -> datetime.datetime: ...
+    @property
+    def reply_count(self) -> int: ...
+    @property
+    def reaction_count(self) -> int: ...
 
 
 class Candidate(NamedTuple):
