@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from consent import selectors, services
-from consent.models import Channel
+from consent.models import Channel, ConsentPurpose
 from members.models import Member
 from members.sessions import safe_next
 from tenants.models import Tenant
@@ -75,7 +75,7 @@ def review(request: HttpRequest) -> HttpResponse:
         return redirect(next_url)
     missing: list[str] = []
     if request.method == "POST":
-        answers: dict[str, bool] = {}
+        answers: dict[ConsentPurpose | str, bool] = {}
         for purpose in pending:
             answer = request.POST.get(f"purpose-{purpose.code}", "")
             if answer in ("grant", "decline"):
@@ -86,7 +86,7 @@ def review(request: HttpRequest) -> HttpResponse:
             try:
                 services.record_consents(
                     member=member,
-                    decisions=dict(answers),
+                    decisions=answers,
                     channel=Channel.WEB,
                     tenant=_tenant(request),
                 )
