@@ -9,7 +9,7 @@ import datetime
 import re
 import secrets
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import connection
@@ -18,6 +18,7 @@ from django.utils import timezone
 from consent.models import ConsentPolicy, ConsentPurpose, ConsentRecord
 from consent.selectors import members_consenting_to
 from consent.services import detach_member, publish_policy
+from members.models import Member
 from tenants.services import schema_name_for
 from tests.conftest import COMMITTED_EMAIL_DOMAIN, PASSWORD, TENANT_A
 from tests.factories import MemberFactory
@@ -63,8 +64,11 @@ def test_material_change_asks_again_on_the_next_visit(browser: Any, page: Any, l
 
     assert not ConsentPolicy.objects.exists(), "a committed test left consent policies behind"
     token = secrets.token_hex(4)
-    member = MemberFactory(email=f"reconsent-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Reconsent Tester")
-    staff = MemberFactory(email=f"reconsent-staff-{token}@{COMMITTED_EMAIL_DOMAIN}", is_staff=True, is_superuser=True)
+    member = cast(
+        Member, MemberFactory(email=f"reconsent-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Reconsent Tester")
+    )
+    staff_email = f"reconsent-staff-{token}@{COMMITTED_EMAIL_DOMAIN}"
+    staff = cast(Member, MemberFactory(email=staff_email, is_staff=True, is_superuser=True))
     consent_cleanup.extend([member, staff])
     purposes = list(ConsentPurpose.objects.filter(active=True))
     research = next(p for p in purposes if p.code == RESEARCH)
