@@ -136,11 +136,18 @@ def pending_reconsent(*, member: Member) -> list[ConsentPurpose]:
 
 
 def has_pending_reconsent(*, member: Member) -> bool:
-    """The middleware's per-request check: one query when nothing materially changed since."""
-    subject_id = ConsentSubject.objects.filter(member=member).values_list("pk", flat=True).first()
-    if subject_id is None:
+    """The middleware's per-request check: one query, two when the member has a standing grant."""
+    latest = list(
+        ConsentRecord.objects.filter(subject__member=member, purpose__active=True)
+        .order_by("purpose_id", "-recorded_at", "-id")
+        .distinct("purpose_id")
+        .values_list("purpose_id", "decision", "policy__version")
+    )
+    grants = [(purpose_id, version) for purpose_id, decision, version in latest if decision == Decision.GRANTED]
+    if not grants:
         return False
-    return bool(pending_reconsent(member=member))
+    floors = _material_versions(timezone.now())
+    return any(version < floors.get(purpose_id, 0) for purpose_id, version in grants)
 
 
 def consent_records_for(*, member: Member) -> QuerySet[ConsentRecord]:

@@ -259,3 +259,14 @@ def test_the_gate_ignores_inactive_members_and_inactive_purposes(policy_v1, purp
     assert list(selectors.members_consenting_to(RESEARCH)) == []
     with pytest.raises(InvalidInput):
         selectors.members_consenting_to("no-such-purpose")
+
+
+def test_demo_seeding_publishes_version_one_once(purposes):
+    from demo.services import _ensure_consent_policy
+
+    staff = MemberFactory(is_staff=True)
+    _ensure_consent_policy(staff=staff)
+    _ensure_consent_policy(staff=staff)
+    policy = ConsentPolicy.objects.get()
+    assert (policy.version, policy.published_by) == (1, staff)
+    assert sorted(policy.purposes.values_list("code", flat=True)) == sorted([RESEARCH, CONTACT, NEWSLETTERS])

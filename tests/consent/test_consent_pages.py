@@ -192,3 +192,29 @@ def test_signup_without_ticks_records_nothing_and_bad_codes_lose_nothing(policy_
     assert "Select a valid choice" in bad.content.decode()
     assert 'value="bad@example.test"' in bad.content.decode()  # the form keeps what was typed
     assert not Member.objects.filter(email="bad@example.test").exists()
+
+
+def test_the_interstitial_check_costs_one_query_or_two(policy_v1, purposes, django_assert_num_queries):
+    from consent.selectors import has_pending_reconsent
+
+    newcomer, granter = MemberFactory(), MemberFactory()
+    services.record_consent(member=granter, purpose=RESEARCH, granted=True, channel="web")
+    with django_assert_num_queries(1):
+        assert has_pending_reconsent(member=newcomer) is False
+    with django_assert_num_queries(2):
+        assert has_pending_reconsent(member=granter) is False
+    publish_next(purposes, material=[RESEARCH])
+    with django_assert_num_queries(2):
+        assert has_pending_reconsent(member=granter) is True
+
+
+def test_consent_page_query_count_does_not_grow_with_history(policy_v1, django_assert_max_num_queries):
+    member = MemberFactory()
+    client = signed_in(ROOT, member)
+    client.get("/accounts/consent/")  # warm caches (content types, theme)
+    for _ in range(10):
+        services.record_consent(member=member, purpose=RESEARCH, granted=True, channel="web")
+        services.record_consent(member=member, purpose=CONTACT, granted=False, channel="web")
+    with django_assert_max_num_queries(11):
+        page = client.get("/accounts/consent/")
+    assert page.content.decode().count("<tr><td>") == 20
