@@ -90,14 +90,20 @@ def publish_policy(
         errors["material_changes"] = ["The first version has nothing to change."]
     if errors:
         raise InvalidInput("The policy cannot be published.", details=errors)
-    policy = ConsentPolicy.objects.create(
-        version=next_version,
-        text_markdown=text_markdown,
-        text_html=render_policy_markdown(text_markdown),
-        effective_at=effective_at,
-        change_summary=change_summary.strip(),
-        published_by=published_by,
-    )
+    try:
+        with transaction.atomic():
+            policy = ConsentPolicy.objects.create(
+                version=next_version,
+                text_markdown=text_markdown,
+                text_html=render_policy_markdown(text_markdown),
+                effective_at=effective_at,
+                change_summary=change_summary.strip(),
+                published_by=published_by,
+            )
+    except IntegrityError as exc:  # another first version was published at the same moment
+        raise Conflict(
+            "Another version was published at the same time; reload and try again.", code="version_taken"
+        ) from exc
     PolicyPurpose.objects.bulk_create(
         PolicyPurpose(policy=policy, purpose=purpose, material_change=purpose in material) for purpose in purposes
     )
