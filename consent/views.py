@@ -30,12 +30,17 @@ def _tenant(request: HttpRequest) -> Tenant | None:
 def consent_page(request: HttpRequest) -> HttpResponse:
     member: Member = request.user  # type: ignore[assignment]
     states = selectors.consent_state_for(member=member)
+    history = selectors.consent_history_for(member=member)
+    schemas = {str(entry["tenant"]) for entry in history if entry["tenant"]}
+    names = dict(Tenant.objects.filter(schema_name__in=schemas).values_list("schema_name", "name")) if schemas else {}
+    for entry in history:
+        entry["where"] = names.get(str(entry["tenant"]), entry["tenant"]) if entry["tenant"] else "Kindred"
     return render(
         request,
         "consent/consent_page.html",
         {
             "states": list(states.values()),
-            "history": selectors.consent_history_for(member=member),
+            "history": history,
             "policy": selectors.current_policy(),
         },
     )

@@ -69,9 +69,11 @@ def test_tenant_hosts_serve_the_page_and_record_which_tenant(policy_v1, tenant_a
         (CONTACT, "granted", tenant_a.schema_name, "web"),
         (NEWSLETTERS, "granted", tenant_b.schema_name, "web"),
     ]
-    # Consent is the member's, not a partner's: both hosts show the same state.
+    # Consent is the member's, not a partner's: both hosts show the same state and history.
     for client in (client_a, client_b):
-        assert client.get("/accounts/consent/").content.decode().count("You agreed") == 2
+        html = client.get("/accounts/consent/").content.decode()
+        assert html.count("You agreed") == 2
+        assert f"<td>{TENANT_A['name']} · web</td>" in html and f"<td>{TENANT_B['name']} · web</td>" in html
 
 
 def test_members_see_only_their_own_history(policy_v1):
