@@ -160,6 +160,13 @@ def record_consents(
             raise InvalidInput(
                 "Say why you record this on the member's behalf.", details={"reason": ["A reason is required."]}
             )
+        # The ledger outlives erasure and cannot be edited: it must not hold who the member is.
+        identifying = [member.email, member.display_name.strip()]
+        if any(value and value.lower() in reason.lower() for value in identifying):
+            raise InvalidInput(
+                "Leave the member's name and email out of the reason: the ledger keeps it after erasure.",
+                details={"reason": ["Do not name the member."]},
+            )
     elif actor is not None and actor.pk != member.pk:
         raise NotAllowed("Only the member decides, except staff recording on their behalf.")
     if not decisions:

@@ -106,6 +106,12 @@ def test_on_behalf_needs_staff_and_a_reason(policy_v1):
     assert exc.value.details == {"reason": ["A reason is required."]}
     with pytest.raises(NotAllowed):  # another member cannot decide for them on any channel
         services.record_consent(member=member, purpose=RESEARCH, granted=True, channel="web", actor=other)
+    for identifying in (f"{member.display_name} phoned", f"mail from {member.email.upper()}"):
+        with pytest.raises(InvalidInput) as exc:
+            services.record_consent(
+                member=member, purpose=RESEARCH, granted=True, channel="admin", actor=staff, reason=identifying
+            )
+        assert exc.value.details == {"reason": ["Do not name the member."]}
     assert ConsentRecord.objects.filter(subject__member=member).count() == 0
     record = services.record_consent(
         member=member, purpose=RESEARCH, granted=True, channel="admin", actor=staff, reason="Asked us by phone"
