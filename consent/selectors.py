@@ -98,9 +98,11 @@ def members_consenting_to(purpose: ConsentPurpose | str, *, at: datetime.datetim
 
 
 def consent_state_for(*, member: Member, at: datetime.datetime | None = None) -> dict[str, PurposeState]:
-    """purpose code → the member's state for every active purpose (derived from the ledger)."""
+    """purpose code → the member's state for each active purpose the policy in effect covers or the
+    member decided on (derived from the ledger)."""
     at = at or timezone.now()
-    purposes = list(active_purposes())
+    policy = current_policy(at)
+    covered = set(policy.policy_purposes.values_list("purpose_id", flat=True)) if policy else set()
     latest: dict[int, ConsentRecord] = {}
     subject = ConsentSubject.objects.filter(member=member).first() if member.pk else None
     if subject is not None:
@@ -112,6 +114,8 @@ def consent_state_for(*, member: Member, at: datetime.datetime | None = None) ->
         )
         latest = {row.purpose_id: row for row in rows}
     floors = _material_versions(at) if latest else {}
+    # What the policy in effect covers, and anything the member decided on before.
+    purposes = [p for p in active_purposes() if p.pk in covered or p.pk in latest]
     states: dict[str, PurposeState] = {}
     for purpose in purposes:
         record = latest.get(purpose.pk)

@@ -118,3 +118,42 @@ def test_recording_on_behalf_needs_a_reason_and_staff(policy_v1, purposes, staff
     # The member sees it in their history, with the reason.
     html = signed_in(ROOT, member).get("/accounts/consent/").content.decode()
     assert "(by staff: Member asked by phone)" in html
+
+
+def test_staff_add_purposes_whose_code_then_stays_fixed(policy_v1, purposes, staff):
+    from consent.models import ConsentPurpose
+
+    client = signed_in(ROOT, staff)
+    response = client.post(
+        "/admin/consent/consentpurpose/add/",
+        {
+            "code": "patient-registry",
+            "name": "Join the patient registry",
+            "description": "Be listed in the partner's rare-disease registry.",
+            "active": "on",
+            "fhir_scope": "research",
+            "act_reason": "HRESCH",
+            "position": "40",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    added = ConsentPurpose.objects.get(code="patient-registry")
+    client.post(
+        f"/admin/consent/consentpurpose/{added.pk}/change/",
+        {
+            "code": "renamed",
+            "name": "Join the registry",
+            "description": "Same.",
+            "active": "on",
+            "fhir_scope": "research",
+            "act_reason": "HRESCH",
+            "position": "40",
+        },
+    )
+    added.refresh_from_db()
+    assert (added.code, added.name) == ("patient-registry", "Join the registry")
+    assert client.post(f"/admin/consent/consentpurpose/{added.pk}/delete/", {"post": "yes"}).status_code == 403
+    # A new purpose is offered only once a published version covers it: nobody is asked about it before.
+    member_client = signed_in(ROOT, MemberFactory())
+    assert "patient-registry" not in member_client.get("/accounts/signup/").content.decode()
+    assert "Join the registry" not in member_client.get("/accounts/consent/").content.decode()

@@ -217,6 +217,6 @@ def test_consent_page_query_count_does_not_grow_with_history(policy_v1, django_a
     for _ in range(10):
         services.record_consent(member=member, purpose=RESEARCH, granted=True, channel="web")
         services.record_consent(member=member, purpose=CONTACT, granted=False, channel="web")
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(13):
         page = client.get("/accounts/consent/")
     assert page.content.decode().count("<tr><td>") == 20
