@@ -14,5 +14,6 @@ urlpatterns = [
     path("partners/", PartnerListView.as_view(), name="api-partners"),
     path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),
     path("consent/", include("consent.api_urls")),
+    path("consent/staff/", include("consent.api_staff_urls")),
     path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
 ]

@@ -20,8 +20,21 @@ from members.models import Member
 from tenants.models import Tenant
 
 
+class ServiceErrorsAsMessages:
+    """A service's refusal (DomainError) becomes an admin error message instead of a server error."""
+
+    def _changeform_view(
+        self, request: HttpRequest, object_id: str | None, form_url: str, extra_context: dict[str, Any] | None
+    ) -> HttpResponse:
+        try:
+            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
+        except DomainError as exc:
+            messages.error(request, f"{exc.message} {exc.details}")
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(ConsentPurpose)
-class ConsentPurposeAdmin(admin.ModelAdmin[ConsentPurpose]):
+class ConsentPurposeAdmin(ServiceErrorsAsMessages, admin.ModelAdmin[ConsentPurpose]):
     list_display = ["code", "name", "active", "fhir_scope", "act_reason", "position"]
     list_filter = ["active", "fhir_scope"]
 
@@ -31,6 +44,38 @@ class ConsentPurposeAdmin(admin.ModelAdmin[ConsentPurpose]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: ConsentPurpose, form: Any, change: bool) -> None:
+        data = form.cleaned_data
+        if change:
+            services.update_purpose(
+                purpose=obj,
+                name=data["name"],
+                description=data["description"],
+                active=data["active"],
+                fhir_scope=data["fhir_scope"],
+                act_reason=data["act_reason"],
+                position=data["position"],
+            )
+            return
+        added = services.add_purpose(
+            code=data["code"],
+            name=data["name"],
+            description=data["description"],
+            fhir_scope=data["fhir_scope"],
+            act_reason=data["act_reason"],
+        )
+        if not data["active"] or data["position"] != added.position:
+            added = services.update_purpose(
+                purpose=added,
+                name=added.name,
+                description=added.description,
+                active=data["active"],
+                fhir_scope=added.fhir_scope,
+                act_reason=added.act_reason,
+                position=data["position"],
+            )
+        obj.pk = added.pk
 
 
 class PublishPolicyForm(forms.ModelForm[ConsentPolicy]):
@@ -74,7 +119,7 @@ class PolicyPurposeInline(admin.TabularInline[PolicyPurpose, ConsentPolicy]):
 
 
 @admin.register(ConsentPolicy)
-class ConsentPolicyAdmin(admin.ModelAdmin[ConsentPolicy]):
+class ConsentPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin[ConsentPolicy]):
     """Publishing goes through ``publish_policy``; a published version is never edited."""
 
     form = PublishPolicyForm
@@ -117,15 +162,6 @@ class ConsentPolicyAdmin(admin.ModelAdmin[ConsentPolicy]):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None  # publish_policy wrote the covered purposes
-
-    def _changeform_view(
-        self, request: HttpRequest, object_id: str | None, form_url: str, extra_context: dict[str, Any] | None
-    ) -> HttpResponse:
-        try:
-            return super()._changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
-        except DomainError as exc:
-            self.message_user(request, f"{exc.message} {exc.details}", level=messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
 
 class OnBehalfForm(forms.Form):

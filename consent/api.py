@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.errors import InvalidInput
 from consent import selectors, services
 from consent.fhir import consent_bundle_for
 from consent.models import Channel, ConsentPolicy, ConsentPurpose, ConsentRecord
@@ -142,3 +143,100 @@ class FhirConsentView(APIView):
     def get(self, request: Request) -> Response:
         bundle = consent_bundle_for(member=request.user)  # type: ignore[arg-type]
         return Response(bundle, content_type="application/fhir+json")
+
+
+# --- platform staff (root domain) ---------------------------------------------------------------
+
+
+class PurposeInputSerializer(serializers.Serializer[Any]):
+    code = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField()
+    fhir_scope = serializers.ChoiceField(choices=["research", "patient-privacy"], default="patient-privacy")
+    act_reason = serializers.CharField(max_length=20, default="HRESCH")
+
+
+class StaffPurposeView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(request=PurposeInputSerializer, responses={201: PurposeSerializer}, summary="Add a purpose (staff)")
+    def post(self, request: Request) -> Response:
+        serializer = PurposeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        purpose = services.add_purpose(**serializer.validated_data)
+        return Response(PurposeSerializer(purpose).data, status=status.HTTP_201_CREATED)
+
+
+class PublishInputSerializer(serializers.Serializer[Any]):
+    text_markdown = serializers.CharField()
+    effective_at = serializers.DateTimeField()
+    change_summary = serializers.CharField(allow_blank=True, default="")
+    purposes = serializers.ListField(child=serializers.SlugField(), min_length=1)
+    material_changes = serializers.ListField(child=serializers.SlugField(), default=list)
+
+
+class StaffPolicyView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        request=PublishInputSerializer, responses={201: PolicySerializer}, summary="Publish the next version (staff)"
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PublishInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        by_code = {
+            p.code: p for p in ConsentPurpose.objects.filter(code__in=data["purposes"] + data["material_changes"])
+        }
+        unknown = sorted(set(data["purposes"] + data["material_changes"]) - set(by_code))
+        if unknown:
+            raise InvalidInput("Unknown purposes.", details={"purposes": [f"Unknown purpose: {c}." for c in unknown]})
+        policy = services.publish_policy(
+            text_markdown=data["text_markdown"],
+            effective_at=data["effective_at"],
+            change_summary=data["change_summary"],
+            purposes=[by_code[c] for c in data["purposes"]],
+            material_changes=[by_code[c] for c in data["material_changes"]],
+            published_by=request.user,  # type: ignore[arg-type]
+        )
+        return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
+
+
+class OnBehalfInputSerializer(serializers.Serializer[Any]):
+    member = serializers.UUIDField(help_text="The member's public id")
+    purpose = serializers.SlugField()
+    granted = serializers.BooleanField()
+    reason = serializers.CharField(max_length=500)
+    tenant = serializers.SlugField(required=False, allow_blank=True, default="", help_text="Partner slug")
+
+
+class StaffOnBehalfView(APIView):
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        request=OnBehalfInputSerializer,
+        responses={201: RecordSerializer},
+        summary="Record a decision on a member's behalf, with a reason (staff)",
+    )
+    def post(self, request: Request) -> Response:
+        from members.models import Member
+
+        serializer = OnBehalfInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        member = Member.objects.filter(public_id=data["member"]).first()
+        if member is None:
+            raise Http404
+        tenant = Tenant.objects.partners().filter(slug=data["tenant"]).first() if data["tenant"] else None
+        if data["tenant"] and tenant is None:
+            raise InvalidInput("Unknown partner.", details={"tenant": [f"Unknown partner: {data['tenant']}."]})
+        record = services.record_consent(
+            member=member,
+            purpose=data["purpose"],
+            granted=data["granted"],
+            channel=Channel.ADMIN,
+            tenant=tenant,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data["reason"],
+        )
+        return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)

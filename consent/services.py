@@ -205,5 +205,77 @@ def record_consents(
     return records
 
 
-def next_policy_version() -> int:
-    return (ConsentPolicy.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+def add_purpose(
+    *, code: str, name: str, description: str, fhir_scope: str = "patient-privacy", act_reason: str = "HRESCH"
+) -> ConsentPurpose:
+    """Staff add a purpose; members are asked about it once a published version covers it."""
+    from django.utils.text import slugify
+
+    from consent.models import FhirScope
+
+    code = (code or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    if not code or slugify(code) != code:
+        errors["code"] = ["Use lowercase letters, digits and hyphens."]
+    elif ConsentPurpose.objects.filter(code=code).exists():
+        errors["code"] = ["A purpose with this code exists."]
+    if not name.strip():
+        errors["name"] = ["A name is required."]
+    if not description.strip():
+        errors["description"] = ["Describe what the member agrees to."]
+    if fhir_scope not in FhirScope.values:
+        errors["fhir_scope"] = [f"Choose one of: {', '.join(FhirScope.values)}."]
+    if not act_reason.strip().isalnum():
+        errors["act_reason"] = ["Give a v3-ActReason code such as HRESCH."]
+    if errors:
+        raise InvalidInput("The purpose cannot be added.", details=errors)
+    position = (ConsentPurpose.objects.aggregate(p=Max("position"))["p"] or 0) + 10
+    try:
+        with transaction.atomic():
+            return ConsentPurpose.objects.create(
+                code=code,
+                name=name.strip()[:120],
+                description=description.strip(),
+                fhir_scope=fhir_scope,
+                act_reason=act_reason.strip().upper(),
+                position=position,
+            )
+    except IntegrityError as exc:
+        raise Conflict("A purpose with this code exists.", details={"code": ["Already exists."]}) from exc
+
+
+def update_purpose(
+    *,
+    purpose: ConsentPurpose,
+    name: str,
+    description: str,
+    active: bool,
+    fhir_scope: str,
+    act_reason: str,
+    position: int,
+) -> ConsentPurpose:
+    """Staff edit a purpose's wording or retire it; its code, which decisions refer to, never changes.
+
+    A change of meaning belongs in a new policy version marked as a material change for the purpose.
+    """
+    from consent.models import FhirScope
+
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["A name is required."]
+    if not description.strip():
+        errors["description"] = ["Describe what the member agrees to."]
+    if fhir_scope not in FhirScope.values:
+        errors["fhir_scope"] = [f"Choose one of: {', '.join(FhirScope.values)}."]
+    if errors:
+        raise InvalidInput("The purpose cannot be saved.", details=errors)
+    ConsentPurpose.objects.filter(pk=purpose.pk).update(
+        name=name.strip()[:120],
+        description=description.strip(),
+        active=active,
+        fhir_scope=fhir_scope,
+        act_reason=act_reason.strip().upper(),
+        position=position,
+    )
+    purpose.refresh_from_db()
+    return purpose
