@@ -111,6 +111,9 @@ def test_pending_reconsent_sends_the_member_to_the_interstitial(policy_v1, purpo
     assert response["Location"] == "/consent/review/?next=" + target.replace("/", "%2F").replace("?", "%3F").replace(
         "=", "%3D"
     )
+    # The consent page offers both answers with the same weight while the question is open.
+    item = client.get("/accounts/consent/").content.decode().split(f'data-purpose="{RESEARCH}"')[1].split("</li>")[0]
+    assert 'value="grant">Agree</button>' in item and 'value="withdraw">Say no</button>' in item
     # Exempt: the interstitial, the consent page, the API, health, sign-out, static.
     for path in ("/consent/review/", "/accounts/consent/", "/api/v1/consent/me/", "/healthz/"):
         assert client.get(path).status_code == 200, path
