@@ -1,9 +1,10 @@
 """API v1 on the root domain."""
 
-from django.urls import path
+from django.urls import include, path
 
 from directory.api import DirectorySearchView
 from members.api import MeView, SignUpView
+from research.api import ResearchDatasetView
 from tenants.api import PartnerListView, TenantProvisionView
 
 urlpatterns = [
@@ -12,4 +13,7 @@ urlpatterns = [
     path("directory/", DirectorySearchView.as_view(), name="api-directory"),
     path("partners/", PartnerListView.as_view(), name="api-partners"),
     path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),
+    path("consent/", include("consent.api_urls")),
+    path("consent/staff/", include("consent.api_staff_urls")),
+    path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
 ]

@@ -1,6 +1,6 @@
 """API v1 on every tenant host."""
 
-from django.urls import path
+from django.urls import include, path
 
 from communities import api as community_api
 from members.api import MeView, MyMembershipView, TenantMemberRoleView, TenantMembersView
@@ -10,6 +10,7 @@ urlpatterns = [
     path("membership/", MyMembershipView.as_view(), name="api-membership"),
     path("members/", TenantMembersView.as_view(), name="api-tenant-members"),
     path("members/<uuid:public_id>/role/", TenantMemberRoleView.as_view(), name="api-tenant-member-role"),
+    path("consent/", include("consent.api_urls")),
     # Communities
     path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
     path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),
