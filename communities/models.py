@@ -105,6 +105,13 @@ class TopicKind(models.TextChoices):
     UPDATE = "update", "Update"
 
 
+class TopicManager(models.Manager["Topic"]):
+    def get_queryset(self) -> models.QuerySet[Topic]:
+        # The search vector is only ever read inside SQL (matching and ranking); loading it with every
+        # topic of a list would move kilobytes per row for nothing.
+        return super().get_queryset().defer("search_vector")
+
+
 class Topic(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="topics")
     kind = models.CharField(max_length=8, choices=TopicKind.choices)
@@ -119,6 +126,8 @@ class Topic(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Title, tags and opening post, kept by communities.search.refresh_search_vectors.
     search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = TopicManager()
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
