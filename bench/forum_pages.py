@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -90,6 +91,9 @@ def main() -> None:
         Page("topic", f"topic page ({topic.reply_count} replies)", f"/t/{topic.pk}/", []),
         Page("list", "community topic list", f"/c/{community.slug}/", []),
         Page("feed", "member's feed (home)", "/", []),
+        # No target in the issue; measured so a slow search shows. A two-word query over the whole
+        # forum: the first and last words of the topic's title.
+        Page("search", "topic search", f"/search/?{urlencode({'q': _search_words(topic.title)})}", []),
     ]
     print(f"tenant {args.slug} ({domain}, schema {tenant.schema_name})")
     print(f"member   #{member.pk}: {member.n_communities} communities, {member.n_conditions} condition(s)")
@@ -171,10 +175,13 @@ def main() -> None:
     by_key = {page.key: page for page in pages}
     result: dict[str, float | int | None] = {
         f"{key}_p95_ms": round(_pct(by_key[key].times_ms, 95), 1) if key in by_key else None
-        for key in ("topic", "feed", "list", "floor")
+        for key in ("topic", "feed", "list", "search", "floor")
     }
     result.update(
-        {f"{key}_queries": by_key[key].queries if key in by_key else None for key in ("topic", "feed", "list")}
+        {
+            f"{key}_queries": by_key[key].queries if key in by_key else None
+            for key in ("topic", "feed", "list", "search")
+        }
     )
     if missing:
         print(f"not measured (null below): {', '.join(f'{key} ({status})' for key, status in missing.items())}")
@@ -182,6 +189,12 @@ def main() -> None:
 
 
 # --- set-up -------------------------------------------------------------------------------------
+
+
+def _search_words(title: str) -> str:
+    words = [word.strip(".,;:?!\"'()").lower() for word in title.split()]
+    words = [word for word in words if len(word) > 3] or ["fatigue"]
+    return " ".join(dict.fromkeys([words[0], words[-1]]))
 
 
 def _bench_tenant(slug: str) -> tuple[Any, str]:
