@@ -250,7 +250,7 @@ def register_platform_providers() -> None:
             )
     register_personal_data(
         name="account",
-        models=[Member, TenantMembership, RoleChange, HandoffNonce],
+        models=[Member, TenantMembership, RoleChange, HandoffNonce, Session],
         export=export_member,
         erase=erase_member_rows,
         schema="public",

@@ -78,11 +78,16 @@ def covered_models() -> set[type[models.Model]]:
     return {model for provider in _providers.values() for model in provider.models}
 
 
+def _is_member(target: Any) -> bool:
+    # A lazy reference ("members.Member") stays a string until its app registry resolves it.
+    return target is Member or (isinstance(target, str) and target.lower() == Member._meta.label_lower)
+
+
 def member_referencing_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     """FK / one-to-one / many-to-many fields declared on ``model`` itself that point at Member."""
     fields: list[models.Field[Any, Any]] = []
     for field in model._meta.get_fields(include_hidden=True):
-        if not (field.is_relation and field.concrete and field.related_model is Member):
+        if not (field.is_relation and field.concrete and _is_member(field.related_model)):
             continue
         if field.model is not model:  # inherited from a concrete parent: the parent is checked itself
             continue
@@ -90,13 +95,13 @@ def member_referencing_fields(model: type[models.Model]) -> list[models.Field[An
     return fields
 
 
-def uncovered_models() -> list[str]:
-    """Labels of installed models that reference Member and that no provider covers."""
+def uncovered_models(*, candidates: Iterable[type[models.Model]] | None = None) -> list[str]:
+    """Labels of installed models (or of ``candidates``) that reference Member and that no provider covers."""
     from django.apps import apps
 
     covered = covered_models()
     missing = []
-    for model in apps.get_models():
+    for model in apps.get_models() if candidates is None else candidates:
         if model._meta.proxy or model in covered:
             continue
         if model is Member or member_referencing_fields(model):

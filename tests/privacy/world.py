@@ -81,7 +81,8 @@ def build_member_everywhere(*, tenant_a, tenant_b):
             UserProfile.get_for_user(zed)
             world.tenants[tenant.slug] = SimpleNamespace(
                 tenant=tenant, community=community, topic=topic, opening=opening, zed_reply=zed_reply,
-                other_reply=other_reply, other_topic=other_topic, removed=removed, zed_tag=zed_tag,
+                other_reply=other_reply, other_topic=other_topic,
+                other_opening=other_topic.posts.get(is_opening=True), removed=removed, zed_tag=zed_tag,
                 notifications=Notification.objects.filter(recipient=zed).count(),
             )  # fmt: skip
     member_services.update_privacy_settings(member=zed, show_conditions=True, listed_in_member_lists=True)
