@@ -192,11 +192,24 @@ def generic_export(model_list: list[type[models.Model]]) -> Any:
     return export
 
 
+def _delete_log_lines_about(model: type[models.Model], member: Member) -> None:
+    """Audit logs of libraries (Wagtail's ModelLogEntry...) name their subject in a label: lines whose
+    subject is the member's account go. Content types are matched by name: ids differ per schema."""
+    names = {field.name for field in model._meta.concrete_fields}
+    if {"content_type", "object_id"} <= names:
+        model._default_manager.filter(
+            content_type__app_label=Member._meta.app_label,
+            content_type__model=Member._meta.model_name,
+            object_id=str(member.pk),
+        ).delete()
+
+
 def generic_erase(model_list: list[type[models.Model]]) -> Any:
     """Nullable references are cleared; rows that cannot exist without the member are deleted."""
 
     def erase(member: Member, keep_posts: bool) -> None:
         for model in model_list:
+            _delete_log_lines_about(model, member)
             for field in member_referencing_fields(model):
                 rows = model._default_manager.filter(**{field.name: member.pk})
                 if field.null:

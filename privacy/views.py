@@ -33,9 +33,16 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         member_services.update_privacy_settings(member=member, **form.cleaned_data)
         messages.success(request, "Your privacy settings are saved.")
         return redirect("privacy")
+    from tenants.selectors import host_url
+
+    memberships = list(member_selectors.memberships_for(member=member).prefetch_related("tenant__domains"))
+    for membership in memberships:
+        membership.name_url = host_url(  # type: ignore[attr-defined]
+            host=membership.tenant.primary_domain, request=request, path="/members/me/name/"
+        )
     context = {
         "form": form,
-        "memberships": member_selectors.memberships_for(member=member),
+        "memberships": memberships,
         "exports": selectors.exports_for(member=member)[:5],
         "accesses": selectors.staff_access_for(member=member)[:50],
     }

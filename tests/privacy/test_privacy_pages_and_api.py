@@ -302,3 +302,23 @@ def test_the_openapi_schema_lists_the_privacy_endpoints(tenant_a):
         "/api/v1/profiles/",
         "/api/v1/profiles/{public_id}/",
     } <= tenant
+
+
+def test_no_one_edits_or_deletes_the_staff_access_log():
+    staff = MemberFactory(is_staff=True, is_superuser=True)
+    member = MemberFactory()
+    from privacy.services import record_staff_access
+
+    access = record_staff_access(staff=staff, member=member, reason="Checking a report", what="profile")
+    client = signed_in(ROOT, staff)
+    assert client.post(f"/admin/privacy/staffaccess/{access.pk}/change/", {"reason": "nothing"}).status_code == 403
+    assert client.post(f"/admin/privacy/staffaccess/{access.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/privacy/staffaccess/add/").status_code == 403
+    assert list(StaffAccess.objects.values_list("reason", flat=True)) == ["Checking a report"]
+
+
+def test_the_privacy_page_links_to_each_sites_name_page(tenant_a):
+    member = MemberFactory()
+    TenantMembershipFactory(member=member, tenant=tenant_a)
+    page = signed_in(ROOT, member).get("/accounts/privacy/").content.decode()
+    assert f'href="http://{TENANT_A["domain"]}/members/me/name/"' in page

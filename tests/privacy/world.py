@@ -76,9 +76,11 @@ def build_member_everywhere(*, tenant_a, tenant_b):
             zed_tag = community_services.propose_tag(
                 acting_member=zed, tenant=tenant, community=community, kind=TagKind.SYMPTOM, name=f"zedsym{tag}"
             )
+            from wagtail.models import ModelLogEntry
             from wagtail.users.models import UserProfile
 
             UserProfile.get_for_user(zed)
+            ModelLogEntry.objects.log_action(instance=zed, action="wagtail.edit", user=other)  # its label names Zed
             world.tenants[tenant.slug] = SimpleNamespace(
                 tenant=tenant, community=community, topic=topic, opening=opening, zed_reply=zed_reply,
                 other_reply=other_reply, other_topic=other_topic,
