@@ -113,7 +113,8 @@ def _handles(member: Member) -> set[str]:
             "display_name", flat=True
         )
     )
-    return {name.replace(" ", "").lower() for name in names if name and len(name.replace(" ", "")) >= 2}
+    handles = {name.replace(" ", "").lower().rstrip(".-") for name in names if name}
+    return {handle for handle in handles if len(handle) >= 2}
 
 
 def _quote_source(quoted: Post) -> str:
@@ -163,7 +164,7 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
 
     # @mentions of the member anywhere in this tenant.
     for handle in _handles(member):
-        pattern = re.compile(rf"(?<![\w@])@{re.escape(handle)}(?![\w])", re.IGNORECASE)
+        pattern = re.compile(rf"(?<![\w@])@{re.escape(handle)}[.\-]*(?![\w])", re.IGNORECASE)
         needle = Q(body_markdown__icontains=f"@{handle}") | Q(body_html__icontains=f"@{handle}")
         for model in (Post, PostRevision):
             for row in model.objects.filter(needle).only("pk", "body_markdown", "body_html"):

@@ -71,12 +71,14 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse | FileResp
         export = services.open_download(member=_member(request), token=token)
     except DomainError as exc:
         return render(request, "privacy/link_problem.html", {"message": exc.message}, status=exc.http_status)
-    return FileResponse(
-        open(export.file_path, "rb"),
+    response = FileResponse(
+        open(export.file_path, "rb"),  # FileResponse closes it
         as_attachment=True,
         filename=f"kindred-data-{export.public_id}.zip",
         content_type="application/zip",
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -138,6 +138,7 @@ def test_the_download_link_needs_the_same_member_and_expires(world, django_captu
     response = signed_in("localhost", zed).get(url)
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="kindred-data-{export.public_id}.zip"'
+    assert response["Cache-Control"] == "private, no-store"
     assert b"".join(response.streaming_content)[:2] == b"PK"
     export.refresh_from_db()
     assert export.downloaded_at is not None
@@ -167,3 +168,11 @@ def test_the_purge_deletes_expired_files_only(world, django_capture_on_commit_ca
     assert DataExport.objects.get(pk=old.pk).status == ExportStatus.EXPIRED
     assert DataExport.objects.get(pk=fresh.pk).status == ExportStatus.READY
     assert services.purge_expired_exports() == 0
+
+
+def test_beat_purges_expired_exports(settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-data-exports"]
+    assert entry["task"] == "privacy.tasks.purge_expired_exports_task"
+    assert entry["task"] in app.tasks

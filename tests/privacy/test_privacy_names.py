@@ -68,6 +68,22 @@ def test_mentions_resolve_by_the_name_here_only(world, tenant_a):
         assert Notification.objects.filter(recipient=world.alice, kind=NotificationKind.MENTION).count() == 1
 
 
+def test_a_name_ending_in_a_dot_can_be_mentioned_and_is_scrubbed_on_erasure(world, tenant_a):
+    TenantMembership.objects.filter(member=world.alice, tenant=tenant_a).update(display_name="Anna K.")
+    with tenant_context(tenant_a):
+        post = services.create_reply(
+            acting_member=world.bob, tenant=tenant_a, topic=world.topic, body="Thanks @AnnaK. for this"
+        )
+        assert Notification.objects.filter(recipient=world.alice, kind=NotificationKind.MENTION).count() == 1
+    from privacy.services import erase_member
+
+    erase_member(member=world.alice, keep_posts=True, requested_by=world.alice)
+    with tenant_context(tenant_a):
+        post.refresh_from_db()
+    assert post.body_markdown == "Thanks @former-member for this"
+    assert "AnnaK" not in post.body_html
+
+
 def test_quotes_and_notifications_name_the_author_as_known_here(world, tenant_a):
     with tenant_context(tenant_a):
         opening = world.topic.posts.get(is_opening=True)

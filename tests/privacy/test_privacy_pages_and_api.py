@@ -249,7 +249,7 @@ class TestStaffAccess:
     def staff(self):
         return MemberFactory(display_name="Sam Staff", is_staff=True, is_superuser=True)
 
-    def test_the_admin_asks_why_before_showing_a_member(self, staff):
+    def test_the_admin_asks_why_before_showing_a_member(self, staff, settings):
         member = MemberFactory(region="Bavaria")
         client = signed_in(ROOT, staff)
         change = f"/admin/members/member/{member.pk}/change/"
@@ -263,6 +263,8 @@ class TestStaffAccess:
         done = client.post(response["Location"], {"reason": "Member asked for help by email"})
         assert done["Location"] == change
         assert client.get(change).status_code == 200  # the reason holds for a while
+        settings.KINDRED_STAFF_REASON_TTL = 0
+        assert client.get(change).status_code == 302  # ...and then it is asked again
         access = StaffAccess.objects.get()
         assert (access.staff_id, access.member_id, access.reason) == (
             staff.pk, member.pk, "Member asked for help by email"
