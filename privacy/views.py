@@ -72,7 +72,7 @@ def export_download(request: HttpRequest, token: str) -> HttpResponse | FileResp
     except DomainError as exc:
         return render(request, "privacy/link_problem.html", {"message": exc.message}, status=exc.http_status)
     response = FileResponse(
-        open(export.file_path, "rb"),  # FileResponse closes it
+        open(export.file_path, "rb"),  # noqa: SIM115 - FileResponse closes it
         as_attachment=True,
         filename=f"kindred-data-{export.public_id}.zip",
         content_type="application/zip",
