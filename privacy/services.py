@@ -291,7 +291,9 @@ def _set_schema_status(request_id: int, schema: str, value: str, progress: int) 
         request.save(update_fields=["schema_status", "progress"])
 
 
-def _run_tenant(request: ErasureRequest, member_id: int, tenant_providers: list[PersonalDataProvider]) -> Any:
+def _run_tenant(
+    request: ErasureRequest, member_id: int, tenant_providers: list[PersonalDataProvider], total: int
+) -> Any:
     def erase_here(tenant: Tenant) -> bool:
         if request.schema_status.get(tenant.schema_name) == "done":
             return True
@@ -306,7 +308,8 @@ def _run_tenant(request: ErasureRequest, member_id: int, tenant_providers: list[
         else:
             outcome, ok = "done", True
         request.schema_status[tenant.schema_name] = outcome
-        _set_schema_status(request.pk, tenant.schema_name, outcome, 0)
+        finished = sum(1 for value in request.schema_status.values() if value == "done")
+        _set_schema_status(request.pk, tenant.schema_name, outcome, finished * 100 // total)
         return ok
 
     return erase_here
@@ -330,8 +333,8 @@ def run_erasure(*, request_id: int) -> ErasureRequest:
         return request
     ErasureRequest.objects.filter(pk=request.pk).update(status=ErasureStatus.RUNNING, attempts=request.attempts + 1)
     tenant_providers = providers(schema="tenant")
-    outcomes = for_each_tenant(_run_tenant(request, member_id, tenant_providers))
-    total = len(outcomes) + 1
+    total = len(_tenants()) + 1  # every tenant schema, then public
+    outcomes = for_each_tenant(_run_tenant(request, member_id, tenant_providers, total))
     done = sum(1 for ok in outcomes.values() if ok)
     ErasureRequest.objects.filter(pk=request.pk).update(progress=done * 100 // total)
     if done < len(outcomes):

@@ -41,6 +41,13 @@ def _read(export: DataExport) -> dict[str, str]:
         return {name: archive.read(name).decode() for name in archive.namelist()}
 
 
+def test_exports_live_in_a_private_folder_never_served(settings):
+    default = Path(settings.DATA_DIR) / "exports"
+    assert Path(settings.KINDRED_EXPORTS_DIR) == default
+    for served in (settings.MEDIA_ROOT, settings.STATIC_ROOT):
+        assert not default.resolve().is_relative_to(Path(served).resolve())
+
+
 def test_every_model_referencing_a_member_is_covered_by_a_provider():
     assert registry.uncovered_models() == []
     # Data about members held without a foreign key is listed too.

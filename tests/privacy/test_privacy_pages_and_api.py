@@ -61,8 +61,14 @@ class TestSettings:
         assert (member.show_conditions, member.show_role, member.listed_in_member_lists) == (False, False, True)
 
     def test_anonymous_gets_nothing(self):
-        assert host_client(ROOT).get("/api/v1/privacy/settings/").status_code == 403
-        assert host_client(ROOT).get("/accounts/privacy/").status_code == 302
+        anonymous = host_client(ROOT)
+        assert anonymous.get("/api/v1/privacy/settings/").status_code == 403
+        assert anonymous.get("/accounts/privacy/").status_code == 302
+        assert anonymous.post("/api/v1/privacy/exports/").status_code == 403
+        assert anonymous.post("/accounts/privacy/exports/").status_code == 302
+        assert anonymous.post("/api/v1/privacy/erasure/", {"password": PASSWORD, "keep_posts": True}).status_code == 403
+        assert anonymous.get("/api/v1/privacy/staff-access/").status_code == 403
+        assert (DataExport.objects.count(), ErasureRequest.objects.count()) == (0, 0)
 
 
 class TestNamesPerTenant:
