@@ -376,7 +376,11 @@ def _cprofile(client: Any, pages: list[Page], requests: int) -> None:
             _get(client, page.path)
         profiler.disable()
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
+        stats = (
+            pstats.Stats(profiler, stream=out)
+            .strip_dirs()
+            .sort_stats(os.environ.get("BENCH_PROFILE_SORT", "cumulative"))
+        )
         stats.print_stats(30)
         print()
         print(f"--- cProfile {page.label} {page.path}, {requests} requests (cumulative)")

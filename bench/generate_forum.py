@@ -216,16 +216,18 @@ def main() -> None:
 def _ensure_tenant(slug: str) -> Any:
     """Provision the bench tenant on first use (bootstrapping the bench database if it is new)."""
     from django.conf import settings
+    from django.db import connection
 
     from conditions.models import Condition
     from conditions.services import load_condition_taxonomy
     from tenants.models import Tenant
     from tenants.services import bootstrap_platform, provision_tenant
 
-    tenant = Tenant.objects.filter(slug=slug).first()
+    new_database = Tenant._meta.db_table not in connection.introspection.table_names()
+    tenant = None if new_database else Tenant.objects.filter(slug=slug).first()
     if tenant is None:
         t0 = time.perf_counter()
-        if not Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).exists():
+        if new_database or not Tenant.objects.filter(schema_name=settings.TENANT_BASE_SCHEMA).exists():
             # Only for a new bench database: bootstrapping migrates every schema it holds.
             bootstrap_platform()
         report = provision_tenant(name="Bench forum", slug=slug, domain=f"{slug}.localhost")

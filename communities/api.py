@@ -22,6 +22,7 @@ from communities.models import (
     CommunityMembership,
     CommunityMembershipStatus,
     JoiningPolicy,
+    ModerationAction,
     Notification,
     Post,
     Tag,
@@ -34,7 +35,7 @@ from communities.models import (
 )
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
-from members.selectors import attach_display_names, tenant_name_of
+from members.selectors import FORMER_MEMBER_NAME, attach_display_names, tenant_name_of
 from tenants.models import Tenant
 
 # ---------------------------------------------------------------------------------------------
@@ -270,6 +271,39 @@ class CommunityUpdateSerializer(serializers.Serializer[Any]):
 
 class JoinDecisionSerializer(serializers.Serializer[Any]):
     approve = serializers.BooleanField()
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class ModerationReasonSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class ModerationActionSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True)
+    summary = serializers.CharField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    actor = serializers.SerializerMethodField()
+    subject = serializers.SerializerMethodField()
+    community: serializers.SlugRelatedField[Community] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    topic_id = serializers.IntegerField(source="topic_id_ref", read_only=True, allow_null=True)
+    post_id = serializers.IntegerField(source="post_id_ref", read_only=True, allow_null=True)
+    tag_id = serializers.IntegerField(source="tag_id_ref", read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+    def get_actor(self, action: ModerationAction) -> str:
+        return _public_name(action.actor)
+
+    def get_subject(self, action: ModerationAction) -> str | None:
+        return _public_name(action.subject) if action.subject_id else None
+
+
+def _public_name(member: Member | None) -> str:
+    """The member's name on this tenant (attached in bulk by the view, else looked up)."""
+    if member is None:
+        return FORMER_MEMBER_NAME
+    attached = getattr(member, "tenant_name", None)
+    return str(attached) if attached is not None else tenant_name_of(member=member, tenant=connection.tenant)  # type: ignore[attr-defined]
 
 
 class TagInputSerializer(serializers.Serializer[Any]):
@@ -417,7 +451,11 @@ class JoinRequestDecisionView(APIView):
         if membership is None:
             raise Http404("No such request.")
         decided = services.decide_join_request(
-            acting_member=_member(request), tenant=_tenant(request), membership=membership, approve=data["approve"]
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            membership=membership,
+            approve=data["approve"],
+            reason=data["reason"],
         )
         if decided is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -650,20 +688,28 @@ class PostDetailView(APIView):
         )
         return Response(_post_view(post, member=_member(request)))
 
-    @extend_schema(request=None, responses={204: None}, summary="Remove a post (its author or a moderator)")
+    @extend_schema(
+        request=ModerationReasonSerializer,
+        responses={204: None},
+        summary="Remove a post (its author or a moderator; a moderator may give a reason)",
+    )
     def delete(self, request: Request, post_id: int) -> Response:
         post = _readable_post(request, post_id)
-        services.delete_post(acting_member=_member(request), tenant=_tenant(request), post=post)
+        reason = _valid(ModerationReasonSerializer, request)["reason"]
+        services.delete_post(acting_member=_member(request), tenant=_tenant(request), post=post, reason=reason)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PostRestoreView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=None, responses=PostSerializer, summary="Restore a removed post (moderators)")
+    @extend_schema(
+        request=ModerationReasonSerializer, responses=PostSerializer, summary="Restore a removed post (moderators)"
+    )
     def post(self, request: Request, post_id: int) -> Response:
         post = _readable_post(request, post_id)
-        post = services.restore_post(acting_member=_member(request), tenant=_tenant(request), post=post)
+        reason = _valid(ModerationReasonSerializer, request)["reason"]
+        post = services.restore_post(acting_member=_member(request), tenant=_tenant(request), post=post, reason=reason)
         return Response(_post_view(post, member=_member(request)))
 
 
@@ -749,3 +795,20 @@ class NotificationReadView(APIView):
         data = _valid(MarkReadSerializer, request)
         marked = services.mark_notifications_read(member=member, notification_ids=data["ids"])
         return Response({"marked": marked, "unread_count": selectors.unread_count(member=member)})
+
+
+class ModerationLogView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("community", str, required=False, description="a community's slug")],
+        responses=ModerationActionSerializer(many=True),
+        summary="Moderation decisions: all of them for moderators, those about me for everyone else",
+    )
+    def get(self, request: Request) -> Response:
+        member, tenant = _member(request), _tenant(request)
+        slug = request.query_params.get("community")
+        community = selectors.access_community(member=member, tenant=tenant, slug=slug) if slug else None
+        actions = selectors.moderation_log(member=member, tenant=tenant, community=community)
+        attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
+        return Response(ModerationActionSerializer(actions, many=True).data)

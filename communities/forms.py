@@ -51,6 +51,14 @@ class ReactionForm(forms.Form):
     # "1" adds the reaction, "0" takes it back: the button says which, so no JavaScript is needed.
     on = forms.BooleanField(required=False)
 
+    def __init__(self, data: Any = None, **kwargs: Any) -> None:
+        # The topic page's buttons submit one value, "<kind>:on" or "<kind>:off" (a button sends
+        # only its own name and value, and one shared form per page keeps the page light).
+        if data is not None and data.get("toggle") and not data.get("kind"):
+            kind, _, state = str(data["toggle"]).partition(":")
+            data = {"kind": kind, "on": "1" if state == "on" else ""}
+        super().__init__(data, **kwargs)
+
 
 class WatchLevelForm(forms.Form):
     level = forms.ChoiceField(label="Notifications", choices=WatchLevel.choices)

@@ -29,7 +29,7 @@ from communities.models import (
     TagStatus,
     Topic,
 )
-from communities.selectors import access_community, unread_count
+from communities.selectors import access_community, moderation_log, unread_count
 from config.errors import DomainError
 from members.models import Member
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
@@ -203,6 +203,19 @@ def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         form = CommunityForm(initial=CommunityForm.initial_for(community))
     return _render(request, "community_form.html", {"form": form, "community": community})
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderation log (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+@_managers_only(admin=False)
+@require_safe
+def moderation_log_page(request: HttpRequest) -> HttpResponse:
+    actions = moderation_log(member=_member(request), tenant=_tenant(request))
+    attach_display_names(actions, tenant=_tenant(request), attrs=("actor", "subject"))
+    return _render(request, "moderation_log.html", {"actions": actions})
 
 
 # ---------------------------------------------------------------------------------------------

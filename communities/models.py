@@ -268,3 +268,51 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for member {self.recipient_id}"
+
+
+class ModerationActionKind(models.TextChoices):
+    POST_REMOVED = "post_removed", "Post removed"
+    POST_RESTORED = "post_restored", "Post restored"
+    JOIN_APPROVED = "join_approved", "Join request approved"
+    JOIN_REFUSED = "join_refused", "Join request refused"
+    TAG_CURATED = "tag_curated", "Tag curated"
+    TAG_MERGED = "tag_merged", "Tags merged"
+
+
+class ModerationAction(models.Model):
+    """The append-only record of every moderation decision in this tenant: who, what, when, why.
+
+    Written only by the communities services, in the same transaction as the decision; nothing
+    updates or deletes a row (erasing a member clears the member references and keeps the decision).
+    Object references are plain ids so the record outlives the post, tag or membership it names.
+    """
+
+    kind = models.CharField(max_length=16, choices=ModerationActionKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The member the decision is about (the post's author, the person asking to join).",
+    )
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    topic_id_ref = models.BigIntegerField(null=True, blank=True)
+    post_id_ref = models.BigIntegerField(null=True, blank=True)
+    tag_id_ref = models.BigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    summary = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["subject", "-created_at"], name="moderation_about_member")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by member {self.actor_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Moderation actions are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]

@@ -26,8 +26,8 @@ from communities.markdown import render_markdown
 from communities.models import (
     CommunityMembership,
     CommunitySubscription,
+    ModerationAction,
     Notification,
-    NotificationKind,
     Post,
     PostRevision,
     Reaction,
@@ -89,16 +89,21 @@ def export_member_data(member: Member) -> dict[str, Any]:
             for t in Tag.objects.filter(proposed_by_id=member.pk).select_related("community")
         ],
         "moderation_decisions_about_me": [
-            {"post_id": p.pk, "topic_title": p.topic.title, "decision": "removed", "decided_at": p.deleted_at}
-            for p in posts
-            if p.deleted_at is not None and p.deleted_by_id not in (None, member.pk)
-        ]
-        + [
-            {"post_id": n.post_id, "topic_title": n.topic.title if n.topic else "", "decision": n.message,
-             "decided_at": n.created_at}
-            for n in Notification.objects.filter(recipient_id=member.pk, kind=NotificationKind.MODERATION)
-            .select_related("topic")
+            _decision(action) for action in ModerationAction.objects.filter(subject_id=member.pk)
+            .select_related("community").order_by("created_at", "id")
         ],
+        "moderation_decisions_i_took": [
+            _decision(action) for action in ModerationAction.objects.filter(actor_id=member.pk)
+            .select_related("community").order_by("created_at", "id")
+        ],
+    }  # fmt: skip
+
+
+def _decision(action: ModerationAction) -> dict[str, Any]:
+    return {
+        "kind": action.kind, "summary": action.summary, "reason": action.reason,
+        "community": action.community.slug if action.community else None, "topic_id": action.topic_id_ref,
+        "post_id": action.post_id_ref, "decided_at": action.created_at,
     }  # fmt: skip
 
 
@@ -138,6 +143,9 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
     Notification.objects.filter(recipient_id=member.pk).delete()
     Notification.objects.filter(actor_id=member.pk).update(actor=None)
     Tag.objects.filter(proposed_by_id=member.pk).update(proposed_by=None)
+    # The moderation log keeps every decision; only the references to the member go.
+    ModerationAction.objects.filter(actor_id=member.pk).update(actor=None)
+    ModerationAction.objects.filter(subject_id=member.pk).update(subject=None)
     Post.objects.filter(deleted_by_id=member.pk).update(deleted_by=None)
     PostRevision.objects.filter(edited_by_id=member.pk).update(edited_by=None)
 
@@ -181,7 +189,7 @@ def register() -> None:
         name="communities",
         models=[
             CommunityMembership, Tag, Topic, Post, PostRevision, Reaction, TopicSubscription,
-            CommunitySubscription, Notification,
+            CommunitySubscription, Notification, ModerationAction,
         ],
         export=export_member_data,
         erase=erase_member_data,

@@ -18,6 +18,7 @@ from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    ModerationAction,
     Notification,
     Post,
     Reaction,
@@ -280,3 +281,23 @@ def notifications_for(*, member: Member, unread_only: bool = False, limit: int =
 
 def unread_count(*, member: Member) -> int:
     return Notification.objects.filter(recipient_id=member.pk, read_at__isnull=True).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderation log
+# ---------------------------------------------------------------------------------------------
+
+
+def moderation_log(
+    *, member: Member, tenant: Tenant, community: Community | None = None, limit: int = 200
+) -> list[ModerationAction]:
+    """Moderators see every decision in this tenant (optionally one community's); anyone else sees
+    only the decisions about themselves, so a member can always learn what was done to their posts."""
+    if not member.is_authenticated:
+        return []
+    actions = ModerationAction.objects.select_related("actor", "subject", "community")
+    if not can_moderate(member=member, tenant=tenant):
+        actions = actions.filter(subject_id=member.pk)
+    if community is not None:
+        actions = actions.filter(community=community)
+    return list(actions.order_by("-created_at", "-id")[: max(1, min(limit, 500))])

@@ -27,6 +27,8 @@ from communities.models import (
     CommunityMembershipStatus,
     CommunitySubscription,
     JoiningPolicy,
+    ModerationAction,
+    ModerationActionKind,
     Notification,
     NotificationKind,
     Post,
@@ -113,6 +115,32 @@ def _require_participant(member: Member, community: Community) -> None:
 def _require_reader(member: Member, tenant: Tenant, community: Community) -> None:
     if not can_read_community(member=member, tenant=tenant, community=community):
         raise CommunityNotFound("No such community.")
+
+
+def _record_moderation(
+    *,
+    kind: str,
+    actor: Member,
+    summary: str,
+    subject_id: int | None = None,
+    community: Community | None = None,
+    topic_id: int | None = None,
+    post_id: int | None = None,
+    tag_id: int | None = None,
+    reason: str = "",
+) -> ModerationAction:
+    """Append the audit row of a moderation decision (call inside the decision's transaction)."""
+    return ModerationAction.objects.create(
+        kind=kind,
+        actor_id=actor.pk,
+        subject_id=subject_id,
+        community=community,
+        topic_id_ref=topic_id,
+        post_id_ref=post_id,
+        tag_id_ref=tag_id,
+        reason=" ".join((reason or "").split())[:500],
+        summary=summary[:300],
+    )
 
 
 def _clean_body(body: str) -> str:
@@ -345,7 +373,7 @@ def leave_community(*, member: Member, tenant: Tenant, community: Community) -> 
 
 
 def decide_join_request(
-    *, acting_member: Member, tenant: Tenant, membership: CommunityMembership, approve: bool
+    *, acting_member: Member, tenant: Tenant, membership: CommunityMembership, approve: bool, reason: str = ""
 ) -> CommunityMembership | None:
     """Moderators approve (→ active) or refuse (→ request removed, returns None) a pending request."""
     _require_moderator(acting_member, tenant)
@@ -353,6 +381,15 @@ def decide_join_request(
         locked = CommunityMembership.objects.select_for_update().filter(pk=membership.pk).first()
         if locked is None or locked.status != CommunityMembershipStatus.PENDING:
             raise Conflict("That request was already decided.", code="request_decided")
+        community = Community.objects.get(pk=locked.community_id)
+        _record_moderation(
+            kind=ModerationActionKind.JOIN_APPROVED if approve else ModerationActionKind.JOIN_REFUSED,
+            actor=acting_member,
+            subject_id=locked.member_id,
+            community=community,
+            summary=f"{'Approved' if approve else 'Refused'} a request to join {community.name}",
+            reason=reason,
+        )
         if not approve:
             locked.delete()
             return None
@@ -389,6 +426,15 @@ def create_tag(*, acting_member: Member, tenant: Tenant, community: Community, k
         if tag.status != TagStatus.CURATED:
             tag.status = TagStatus.CURATED
             tag.save(update_fields=["status"])
+        if created or tag.proposed_by_id is not None:
+            _record_moderation(
+                kind=ModerationActionKind.TAG_CURATED,
+                actor=acting_member,
+                subject_id=tag.proposed_by_id,
+                community=community,
+                tag_id=tag.pk,
+                summary=f"Curated the {tag.kind} tag “{tag.name}”",
+            )
     return tag
 
 
@@ -434,6 +480,14 @@ def merge_tags(*, acting_member: Member, tenant: Tenant, source: Tag, target: Ta
         if target.status == TagStatus.PROPOSED:
             target.status = TagStatus.CURATED
             target.save(update_fields=["status"])
+        _record_moderation(
+            kind=ModerationActionKind.TAG_MERGED,
+            actor=acting_member,
+            subject_id=source.proposed_by_id,
+            community=Community.objects.get(pk=target.community_id),
+            tag_id=target.pk,
+            summary=f"Merged the tag “{source.name}” into “{target.name}” ({len(topic_ids)} topics retagged)",
+        )
     return target
 
 
@@ -572,7 +626,7 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     return post
 
 
-def delete_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
+def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: str = "") -> Post:
     """Soft delete by the author or a moderator. An opening post's removal leaves the thread readable."""
     _require_signed_in(acting_member)
     is_moderator = can_moderate(member=acting_member, tenant=tenant)
@@ -588,12 +642,24 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
             # reply_count counts visible replies, so "unanswered" and the feed stay truthful.
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
+        if updated and post.author_id != acting_member.pk:
+            # An author deleting their own post is not a moderation decision; a moderator's removal is.
+            _record_moderation(
+                kind=ModerationActionKind.POST_REMOVED,
+                actor=acting_member,
+                subject_id=post.author_id,
+                community=_community_of(post),
+                topic_id=post.topic_id,
+                post_id=post.pk,
+                summary=f"Removed post #{post.pk}",
+                reason=reason,
+            )
         if updated:
             notifications.notify_moderation(post=post, action="removed", actor=acting_member)
     return post
 
 
-def restore_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
+def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: str = "") -> Post:
     """Moderators bring back a removed post."""
     _require_moderator(acting_member, tenant)
     with transaction.atomic():
@@ -602,6 +668,16 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated:
+            _record_moderation(
+                kind=ModerationActionKind.POST_RESTORED,
+                actor=acting_member,
+                subject_id=post.author_id,
+                community=_community_of(post),
+                topic_id=post.topic_id,
+                post_id=post.pk,
+                summary=f"Restored post #{post.pk}",
+                reason=reason,
+            )
             # The removal notice was already sent for this post; a restore notice has its own text but
             # shares the (recipient, post, kind) slot, so replace the removal notice.
             Notification.objects.filter(post_id=post.pk, kind=NotificationKind.MODERATION).delete()
@@ -612,6 +688,10 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post) -> Post:
 # ---------------------------------------------------------------------------------------------
 # Reactions, answers, watching
 # ---------------------------------------------------------------------------------------------
+
+
+def _community_of(post: Post) -> Community:
+    return Community.objects.get(topics__pk=post.topic_id)
 
 
 def _reaction_field(kind: str) -> str:

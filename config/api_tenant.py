@@ -54,5 +54,6 @@ urlpatterns = [
     # Feed and notifications
     path("feed/", community_api.FeedView.as_view(), name="api-feed"),
     path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
+    path("moderation-log/", community_api.ModerationLogView.as_view(), name="api-moderation-log"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
 ]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("notifications/read/", community_views.notifications_mark_read, name="notifications-read"),
     path("search/", community_views.search, name="community-search"),
     path("manage/", manage_views.dashboard, name="manage-dashboard"),
+    path("manage/log/", manage_views.moderation_log_page, name="manage-moderation-log"),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),
     path("manage/communities/<slug:slug>/requests/", manage_views.join_requests, name="manage-requests"),

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from communities.models import Post, PostRevision, Reaction, Topic
+from communities.models import ModerationAction, Post, PostRevision, Reaction, Topic
 from communities.selectors import REMOVED_HTML
 from members.models import Member, TenantMembership
 from privacy import services
@@ -117,6 +117,8 @@ def test_erasure_keeping_posts_leaves_no_trace_and_keeps_threads(world, tenant_a
             assert Reaction.objects.filter(post_id=here.opening.pk).count() == 1
             assert Post.objects.get(pk=here.other_topic.posts.get(is_opening=True).pk).helpful_count == 0
             assert Topic.objects.get(pk=here.other_topic.pk).reaction_count == 0
+            decision = ModerationAction.objects.get(post_id_ref=here.removed.pk)  # the decision stays
+            assert (decision.kind, decision.actor_id, decision.subject_id) == ("post_removed", world.other.pk, None)
             assert list(Post.objects.filter(topic_id=topic.pk).values_list("pk", flat=True)) == [
                 here.opening.pk, here.zed_reply.pk, here.other_reply.pk, here.removed.pk
             ]  # fmt: skip

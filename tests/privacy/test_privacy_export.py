@@ -120,11 +120,13 @@ def test_the_zip_holds_everything_of_the_member_across_tenants(world, tenant_a, 
         assert len(data["notifications"]) == here.notifications >= 2
         assert sorted(t["name"] for t in data["tag_proposals"]) == sorted([f"zedtag{tag}", f"zedsym{tag}"])
         decisions = data["moderation_decisions_about_me"]
-        assert decisions[0] == {
-            "post_id": here.removed.pk, "topic_title": f"Zed asks in {slug}", "decision": "removed",
+        assert decisions == [{
+            "kind": "post_removed", "summary": f"Removed post #{here.removed.pk}", "reason": "",
+            "community": here.community.slug, "topic_id": here.topic.pk, "post_id": here.removed.pk,
             "decided_at": decisions[0]["decided_at"],
-        }  # fmt: skip
-        assert len(decisions) == 2  # the removal and its moderation notice
+        }]  # fmt: skip
+        assert data["moderation_decisions_i_took"] == []
+        assert [n["kind"] for n in data["notifications"]].count("moderation") == 1
     # Nothing of anyone else: Otto's email, his own posts' texts.
     everything = "\n".join(files.values())
     assert world.other.email not in everything

@@ -140,3 +140,17 @@ def test_topic_page_queries_do_not_grow_with_authors(world, tenant_a):
             services.create_reply(acting_member=author, tenant=tenant_a, topic=world.topic, body=f"Reply {number}")
     assert count() == before
     assert "here_4" in client.get(url).content.decode()
+
+
+def test_the_moderation_log_names_people_as_known_here(world, tenant_a):
+    TenantMembership.objects.filter(member=world.moderator, tenant=tenant_a).update(display_name="mod_here")
+    with tenant_context(tenant_a):
+        services.delete_post(
+            acting_member=world.moderator, tenant=tenant_a, post=world.topic.posts.get(is_opening=True), reason="spam"
+        )
+    page = signed_in(TENANT_A["domain"], world.admin).get("/manage/log/").content.decode()
+    assert "river_walker" in page
+    assert "mod_here" in page
+    assert "Alice" not in page
+    mine = signed_in(TENANT_A["domain"], world.alice).get("/api/v1/moderation/log/").json()
+    assert [(row["actor"], row["subject"]) for row in mine] == [("mod_here", "river_walker")]

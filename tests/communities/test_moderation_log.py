@@ -1,0 +1,130 @@
+"""The moderation log: every moderation decision leaves one append-only row (who, what, when, why),
+moderators read all of a tenant's, members read those about themselves, other tenants read none."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from communities import services
+from communities.models import JoiningPolicy, ModerationAction, ModerationActionKind, TagKind, TopicKind
+from config.errors import NotAllowed
+from tenants.db import use_public_schema
+from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
+from tests.factories import TagFactory, community_world
+
+pytestmark = pytest.mark.django_db
+HOST = TENANT_A["domain"]
+
+
+@pytest.fixture
+def world(tenant_a, settings):
+    settings.KINDRED_POSTING_RATE = "1000/1m"
+    with tenant_context(tenant_a):
+        w = community_world(tenant=tenant_a)
+        w.topic = services.create_topic(
+            acting_member=w.alice,
+            tenant=tenant_a,
+            community=w.community,
+            kind=TopicKind.QUESTION,
+            title="Rashes after sun?",
+            body="Anyone else?",
+        )
+        w.reply = services.create_reply(acting_member=w.bob, tenant=tenant_a, topic=w.topic, body="Yes, me too")
+        yield w
+
+
+def _kinds() -> list[str]:
+    return list(ModerationAction.objects.order_by("id").values_list("kind", flat=True))
+
+
+def test_moderator_removal_and_restore_are_logged_with_reason(world):
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply, reason="Off  topic")
+    services.restore_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply)
+    removed, restored = ModerationAction.objects.order_by("id")
+    assert (removed.kind, removed.actor_id, removed.subject_id) == (
+        ModerationActionKind.POST_REMOVED,
+        world.moderator.pk,
+        world.bob.pk,
+    )
+    assert (removed.post_id_ref, removed.topic_id_ref, removed.community_id) == (
+        world.reply.pk,
+        world.topic.pk,
+        world.community.pk,
+    )
+    assert removed.reason == "Off topic"
+    assert restored.kind == ModerationActionKind.POST_RESTORED and restored.reason == ""
+
+
+def test_deleting_my_own_post_is_not_a_moderation_decision(world):
+    services.delete_post(acting_member=world.bob, tenant=world.tenant, post=world.reply)
+    assert _kinds() == []
+    # Deleting twice changes nothing and logs nothing.
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply)
+    assert _kinds() == []
+
+
+def test_refused_action_leaves_no_row(world):
+    with pytest.raises(NotAllowed):
+        services.delete_post(acting_member=world.carol, tenant=world.tenant, post=world.reply)
+    with pytest.raises(NotAllowed):
+        services.restore_post(acting_member=world.bob, tenant=world.tenant, post=world.reply)
+    assert _kinds() == []
+
+
+def test_join_decisions_and_tag_curation_are_logged(world):
+    world.community.joining_policy = JoiningPolicy.APPROVAL
+    world.community.save()
+    request = services.join_community(member=world.carol, tenant=world.tenant, community=world.community)
+    services.decide_join_request(
+        acting_member=world.moderator, tenant=world.tenant, membership=request, approve=False, reason="Not a patient"
+    )
+    proposed = services.propose_tag(
+        acting_member=world.alice, tenant=world.tenant, community=world.community, kind=TagKind.SYMPTOM, name="Rash"
+    )
+    curated = TagFactory(community=world.community, kind=TagKind.SYMPTOM, name="Skin rash", slug="skin-rash")
+    services.merge_tags(acting_member=world.moderator, tenant=world.tenant, source=proposed, target=curated)
+    services.create_tag(
+        acting_member=world.moderator, tenant=world.tenant, community=world.community, kind=TagKind.TOPIC, name="Sun"
+    )
+    assert _kinds() == [
+        ModerationActionKind.JOIN_REFUSED,
+        ModerationActionKind.TAG_MERGED,
+        ModerationActionKind.TAG_CURATED,
+    ]
+    refused = ModerationAction.objects.get(kind=ModerationActionKind.JOIN_REFUSED)
+    assert refused.subject_id == world.carol.pk and refused.reason == "Not a patient"
+    merged = ModerationAction.objects.get(kind=ModerationActionKind.TAG_MERGED)
+    assert merged.subject_id == world.alice.pk and "“Rash” into “Skin rash”" in merged.summary
+
+
+def test_rows_are_append_only(world):
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply)
+    action = ModerationAction.objects.get()
+    action.reason = "rewritten"
+    with pytest.raises(ValueError, match="append-only"):
+        action.save()
+    assert ModerationAction.objects.get().reason == ""
+
+
+def test_who_reads_the_log_web_and_api(world, tenant_b):
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply, reason="Spam link")
+    use_public_schema()
+
+    moderator_page = signed_in(HOST, world.moderator).get("/manage/log/")
+    assert moderator_page.status_code == 200
+    assert "Removed post #" in moderator_page.content.decode() and "Spam link" in moderator_page.content.decode()
+    assert signed_in(HOST, world.bob).get("/manage/log/").status_code in (403, 404)
+
+    def api_log(client):
+        response = client.get("/api/v1/moderation-log/")
+        assert response.status_code == 200
+        return [(row["kind"], row["reason"]) for row in response.json()]
+
+    assert api_log(signed_in(HOST, world.moderator)) == [("post_removed", "Spam link")]
+    # The author learns what was done to their post; anyone else in the tenant sees nothing.
+    assert api_log(signed_in(HOST, world.bob)) == [("post_removed", "Spam link")]
+    assert api_log(signed_in(HOST, world.carol)) == []
+    assert host_client(HOST).get("/api/v1/moderation-log/").status_code in (401, 403)
+    # The same moderator on another tenant: that tenant's log is its own (empty).
+    assert api_log(signed_in(TENANT_B["domain"], world.moderator)) == []
