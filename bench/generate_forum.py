@@ -180,6 +180,7 @@ def main() -> None:
             timings.append(_timed("communities_post", lambda: _load_posts(cur, forum, targets, rng)))
             timings.append(_timed("communities_topic", lambda: _load_topics(cur, forum)))
             timings.append(_timed("communities_topic_tags", lambda: _load_topic_tags(cur, forum, rng)))
+            timings.append(_timed("topic search vectors", lambda: _index_search(cur)))
             timings.append(_timed("communities_reaction", lambda: _load_reactions(cur, forum)))
             timings.append(_timed("communities_topicsubscription", lambda: _load_subscriptions(cur, forum)))
             if dropped:
@@ -224,6 +225,12 @@ def _ensure_tenant(slug: str) -> Any:
     from tenants.services import bootstrap_platform, provision_tenant
 
     new_database = Tenant._meta.db_table not in connection.introspection.table_names()
+    if not new_database:
+        # The bench measures the code of this checkout: bring an older bench database up to it
+        # (a no-op in about a second when nothing is pending).
+        from django.core.management import call_command
+
+        call_command("migrate_schemas", interactive=False, verbosity=0)
     tenant = None if new_database else Tenant.objects.filter(slug=slug).first()
     if tenant is None:
         t0 = time.perf_counter()
@@ -727,6 +734,14 @@ def _load_topic_tags(cur: Any, forum: Forum, rng: random.Random) -> int:
                     yield (topic + 1, rng.choice(tags[kind]))
 
     return _copy(cur, "communities_topic_tags", ("topic_id", "tag_id"), rows())
+
+
+def _index_search(cur: Any) -> int:
+    """The topics' full-text vectors, by the statement the services use (communities/search.py)."""
+    from communities.search import REFRESH_SQL, SEARCH_CONFIG
+
+    cur.execute(REFRESH_SQL, {"config": SEARCH_CONFIG})
+    return int(cur.rowcount)
 
 
 def _load_reactions(cur: Any, forum: Forum) -> int:

@@ -8,6 +8,8 @@ list pages never aggregate.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
@@ -115,10 +117,13 @@ class Topic(models.Model):
     reaction_count = models.PositiveIntegerField(default=0)
     answer = models.ForeignKey("Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Title, tags and opening post, kept by communities.search.refresh_search_vectors.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
         indexes = [
+            GinIndex(fields=["search_vector"], name="topic_search"),
             models.Index(fields=["community", "-last_activity_at", "-id"], name="topic_community_activity"),
             models.Index(fields=["-last_activity_at", "-id"], name="topic_activity"),
             models.Index(

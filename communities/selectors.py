@@ -11,7 +11,8 @@ import binascii
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
 from django.http import Http404
 
 from communities.models import (
@@ -26,6 +27,7 @@ from communities.models import (
     Topic,
     Visibility,
 )
+from communities.search import SEARCH_CONFIG
 from members.models import Member
 from members.selectors import can_moderate_tenant, membership_of
 from tenants.models import Tenant
@@ -239,31 +241,30 @@ def search_topics(
     tag_kind: str | None = None,
     limit: int = 30,
 ) -> list[Topic]:
-    """Topics of readable communities whose title, opening post or a tag name contains ``query``
-    (case-insensitive). With ``tag_kind`` only tags of that kind are matched."""
+    """Topics of readable communities matching ``query`` in their title, tags or opening post
+    (full-text, English stemming, web-search syntax; see communities/search.py), best match first,
+    then most recently active. With ``tag_kind`` ("symptom", "treatment"...) only the names of tags
+    of that kind are matched (substring, case-insensitive)."""
     query = query.strip()
     if not query:
         return []
-    tag_links = Tag.topics.through.objects.filter(topic_id=OuterRef("pk"), tag__name__icontains=query)
     if tag_kind:
-        tag_links = tag_links.filter(tag__kind=tag_kind)
-    opening = Post.objects.filter(
-        topic_id=OuterRef("pk"), is_opening=True, deleted_at__isnull=True, body_markdown__icontains=query
-    )
-    matches = Q(Exists(tag_links))
-    if not tag_kind:
-        matches |= Q(title__icontains=query) | Q(Exists(opening))
-    topics = Topic.objects.filter(
-        matches,
-        deleted_at__isnull=True,
-        community__in=readable_communities(member=member, tenant=tenant),
-    )
+        tag_links = Tag.topics.through.objects.filter(
+            topic_id=OuterRef("pk"), tag__kind=tag_kind, tag__name__icontains=query
+        )
+        topics = Topic.objects.filter(Exists(tag_links)).annotate(rank=Value(0.0, output_field=FloatField()))
+    else:
+        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
+        topics = Topic.objects.filter(search_vector=search_query).annotate(
+            rank=SearchRank(F("search_vector"), search_query)
+        )
+    topics = topics.filter(deleted_at__isnull=True, community__in=readable_communities(member=member, tenant=tenant))
     if kind:
         topics = topics.filter(kind=kind)
     return list(
         topics.select_related("author", "community")
         .prefetch_related("tags")
-        .order_by("-last_activity_at", "-id")[:limit]
+        .order_by("-rank", "-last_activity_at", "-id")[:limit]
     )
 
 

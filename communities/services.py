@@ -44,6 +44,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from communities.search import refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, is_active_community_member
 from conditions.models import Condition
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -473,6 +474,7 @@ def merge_tags(*, acting_member: Member, tenant: Tenant, source: Tag, target: Ta
             [through(topic_id=topic_id, tag_id=target.pk) for topic_id in topic_ids], ignore_conflicts=True
         )
         through.objects.filter(tag_id=source.pk).delete()
+        refresh_search_vectors(topic_ids=topic_ids)
         Tag.objects.filter(merged_into_id=source.pk).update(merged_into_id=target.pk)
         source.status = TagStatus.MERGED
         source.merged_into = target
@@ -536,6 +538,7 @@ def create_topic(
         ]
         if tags:
             topic.tags.set(tags)
+        refresh_search_vectors(topic_ids=[topic.pk])
         TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
         post.topic = topic
         notifications.notify_new_post(tenant=tenant, post=post)
@@ -623,6 +626,8 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             post.edit_count = F("edit_count") + 1
             post.save(update_fields=["body_markdown", "body_html", "edited_at", "edit_count"])
             post.refresh_from_db(fields=["edit_count"])
+        if post.is_opening:
+            refresh_search_vectors(topic_ids=[post.topic_id])
     return post
 
 
@@ -641,6 +646,8 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
         if updated and not post.is_opening:
             # reply_count counts visible replies, so "unanswered" and the feed stay truthful.
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
+        if updated and post.is_opening:
+            refresh_search_vectors(topic_ids=[post.topic_id])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated and post.author_id != acting_member.pk:
             # An author deleting their own post is not a moderation decision; a moderator's removal is.
@@ -666,6 +673,8 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
         updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=False).update(deleted_at=None, deleted_by=None)
         if updated and not post.is_opening:
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
+        if updated and post.is_opening:
+            refresh_search_vectors(topic_ids=[post.topic_id])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated:
             _record_moderation(

@@ -1,10 +1,11 @@
 """API v1 on the root domain."""
 
-from django.urls import path
+from django.urls import include, path
 
 from directory.api import DirectorySearchView
 from members.api import MeView, SignUpView
 from privacy import api as privacy_api
+from research.api import ResearchDatasetView
 from tenants.api import PartnerListView, TenantProvisionView
 
 urlpatterns = [
@@ -23,4 +24,7 @@ urlpatterns = [
         privacy_api.StaffMemberDataView.as_view(),
         name="api-staff-member-data",
     ),
+    path("consent/", include("consent.api_urls")),
+    path("consent/staff/", include("consent.api_staff_urls")),
+    path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
 ]

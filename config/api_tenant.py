@@ -1,6 +1,6 @@
 """API v1 on every tenant host."""
 
-from django.urls import path
+from django.urls import include, path
 
 from communities import api as community_api
 from members.api import MeView, MyMembershipView, TenantMemberRoleView, TenantMembersView
@@ -16,6 +16,7 @@ urlpatterns = [
     path("privacy/settings/", privacy_api.PrivacySettingsView.as_view(), name="api-privacy-settings"),
     path("profiles/", privacy_api.ProfileListView.as_view(), name="api-profiles"),
     path("profiles/<uuid:public_id>/", privacy_api.ProfileDetailView.as_view(), name="api-profile"),
+    path("consent/", include("consent.api_urls")),
     # Communities
     path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
     path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),

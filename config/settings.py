@@ -49,6 +49,7 @@ SHARED_APPS = [
     "conditions",
     "directory",
     "consent",
+    "research",
     "partnerships",
     "themes",
     "privacy",
@@ -111,6 +112,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "members.middleware.SessionGenerationMiddleware",
+    "consent.middleware.ReconsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

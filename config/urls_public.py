@@ -12,6 +12,7 @@ from tenants.views import platform_home
 
 urlpatterns = [
     path("healthz/", health, name="health"),
+    path("", include("consent.urls")),
     path("", platform_home, name="platform-home"),
     path("communities/", community_directory, name="community-directory"),
     path("accounts/signup/", member_views.sign_up, name="sign-up"),

@@ -14,6 +14,7 @@ from tenants.health import health
 
 urlpatterns = [
     path("healthz/", health, name="health"),
+    path("", include("consent.urls")),
     path("", community_views.tenant_home, name="tenant-home"),
     path("c/<slug:slug>/", community_views.community_detail, name="community-detail"),
     path("c/<slug:slug>/join/", community_views.community_join, name="community-join"),

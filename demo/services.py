@@ -440,6 +440,7 @@ def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS) ->
         # (the clone's foreign keys); holding a member insert first could deadlock a concurrent one.
         tenants = {spec.slug: _ensure_partner(spec=spec, summary=summary) for spec in partners}
         staff = _ensure_staff(password=password, summary=summary)
+        _ensure_consent_policy(staff=staff)
         for spec in partners:
             tenant = tenants[spec.slug]
             for email, display_name, role in (
@@ -466,6 +467,37 @@ def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS) ->
     # Staff first, then the people a visitor is most likely to try, then the partner roles.
     summary.logins.sort(key=lambda login: (login.email != STAFF_EMAIL, "@kindred." not in login.email))
     return summary
+
+
+DEMO_POLICY = """## How Kindred uses your data
+
+Kindred is run for patients and caregivers. You decide, purpose by purpose, what is shared:
+
+- **Share de-identified data with research partners**: your birth-year range, country and conditions,
+  never your name, email or posts.
+- **Be contacted by research partners about studies**: invitations reach you through Kindred.
+- **Partner newsletters**: partner organizations may email you their newsletters.
+
+Nothing is on unless you turn it on, and you can withdraw at any time under *Privacy & consent*.
+"""
+
+
+def _ensure_consent_policy(*, staff: Member) -> None:
+    """Version 1 of the consent policy, covering the three launch purposes (once)."""
+    from django.utils import timezone
+
+    from consent.models import ConsentPolicy, ConsentPurpose
+    from consent.services import publish_policy
+
+    if ConsentPolicy.objects.exists():
+        return
+    publish_policy(
+        text_markdown=DEMO_POLICY,
+        effective_at=timezone.now(),
+        change_summary="First version.",
+        purposes=ConsentPurpose.objects.filter(active=True),
+        published_by=staff,
+    )
 
 
 def _ensure_staff(*, password: str, summary: DemoSummary) -> Member:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 from config.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, TenantMembership
+from members.signup import run_signup_steps
 
 
 class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
@@ -51,6 +53,12 @@ class SignUpSerializer(serializers.Serializer[dict[str, Any]]):
     country = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     tenant = serializers.SlugField(required=False, default="", allow_blank=True, help_text="Partner slug to join")
+    consents = serializers.ListField(
+        child=serializers.SlugField(),
+        required=False,
+        default=list,
+        help_text="Codes of the consent purposes the member actively agrees to (none by default)",
+    )
 
 
 class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
@@ -74,8 +82,11 @@ class SignUpView(APIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         slug = data.pop("tenant")
+        consents = data.pop("consents")
         signup_tenant = Tenant.objects.partners().filter(slug=slug).first() if slug else None
-        member = services.register_member(**data, signup_tenant=signup_tenant)
+        with transaction.atomic():
+            member = services.register_member(**data, signup_tenant=signup_tenant)
+            run_signup_steps(member=member, data={"consents": consents}, channel="api", tenant=signup_tenant)
         return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 

@@ -25,6 +25,17 @@ class SignUpForm(forms.Form):
         conditions = self.fields["condition_ids"]
         assert isinstance(conditions, forms.TypedMultipleChoiceField)
         conditions.choices = list(Condition.objects.order_by("name").values_list("id", "name"))
+        from members.signup import signup_steps
+
+        # Fields that higher apps add (e.g. consent's unticked checkboxes), kept apart from the profile.
+        self.step_fields: set[str] = set()
+        for step in signup_steps():
+            for name, field in step.form_fields().items():
+                self.fields[name] = field
+                self.step_fields.add(name)
+
+    def profile_data(self) -> dict[str, Any]:
+        return {key: value for key, value in self.cleaned_data.items() if key not in self.step_fields}
 
 
 class SignInForm(forms.Form):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -17,6 +18,7 @@ from members import selectors, services
 from members.forms import EmailPreferenceForm, ResendVerificationForm, SignInForm, SignUpForm
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
+from members.signup import run_signup_steps
 from tenants.models import Tenant
 from tenants.selectors import host_url, root_url, tenant_for_host
 
@@ -30,7 +32,9 @@ def sign_up(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            member = services.register_member(**form.cleaned_data, signup_tenant=signup_tenant, next_url=next_url)
+            with transaction.atomic():
+                member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
+                run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
         except DomainError as exc:
             for field, errors in exc.details.items():
                 for error in errors:

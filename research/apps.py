@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class ResearchConfig(AppConfig):
+    name = "research"
+    verbose_name = "Research exports"
+
+    def ready(self) -> None:
+        import research.services  # noqa: F401  (registers the exporters)

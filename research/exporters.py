@@ -1,0 +1,36 @@
+"""The registry of research exporters: every function that hands member data to research partners.
+
+An exporter is registered here and must start from ``consent.selectors.members_consenting_to``;
+tests/research/test_consent_gate.py walks the code and proves it for each one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+Exporter = Callable[..., list[dict[str, Any]]]
+F = TypeVar("F", bound=Exporter)
+
+_exporters: dict[str, Exporter] = {}
+
+
+def register_exporter(name: str) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        _exporters[name] = fn
+        return fn
+
+    return decorate
+
+
+def exporters() -> dict[str, Exporter]:
+    return dict(_exporters)
+
+
+def exporter(name: str) -> Exporter:
+    from config.errors import InvalidInput
+
+    if name not in _exporters:
+        choices = ", ".join(_exporters)
+        raise InvalidInput("Unknown research export.", details={"exporter": [f"Choose one of: {choices}."]})
+    return _exporters[name]
