@@ -152,5 +152,5 @@ def test_the_moderation_log_names_people_as_known_here(world, tenant_a):
     assert "river_walker" in page
     assert "mod_here" in page
     assert "Alice" not in page
-    mine = signed_in(TENANT_A["domain"], world.alice).get("/api/v1/moderation/log/").json()
+    mine = signed_in(TENANT_A["domain"], world.alice).get("/api/v1/moderation-log/").json()
     assert [(row["actor"], row["subject"]) for row in mine] == [("mod_here", "river_walker")]
