@@ -91,8 +91,12 @@ def test_the_zip_holds_everything_of_the_member_across_tenants(world, tenant_a, 
     assert oct(Path(export.file_path).stat().st_mode & 0o777) == "0o600"
     files = _read(export)
     a, b = TENANT_A["slug"], TENANT_B["slug"]
+    # One file per public provider (whatever apps registered, e.g. consent), one per tenant provider
+    # with data; the platform's own are always there.
+    public = {f"{provider.name}.json" for provider in registry.providers(schema="public")}
+    assert public >= {"account.json", "privacy.json", "access.json", "admin-log.json"}
     assert sorted(files) == sorted([
-        "index.html", "account.json", "privacy.json", "access.json", "admin-log.json",
+        "index.html", *public,
         f"tenants/{a}/communities.json", f"tenants/{a}/third-party.json",
         f"tenants/{b}/communities.json", f"tenants/{b}/third-party.json",
     ])  # fmt: skip
