@@ -77,9 +77,11 @@ def attach_display_names(objects: Iterable[Any], *, tenant: Tenant, attrs: Itera
             member_id = getattr(obj, f"{attr}_id", None)
             name = names.get(member_id, FALLBACK_NAME) if member_id else FORMER_MEMBER_NAME
             setattr(obj, f"{attr}_name", name)
-            member = getattr(obj, attr, None) if member_id else None
-            if member is not None:
-                member.tenant_name = name
+            # The Member rides along only if it is already loaded: touching it here would cost a query.
+            if member_id and type(obj)._meta.get_field(attr).is_cached(obj):
+                member = getattr(obj, attr)
+                if member is not None:
+                    member.tenant_name = name
 
 
 FORMER_MEMBER_NAME = "A former member"
