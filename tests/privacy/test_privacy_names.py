@@ -13,7 +13,7 @@ from communities import services
 from communities.emails import deliver_instant_emails
 from communities.models import Notification, NotificationKind, TopicKind, Visibility
 from members.models import TenantMembership
-from tests.conftest import TENANT_A, signed_in
+from tests.conftest import TENANT_A, TENANT_B, signed_in
 from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +154,24 @@ def test_the_moderation_log_names_people_as_known_here(world, tenant_a):
     assert "Alice" not in page
     mine = signed_in(TENANT_A["domain"], world.alice).get("/api/v1/moderation-log/").json()
     assert [(row["actor"], row["subject"]) for row in mine] == [("mod_here", "river_walker")]
+
+
+def test_a_name_chosen_on_one_tenant_never_shows_on_another(world, tenant_a, tenant_b):
+    alice = world.alice
+    TenantMembershipFactory(member=alice, tenant=tenant_b)  # no name chosen on B
+    with tenant_context(tenant_b):
+        world_b = community_world(tenant=tenant_b, visibility=Visibility.OPEN)
+        CommunityMembershipFactory(community=world_b.community, member=alice)
+        topic = services.create_topic(
+            acting_member=alice, tenant=tenant_b, community=world_b.community, kind=TopicKind.UPDATE,
+            title="On B", body="Hello from B",
+        )  # fmt: skip
+    client = signed_in(TENANT_B["domain"], world_b.bob)
+    api = client.get(f"/api/v1/topics/{topic.pk}/").json()
+    assert api["author"]["display_name"] == "Alice"
+    for url in (f"/t/{topic.pk}/", f"/c/{world_b.community.slug}/", "/api/v1/feed/", "/api/v1/members/"):
+        assert "river_walker" not in client.get(url).content.decode(), url
+    # And the mention of her A-name on B reaches no one.
+    with tenant_context(tenant_b):
+        services.create_reply(acting_member=world_b.bob, tenant=tenant_b, topic=topic, body="@river_walker hi")
+        assert not Notification.objects.filter(recipient=alice, kind=NotificationKind.MENTION).exists()
