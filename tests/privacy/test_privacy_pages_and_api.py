@@ -116,6 +116,9 @@ class TestNamesPerTenant:
         client = signed_in(TENANT_A["domain"], member)
         assert client.post("/members/me/name/", {"display_name": "Kite"}).status_code == 302
         assert TenantMembership.objects.get(member=member, tenant=tenant_a).display_name == "Kite"
+        home = client.get("/").content.decode()
+        assert "Here you are “Kite”." in home
+        assert '<a href="/members/me/name/">My name here</a>' in home
 
     def test_non_members_have_no_name_here(self, tenant_a):
         response = signed_in(TENANT_A["domain"], MemberFactory()).get("/api/v1/me/name/")
