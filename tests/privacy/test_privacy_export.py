@@ -49,7 +49,11 @@ def test_exports_live_in_a_private_folder_never_served(settings):
 
 
 def test_every_model_referencing_a_member_is_covered_by_a_provider():
-    assert registry.uncovered_models() == []
+    missing = registry.uncovered_models()
+    assert missing == [], (
+        f"{missing} reference Member but no personal-data provider covers them: register an exporter and an "
+        "eraser with privacy.registry.register_personal_data in the app's ready() (see docs/privacy.md)"
+    )
     # Data about members held without a foreign key is listed too.
     from django.contrib.sessions.models import Session
 
