@@ -333,3 +333,27 @@ def test_the_privacy_page_links_to_each_sites_name_page(tenant_a):
     TenantMembershipFactory(member=member, tenant=tenant_a)
     page = signed_in(ROOT, member).get("/accounts/privacy/").content.decode()
     assert f'href="http://{TENANT_A["domain"]}/members/me/name/"' in page
+
+
+def test_member_lists_cost_the_same_queries_for_more_members(tenant_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    viewer = MemberFactory()
+    TenantMembershipFactory(member=viewer, tenant=tenant_a)
+    client = signed_in(TENANT_A["domain"], viewer)
+
+    def counts() -> list[int]:
+        result = []
+        for url in ("/members/", "/api/v1/profiles/"):
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    TenantMembershipFactory(member=MemberFactory(listed_in_member_lists=True), tenant=tenant_a)
+    before = counts()
+    for _ in range(5):
+        TenantMembershipFactory(member=MemberFactory(listed_in_member_lists=True), tenant=tenant_a)
+    assert counts() == before
+    assert len(client.get("/api/v1/profiles/").json()) == 6
