@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.db import connection
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
@@ -34,6 +35,7 @@ from communities.models import (
 )
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
+from members.selectors import FORMER_MEMBER_NAME, attach_display_names, tenant_name_of
 from tenants.models import Tenant
 
 # ---------------------------------------------------------------------------------------------
@@ -83,7 +85,14 @@ def _readable_tag(request: Request, tag_id: int) -> Tag:
 
 class AuthorSerializer(serializers.Serializer[Member]):
     public_id = serializers.UUIDField(read_only=True)
-    display_name = serializers.CharField(read_only=True)
+    display_name = serializers.SerializerMethodField(help_text="The name this member uses on this tenant.")
+
+    def get_display_name(self, member: Member) -> str:
+        # Lists attach names in bulk (members.selectors.attach_display_names); single rows look theirs up.
+        attached = getattr(member, "tenant_name", None)
+        if attached is not None:
+            return str(attached)
+        return tenant_name_of(member=member, tenant=connection.tenant)  # type: ignore[attr-defined]
 
 
 class CommunitySerializer(serializers.ModelSerializer[Community]):
@@ -290,7 +299,11 @@ class ModerationActionSerializer(serializers.Serializer[Any]):
 
 
 def _public_name(member: Member | None) -> str:
-    return (member.display_name if member else "") or "A member"
+    """The member's name on this tenant (attached in bulk by the view, else looked up)."""
+    if member is None:
+        return FORMER_MEMBER_NAME
+    attached = getattr(member, "tenant_name", None)
+    return str(attached) if attached is not None else tenant_name_of(member=member, tenant=connection.tenant)  # type: ignore[attr-defined]
 
 
 class TagInputSerializer(serializers.Serializer[Any]):
@@ -418,6 +431,7 @@ class JoinRequestListView(APIView):
             .select_related("member", "community")
             .order_by("joined_at", "id")
         )
+        attach_display_names(pending, tenant=_tenant(request), attrs=("member",))
         return Response(CommunityMembershipSerializer(pending, many=True).data)
 
 
@@ -539,6 +553,7 @@ class CommunityTopicsView(APIView):
         )
         for topic in page.items:
             topic.community = community  # already loaded: no query per row for its slug
+        attach_display_names(page.items, tenant=_tenant(request))
         return Response({"results": TopicSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
 
     @extend_schema(request=TopicCreateSerializer, responses={201: TopicDetailSerializer}, summary="Start a topic")
@@ -562,6 +577,7 @@ def _topic_detail(request: Request, topic_id: int) -> dict[str, Any]:
     member, tenant = _member(request), _tenant(request)
     topic = selectors.access_topic(member=member, tenant=tenant, topic_id=topic_id)
     posts = selectors.topic_posts(member=member, tenant=tenant, topic=topic)
+    attach_display_names([topic, *(view.post for view in posts)], tenant=tenant)
     data = dict(TopicSerializer(topic).data)
     data["posts"] = PostSerializer(posts, many=True, context={"member": member}).data
     return data
@@ -624,6 +640,7 @@ class TopicSearchView(APIView):
             kind=request.query_params.get("kind") or None,
             tag_kind=request.query_params.get("tag_kind") or None,
         )
+        attach_display_names(topics, tenant=_tenant(request))
         return Response(TopicSerializer(topics, many=True).data)
 
 
@@ -742,6 +759,7 @@ class FeedView(APIView):
             page = feed.feed_for(member=member, tenant=tenant, cursor=cursor)
         else:
             page = feed.anonymous_feed(tenant=tenant, cursor=cursor)
+        attach_display_names([item.topic for item in page.items], tenant=tenant)
         return Response({"results": FeedItemSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
 
 
@@ -757,6 +775,7 @@ class NotificationListView(APIView):
         member = _member(request)
         unread_only = request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
         notifications = selectors.notifications_for(member=member, unread_only=unread_only)
+        attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
         return Response(
             {
                 "results": NotificationSerializer(notifications, many=True).data,
@@ -791,4 +810,5 @@ class ModerationLogView(APIView):
         slug = request.query_params.get("community")
         community = selectors.access_community(member=member, tenant=tenant, slug=slug) if slug else None
         actions = selectors.moderation_log(member=member, tenant=tenant, community=community)
+        attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
         return Response(ModerationActionSerializer(actions, many=True).data)

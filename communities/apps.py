@@ -10,3 +10,7 @@ class CommunitiesConfig(AppConfig):
         from members.services import register_join_hook
 
         register_join_hook(welcome_new_member)
+
+        from communities import personal_data
+
+        personal_data.register()

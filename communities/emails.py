@@ -45,6 +45,13 @@ def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
     )
 
 
+def _name_here(*, member: Member, tenant: Tenant) -> str:
+    from members.selectors import FALLBACK_NAME, tenant_name_of
+
+    name = tenant_name_of(member=member, tenant=tenant)
+    return "" if name == FALLBACK_NAME else name
+
+
 def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notification], digest: bool) -> None:
     notifications = list(notifications)
     unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
@@ -57,6 +64,8 @@ def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notificatio
         "tenant": tenant,
         "theme": theme_for(tenant=tenant),
         "member": member,
+        # Greet them by the name they use here (their pseudonym on this tenant, if they chose one).
+        "name_here": _name_here(member=member, tenant=tenant),
         "items": items,
         "digest": digest,
         "home_url": home_url,

@@ -32,7 +32,7 @@ from communities.models import (
 from communities.selectors import access_community, moderation_log, unread_count
 from config.errors import DomainError
 from members.models import Member
-from members.selectors import can_administer_tenant, can_moderate_tenant
+from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
 from tenants.models import Tenant
 
 ROBOTS_NOINDEX = "noindex, nofollow"
@@ -118,6 +118,12 @@ def _communities_with_counts() -> QuerySet[Community]:
     )
 
 
+def _named(rows: list[Any], request: HttpRequest, attr: str) -> list[Any]:
+    """Members' names as this tenant knows them (one query), never their email."""
+    attach_display_names(rows, tenant=_tenant(request), attrs=(attr,))
+    return rows
+
+
 def _pending_requests(community: Community | None = None) -> QuerySet[CommunityMembership]:
     rows = CommunityMembership.objects.filter(status=CommunityMembershipStatus.PENDING)
     if community is not None:
@@ -142,8 +148,8 @@ def _proposed_tags(community: Community | None = None) -> QuerySet[Tag]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "communities": list(_communities_with_counts()),
-        "pending_requests": list(_pending_requests()[:DASHBOARD_LIST_LIMIT]),
-        "proposed_tags": list(_proposed_tags()[:DASHBOARD_LIST_LIMIT]),
+        "pending_requests": _named(list(_pending_requests()[:DASHBOARD_LIST_LIMIT]), request, "member"),
+        "proposed_tags": _named(list(_proposed_tags()[:DASHBOARD_LIST_LIMIT]), request, "proposed_by"),
         "list_limit": DASHBOARD_LIST_LIMIT,
     }
     return _render(request, "dashboard.html", context)
@@ -208,6 +214,7 @@ def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def moderation_log_page(request: HttpRequest) -> HttpResponse:
     actions = moderation_log(member=_member(request), tenant=_tenant(request))
+    attach_display_names(actions, tenant=_tenant(request), attrs=("actor", "subject"))
     return _render(request, "moderation_log.html", {"actions": actions})
 
 
@@ -220,7 +227,8 @@ def moderation_log_page(request: HttpRequest) -> HttpResponse:
 @require_safe
 def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
     community = _community(request, slug)
-    return _render(request, "requests.html", {"community": community, "requests": list(_pending_requests(community))})
+    requests = _named(list(_pending_requests(community)), request, "member")
+    return _render(request, "requests.html", {"community": community, "requests": requests})
 
 
 @_managers_only(admin=False)
@@ -242,7 +250,7 @@ def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> 
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            who = membership.member.get_short_name()
+            who = tenant_name_of(member=membership.member, tenant=_tenant(request))
             messages.success(request, f"{who} joined {community.name}." if approve else f"{who}'s request was denied.")
     return redirect("manage-requests", slug=community.slug)
 
@@ -258,7 +266,7 @@ def _tags_page(request: HttpRequest, community: Community, form: TagForm) -> Htt
     )
     proposed = [
         (tag, MergeTagForm(targets=curated, prefix=f"merge-{tag.pk}"))
-        for tag in _proposed_tags(community).annotate(topic_count=Count("topics"))
+        for tag in _named(list(_proposed_tags(community).annotate(topic_count=Count("topics"))), request, "proposed_by")
     ]
     return _render(
         request, "tags.html", {"community": community, "curated": curated, "proposed": proposed, "form": form}

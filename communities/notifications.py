@@ -19,8 +19,8 @@ from __future__ import annotations
 import re
 
 from django.db import transaction
-from django.db.models import Value
-from django.db.models.functions import Lower, Replace
+from django.db.models import Func, Value
+from django.db.models.functions import Coalesce, Lower, NullIf, Replace
 from django_tenants.utils import tenant_context
 
 from communities.models import (
@@ -56,7 +56,10 @@ def _mentioned_member_ids(*, tenant: Tenant, names: set[str]) -> set[int]:
         return set()
     return set(
         TenantMembership.objects.filter(tenant_id=tenant.pk)
-        .annotate(handle=Lower(Replace("member__display_name", Value(" "), Value(""))))
+        # The name the member uses on this tenant (privacy settings), else their platform display name.
+        .annotate(name_here=Coalesce(NullIf("display_name", Value("")), "member__display_name"))
+        # As mentioned_names() reads "@Anna K." : spaces gone, trailing dots and hyphens dropped.
+        .annotate(handle=Func(Lower(Replace("name_here", Value(" "), Value(""))), Value(".-"), function="RTRIM"))
         .filter(handle__in=names)
         .values_list("member_id", flat=True)
     )

@@ -545,8 +545,10 @@ def create_topic(
     return topic
 
 
-def _quote_markdown(quoted: Post) -> str:
-    author = quoted.author.display_name if quoted.author and quoted.author.display_name else "A member"
+def _quote_markdown(quoted: Post, *, tenant: Tenant) -> str:
+    from members.selectors import tenant_name_of
+
+    author = tenant_name_of(member=quoted.author, tenant=tenant) if quoted.author else "A former member"
     lines = quoted.body_markdown.splitlines() or [""]
     return f"{author} wrote:\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines)
 
@@ -567,7 +569,7 @@ def create_reply(
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
     # The quote is rendered from the quoted text now: later edits of that post don't rewrite this one.
-    source = f"{_quote_markdown(quoted_post)}\n\n{body}" if quoted_post else body
+    source = f"{_quote_markdown(quoted_post, tenant=tenant)}\n\n{body}" if quoted_post else body
     body_html = render_markdown(source)
     now = timezone.now()
     with transaction.atomic():
@@ -609,7 +611,7 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     body = _clean_body(body)
     new_title = _clean_title(title) if title is not None and post.is_opening else None
     quoted = post.quoted_post
-    source = f"{_quote_markdown(quoted)}\n\n{body}" if quoted else body
+    source = f"{_quote_markdown(quoted, tenant=tenant)}\n\n{body}" if quoted else body
     with transaction.atomic():
         if new_title is not None and new_title != post.topic.title:
             Topic.objects.filter(pk=post.topic_id).update(title=new_title)

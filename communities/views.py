@@ -54,7 +54,7 @@ from communities.selectors import (
 )
 from config.errors import DomainError
 from members.models import Member
-from members.selectors import can_moderate_tenant, membership_of
+from members.selectors import attach_display_names, can_moderate_tenant, membership_of
 from tenants.models import Tenant
 from tenants.selectors import root_url
 
@@ -108,6 +108,7 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
     else:
         communities = list(visible_communities(member=member, tenant=tenant))
     joined = active_community_ids(member=member)
+    attach_display_names([item.topic for item in page.items], tenant=tenant)
     context = {
         "feed": page,
         "communities": communities,
@@ -139,6 +140,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if readable
         else None
     )
+    if page is not None:
+        attach_display_names(page.items, tenant=tenant)
     # The viewer's own membership and watch level: single keyed lookups of their own rows, which the
     # selectors don't offer; they decide which buttons to show, never what may be read.
     community_membership = (
@@ -281,6 +284,7 @@ def _topic_page(
 ) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
     posts = topic_posts(member=member, tenant=tenant, topic=topic)
+    attach_display_names([view.post for view in posts], tenant=tenant)  # names as this tenant knows them
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
     is_participant = is_active_community_member(member=member, community=topic.community)
     editable_since = timezone.now() - _edit_window()
@@ -314,7 +318,7 @@ def _topic_page(
             {
                 "pk": post.pk,
                 "css": "card post" + (" answer" if view.is_answer else "") + (" removed" if removed else ""),
-                "author": (post.author.display_name if post.author else "") or "A member",
+                "author": post.author_name,  # type: ignore[attr-defined]  # this tenant's name (attached above)
                 "ago": timesince(post.created_at, now),
                 "edited": post.edited_at is not None,
                 "is_answer": view.is_answer,
@@ -504,7 +508,9 @@ def topic_watch(request: HttpRequest, topic_id: int) -> HttpResponse:
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    context = {"notifications": notifications_for(member=member)}
+    notifications = notifications_for(member=member)
+    attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
+    context = {"notifications": notifications}
     return _render(request, "communities/notifications.html", context)
 
 
@@ -521,4 +527,5 @@ def search(request: HttpRequest) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:200]
     kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else None
     results = search_topics(member=member, tenant=tenant, query=query, kind=kind) if query else []
+    attach_display_names(results, tenant=tenant)
     return _render(request, "communities/search.html", {"query": query, "kind": kind, "results": results})

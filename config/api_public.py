@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from directory.api import DirectorySearchView
 from members.api import MeView, SignUpView
+from privacy import api as privacy_api
 from research.api import ResearchDatasetView
 from tenants.api import PartnerListView, TenantProvisionView
 
@@ -13,6 +14,16 @@ urlpatterns = [
     path("directory/", DirectorySearchView.as_view(), name="api-directory"),
     path("partners/", PartnerListView.as_view(), name="api-partners"),
     path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),
+    path("privacy/settings/", privacy_api.PrivacySettingsView.as_view(), name="api-privacy-settings"),
+    path("privacy/exports/", privacy_api.ExportListView.as_view(), name="api-privacy-exports"),
+    path("privacy/exports/<uuid:public_id>/", privacy_api.ExportDetailView.as_view(), name="api-privacy-export"),
+    path("privacy/erasure/", privacy_api.ErasureView.as_view(), name="api-privacy-erasure"),
+    path("privacy/staff-access/", privacy_api.MyStaffAccessView.as_view(), name="api-privacy-staff-access"),
+    path(
+        "staff/members/<uuid:public_id>/",
+        privacy_api.StaffMemberDataView.as_view(),
+        name="api-staff-member-data",
+    ),
     path("consent/", include("consent.api_urls")),
     path("consent/staff/", include("consent.api_staff_urls")),
     path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),

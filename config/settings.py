@@ -52,6 +52,7 @@ SHARED_APPS = [
     "research",
     "partnerships",
     "themes",
+    "privacy",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -240,11 +241,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.send_daily_digests",
         "schedule": crontab(hour=int(env("KINDRED_DIGEST_HOUR", "7")), minute=0),
     },
+    "purge-expired-data-exports": {
+        "task": "privacy.tasks.purge_expired_exports_task",
+        "schedule": 60 * 60.0,
+    },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,
     },
 }
+
+# --- privacy: members' data exports ----------------------------------------------------
+# Private folder under the data dir (never under MEDIA_ROOT or STATIC_ROOT: nothing serves it directly).
+KINDRED_EXPORTS_DIR = env("KINDRED_EXPORTS_DIR", str(DATA_DIR / "exports"))
+KINDRED_EXPORT_TTL = int(env("KINDRED_EXPORT_TTL", str(7 * 24 * 3600)))  # seconds a download link lives
+# Staff who open a member's private data in the admin give a reason; it holds this long per member.
+KINDRED_STAFF_REASON_TTL = int(env("KINDRED_STAFF_REASON_TTL", "900"))
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -267,6 +279,8 @@ SPECTACULAR_SETTINGS = {
         "TopicKindEnum": "communities.models.TopicKind",
         "TagKindEnum": "communities.models.TagKind",
         "NotificationKindEnum": "communities.models.NotificationKind",
+        "ExportStatusEnum": "privacy.models.ExportStatus",
+        "ErasureStatusEnum": "privacy.models.ErasureStatus",
     },
 }
 

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from directory.views import community_directory
 from members import views as member_views
+from privacy import views as privacy_views
 from tenants.health import health
 from tenants.views import platform_home
 
@@ -21,6 +22,16 @@ urlpatterns = [
     path("accounts/logout/", member_views.sign_out, name="sign-out"),
     path("accounts/profile/", member_views.profile, name="profile"),
     path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
+    path("accounts/privacy/", privacy_views.privacy_page, name="privacy"),
+    path("accounts/privacy/exports/", privacy_views.export_create, name="privacy-export-create"),
+    path("accounts/privacy/exports/<uuid:public_id>/", privacy_views.export_status, name="privacy-export"),
+    path(
+        "accounts/privacy/exports/download/<str:token>/",
+        privacy_views.export_download,
+        name="privacy-export-download",
+    ),
+    path("accounts/delete/", privacy_views.delete_account, name="delete-account"),
+    path("accounts/deleted/<str:token>/", privacy_views.erasure_status, name="erasure-status"),
     path("auth/login/", member_views.sign_in),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("admin/", admin.site.urls),

@@ -9,6 +9,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 from communities import manage_views
 from communities import views as community_views
 from members import views as member_views
+from privacy import views as privacy_views
 from tenants.health import health
 
 urlpatterns = [
@@ -48,6 +49,9 @@ urlpatterns = [
         name="manage-tag-approve",
     ),
     path("manage/communities/<slug:slug>/tags/<int:tag_id>/merge/", manage_views.tag_merge, name="manage-tag-merge"),
+    path("members/", privacy_views.member_list, name="member-list"),
+    path("members/me/name/", privacy_views.tenant_name, name="tenant-name"),
+    path("members/<uuid:public_id>/", privacy_views.member_profile, name="member-profile"),
     path("auth/login/", member_views.tenant_sign_in, name="tenant-sign-in"),
     path("auth/signup/", member_views.tenant_sign_up, name="tenant-sign-up"),
     path("auth/handoff/complete/", member_views.complete_handoff, name="complete-handoff"),

@@ -126,11 +126,14 @@ class MyMembershipView(APIView):
 
 class TenantMemberSerializer(serializers.ModelSerializer[TenantMembership]):
     public_id = serializers.UUIDField(source="member.public_id", read_only=True)
-    display_name = serializers.CharField(source="member.display_name", read_only=True)
+    display_name = serializers.SerializerMethodField(help_text="The name the member uses on this tenant.")
 
     class Meta:
         model = TenantMembership
         fields = ["public_id", "display_name", "role", "joined_at"]
+
+    def get_display_name(self, membership: TenantMembership) -> str:
+        return membership.display_name or membership.member.display_name or selectors.FALLBACK_NAME
 
 
 class RoleSerializer(serializers.Serializer[dict[str, Any]]):

@@ -51,3 +51,26 @@ class EmailPreferenceForm(forms.Form):
     email_notifications = forms.ChoiceField(
         label="Notification emails", choices=EmailNotifications.choices, widget=forms.RadioSelect
     )
+
+
+class PrivacySettingsForm(forms.Form):
+    """Every box starts unticked: the private choice is the default."""
+
+    show_conditions = forms.BooleanField(label="Show my conditions on my profile", required=False)
+    show_location = forms.BooleanField(label="Show my country and region on my profile", required=False)
+    show_role = forms.BooleanField(label="Show whether I am a patient or a caregiver", required=False)
+    listed_in_member_lists = forms.BooleanField(
+        label="List me in the member lists of communities I join", required=False
+    )
+    email_notifications = forms.ChoiceField(
+        label="Notification emails", choices=EmailNotifications.choices, widget=forms.RadioSelect
+    )
+
+
+class TenantNameForm(forms.Form):
+    display_name = forms.CharField(
+        label="My name in this community site",
+        max_length=80,
+        required=False,
+        help_text="Leave empty to use your Kindred display name. Other partners' sites never see this name.",
+    )

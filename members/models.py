@@ -9,6 +9,8 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import Group, Permission, PermissionsMixin
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
@@ -66,6 +68,11 @@ class Member(AbstractBaseUser, PermissionsMixin):
     signup_tenant = models.ForeignKey(
         "tenants.Tenant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Privacy settings (issue 5): the private choice is the default; the member opts in.
+    show_conditions = models.BooleanField(default=False, help_text="Show my conditions on my profile.")
+    show_location = models.BooleanField(default=False, help_text="Show my country and region on my profile.")
+    show_role = models.BooleanField(default=False, help_text="Show whether I am a patient or caregiver.")
+    listed_in_member_lists = models.BooleanField(default=False, help_text="Appear in communities' member lists.")
 
     # Group and permission links live in each schema (access app), so a member's groups in
     # tenant A are A's groups only. related names match Django's so group__user lookups work.
@@ -121,9 +128,20 @@ class TenantMembership(models.Model):
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
     joined_at = models.DateTimeField(default=timezone.now)
+    # The name shown in this tenant only ("Anna K." here, "river_walker" elsewhere); blank = the
+    # member's platform display name.
+    display_name = models.CharField(max_length=80, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["member", "tenant"], name="one_membership_per_tenant")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "tenant"], name="one_membership_per_tenant"),
+            models.UniqueConstraint(
+                Lower("display_name"),
+                "tenant",
+                condition=~Q(display_name=""),
+                name="unique_tenant_display_name",
+            ),
+        ]
         ordering = ["joined_at"]
 
     def __str__(self) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from members.models import Member, MembershipRole, TenantMembership
 from tenants.models import Tenant
@@ -39,3 +42,92 @@ def memberships_for(*, member: Member) -> QuerySet[TenantMembership]:
 
 def members_of(*, tenant: Tenant) -> QuerySet[TenantMembership]:
     return TenantMembership.objects.filter(tenant_id=tenant.pk).select_related("member").order_by("member__email")
+
+
+FALLBACK_NAME = "A member"
+
+
+def tenant_display_names(*, tenant: Tenant, member_ids: Iterable[int | None]) -> dict[int, str]:
+    """The name each member shows in ``tenant``, in one query: their name for this tenant, else their
+    platform display name, else "A member"."""
+    ids = {member_id for member_id in member_ids if member_id}
+    if not ids:
+        return {}
+    rows = Member.objects.filter(pk__in=ids).annotate(
+        tenant_name=Subquery(
+            TenantMembership.objects.filter(member_id=OuterRef("pk"), tenant_id=tenant.pk).values("display_name")[:1]
+        )
+    )
+    return {
+        row_id: tenant_name or display_name or FALLBACK_NAME
+        for row_id, tenant_name, display_name in rows.values_list("pk", "tenant_name", "display_name")
+    }
+
+
+def attach_display_names(objects: Iterable[Any], *, tenant: Tenant, attrs: Iterable[str] = ("author",)) -> None:
+    """Set ``<attr>_name`` on each object (one query for the whole page): templates and serializers
+    show that instead of the member's platform name."""
+    objects = list(objects)
+    attrs = list(attrs)
+    names = tenant_display_names(
+        tenant=tenant, member_ids=[getattr(obj, f"{attr}_id", None) for obj in objects for attr in attrs]
+    )
+    for obj in objects:
+        for attr in attrs:
+            member_id = getattr(obj, f"{attr}_id", None)
+            name = names.get(member_id, FALLBACK_NAME) if member_id else FORMER_MEMBER_NAME
+            setattr(obj, f"{attr}_name", name)
+            # The Member rides along only if it is already loaded: touching it here would cost a query.
+            if member_id and type(obj)._meta.get_field(attr).is_cached(obj):
+                member = getattr(obj, attr)
+                if member is not None:
+                    member.tenant_name = name
+
+
+FORMER_MEMBER_NAME = "A former member"
+
+
+def tenant_name_of(*, member: Member, tenant: Tenant) -> str:
+    return tenant_display_names(tenant=tenant, member_ids=[member.pk]).get(member.pk, FALLBACK_NAME)
+
+
+def listed_members(*, tenant: Tenant) -> QuerySet[TenantMembership]:
+    """Members who chose to appear in this tenant's member lists."""
+    return (
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, member__listed_in_member_lists=True, member__is_active=True
+        )
+        .select_related("member")
+        .order_by("joined_at", "id")
+    )
+
+
+def profile_in_tenant(*, tenant: Tenant, public_id: str) -> TenantMembership | None:
+    """A member's profile as this tenant sees it: only members of the tenant who are listed."""
+    return (
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, member__public_id=public_id, member__is_active=True,
+            member__listed_in_member_lists=True,
+        )
+        .select_related("member")
+        .first()
+    )  # fmt: skip
+
+
+def visible_profile(*, membership: TenantMembership) -> dict[str, Any]:
+    """Only what the member allowed: name always; role, conditions and location when they opted in."""
+    member = membership.member
+    profile: dict[str, Any] = {
+        "public_id": str(member.public_id),
+        "display_name": membership.display_name or member.display_name or FALLBACK_NAME,
+        "joined_at": membership.joined_at,
+    }
+    if member.show_role and member.role:
+        profile["role"] = member.get_role_display()
+    if member.show_conditions:
+        profile["conditions"] = sorted(member.conditions.values_list("name", flat=True))
+    if member.show_location and (member.country or member.region):
+        profile["location"] = ", ".join(
+            part for part in (member.region, member.country.name if member.country else "") if part
+        )
+    return profile

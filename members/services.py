@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -319,3 +320,62 @@ def unsubscribe_from_emails(*, token: str) -> Member:
     Member.objects.filter(pk=member.pk).update(email_notifications=EmailNotifications.OFF)
     member.email_notifications = EmailNotifications.OFF
     return member
+
+
+PRIVACY_FLAGS = ("show_conditions", "show_location", "show_role", "listed_in_member_lists")
+
+
+def update_privacy_settings(*, member: Member, **changes: Any) -> Member:
+    """What my profile shows and whether I am listed (every flag defaults to the private choice)."""
+    unknown = set(changes) - {*PRIVACY_FLAGS, "email_notifications"}
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    errors: dict[str, list[str]] = {}
+    for flag in PRIVACY_FLAGS:
+        if flag in changes and not isinstance(changes[flag], bool):
+            errors[flag] = ["Choose true or false."]
+    if "email_notifications" in changes and changes["email_notifications"] not in EmailNotifications.values:
+        errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", details=errors)
+    if changes:
+        Member.objects.filter(pk=member.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(member, field, value)
+    return member
+
+
+TENANT_NAME_RE = re.compile(r"^[\w .'\-]{2,80}$")
+
+
+def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str) -> TenantMembership:
+    """My name in this tenant only (blank: my platform display name). Unique here, ignoring case."""
+    name = " ".join((display_name or "").split())
+    if name and not TENANT_NAME_RE.match(name):
+        raise InvalidInput(
+            "Use 2–80 letters, digits, spaces, dots, apostrophes, hyphens or underscores.",
+            details={"display_name": ["Not a valid name."]},
+        )
+    with transaction.atomic():
+        membership = (
+            TenantMembership.objects.select_for_update().filter(member_id=member.pk, tenant_id=tenant.pk).first()
+        )
+        if membership is None:
+            raise InvalidInput("Join this community site first.", code="not_a_member")
+        taken = (
+            name
+            and TenantMembership.objects.filter(tenant_id=tenant.pk, display_name__iexact=name)
+            .exclude(pk=membership.pk)
+            .exists()
+        )
+        if taken:
+            raise Conflict("Someone here already uses that name.", details={"display_name": ["Already taken here."]})
+        membership.display_name = name
+        try:
+            with transaction.atomic():
+                membership.save(update_fields=["display_name"])
+        except IntegrityError as exc:  # a concurrent request took it first
+            raise Conflict(
+                "Someone here already uses that name.", details={"display_name": ["Already taken here."]}
+            ) from exc
+    return membership

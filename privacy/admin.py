@@ -1,0 +1,114 @@
+"""Admin: opening a member's page requires a reason first (logged, shown to the member);
+exports, erasures and the staff-access log are read-only."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.http import urlencode
+
+from members.admin import MemberAdmin
+from members.models import Member
+from privacy import services
+from privacy.forms import StaffReasonForm
+from privacy.models import DataExport, ErasureRequest, StaffAccess
+
+SESSION_KEY = "privacy.staff_reasons"
+
+
+def _reason_is_fresh(request: HttpRequest, member_id: int) -> bool:
+    given = request.session.get(SESSION_KEY, {}).get(str(member_id))
+    return given is not None and time.time() - given < settings.KINDRED_STAFF_REASON_TTL
+
+
+class PrivacyMemberAdmin(MemberAdmin):
+    """The Member page shows private data (conditions, birth year, region): staff say why first."""
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/reason/",
+                self.admin_site.admin_view(self.reason_view),
+                name="{}_{}_reason".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        member = self.get_object(request, unquote(object_id))
+        if member is not None and not _reason_is_fresh(request, member.pk):
+            url = reverse("admin:members_member_reason", args=[member.pk])
+            return HttpResponseRedirect(f"{url}?{urlencode({'next': request.get_full_path()})}")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def reason_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.get_object(request, unquote(object_id))
+        if member is None or not self.has_view_or_change_permission(request, member):
+            raise Http404
+        form = StaffReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.record_staff_access(
+                staff=request.user,  # type: ignore[arg-type]
+                member=member,
+                reason=form.cleaned_data["reason"],
+                what="account page in the admin",
+            )
+            reasons = dict(request.session.get(SESSION_KEY, {}))
+            reasons[str(member.pk)] = time.time()
+            request.session[SESSION_KEY] = reasons
+            next_url = request.GET.get("next", "")
+            change_url = reverse("admin:members_member_change", args=[member.pk])
+            return HttpResponseRedirect(next_url if next_url.startswith(change_url) else change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "subject": member,
+            "title": "Why do you need this member's data?",
+        }
+        return TemplateResponse(request, "privacy/admin_reason.html", context)
+
+
+admin.site.unregister(Member)
+admin.site.register(Member, PrivacyMemberAdmin)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StaffAccess)
+class StaffAccessAdmin(ReadOnlyAdmin):
+    list_display = ["accessed_at", "staff_name", "member", "what", "reason"]
+    search_fields = ["staff_name", "reason"]
+
+
+@admin.register(DataExport)
+class DataExportAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "member", "status", "progress", "created_at", "expires_at", "downloaded_at"]
+    list_filter = ["status"]
+    fields = ["public_id", "status", "progress", "file_size", "created_at", "finished_at", "expires_at"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    list_display = ["pseudonym", "status", "progress", "attempts", "keep_posts", "created_at", "finished_at"]
+    list_filter = ["status"]
+    fields = ["pseudonym", "status", "progress", "attempts", "keep_posts", "schema_status", "created_at"]

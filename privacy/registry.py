@@ -1,0 +1,113 @@
+"""The personal-data registry: every app holding member data says how to export and erase it.
+
+``privacy`` depends on ``members`` and ``tenants`` only; higher apps register themselves in their
+``AppConfig.ready()``::
+
+    register_personal_data(
+        name="consent",
+        models=[ConsentRecord],
+        export=lambda member: consent_history_for(member=member),
+        erase=lambda member, keep_posts: detach_member(member=member),
+        schema="public",
+    )
+
+``export`` returns JSON-ready data (dicts, lists, scalars; model instances and querysets are turned into
+dicts by the ZIP builder). ``erase`` removes or anonymizes the member's rows and must leave nothing
+that names the member. Tenant providers run once per tenant schema, inside that tenant's context
+and its own transaction, with a Member re-fetched there. Public providers run after every tenant
+schema is done, in ``order``; the Member row itself is deleted last, by the erasure service.
+A test walks Django's model registry: a model that references Member and is not listed in some
+provider's ``models`` fails it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.db import models
+
+from members.models import Member
+
+Schema = Literal["public", "tenant"]
+ExportFn = Callable[[Member], Any]
+EraseFn = Callable[[Member, bool], None]
+
+
+@dataclass(frozen=True)
+class PersonalDataProvider:
+    name: str
+    models: tuple[type[models.Model], ...]
+    export: ExportFn
+    erase: EraseFn
+    schema: Schema
+    order: int = 100
+
+
+_providers: dict[tuple[str, str], PersonalDataProvider] = {}
+
+
+def register_personal_data(
+    *,
+    name: str,
+    models: Iterable[type[models.Model]],
+    export: ExportFn,
+    erase: EraseFn,
+    schema: Schema,
+    order: int = 100,
+) -> PersonalDataProvider:
+    """Register (or replace, so a reloaded app does not register twice) one provider."""
+    if schema not in ("public", "tenant"):
+        raise ValueError(f"schema must be 'public' or 'tenant', not {schema!r}")
+    if not name or "/" in name:
+        raise ValueError("A provider needs a short name without '/'.")
+    provider = PersonalDataProvider(
+        name=name, models=tuple(models), export=export, erase=erase, schema=schema, order=order
+    )
+    _providers[(schema, name)] = provider
+    return provider
+
+
+def providers(*, schema: Schema | None = None) -> list[PersonalDataProvider]:
+    found = [p for p in _providers.values() if schema is None or p.schema == schema]
+    return sorted(found, key=lambda p: (p.order, p.name))
+
+
+def covered_models() -> set[type[models.Model]]:
+    return {model for provider in _providers.values() for model in provider.models}
+
+
+def _is_member(target: Any) -> bool:
+    # A lazy reference ("members.Member") stays a string until its app registry resolves it.
+    return target is Member or (isinstance(target, str) and target.lower() == Member._meta.label_lower)
+
+
+def member_referencing_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
+    """FK / one-to-one / many-to-many fields declared on ``model`` itself that point at Member."""
+    fields: list[models.Field[Any, Any]] = []
+    for field in model._meta.get_fields(include_hidden=True):
+        if not (field.is_relation and field.concrete and _is_member(field.related_model)):
+            continue
+        if field.model is not model:  # inherited from a concrete parent: the parent is checked itself
+            continue
+        fields.append(field)  # type: ignore[arg-type]
+    return fields
+
+
+def uncovered_models(*, candidates: Iterable[type[models.Model]] | None = None) -> list[str]:
+    """Labels of installed models (or of ``candidates``) that reference Member and that no provider covers."""
+    from django.apps import apps
+
+    covered = covered_models()
+    missing = []
+    for model in apps.get_models() if candidates is None else candidates:
+        if model._meta.proxy or model in covered:
+            continue
+        if model is Member or member_referencing_fields(model):
+            missing.append(model._meta.label)
+    return sorted(missing)
+
+
+def unregister_personal_data(*, name: str, schema: Schema) -> None:
+    _providers.pop((schema, name), None)
