@@ -10,3 +10,7 @@ class ConsentConfig(AppConfig):
         from members.signup import register_signup_step
 
         register_signup_step(SIGNUP_STEP)
+
+        from consent import personal_data
+
+        personal_data.register()

@@ -49,6 +49,11 @@ def detach_member(*, member: Member) -> ConsentSubject | None:
     return subject
 
 
+def forget_policy_publisher(*, member: Member) -> int:
+    """For erasure: policies the member published (as staff) keep their text and dates, not their name."""
+    return ConsentPolicy.objects.filter(published_by_id=member.pk).update(published_by=None)
+
+
 @transaction.atomic
 def publish_policy(
     *,

@@ -6,6 +6,7 @@ Higher apps register their own providers (communities in ``communities/personal_
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +158,12 @@ def erase_admin_log(member: Member, keep_posts: bool) -> None:
 
 
 def _is_third_party(model: type[models.Model]) -> bool:
+    # Installed packages (Django, Wagtail...) live under the interpreter's prefix, which may itself
+    # be inside the project folder (make's .venv): that is checked first.
     app_path = Path(model._meta.app_config.path).resolve()
+    for prefix in {sys.prefix, sys.base_prefix}:
+        if app_path.is_relative_to(Path(prefix).resolve()):
+            return True
     return not app_path.is_relative_to(Path(settings.BASE_DIR).resolve())
 
 
