@@ -285,11 +285,14 @@ class ModerationActionSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(read_only=True)
     actor = serializers.SerializerMethodField()
     subject = serializers.SerializerMethodField()
-    community: serializers.SlugRelatedField[Community] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    community = serializers.SerializerMethodField()
     topic_id = serializers.IntegerField(source="topic_id_ref", read_only=True, allow_null=True)
     post_id = serializers.IntegerField(source="post_id_ref", read_only=True, allow_null=True)
     tag_id = serializers.IntegerField(source="tag_id_ref", read_only=True, allow_null=True)
     created_at = serializers.DateTimeField(read_only=True)
+
+    def get_community(self, action: ModerationAction) -> str | None:
+        return action.community.slug if action.community else None
 
     def get_actor(self, action: ModerationAction) -> str:
         return _public_name(action.actor)
