@@ -48,6 +48,7 @@ SHARED_APPS = [
     "access",
     "conditions",
     "directory",
+    "trials",
     "consent",
     "partnerships",
     "themes",
@@ -242,6 +243,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,
     },
+}
+
+# --- clinical trials (trials app) -------------------------------------------------------
+CTGOV_API_URL = env("CTGOV_API_URL", "https://clinicaltrials.gov/api/v2/studies")
+CTGOV_PAGE_SIZE = int(env("CTGOV_PAGE_SIZE", "500"))
+CTGOV_HTTP_TIMEOUT = float(env("CTGOV_HTTP_TIMEOUT", "30"))
+CTGOV_MAX_RETRIES = int(env("CTGOV_MAX_RETRIES", "6"))
+CTGOV_BACKOFF_SECONDS = float(env("CTGOV_BACKOFF_SECONDS", "2"))
+CTGOV_MAX_BACKOFF_SECONDS = float(env("CTGOV_MAX_BACKOFF_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
+    "task": "trials.tasks.sync_trials_task",
+    "schedule": crontab(hour=int(env("CTGOV_SYNC_HOUR", "3")), minute=30),
 }
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------

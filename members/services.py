@@ -26,6 +26,7 @@ from members.models import (
     MemberRole,
     MembershipRole,
     RoleChange,
+    Sex,
     TenantMembership,
 )
 from tenants.models import Tenant, TenantKind
@@ -271,7 +272,7 @@ def set_membership_role(
 
 
 def update_profile(*, member: Member, **changes: Any) -> Member:
-    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids", "email_notifications"}
+    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids", "email_notifications", "sex"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -286,6 +287,8 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
     errors = _validate_profile(**merged)
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
+    if changes.get("sex", "") not in ("", *Sex.values):
+        errors["sex"] = [f"Leave empty or choose one of: {', '.join(Sex.values)}."]
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
     with transaction.atomic():
