@@ -115,10 +115,20 @@ class Topic(models.Model):
     reaction_count = models.PositiveIntegerField(default=0)
     answer = models.ForeignKey("Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # A discussion of one clinical trial (trials.Trial.nct_id): one live topic per trial per community.
+    trial_nct_id = models.CharField(max_length=11, null=True, blank=True)
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "trial_nct_id"],
+                condition=Q(trial_nct_id__isnull=False, deleted_at__isnull=True),
+                name="one_discussion_per_trial_per_community",
+            ),
+        ]
         indexes = [
+            models.Index(fields=["trial_nct_id"], name="topic_trial", condition=Q(trial_nct_id__isnull=False)),
             models.Index(fields=["community", "-last_activity_at", "-id"], name="topic_community_activity"),
             models.Index(fields=["-last_activity_at", "-id"], name="topic_activity"),
             models.Index(

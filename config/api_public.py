@@ -1,6 +1,6 @@
 """API v1 on the root domain."""
 
-from django.urls import path
+from django.urls import include, path
 
 from directory.api import DirectorySearchView
 from members.api import MeView, SignUpView
@@ -12,4 +12,6 @@ urlpatterns = [
     path("directory/", DirectorySearchView.as_view(), name="api-directory"),
     path("partners/", PartnerListView.as_view(), name="api-partners"),
     path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),
+    # Trials (public data, same on every host)
+    path("", include("trials.api_urls")),
 ]

@@ -1,6 +1,6 @@
 """API v1 on every tenant host."""
 
-from django.urls import path
+from django.urls import include, path
 
 from communities import api as community_api
 from members.api import MeView, MyMembershipView, TenantMemberRoleView, TenantMembersView
@@ -49,4 +49,11 @@ urlpatterns = [
     path("feed/", community_api.FeedView.as_view(), name="api-feed"),
     path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
+    # Trials (public data) and this tenant's discussions of them
+    path(
+        "trials/<str:nct_id>/discussions/",
+        community_api.TrialDiscussionsView.as_view(),
+        name="api-trial-discussions",
+    ),
+    path("", include("trials.api_urls")),
 ]

@@ -305,3 +305,90 @@ def notices_for(*, member: Member, limit: int = 50) -> list[TrialNotice]:
 
 def unread_notice_count(*, member: Member) -> int:
     return TrialNotice.objects.filter(member=member, read_at__isnull=True).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# Query parameters (web form and API alike)
+# ---------------------------------------------------------------------------------------------
+
+ANY_STATUS = "any"
+
+
+def _split(params: Any, key: str) -> list[str]:
+    values = params.getlist(key) if hasattr(params, "getlist") else [params.get(key, "")]
+    return [part.strip() for value in values for part in str(value or "").split(",") if part.strip()]
+
+
+def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, dict[str, list[str]]]:
+    """A TrialQuery from request parameters: condition, condition_id, q, status (or "any"), phase,
+    study_type, near (a place) or lat+lon, within (a distance), unit (mi or km). Returns the query and
+    field errors; with errors the query ignores the offending filter (the caller decides to refuse)."""
+    from trials.models import PHASE_LABELS, STUDY_TYPES
+
+    errors: dict[str, list[str]] = {}
+    condition_ids: list[int] = []
+    for value in _split(params, "condition_id"):
+        if value.isdigit():
+            condition_ids.append(int(value))
+        else:
+            errors.setdefault("condition_id", []).append(f"{value!r} is not a condition id.")
+    statuses = [s.upper() for s in _split(params, "status")]
+    if not statuses:
+        status_tuple: tuple[str, ...] = tuple(str(s) for s in OPEN_STATUSES)
+    elif ANY_STATUS.upper() in statuses:
+        status_tuple = ()
+    else:
+        from trials.models import OverallStatus
+
+        unknown = [s for s in statuses if s not in OverallStatus.values]
+        if unknown:
+            errors["status"] = [f"Unknown status: {', '.join(unknown)}."]
+        status_tuple = tuple(s for s in statuses if s in OverallStatus.values)
+    phases = [p.upper() for p in _split(params, "phase")]
+    if any(p not in PHASE_LABELS for p in phases):
+        errors["phase"] = [f"Phases are: {', '.join(PHASE_LABELS)}."]
+    study_types = [t.upper() for t in _split(params, "study_type")]
+    if any(t not in STUDY_TYPES for t in study_types):
+        errors["study_type"] = [f"Study types are: {', '.join(STUDY_TYPES)}."]
+
+    place: Place | None = None
+    near = str(params.get("near", "") or "").strip()
+    lat, lon = params.get("lat"), params.get("lon")
+    if lat not in (None, "") or lon not in (None, ""):
+        place = resolve_place(f"{lat},{lon}")
+        if place is None:
+            errors["lat"] = ["Give lat and lon as decimal degrees."]
+    elif near:
+        place = resolve_place(near)
+        if place is None:
+            errors["near"] = [f"We could not find {near!r}: try a city, a postcode or 'latitude, longitude'."]
+    elif member is not None and str(params.get("near_me", "")) == "1":
+        place = member_place(member=member)
+    within: float | None = None
+    within_text = str(params.get("within", "") or "").strip()
+    if within_text:
+        try:
+            within = float(within_text)
+            if not 0 < within <= MAX_DISTANCE_MILES * KM_PER_MILE:
+                raise ValueError
+        except ValueError:
+            errors["within"] = ["A positive distance."]
+            within = None
+        unit = str(params.get("unit", "mi") or "mi").lower()
+        if within is not None and unit == "km":
+            within = within / KM_PER_MILE
+        elif unit not in ("mi", "km"):
+            errors["unit"] = ["mi or km."]
+        if place is None and within is not None and "near" not in errors and "lat" not in errors:
+            errors["within"] = ["Say near where (a place or lat/lon)."]
+    query = TrialQuery(
+        condition_ids=tuple(condition_ids),
+        condition_text=str(params.get("condition", "") or "").strip()[:200],
+        keyword=str(params.get("q", "") or "").strip()[:200],
+        statuses=status_tuple,
+        phases=tuple(p for p in phases if p in PHASE_LABELS),
+        study_types=tuple(t for t in study_types if t in STUDY_TYPES),
+        place=place,
+        within_miles=within if place is not None else None,
+    )
+    return query, errors
