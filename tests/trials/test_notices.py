@@ -77,10 +77,11 @@ def test_new_recruiting_trials_within_the_chosen_distance(django_capture_on_comm
         import_paths(paths=[OWN_FIXTURES / "own-ms-recruiting.json", OWN_FIXTURES / "own-nonascii-longelig.json"])
     notices = TrialNotice.objects.filter(kind=NoticeKind.NEW_TRIAL).order_by("member_id")
     # MGH is 2.0 miles from the 021 ZIP centroid; Leeds General Infirmary 0.2 miles from Leeds centre.
+    title = "NCT90000001 Remyelination Drug in Relapsing MS"
     assert [(n.member_id, n.trial.nct_id, n.message) for n in notices] == [
-        (near_boston.pk, "NCT90000001", "New trial 2 miles from 021, Massachusetts, US: NCT90000001 Remyelination Drug in Relapsing MS"),
-        (in_leeds.pk, "NCT90000001", "New trial 0 miles from Leeds, England, GB: NCT90000001 Remyelination Drug in Relapsing MS"),
-    ]  # fmt: skip
+        (near_boston.pk, "NCT90000001", f"New trial 2 miles from 021, Massachusetts, US: {title}"),
+        (in_leeds.pk, "NCT90000001", f"New trial 0 miles from Leeds, England, GB: {title}"),
+    ]
     # Delivered by the Celery task enqueued on commit (eager in tests).
     assert sorted(m.to[0] for m in mail.outbox) == sorted([near_boston.email, in_leeds.email])
 
