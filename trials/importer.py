@@ -6,7 +6,8 @@ finds what exists; new trials, their sites and condition links are streamed with
 from the sequence first); a newer version replaces the old one in place (sites and links rewritten,
 saves and notices kept); a version whose last-update date is not newer is left alone.
 
-The whole original record is stored in ``Trial.raw``.
+The whole original record is stored in ``Trial.raw_json``, as the exact text it came in when the
+file's layout allows (a study file, or a page file whose first key is ``studies``), else re-serialised.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection, transaction
-from psycopg.types.json import Jsonb
+from django.utils import timezone
 
 from conditions.models import Condition
 from trials.models import OPEN_STATUSES, Trial, TrialCondition, TrialSite
@@ -49,9 +50,10 @@ TRIAL_COLUMNS = [
     "conditions", "keywords", "mesh_terms", "mesh_ancestors", "interventions", "eligibility_criteria", "sex",
     "minimum_age_years", "maximum_age_years", "minimum_age_text", "maximum_age_text", "healthy_volunteers",
     "lead_sponsor", "start_date", "completion_date", "first_posted", "last_update_posted", "central_contacts",
-    "site_count", "condition_text", "search_text", "raw", "source",
+    "site_count", "condition_text", "search_text", "raw_json", "source",
 ]  # fmt: skip
-_JSON_COLUMNS = {"mesh_terms", "mesh_ancestors", "interventions", "central_contacts", "raw"}
+_JSON_COLUMNS = {"mesh_terms", "mesh_ancestors", "interventions", "central_contacts"}
+_ARRAY_COLUMNS = {"phases", "conditions", "keywords"}
 SITE_COLUMNS = ["trial_id", "position", "facility", "city", "state", "zip", "country", "status", "lat", "lon"]
 
 
@@ -62,8 +64,7 @@ class MalformedRecord(Exception):
         self.nct_id = nct_id
 
 
-@dataclass
-class ParsedSite:
+class ParsedSite(NamedTuple):
     facility: str
     city: str
     state: str
@@ -137,31 +138,73 @@ class ImportReport:
 # ---------------------------------------------------------------------------------------------
 
 
-def iter_path_records(path: Path) -> Iterator[tuple[str, Any]]:
-    """(source label, study object) for each study in a study file, a page file or a JSON array.
+_DECODER = json.JSONDecoder()
+_PAGE_START = re.compile(r'\s*\{\s*"studies"\s*:\s*\[')
+_WS = re.compile(r"[ \t\n\r]*")
 
-    A file that is not valid JSON (truncated, say) yields one ``(source, MalformedRecord)``."""
+Record = tuple[str, Any, str | None]  # (source label, study object or MalformedRecord, original text)
+
+
+def iter_path_records(path: Path) -> Iterator[Record]:
+    """(source label, study object, original text) for each study in a study file, a page file or a
+    JSON array. Page files are read study by study, so a truncated page keeps the studies before the
+    break; an unreadable file or the broken rest of a page yields ``(source, MalformedRecord, None)``."""
+    source = str(path)
     try:
-        payload = json.loads(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        yield str(path), MalformedRecord(f"not valid JSON ({exc})")
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        yield source, MalformedRecord(f"cannot read the file ({exc})"), None
         return
-    yield from iter_payload_records(payload, source=str(path))
+    match = _PAGE_START.match(text)
+    if match:
+        yield from _iter_page_text(text, match.end(), source=source)
+        return
+    try:
+        payload = json.loads(text)
+    except ValueError as exc:
+        yield source, MalformedRecord(f"not valid JSON ({exc})"), None
+        return
+    if isinstance(payload, dict) and "protocolSection" in payload:
+        yield source, payload, text.strip()
+        return
+    yield from iter_payload_records(payload, source=source)
 
 
-def iter_payload_records(payload: Any, *, source: str) -> Iterator[tuple[str, Any]]:
+def _iter_page_text(text: str, pos: int, *, source: str) -> Iterator[Record]:
+    index = 0
+    try:
+        pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+        if text[pos] != "]":
+            while True:
+                study, end = _DECODER.raw_decode(text, pos)
+                yield f"{source}[{index}]", study, text[pos:end]
+                index += 1
+                pos = _WS.match(text, end).end()  # type: ignore[union-attr]
+                if text[pos] == ",":
+                    pos = _WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                elif text[pos] == "]":
+                    break
+                else:
+                    raise ValueError(f"expected ',' or ']' at character {pos}")
+        json.loads('{"studies":[]' + text[pos + 1 :])  # the rest of the page (nextPageToken...) must parse too
+    except (ValueError, IndexError) as exc:
+        reason = str(exc) if isinstance(exc, ValueError) else "unexpected end of file"
+        yield f"{source}[{index}]", MalformedRecord(f"not valid JSON ({reason})"), None
+
+
+def iter_payload_records(payload: Any, *, source: str) -> Iterator[Record]:
     if isinstance(payload, dict) and "studies" in payload:
         studies = payload["studies"]
         if not isinstance(studies, list):
-            yield source, MalformedRecord("'studies' is not a list")
+            yield source, MalformedRecord("'studies' is not a list"), None
             return
         for index, study in enumerate(studies):
-            yield f"{source}[{index}]", study
+            yield f"{source}[{index}]", study, None
     elif isinstance(payload, list):
         for index, study in enumerate(payload):
-            yield f"{source}[{index}]", study
+            yield f"{source}[{index}]", study, None
     else:
-        yield source, payload
+        yield source, payload, None
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -252,12 +295,69 @@ def normalise_mesh_id(value: str) -> str:
 def _float(value: Any, where: str, nct_id: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    kind = type(value)
+    if kind is float or kind is int:
+        return float(value)
+    if kind is bool or not isinstance(value, (int, float)):
         raise MalformedRecord(f"{where} is {type(value).__name__}, expected a number", nct_id=nct_id)
     return float(value)
 
 
-def parse_study(raw: Any, *, source: str = "") -> ParsedTrial:
+_SITE_LIMITS = (500, 200, 200, 40, 100, 40)
+
+
+def _fast_site(item: Any) -> ParsedSite | None:
+    """The common case (an object of plain strings, a numeric geo point or none) without per-field
+    calls; anything else returns None and goes through ``_site``, which names what is wrong."""
+    if type(item) is not dict:
+        return None
+    get = item.get
+    texts = (
+        get("facility", ""),
+        get("city", ""),
+        get("state", ""),
+        get("zip", ""),
+        get("country", ""),
+        get("status", ""),
+    )
+    for text, limit in zip(texts, _SITE_LIMITS, strict=True):
+        if type(text) is not str or len(text) > limit or "\x00" in text:
+            return None
+    geo = get("geoPoint")
+    lat = lon = None
+    if geo is not None:
+        if type(geo) is not dict:
+            return None
+        lat, lon = geo.get("lat"), geo.get("lon")
+        if type(lat) not in (float, int) or type(lon) not in (float, int):
+            return None
+        if -90 <= lat <= 90 and -180 <= lon <= 180:
+            lat, lon = float(lat), float(lon)
+        else:
+            lat = lon = None
+    return ParsedSite(*texts, lat, lon)  # type: ignore[arg-type]
+
+
+def _site(item: Any, i: int, nct_id: str) -> ParsedSite:
+    item = _obj(item, f"locations[{i}]", nct_id)
+    geo = _obj(item.get("geoPoint"), f"locations[{i}].geoPoint", nct_id)
+    lat = _float(geo.get("lat"), f"locations[{i}].geoPoint.lat", nct_id)
+    lon = _float(geo.get("lon"), f"locations[{i}].geoPoint.lon", nct_id)
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        lat = lon = None
+    return ParsedSite(
+        facility=_str(item.get("facility"), f"locations[{i}].facility", nct_id, max_length=500),
+        city=_str(item.get("city"), f"locations[{i}].city", nct_id, max_length=200),
+        state=_str(item.get("state"), f"locations[{i}].state", nct_id, max_length=200),
+        zip=_str(item.get("zip"), f"locations[{i}].zip", nct_id, max_length=40),
+        country=_str(item.get("country"), f"locations[{i}].country", nct_id, max_length=100),
+        status=_str(item.get("status"), f"locations[{i}].status", nct_id, max_length=40),
+        lat=lat,
+        lon=lon,
+    )
+
+
+def parse_study(raw: Any, *, source: str = "", text: str | None = None) -> ParsedTrial:
     if isinstance(raw, MalformedRecord):
         raise raw
     if not isinstance(raw, dict):
@@ -335,26 +435,10 @@ def parse_study(raw: Any, *, source: str = "") -> ParsedTrial:
             }
         )
 
-    sites = []
-    for i, item in enumerate(_list(contacts.get("locations"), "locations", nct_id)):
-        item = _obj(item, f"locations[{i}]", nct_id)
-        geo = _obj(item.get("geoPoint"), f"locations[{i}].geoPoint", nct_id)
-        lat = _float(geo.get("lat"), f"locations[{i}].geoPoint.lat", nct_id)
-        lon = _float(geo.get("lon"), f"locations[{i}].geoPoint.lon", nct_id)
-        if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            lat = lon = None
-        sites.append(
-            ParsedSite(
-                facility=_str(item.get("facility"), f"locations[{i}].facility", nct_id, max_length=500),
-                city=_str(item.get("city"), f"locations[{i}].city", nct_id, max_length=200),
-                state=_str(item.get("state"), f"locations[{i}].state", nct_id, max_length=200),
-                zip=_str(item.get("zip"), f"locations[{i}].zip", nct_id, max_length=40),
-                country=_str(item.get("country"), f"locations[{i}].country", nct_id, max_length=100),
-                status=_str(item.get("status"), f"locations[{i}].status", nct_id, max_length=40),
-                lat=lat,
-                lon=lon,
-            )
-        )
+    sites = [
+        _fast_site(item) or _site(item, i, nct_id)
+        for i, item in enumerate(_list(contacts.get("locations"), "locations", nct_id))
+    ]
 
     healthy = eligibility.get("healthyVolunteers")
     if healthy is not None and not isinstance(healthy, bool):
@@ -410,7 +494,7 @@ def parse_study(raw: Any, *, source: str = "") -> ParsedTrial:
         "site_count": len(sites),
         "condition_text": condition_text,
         "search_text": search_text,
-        "raw": raw,
+        "raw_json": text if text is not None else json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
         "source": source[-300:],
     }
     return ParsedTrial(
@@ -441,18 +525,62 @@ def _links(parsed: ParsedTrial, mesh_map: dict[str, int]) -> list[tuple[int, boo
     return list(links.items())
 
 
-def _copy_value(column: str, value: Any) -> Any:
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]").search
+
+
+def _esc(value: str) -> str:
+    """A string in COPY's text format (backslash, tab, newline and carriage return escaped)."""
+    if _NEEDS_ESCAPE(value) is None:
+        return value
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def _num(value: float | None) -> str:
+    return "\\N" if value is None else repr(value)
+
+
+def _copy_text(value: Any) -> str:
+    """One value in COPY's text format."""
+    if isinstance(value, str):
+        return _esc(value)
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    raise TypeError(f"cannot COPY {type(value).__name__}")
+
+
+def _array_literal(values: list[str]) -> str:
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+
+
+def _copy_value(column: str, value: Any) -> str:
     if column in _JSON_COLUMNS:
-        return Jsonb(value)
-    return value
+        return _copy_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+    if column in _ARRAY_COLUMNS:
+        return _copy_text(_array_literal(value))
+    return _copy_text(value)
 
 
-def _copy_rows(table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+def _copy_rows(table: str, columns: list[str], lines: Iterable[str], *, chunk: int = 500) -> None:
+    """Stream tab-separated COPY lines (already escaped) to ``table``."""
     with connection.cursor() as cursor:
         raw_cursor = cursor.cursor
         with raw_cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            buffer: list[str] = []
+            for line in lines:
+                buffer.append(line)
+                if len(buffer) >= chunk:
+                    copy.write("".join(buffer))
+                    buffer = []
+            if buffer:
+                copy.write("".join(buffer))
 
 
 def _next_ids(table: str, count: int) -> list[int]:
@@ -462,18 +590,20 @@ def _next_ids(table: str, count: int) -> list[int]:
 
 
 def _write_sites_and_links(items: list[tuple[int, ParsedTrial]], mesh_map: dict[str, int]) -> None:
-    site_rows = (
-        (trial_id, position, s.facility, s.city, s.state, s.zip, s.country, s.status, s.lat, s.lon)
+    esc = _esc
+    site_lines = (
+        f"{trial_id}\t{position}\t{esc(s.facility)}\t{esc(s.city)}\t{esc(s.state)}\t{esc(s.zip)}\t"
+        f"{esc(s.country)}\t{esc(s.status)}\t{_num(s.lat)}\t{_num(s.lon)}\n"
         for trial_id, parsed in items
         for position, s in enumerate(parsed.sites)
     )
-    _copy_rows(TrialSite._meta.db_table, SITE_COLUMNS, site_rows)
-    link_rows = (
-        (trial_id, condition_id, direct)
+    _copy_rows(TrialSite._meta.db_table, SITE_COLUMNS, site_lines, chunk=2000)
+    link_lines = (
+        f"{trial_id}\t{condition_id}\t{'t' if direct else 'f'}\n"
         for trial_id, parsed in items
         for condition_id, direct in _links(parsed, mesh_map)
     )
-    _copy_rows(TrialCondition._meta.db_table, ["trial_id", "condition_id", "direct"], link_rows)
+    _copy_rows(TrialCondition._meta.db_table, ["trial_id", "condition_id", "direct"], link_lines, chunk=2000)
 
 
 def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> ImportReport:
@@ -505,18 +635,12 @@ def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> 
 
         if new_items:
             ids = _next_ids(Trial._meta.db_table, len(new_items))
-            rows = (
-                (trial_id, *(_copy_value(c, p.fields[c]) for c in TRIAL_COLUMNS))
+            now = timezone.now().isoformat()
+            lines = (
+                "\t".join([str(trial_id), *(_copy_value(c, p.fields[c]) for c in TRIAL_COLUMNS), now, now]) + "\n"
                 for trial_id, p in zip(ids, new_items, strict=True)
             )
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT now()")
-                now = cursor.fetchone()[0]
-            _copy_rows(
-                Trial._meta.db_table,
-                ["id", *TRIAL_COLUMNS, "imported_at", "updated_at"],
-                ((*row, now, now) for row in rows),
-            )
+            _copy_rows(Trial._meta.db_table, ["id", *TRIAL_COLUMNS, "imported_at", "updated_at"], lines, chunk=50)
             _write_sites_and_links(list(zip(ids, new_items, strict=True)), mesh_map)
             report.created += len(new_items)
             report.newly_open += [
@@ -543,15 +667,15 @@ def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> 
 
 
 def load_studies(
-    records: Iterable[tuple[str, Any]], *, batch_size: int = BATCH_SIZE, mesh_map: dict[str, int] | None = None
+    records: Iterable[Record], *, batch_size: int = BATCH_SIZE, mesh_map: dict[str, int] | None = None
 ) -> ImportReport:
     """Parse and load (source, study) pairs; malformed ones are reported and skipped."""
     mesh_map = condition_ids_by_mesh() if mesh_map is None else mesh_map
     report = ImportReport()
     batch: list[ParsedTrial] = []
-    for source, raw in records:
+    for source, raw, text in records:
         try:
-            batch.append(parse_study(raw, source=source))
+            batch.append(parse_study(raw, source=source, text=text))
         except MalformedRecord as exc:
             report.reject(Rejection(source=source, nct_id=exc.nct_id, reason=exc.message))
             continue

@@ -12,6 +12,9 @@ trials app never needs a tenant schema.
 
 from __future__ import annotations
 
+import json
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
@@ -87,7 +90,10 @@ class Trial(models.Model):
     # substring search through trigram indexes.
     condition_text = models.TextField(blank=True)
     search_text = models.TextField(blank=True)
-    raw = models.JSONField()
+    # The original API v2 study object, byte for byte as received (JSON text; ``record`` parses it).
+    # Text rather than jsonb: storing it is the largest part of an import, and jsonb conversion tripled
+    # the server's share; PostgreSQL can still read it with raw_json::jsonb.
+    raw_json = models.TextField()
     source = models.CharField(max_length=300, blank=True, help_text="File or URL the current version came from.")
     imported_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -103,6 +109,10 @@ class Trial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nct_id}: {self.brief_title}"
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return cast(dict[str, Any], json.loads(self.raw_json))
 
     @property
     def ctgov_url(self) -> str:

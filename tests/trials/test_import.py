@@ -66,7 +66,9 @@ def test_own_fixtures_field_by_field():
             "email": "ana@example.org",
         }
     ]
-    assert ms.raw == json.loads((OWN_FIXTURES / "own-ms-recruiting.json").read_text())
+    # The original record, byte for byte.
+    assert ms.raw_json == (OWN_FIXTURES / "own-ms-recruiting.json").read_text().strip()
+    assert ms.record == json.loads((OWN_FIXTURES / "own-ms-recruiting.json").read_text())
     sites = list(
         ms.sites.order_by("position").values_list("facility", "city", "state", "zip", "country", "status", "lat", "lon")
     )
@@ -163,7 +165,7 @@ def test_newer_version_replaces_older_is_skipped():
         1,
     )
     assert list(trial.sites.values_list("city", flat=True)) == ["Boston"]
-    assert trial.raw["protocolSection"]["statusModule"]["overallStatus"] == "ACTIVE_NOT_RECRUITING"
+    assert trial.record["protocolSection"]["statusModule"]["overallStatus"] == "ACTIVE_NOT_RECRUITING"
 
 
 def test_within_one_payload_the_newest_version_wins():
@@ -243,3 +245,38 @@ def test_chosen_shared_records_field_level(ctgov_dir):
     assert Trial.objects.get(nct_id="NCT02175381").phases == ["PHASE1", "PHASE2"]  # multiphase
     assert Trial.objects.get(nct_id="NCT00973089").overall_status == "WITHDRAWN"
     assert Trial.objects.get(nct_id="NCT04524598").source.endswith("page-1.json[0]")
+
+
+def test_page_records_keep_their_exact_text_and_a_truncated_page_keeps_what_came_before(tmp_path):
+    names = ("own-ms-recruiting.json", "own-stopped.json", "own-breast-noloc.json")
+    studies = [json.loads((OWN_FIXTURES / name).read_text()) for name in names]
+    text = json.dumps({"studies": studies, "nextPageToken": "NEXT"}, ensure_ascii=False)
+    whole, broken = tmp_path / "page.json", tmp_path / "broken.json"
+    whole.write_text(text)
+    broken.write_text(text[: text.index('"NCT90000002"')])  # cut inside the third study
+
+    report = import_paths(paths=[broken])
+    assert report.as_dict() == {"new": 2, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert str(report.rejections[0]).startswith(f"{broken}[2]: (no NCT id): not valid JSON (")
+    assert Trial.objects.get(nct_id="NCT90000003").raw_json == json.dumps(studies[1], ensure_ascii=False)
+
+    assert import_paths(paths=[whole]).as_dict() == {"new": 1, "updated": 0, "unchanged": 2, "rejected": 0}
+    assert Trial.objects.get(nct_id="NCT90000002").raw_json == json.dumps(studies[2], ensure_ascii=False)
+    assert Trial.objects.get(nct_id="NCT90000002").source == f"{whole}[2]"
+
+
+def test_awkward_characters_survive_the_copy_stream():
+    study = json.loads((OWN_FIXTURES / "own-ms-recruiting.json").read_text())
+    awkward = 'Tab\there, new\nline, back\\slash, CR\r, quote " and {brace}, NUL\x00 gone, ünï'
+    study["protocolSection"]["identificationModule"]["briefTitle"] = awkward
+    study["protocolSection"]["conditionsModule"]["conditions"] = [awkward, "plain"]
+    location = study["protocolSection"]["contactsLocationsModule"]["locations"][0]
+    location["facility"] = awkward
+    location["geoPoint"] = {"lat": 42, "lon": -71}  # integers are numbers too
+    import_payload(payload=study, source="awkward")
+    trial = Trial.objects.get(nct_id="NCT90000001")
+    clean = awkward.replace("\x00", "")
+    assert (trial.brief_title, trial.conditions) == (clean, [clean, "plain"])
+    site = trial.sites.get(position=0)
+    assert (site.facility, site.lat, site.lon) == (clean, 42.0, -71.0)
+    assert trial.record["protocolSection"]["identificationModule"]["briefTitle"] == awkward
