@@ -324,18 +324,18 @@ def _fast_site(item: Any) -> ParsedSite | None:
         if type(text) is not str or len(text) > limit or "\x00" in text:
             return None
     geo = get("geoPoint")
-    lat = lon = None
+    lat: float | None = None
+    lon: float | None = None
     if geo is not None:
         if type(geo) is not dict:
             return None
-        lat, lon = geo.get("lat"), geo.get("lon")
-        if type(lat) not in (float, int) or type(lon) not in (float, int):
+        raw_lat: Any = geo.get("lat")
+        raw_lon: Any = geo.get("lon")
+        if type(raw_lat) not in (float, int) or type(raw_lon) not in (float, int):
             return None
-        if -90 <= lat <= 90 and -180 <= lon <= 180:
-            lat, lon = float(lat), float(lon)
-        else:
-            lat = lon = None
-    return ParsedSite(*texts, lat, lon)  # type: ignore[arg-type]
+        if -90 <= raw_lat <= 90 and -180 <= raw_lon <= 180:
+            lat, lon = float(raw_lat), float(raw_lon)
+    return ParsedSite(*texts, lat, lon)
 
 
 def _site(item: Any, i: int, nct_id: str) -> ParsedSite:

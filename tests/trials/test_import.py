@@ -280,3 +280,19 @@ def test_awkward_characters_survive_the_copy_stream():
     site = trial.sites.get(position=0)
     assert (site.facility, site.lat, site.lon) == (clean, 42.0, -71.0)
     assert trial.record["protocolSection"]["identificationModule"]["briefTitle"] == awkward
+
+
+def test_demo_loads_the_shared_records_or_our_fixtures():
+    from django.conf import settings
+
+    from demo.services import DemoSummary, _ensure_trials
+
+    summary = DemoSummary(password="x")
+    _ensure_trials(summary=summary)
+    shared = settings.BASE_DIR.parent / "shared" / "data" / "ctgov"
+    expected_new = 221 if shared.is_dir() else 5
+    assert (summary.trials["new"], summary.trials["rejected"]) == (expected_new, 0 if shared.is_dir() else 1)
+    assert Trial.objects.count() == expected_new
+    again = DemoSummary(password="x")
+    _ensure_trials(summary=again)
+    assert again.trials["new"] == 0
