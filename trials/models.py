@@ -104,7 +104,8 @@ class Trial(models.Model):
             GinIndex(fields=["condition_text"], opclasses=["gin_trgm_ops"], name="trial_condition_trgm"),
             GinIndex(fields=["search_text"], opclasses=["gin_trgm_ops"], name="trial_search_trgm"),
             GinIndex(fields=["phases"], name="trial_phases"),
-            models.Index(fields=["overall_status", "study_type"], name="trial_status_type"),
+            # Covers the status (and type) filter with the id: candidate trials come from the index alone.
+            models.Index(fields=["overall_status", "study_type", "id"], name="trial_status_type"),
         ]
 
     def __str__(self) -> str:
@@ -149,11 +150,9 @@ class TrialSite(models.Model):
 
     class Meta:
         ordering = ["trial", "position"]
-        indexes = [
-            # Distance search: a bounding box on lat/lon first, then exact haversine on the few rows left.
-            models.Index(fields=["lat", "lon", "trial"], name="trialsite_geo", condition=Q(lat__isnull=False)),
-            models.Index(fields=["trial", "lat", "lon"], name="trialsite_trial_geo"),
-        ]
+        # Distance search: a bounding box first through a GiST index on point(lon, lat) (created by the
+        # migration: trialsite_geo_gist), then exact haversine on the sites left; per trial, this index.
+        indexes = [models.Index(fields=["trial", "lat", "lon"], name="trialsite_trial_geo")]
 
     def __str__(self) -> str:
         return f"{self.facility or 'site'} ({self.city}, {self.country})"
