@@ -11,7 +11,8 @@ otherwise; see bench/_setup.py), bootstrapped on first use. Steps:
    sites, written as API v2 page files (``{"studies": [...], "nextPageToken": ...}``) in a temp folder.
 2. **Floor.** Reads and ``json.loads`` every page file: the parse work any importer must do.
 3. **Import.** Empties the trial tables, then ``trials.services.import_paths`` on the same files (the code
-   path of ``manage.py import_trials``), then ``VACUUM ANALYZE`` (untimed: what autovacuum does after a load). Records/s for both; the ratio.
+   path of ``manage.py import_trials``), then ``VACUUM ANALYZE`` (untimed: what autovacuum does after a
+   load). Records/s for both; the ratio.
 4. **Search.** ``trials.selectors.search_trials`` (first page of 20) with a condition (taxonomy ids and
    MeSH descendants), the default status filter (recruiting / not yet recruiting) and "within 100 miles"
    of a place, over combinations of 8 conditions and 24 places; p50/p95/max over ``--queries`` queries

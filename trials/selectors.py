@@ -149,7 +149,8 @@ def _nearby_page(query: TrialQuery, *, limit: int, offset: int) -> list[tuple[in
 
     One pass over the sites in the bounding box (GiST index on point(lon, lat)), restricted to trials
     passing the other filters, grouped to the minimum exact haversine distance per trial."""
-    assert query.place is not None and query.within_miles is not None
+    assert query.place is not None
+    assert query.within_miles is not None
     place, radius = query.place, query.within_miles
     filters = trial_queryset(replace(query, place=None, within_miles=None)).order_by().values("id")
     inner_sql, inner_params = filters.query.sql_with_params()
