@@ -251,3 +251,27 @@ def test_trials_for_you_on_the_tenant_home(own, maria):
     assert "Trials for you" in html
     assert "Remyelination Drug in Relapsing MS" in html  # MS, recruiting, 0 mi from Boston
     assert "Étude sur la sclérose" not in html  # MS too, but not within 100 miles of Boston
+
+
+def test_search_page_queries_do_not_grow_with_results(own, maria):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(TENANT_A["domain"], maria)
+
+    def count(params):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/trials/", params).status_code == 200
+        return len(ctx.captured_queries)
+
+    one = count({"q": "remyelination", "near": "Boston", "within": "100"})
+    many = count({"status": "any", "near": "Boston", "within": "12000"})
+    assert one == many
+
+
+def test_staff_see_trials_and_sync_runs_in_the_admin(own):
+    staff = MemberFactory(is_staff=True, is_superuser=True)
+    client = signed_in("localhost", staff)
+    assert "NCT90000001" in client.get("/admin/trials/trial/").content.decode()
+    assert client.get("/admin/trials/syncrun/").status_code == 200
+    assert client.get("/admin/trials/trial/add/").status_code == 403
