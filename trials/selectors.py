@@ -165,12 +165,16 @@ def _nearby_page(query: TrialQuery, *, limit: int, offset: int) -> list[tuple[in
         f"WITH candidates AS MATERIALIZED ({inner_sql}) "  # noqa: S608 (constants, table names, Django's SQL)
         f"SELECT n.trial_id, n.distance FROM ("
         f"SELECT s.trial_id, min({_HAVERSINE_SQL}) AS distance FROM {site} s "
-        "WHERE s.lat IS NOT NULL AND point(s.lon, s.lat) <@ box(point(%s, %s), point(%s, %s)) "
+        # The box twice: as lat/lon ranges for the (trial, lat, lon) index when probing each candidate
+        # (a trial with 600 sites reads only those in the band), as a box for the GiST index otherwise.
+        "WHERE s.lat BETWEEN %s AND %s AND s.lon BETWEEN %s AND %s "
+        "AND point(s.lon, s.lat) <@ box(point(%s, %s), point(%s, %s)) "
         "AND s.trial_id IN (SELECT id FROM candidates) GROUP BY s.trial_id"
         f") n JOIN {trial} t ON t.id = n.trial_id WHERE n.distance <= %s "
         "ORDER BY n.distance, t.nct_id LIMIT %s OFFSET %s"
     )
-    params = [*inner_params, place.lat, place.lat, place.lon, min_lon, min_lat, max_lon, max_lat, radius, limit, offset]
+    box = [min_lat, max_lat, min_lon, max_lon, min_lon, min_lat, max_lon, max_lat]
+    params = [*inner_params, place.lat, place.lat, place.lon, *box, radius, limit, offset]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(row[0], row[1]) for row in cursor.fetchall()]
