@@ -186,7 +186,10 @@ class SyncRun(models.Model):
     watermark (``since``) of the next run is the start date of the last run that succeeded."""
 
     status = models.CharField(max_length=10, choices=SyncStatus.choices, default=SyncStatus.RUNNING)
-    since = models.DateField(null=True, blank=True, help_text="Studies updated on or after this date.")
+    since = models.DateField(null=True, blank=True, help_text="The last successful run's date (for display).")
+    # Per condition: ask for studies updated on or after this ISO date; null for a condition no run has
+    # completed yet (a community's new condition gets its whole history, not just recent changes).
+    condition_since = models.JSONField(default=dict)
     run_date = models.DateField(help_text="Becomes the next watermark when this run succeeds.")
     conditions = models.JSONField(default=list)
     condition_index = models.PositiveIntegerField(default=0)

@@ -6,7 +6,8 @@ page by page with ``pageToken``/``nextPageToken`` (the same parameters on every 
 imported and the run's checkpoint (condition index + next page token) saved in the same transaction,
 so a crash loses at most the page in flight and the next run resumes there; the import is idempotent
 (a version that is not newer is skipped), so a page fetched twice changes nothing. The watermark is the
-date a run started, and it only becomes the next run's ``since`` when that run completes.
+date a run started, and it only becomes the next ``since`` of a condition when a run that covered
+that condition completes (a condition no run has completed yet is asked for in full).
 
 HTTP 429, 5xx, timeouts, connection errors and unreadable bodies are retried with exponential
 back-off (``CTGOV_BACKOFF_SECONDS`` doubling, capped at ``CTGOV_MAX_BACKOFF_SECONDS``), honouring
@@ -15,6 +16,7 @@ back-off (``CTGOV_BACKOFF_SECONDS`` doubling, capped at ``CTGOV_MAX_BACKOFF_SECO
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import json
 import logging
@@ -146,7 +148,16 @@ def _start_or_resume(conditions: list[str] | None) -> SyncRun:
         unfinished.save(update_fields=["status", "attempts", "error", "heartbeat_at"])
         return unfinished
     names = covered_condition_names() if conditions is None else conditions
-    return SyncRun.objects.create(since=_last_watermark(), run_date=timezone.localdate(), conditions=names)
+    last_done: dict[str, str] = {}
+    for done in SyncRun.objects.filter(status=SyncStatus.SUCCEEDED).order_by("-run_date", "-id")[:100]:
+        for name in done.conditions:
+            last_done.setdefault(name, done.run_date.isoformat())
+    return SyncRun.objects.create(
+        since=_last_watermark(),
+        run_date=timezone.localdate(),
+        conditions=names,
+        condition_since={name: last_done.get(name) for name in names},
+    )
 
 
 def run_sync(*, conditions: list[str] | None = None, base_url: str | None = None) -> SyncRun:
@@ -175,10 +186,11 @@ def _run(run: SyncRun, *, base_url: str) -> None:
 
     while run.condition_index < len(run.conditions):
         condition = run.conditions[run.condition_index]
+        since_text = run.condition_since.get(condition)
         url = page_url(
             base_url=base_url,
             condition=condition,
-            since=run.since,
+            since=datetime.date.fromisoformat(since_text) if since_text else None,
             page_token=run.page_token,
             page_size=settings.CTGOV_PAGE_SIZE,
         )

@@ -145,3 +145,15 @@ def test_malformed_studies_in_a_page_are_rejected_the_rest_imported():
         run = run_sync(conditions=["lupus"], base_url=api.url)
     assert (run.status, run.created, run.unchanged, run.rejected) == (SyncStatus.SUCCEEDED, 1, 0, 1)
     assert list(Trial.objects.values_list("nct_id", flat=True)) == ["NCT90000005"]
+
+
+def test_a_condition_new_to_the_sync_gets_its_whole_history():
+    with serve(FakeCtgov(studies=own_studies())) as api:
+        first = run_sync(conditions=["sclerosis"], base_url=api.url)
+        api.requests.clear()
+        second = run_sync(conditions=["sclerosis", "lupus"], base_url=api.url)
+    today = timezone.localdate().isoformat()
+    assert second.condition_since == {"sclerosis": first.run_date.isoformat(), "lupus": None}
+    by_condition = {r["query.cond"]: r.get("filter.advanced") for r in api.requests}
+    assert by_condition == {"sclerosis": f"AREA[LastUpdatePostDate]RANGE[{today},MAX]", "lupus": None}
+    assert second.created == 1  # the lupus registry, older than the watermark

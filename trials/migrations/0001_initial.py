@@ -24,7 +24,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed (resumes from its checkpoint)'), ('abandoned', 'Abandoned')], default='running', max_length=10)),
-                ('since', models.DateField(blank=True, help_text='Studies updated on or after this date.', null=True)),
+                ('since', models.DateField(blank=True, help_text="The last successful run's date (for display).", null=True)),
+                ('condition_since', models.JSONField(default=dict)),
                 ('run_date', models.DateField(help_text='Becomes the next watermark when this run succeeds.')),
                 ('conditions', models.JSONField(default=list)),
                 ('condition_index', models.PositiveIntegerField(default=0)),
