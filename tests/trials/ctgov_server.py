@@ -5,7 +5,8 @@ keywords or MeSH terms (case-insensitive substring), ``filter.advanced=AREA[Last
 keeps studies updated on or after d, ``pageSize`` and ``pageToken`` page through the result (the token is
 ``<cond>|<offset>``), and the last page has no ``nextPageToken``. ``faults`` maps a page key
 (``(condition, offset)``) to a queue of failures served before the real page: "429" (with Retry-After),
-"500", "503", "timeout" (sleeps past the client's timeout), "truncated" (half the JSON, status 200), "404".
+"500", "503", "timeout" (sleeps past the client's timeout), "truncated" (half the JSON, status 200), "404",
+"hang" (60 s: a client killed while waiting).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def last_update(study: dict[str, Any]) -> str:
     return study["protocolSection"].get("statusModule", {}).get("lastUpdatePostDateStruct", {}).get("date", "")
 
 
-def _text(study: dict[str, Any]) -> str:
+def study_text(study: dict[str, Any]) -> str:
     module = study.get("protocolSection", {}).get("conditionsModule", {})
     meshes = study.get("derivedSection", {}).get("conditionBrowseModule", {}).get("meshes", [])
     return "\n".join([*module.get("conditions", []), *module.get("keywords", []), *(m["term"] for m in meshes)]).lower()
@@ -57,13 +58,15 @@ class FakeCtgov:
                 return int(fault), {}, b"oops"
             if fault == "timeout":
                 time.sleep(self.timeout_sleep)
+            if fault == "hang":  # long enough for the test to kill the client mid-run
+                time.sleep(60)
             if fault == "truncated":
                 return 200, {}, b'{"studies": [{"protocolSection": {"identificationModule": {"nctId": "NCT0'
         since = None
         match = _RANGE_RE.search(params.get("filter.advanced", ""))
         if match:
             since = match.group(1)
-        chosen = [s for s in self.studies if condition in _text(s) and (since is None or last_update(s) >= since)]
+        chosen = [s for s in self.studies if condition in study_text(s) and (since is None or last_update(s) >= since)]
         chosen.sort(key=lambda s: str(s["protocolSection"]["identificationModule"].get("nctId")))
         body: dict[str, Any] = {"studies": chosen[offset : offset + size]}
         if offset + size < len(chosen):

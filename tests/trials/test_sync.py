@@ -46,9 +46,9 @@ def nct(study):
 
 
 def matching(studies, condition):
-    from tests.trials.ctgov_server import _text
+    from tests.trials.ctgov_server import study_text
 
-    return {nct(s) for s in studies if condition in _text(s)}
+    return {nct(s) for s in studies if condition in study_text(s)}
 
 
 def test_full_then_incremental_sync_over_the_shared_records(ctgov_dir):
