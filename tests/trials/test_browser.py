@@ -31,7 +31,7 @@ def maria(committed_db: None, tenant_a: Any) -> Iterator[Any]:
 
     Trial.objects.filter(nct_id__startswith="NCT9").delete()
     import_paths(paths=[OWN_FIXTURES])
-    member = MemberFactory(
+    member: Any = MemberFactory(
         email=f"trials-browser-{secrets.token_hex(4)}@{COMMITTED_EMAIL_DOMAIN}",
         display_name="Maria Trials",
         region="Boston",
@@ -43,7 +43,7 @@ def maria(committed_db: None, tenant_a: Any) -> Iterator[Any]:
     Trial.objects.filter(nct_id__startswith="NCT9").delete()
 
 
-def test_search_open_sign_in_and_save(page, live_site, maria):
+def test_search_open_sign_in_and_save(page, live_site, maria):  # noqa: F811 (fixtures imported above)
     from playwright.sync_api import expect
 
     from trials.models import SavedTrial
