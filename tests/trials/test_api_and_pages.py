@@ -275,3 +275,21 @@ def test_staff_see_trials_and_sync_runs_in_the_admin(own):
     assert "NCT90000001" in client.get("/admin/trials/trial/").content.decode()
     assert client.get("/admin/trials/syncrun/").status_code == 200
     assert client.get("/admin/trials/trial/add/").status_code == 403
+
+
+def test_members_may_give_their_sex_for_hints_and_may_leave_it_out(own):
+    member = MemberFactory(birth_year=1980)
+    client = signed_in("localhost", member)
+    hint = client.get("/api/v1/trials/NCT90000002/").json()["eligibility_hint"]  # women only
+    assert hint == "unknown"
+    bad = client.patch("/api/v1/me/", {"sex": "x"}, content_type="application/json")
+    assert bad.status_code == 400
+    member.refresh_from_db()
+    assert member.sex == ""
+    assert client.patch("/api/v1/me/", {"sex": "male"}, content_type="application/json").status_code == 200
+    member.refresh_from_db()
+    assert member.sex == "male"
+    assert client.get("/api/v1/trials/NCT90000002/").json()["eligibility_reasons"] == ["female participants only"]
+    assert client.patch("/api/v1/me/", {"sex": ""}, content_type="application/json").status_code == 200
+    member.refresh_from_db()
+    assert member.sex == ""
