@@ -815,3 +815,36 @@ class ModerationLogView(APIView):
         actions = selectors.moderation_log(member=member, tenant=tenant, community=community)
         attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
         return Response(ModerationActionSerializer(actions, many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clinical-trial discussions
+# ---------------------------------------------------------------------------------------------
+
+
+class TrialDiscussionOpenSerializer(serializers.Serializer[Any]):
+    community = serializers.SlugField(help_text="Slug of the community to talk in")
+
+
+class TrialDiscussionsView(APIView):
+    def get_permissions(self) -> list[Any]:
+        return [permissions.AllowAny()] if self.request.method == "GET" else [permissions.IsAuthenticated()]
+
+    @extend_schema(responses=TopicSerializer(many=True), summary="This tenant's discussions of a trial")
+    def get(self, request: Request, nct_id: str) -> Response:
+        topics = selectors.trial_discussions(member=_member(request), tenant=_tenant(request), nct_id=nct_id)
+        return Response(TopicSerializer(topics, many=True).data)
+
+    @extend_schema(
+        request=TrialDiscussionOpenSerializer,
+        responses={200: TopicSerializer, 201: TopicSerializer},
+        summary="Open (or find) a community's topic about a trial",
+    )
+    def post(self, request: Request, nct_id: str) -> Response:
+        serializer = TrialDiscussionOpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        community = _readable_community(request, serializer.validated_data["community"])
+        topic, created = services.open_trial_discussion(
+            acting_member=_member(request), tenant=_tenant(request), community=community, nct_id=nct_id
+        )
+        return Response(TopicSerializer(topic).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

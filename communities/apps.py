@@ -14,3 +14,11 @@ class CommunitiesConfig(AppConfig):
         from communities import personal_data
 
         personal_data.register()
+        # Communities link to trials: the sync learns which conditions communities cover, and the
+        # trial page shows this tenant's discussions of the trial.
+        from communities.selectors import covered_condition_ids
+        from communities.views import trial_discussions_panel
+        from trials.registry import register_condition_source, register_trial_panel
+
+        register_condition_source(covered_condition_ids)
+        register_trial_panel(trial_discussions_panel)

@@ -126,13 +126,23 @@ class Topic(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Title, tags and opening post, kept by communities.search.refresh_search_vectors.
     search_vector = SearchVectorField(null=True, editable=False)
+    # A discussion of one clinical trial (trials.Trial.nct_id): one live topic per trial per community.
+    trial_nct_id = models.CharField(max_length=11, null=True, blank=True)
 
     objects = TopicManager()
 
     class Meta:
         ordering = ["-last_activity_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "trial_nct_id"],
+                condition=Q(trial_nct_id__isnull=False, deleted_at__isnull=True),
+                name="one_discussion_per_trial_per_community",
+            ),
+        ]
         indexes = [
             GinIndex(fields=["search_vector"], name="topic_search"),
+            models.Index(fields=["trial_nct_id"], name="topic_trial", condition=Q(trial_nct_id__isnull=False)),
             models.Index(fields=["community", "-last_activity_at", "-id"], name="topic_community_activity"),
             models.Index(fields=["-last_activity_at", "-id"], name="topic_activity"),
             models.Index(

@@ -302,3 +302,26 @@ def moderation_log(
     if community is not None:
         actions = actions.filter(community=community)
     return list(actions.order_by("-created_at", "-id")[: max(1, min(limit, 500))])
+
+
+# ---------------------------------------------------------------------------------------------
+# Clinical trials (communities link to trials; trials never import communities)
+# ---------------------------------------------------------------------------------------------
+
+
+def trial_discussions(*, member: Member, tenant: Tenant, nct_id: str) -> list[Topic]:
+    """This tenant's live topics about a trial, in communities the member may read."""
+    return list(
+        Topic.objects.filter(
+            trial_nct_id=nct_id.strip().upper(),
+            deleted_at__isnull=True,
+            community__in=readable_communities(member=member, tenant=tenant),
+        )
+        .select_related("community")
+        .order_by("community__name", "pk")
+    )
+
+
+def covered_condition_ids() -> set[int]:
+    """Condition ids any community of the current tenant covers (the trial sync asks for their trials)."""
+    return set(Community.conditions.through.objects.values_list("condition_id", flat=True))

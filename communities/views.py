@@ -529,3 +529,43 @@ def search(request: HttpRequest) -> HttpResponse:
     results = search_topics(member=member, tenant=tenant, query=query, kind=kind) if query else []
     attach_display_names(results, tenant=tenant)
     return _render(request, "communities/search.html", {"query": query, "kind": kind, "results": results})
+
+
+# ---------------------------------------------------------------------------------------------
+# Clinical-trial discussions (a panel on the trial page, registered with trials.registry)
+# ---------------------------------------------------------------------------------------------
+
+
+def trial_discussions_panel(request: HttpRequest, trial: Any) -> str:
+    """The trial page's "Discussions" card on a tenant host: this tenant's topics about the trial and,
+    for members, a button to open (or find) the topic in one of their communities. Nothing on the root."""
+    from django.template.loader import render_to_string
+
+    from communities.selectors import trial_discussions
+
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == "public":
+        return ""
+    member = _member(request)
+    joined = active_community_ids(member=member)
+    context = {
+        "trial": trial,
+        "discussions": trial_discussions(member=member, tenant=tenant, nct_id=trial.nct_id),
+        "my_communities": list(Community.objects.filter(pk__in=joined).order_by("name")) if joined else [],
+    }
+    return render_to_string("communities/_trial_discussions.html", context, request=request)
+
+
+@login_required
+@require_POST
+def trial_discuss(request: HttpRequest, nct_id: str) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    community = access_community(member=member, tenant=tenant, slug=request.POST.get("community", ""))
+    try:
+        topic, _ = services.open_trial_discussion(
+            acting_member=member, tenant=tenant, community=community, nct_id=nct_id
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"/trials/{nct_id}/")
+    return redirect(f"/t/{topic.pk}/")

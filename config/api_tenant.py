@@ -57,4 +57,11 @@ urlpatterns = [
     path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
     path("moderation-log/", community_api.ModerationLogView.as_view(), name="api-moderation-log"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
+    # Trials (public data) and this tenant's discussions of them
+    path(
+        "trials/<str:nct_id>/discussions/",
+        community_api.TrialDiscussionsView.as_view(),
+        name="api-trial-discussions",
+    ),
+    path("", include("trials.api_urls")),
 ]

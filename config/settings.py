@@ -48,6 +48,7 @@ SHARED_APPS = [
     "access",
     "conditions",
     "directory",
+    "trials",
     "consent",
     "research",
     "partnerships",
@@ -257,6 +258,17 @@ KINDRED_EXPORTS_DIR = env("KINDRED_EXPORTS_DIR", str(DATA_DIR / "exports"))
 KINDRED_EXPORT_TTL = int(env("KINDRED_EXPORT_TTL", str(7 * 24 * 3600)))  # seconds a download link lives
 # Staff who open a member's private data in the admin give a reason; it holds this long per member.
 KINDRED_STAFF_REASON_TTL = int(env("KINDRED_STAFF_REASON_TTL", "900"))
+# --- clinical trials (trials app) -------------------------------------------------------
+CTGOV_API_URL = env("CTGOV_API_URL", "https://clinicaltrials.gov/api/v2/studies")
+CTGOV_PAGE_SIZE = int(env("CTGOV_PAGE_SIZE", "500"))
+CTGOV_HTTP_TIMEOUT = float(env("CTGOV_HTTP_TIMEOUT", "30"))
+CTGOV_MAX_RETRIES = int(env("CTGOV_MAX_RETRIES", "6"))
+CTGOV_BACKOFF_SECONDS = float(env("CTGOV_BACKOFF_SECONDS", "2"))
+CTGOV_MAX_BACKOFF_SECONDS = float(env("CTGOV_MAX_BACKOFF_SECONDS", "300"))
+CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
+    "task": "trials.tasks.sync_trials_task",
+    "schedule": crontab(hour=int(env("CTGOV_SYNC_HOUR", "3")), minute=30),
+}
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {

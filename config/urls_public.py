@@ -36,6 +36,7 @@ urlpatterns = [
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
+    path("", include("trials.urls")),
     # The generator reads ROOT_URLCONF (the tenant URLs) unless told which URLs this host serves.
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

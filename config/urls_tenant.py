@@ -58,6 +58,8 @@ urlpatterns = [
     path("auth/logout/", member_views.sign_out, name="tenant-sign-out"),
     path("join/", member_views.join, name="join-tenant"),
     path("api/v1/", include("config.api_tenant")),
+    path("trials/<str:nct_id>/discuss/", community_views.trial_discuss, name="trial-discuss"),
+    path("", include("trials.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", include(wagtailadmin_urls)),

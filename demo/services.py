@@ -8,6 +8,8 @@ what is missing, so ``make run`` can call it on every start. It assumes a migrat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -400,6 +402,8 @@ class DemoSummary:
     )
     # MeSH ids the taxonomy did not have: their links were skipped, a later run adds them.
     missing_conditions: set[str] = field(default_factory=set)
+    # Clinical trials loaded by this run (trials app): counts and the folder they came from.
+    trials: dict[str, Any] = field(default_factory=dict)
 
     def as_lines(self, *, port: int | str) -> list[str]:
         """The summary a person reads in the terminal: where to go and how to sign in."""
@@ -416,6 +420,8 @@ class DemoSummary:
         lines += ["", f"Demo logins (password for all: {self.password})"]
         width = max((len(login.email) for login in self.logins), default=0)
         lines += [f"  {login.email:<{width}}  {login.description}" for login in self.logins]
+        if self.trials:
+            lines += ["", f"Clinical trials  {self.trials['summary']} from {self.trials['source']}"]
         if self.missing_conditions:
             lines += ["", f"Note: conditions not in the taxonomy yet, links skipped: {sorted(self.missing_conditions)}"]
         return lines
@@ -424,7 +430,7 @@ class DemoSummary:
 # --- seeding ----------------------------------------------------------------------------------
 
 
-def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS) -> DemoSummary:
+def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS, load_trials: bool = True) -> DemoSummary:
     """Create whatever is missing of the demo partners, communities, pages and accounts.
 
     One transaction: a failure part-way leaves the database as it was (provisioning's DDL included),
@@ -464,6 +470,8 @@ def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS) ->
             _ensure_member(spec=person, password=password, tenants=tenants, summary=summary)
             joined = " and ".join(_partner_names[slug] for slug in person.joins)
             summary.logins.append(DemoLogin(email=person.email, description=f"{person.role}, member of {joined}"))
+    if load_trials:
+        _ensure_trials(summary=summary)
     # Staff first, then the people a visitor is most likely to try, then the partner roles.
     summary.logins.sort(key=lambda login: (login.email != STAFF_EMAIL, "@kindred." not in login.email))
     return summary
@@ -621,3 +629,14 @@ def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: 
             home.add_child(instance=page)
             page.save_revision(user=staff, log_action=True).publish(user=staff)
             summary.created["pages"] += 1
+
+
+def _ensure_trials(*, summary: DemoSummary) -> None:
+    """Clinical trials: the shared ClinicalTrials.gov records when ../shared/data/ctgov exists, else the
+    project's own fixtures. Idempotent: a record already loaded (same last-update date) is skipped."""
+    from trials.services import import_paths
+
+    shared = Path(settings.BASE_DIR).parent / "shared" / "data" / "ctgov"
+    source = shared if shared.is_dir() else Path(settings.BASE_DIR) / "trials" / "fixtures"
+    report = import_paths(paths=[source])
+    summary.trials = {"summary": report.summary(), "source": str(source), **report.as_dict()}

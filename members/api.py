@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from config.errors import NotAllowed
 from members import selectors, services
-from members.models import EmailNotifications, Member, MemberRole, MembershipRole, TenantMembership
+from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
 from members.signup import run_signup_steps
 
 
@@ -69,6 +69,9 @@ class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     email_notifications = serializers.ChoiceField(choices=EmailNotifications.choices, required=False)
+    sex = serializers.ChoiceField(
+        choices=Sex.choices, required=False, allow_blank=True, help_text="Optional: trial hints"
+    )
 
 
 class SignUpView(APIView):

@@ -27,6 +27,13 @@ class EmailNotifications(models.TextChoices):
     OFF = "off", "No emails"
 
 
+class Sex(models.TextChoices):
+    """Optional, for clinical-trial eligibility hints only (trials list "female"/"male" participants)."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+
+
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
@@ -56,6 +63,8 @@ class Member(AbstractBaseUser, PermissionsMixin):
     birth_year = models.PositiveSmallIntegerField(null=True, blank=True)
     country = CountryField(blank=True)
     region = models.CharField(max_length=100, blank=True)
+    # Optional and never required: only used to hint which trials a member may fit.
+    sex = models.CharField(max_length=6, choices=Sex.choices, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     email_verified_at = models.DateTimeField(null=True, blank=True)

@@ -27,6 +27,7 @@ from members.models import (
     MemberRole,
     MembershipRole,
     RoleChange,
+    Sex,
     TenantMembership,
 )
 from tenants.models import Tenant, TenantKind
@@ -272,7 +273,7 @@ def set_membership_role(
 
 
 def update_profile(*, member: Member, **changes: Any) -> Member:
-    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids", "email_notifications"}
+    allowed = {"display_name", "role", "birth_year", "country", "region", "condition_ids", "email_notifications", "sex"}
     unknown = set(changes) - allowed
     if unknown:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -287,6 +288,8 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
     errors = _validate_profile(**merged)
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
+    if changes.get("sex", "") not in ("", *Sex.values):
+        errors["sex"] = [f"Leave empty or choose one of: {', '.join(Sex.values)}."]
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
     with transaction.atomic():
