@@ -88,6 +88,8 @@ def test_the_search_finds_the_member_before_erasure(world):
     assert any(hit.startswith("beta_society.communities_post.body_html") for hit in hits)  # the quote names Zed
     assert any(hit.startswith("alpha_alliance.wagtailcore_modellogentry.label") for hit in hits)
     assert any(hit.startswith("public.django_admin_log.object_repr") for hit in hits)
+    assert any(hit.startswith("public.trials_savedtrial.member_id") for hit in hits)
+    assert any(hit.startswith("public.trials_trialnotice.member_id") for hit in hits)
 
 
 def test_erasure_keeping_posts_leaves_no_trace_and_keeps_threads(world, tenant_a, tenant_b):

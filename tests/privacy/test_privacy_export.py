@@ -113,6 +113,10 @@ def test_the_zip_holds_everything_of_the_member_across_tenants(world, tenant_a, 
     ]  # fmt: skip
     assert sorted(c["tenant"] for c in account["role_changes"]) == [a, b]
     assert json.loads(files["privacy.json"])["staff_access"][0]["reason"] == "Support ticket 42"
+    trials = json.loads(files["trials.json"])
+    assert [saved["nct_id"] for saved in trials["saved_trials"]] == [world.nct_id]
+    assert [(alert["place"], alert["distance_miles"]) for alert in trials["alert"]] == [("40.7128, -74.0060", 50)]
+    assert [notice["message"] for notice in trials["notices"]] == ["Now recruiting"]
     for slug in (a, b):
         here = world.tenants[slug]
         data = json.loads(files[f"tenants/{slug}/communities.json"])

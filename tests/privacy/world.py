@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -15,6 +17,10 @@ from members import services as member_services
 from members.models import Member, MembershipRole
 from privacy import services as privacy_services
 from tests.factories import CommunityFactory, MemberFactory, TenantMembershipFactory
+from trials import services as trial_services
+from trials.models import NoticeKind, TrialNotice
+
+TRIAL_FIXTURE = Path(__file__).resolve().parents[2] / "trials" / "fixtures" / "own-ms-recruiting.json"
 
 
 def build_member_everywhere(*, tenant_a, tenant_b):
@@ -88,6 +94,15 @@ def build_member_everywhere(*, tenant_a, tenant_b):
                 notifications=Notification.objects.filter(recipient=zed).count(),
             )  # fmt: skip
     member_services.update_privacy_settings(member=zed, show_conditions=True, listed_in_member_lists=True)
+    # Public trial data of their own: a saved trial, an alert and a notice.
+    trial_services.import_paths(paths=[TRIAL_FIXTURE])
+    nct_id = json.loads(TRIAL_FIXTURE.read_text())["protocolSection"]["identificationModule"]["nctId"]
+    saved = trial_services.save_trial(member=zed, nct_id=nct_id)
+    trial_services.set_trial_alert(member=zed, place="40.7128,-74.0060", distance_miles=50)
+    TrialNotice.objects.create(
+        member=zed, trial=saved.trial, kind=NoticeKind.STATUS_CHANGED, key=f"privacy-{tag}", message="Now recruiting"
+    )
+    world.nct_id = nct_id
     member_services.issue_handoff_token(member=zed, host=tenant_a.primary_domain)
     privacy_services.record_staff_access(staff=staff, member=zed, reason="Support ticket 42", what="profile")
     LogEntry.objects.log_actions(
