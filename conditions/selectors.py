@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import connection
@@ -75,22 +74,16 @@ def condition_choices() -> list[tuple[int, str]]:
 
 def descendant_ids(*, condition_ids: Iterable[int]) -> set[int]:
     """The given conditions (those that exist) plus every condition below them via parent links."""
-    wanted = set(condition_ids)
+    wanted = sorted(set(condition_ids))
     if not wanted:
         return set()
-    # The whole taxonomy is a few hundred rows: one query and a walk in Python beats a query per level.
-    children: dict[int, list[int]] = defaultdict(list)
-    existing: set[int] = set()
-    for pk, parent_id in Condition.objects.values_list("pk", "parent_id"):
-        existing.add(pk)
-        if parent_id is not None:
-            children[parent_id].append(pk)
-
-    found = wanted & existing
-    frontier = list(found)
-    while frontier:
-        for child in children[frontier.pop()]:
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    # One recursive query down the (indexed) parent links: pages that need it on every request
+    # (feed, community trials) never load the whole taxonomy.
+    table = connection.ops.quote_name(Condition._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH RECURSIVE tree(id) AS (SELECT id FROM {table} WHERE id = ANY(%s) "  # noqa: S608 - model's table
+            f"UNION SELECT child.id FROM {table} AS child JOIN tree ON child.parent_id = tree.id) SELECT id FROM tree",
+            [wanted],
+        )
+        return {row[0] for row in cursor.fetchall()}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -312,11 +313,27 @@ def trials_for_member(*, member: Any, limit: int = 5, within_miles: float = 100.
     return search_trials(query=query, member=member, limit=limit)
 
 
+# A community page shows the same recruiting trials to everyone and trial data changes by import or
+# the daily sync, so the block is cached; every import bumps the data version, which is part of the key.
+RECRUITING_CACHE_SECONDS = 600
+DATA_VERSION_KEY = "trials:data-version"
+
+
+def trials_data_version() -> int:
+    return int(cache.get_or_set(DATA_VERSION_KEY, 1, timeout=None) or 1)
+
+
 def recruiting_trials_for_conditions(*, condition_ids: Iterable[int], limit: int = 10) -> TrialPage:
-    ids = descendant_ids(condition_ids=condition_ids)
-    if not ids:
+    wanted = sorted(set(condition_ids))
+    if not wanted:
         return TrialPage(hits=[], has_more=False, offset=0, limit=limit)
-    return search_trials(query=TrialQuery(condition_ids=tuple(ids)), limit=limit)
+    key = f"trials:recruiting:v{trials_data_version()}:{limit}:{','.join(map(str, wanted))}"
+    page = cache.get(key)
+    if page is None:
+        ids = descendant_ids(condition_ids=wanted)
+        page = search_trials(query=TrialQuery(condition_ids=tuple(ids)), limit=limit)
+        cache.set(key, page, RECRUITING_CACHE_SECONDS)
+    return page
 
 
 # ---------------------------------------------------------------------------------------------

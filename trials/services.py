@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from trials.models import (
     TrialNotice,
     TrialSite,
 )
+from trials.selectors import DATA_VERSION_KEY, trials_data_version
 
 MAX_ALERT_MILES = 3000
 
@@ -67,7 +69,12 @@ def import_payload(*, payload: Any, source: str) -> ImportReport:
 
 
 def record_trial_changes(*, report: ImportReport) -> int:
-    """Notices for savers of trials whose status changed and for alerts matching newly open trials."""
+    """Notices for savers of trials whose status changed and for alerts matching newly open trials;
+    cached trial blocks are retired when anything was written."""
+    if report.created or report.updated:
+        # Now and again after commit: a page rendered in between must not keep the old rows cached.
+        _retire_cached_trials()
+        transaction.on_commit(_retire_cached_trials)
     created = notify_status_changes(changes=report.status_changes)
     created += notify_new_open_trials(trial_ids=report.newly_open)
     if created:
@@ -75,6 +82,13 @@ def record_trial_changes(*, report: ImportReport) -> int:
 
         transaction.on_commit(deliver_trial_notices_task.delay)
     return created
+
+
+def _retire_cached_trials() -> None:
+    try:
+        cache.incr(DATA_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value retires the old keys
+        cache.set(DATA_VERSION_KEY, trials_data_version() + 1, timeout=None)
 
 
 def notify_status_changes(*, changes: Iterable[tuple[int, str, str]]) -> int:
