@@ -84,6 +84,10 @@ def _fast_defaults(settings: Any) -> Iterator[None]:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
+    # Every test starts with an empty cache: rows a cached page showed may have been rolled back.
+    from django.core.cache import cache
+
+    cache.clear()
     yield
     app.conf.task_always_eager = False
     use_public_schema()

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.core.cache import cache
+
 from themes.models import Theme
+from themes.selectors import theme_cache_key
 
 if TYPE_CHECKING:
     from tenants.models import Tenant
@@ -17,4 +20,5 @@ def ensure_theme(*, tenant: Tenant, **colours: Any) -> Theme:
             setattr(theme, field, value)
         theme.full_clean()
         theme.save()
+    cache.delete(theme_cache_key(tenant.pk))
     return theme
