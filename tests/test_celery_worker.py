@@ -5,25 +5,21 @@ Tasks sent inside a tenant context run in that tenant's schema on the worker.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import tenant_context
 
 from communities.models import Community, Visibility
-from config.celery import app
 from members.models import TenantMembership
 from members.services import register_member
-from tests.conftest import COMMITTED_EMAIL_DOMAIN, PASSWORD, ROOT, TENANT_B, host_client, signed_in
+from tests.celery_worker import running_worker
+from tests.conftest import COMMITTED_EMAIL_DOMAIN, PASSWORD, TENANT_B, host_client, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker]
 
@@ -37,41 +33,8 @@ def mail_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def worker(committed_db, mail_dir: Path) -> Iterator[subprocess.Popen]:
-    app.conf.task_always_eager = False
-    app.control.purge()
-    env = {
-        **os.environ,
-        "KINDRED_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
-        "EMAIL_FILE_PATH": str(mail_dir),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    ready = threading.Event()
-    log: list[str] = []
-
-    def follow() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.append(line)
-            if " ready." in line:
-                ready.set()
-
-    threading.Thread(target=follow, daemon=True).start()
-    assert ready.wait(90), "worker did not start:\n" + "".join(log)
-    process.log = log  # type: ignore[attr-defined]
-    try:
+    with running_worker(EMAIL_FILE_PATH=str(mail_dir)) as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        app.conf.task_always_eager = True
 
 
 def wait_for_mail(mail_dir: Path, predicate, worker=None, timeout: float = 60) -> str:

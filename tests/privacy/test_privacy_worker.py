@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -15,21 +14,12 @@ from communities import services as community_services
 from communities.models import Community, Post, TopicKind, Visibility
 from members.models import Member, TenantMembership
 from privacy.models import DataExport, ErasureRequest, ErasureStatus
+from tests.celery_worker import wait_until
 from tests.conftest import COMMITTED_EMAIL_DOMAIN, PASSWORD, TENANT_A, signed_in
 from tests.factories import MemberFactory
 from tests.test_celery_worker import mail_dir, worker  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.worker]
-
-
-def _wait(predicate, worker_process, timeout: float = 60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for the worker:\n" + "".join(getattr(worker_process, "log", [])))
 
 
 @pytest.fixture
@@ -62,7 +52,7 @@ def test_worker_exports_then_erases(worker, tenant_a, circle, settings):  # noqa
         seen_progress.add(data["progress"])
         return data if data["status"] == "ready" else None
 
-    data = _wait(ready, worker)
+    data = wait_until(ready, worker)
     assert data["progress"] == 100
     assert max(seen_progress) == 100
     response = client.get(data["download_url"])
@@ -78,7 +68,7 @@ def test_worker_exports_then_erases(worker, tenant_a, circle, settings):  # noqa
         "/api/v1/privacy/erasure/", {"password": PASSWORD, "keep_posts": True}, content_type="application/json"
     )
     assert erasure.status_code == 202
-    request = _wait(
+    request = wait_until(
         lambda: (
             ErasureRequest.objects.filter(status=ErasureStatus.DONE, keep_posts=True, member=None)
             .order_by("-id")

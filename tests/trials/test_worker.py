@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django_tenants.utils import tenant_context
 
 from communities.models import Community, Visibility
 from conditions.models import Condition
-from config.celery import app
 from members.models import Member
-from tests.conftest import COMMITTED_EMAIL_DOMAIN, ROOT
+from tests.celery_worker import running_worker, wait_until
+from tests.conftest import COMMITTED_EMAIL_DOMAIN
 from tests.trials.conftest import OWN_FIXTURES
 from tests.trials.ctgov_server import FakeCtgov, serve
 from trials.models import SyncRun, SyncStatus, Trial, TrialNotice
@@ -59,44 +54,15 @@ def mail_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def worker(committed_db, mail_dir: Path, api: FakeCtgov) -> Iterator[subprocess.Popen]:
     clean_trials()
-    app.conf.task_always_eager = False
-    app.control.purge()
-    env = {
-        **os.environ,
-        "KINDRED_DATABASE_NAME": settings.DATABASES["default"]["NAME"],
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "CTGOV_API_URL": api.url,
-        "CTGOV_BACKOFF_SECONDS": "0.01",
-        "CTGOV_PAGE_SIZE": "1",  # real paging: one study per page
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    ready = threading.Event()
-    log: list[str] = []
-
-    def follow() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.append(line)
-            if " ready." in line:
-                ready.set()
-
-    threading.Thread(target=follow, daemon=True).start()
-    assert ready.wait(90), "worker did not start:\n" + "".join(log)
-    process.log = log  # type: ignore[attr-defined]
     try:
-        yield process
+        with running_worker(
+            EMAIL_FILE_PATH=str(mail_dir),
+            CTGOV_API_URL=api.url,
+            CTGOV_BACKOFF_SECONDS="0.01",
+            CTGOV_PAGE_SIZE="1",  # real paging: one study per page
+        ) as process:
+            yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        app.conf.task_always_eager = True
         clean_trials()
 
 
@@ -111,18 +77,9 @@ def ms_community(tenant_a) -> Iterator[Community]:
         Community.objects.filter(slug="worker-trials-ms").delete()
 
 
-def wait_for(predicate, worker, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out:\n" + "".join(getattr(worker, "log", [])))
-
-
 def test_worker_syncs_the_communities_conditions_and_emails_a_status_change(worker, api, mail_dir, ms_community):
     sync_trials_task.delay()
-    wait_for(lambda: SyncRun.objects.filter(status=SyncStatus.SUCCEEDED).exists(), worker)
+    wait_until(lambda: SyncRun.objects.filter(status=SyncStatus.SUCCEEDED).exists(), worker)
     run = SyncRun.objects.get()
     assert "Multiple Sclerosis" in run.conditions
     assert set(Trial.objects.filter(nct_id__startswith="NCT9").values_list("nct_id", flat=True)) == {
@@ -141,7 +98,7 @@ def test_worker_syncs_the_communities_conditions_and_emails_a_status_change(work
     status["lastUpdatePostDateStruct"]["date"] = run.run_date.isoformat()
 
     sync_trials_task.delay()
-    wait_for(lambda: SyncRun.objects.filter(status=SyncStatus.SUCCEEDED).count() == 2, worker)
+    wait_until(lambda: SyncRun.objects.filter(status=SyncStatus.SUCCEEDED).count() == 2, worker)
     assert Trial.objects.get(nct_id="NCT90000001").overall_status == "ACTIVE_NOT_RECRUITING"
     notice = TrialNotice.objects.get(member=member)
     assert notice.message.startswith("NCT90000001 is now active, not recruiting (was recruiting)")
@@ -149,5 +106,5 @@ def test_worker_syncs_the_communities_conditions_and_emails_a_status_change(work
     def emailed() -> bool:
         return any(member.email in path.read_text() for path in mail_dir.glob("*.log"))
 
-    wait_for(emailed, worker)
-    wait_for(lambda: TrialNotice.objects.get(pk=notice.pk).emailed_at is not None, worker)
+    wait_until(emailed, worker)
+    wait_until(lambda: TrialNotice.objects.get(pk=notice.pk).emailed_at is not None, worker)
