@@ -165,7 +165,17 @@ def main() -> None:
                 "TRUNCATE trials_trialnotice, trials_savedtrial, trials_trialcondition, trials_trialsite, trials_trial"
             )
         started = time.perf_counter()
-        report = import_paths(paths=files)
+        if os.environ.get("BENCH_PROFILE_IMPORT"):
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+            report = import_paths(paths=files)
+            profiler.disable()
+            pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(25)
+        else:
+            report = import_paths(paths=files)
         import_s = time.perf_counter() - started
     with connection.cursor() as cursor:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map that lets the

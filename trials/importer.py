@@ -16,6 +16,7 @@ import datetime
 import json
 import re
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,7 +43,7 @@ _AGE_UNITS = {
     "minute": 1 / (365.25 * 24 * 60),
     "minutes": 1 / (365.25 * 24 * 60),
 }
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 IMPORT_LOCK_KEY = 0x7472_6961  # 'tria'
 
 TRIAL_COLUMNS = [
@@ -81,6 +82,10 @@ class ParsedTrial:
     sites: list[ParsedSite]
     mesh_ids: list[str]
     ancestor_mesh_ids: list[str]
+    # COPY text without the trial's id, which the writer prefixes (see prepare_copy).
+    copy_row: str = ""
+    copy_sites: list[str] = field(default_factory=list)
+    copy_links: list[str] = field(default_factory=list)
 
     @property
     def nct_id(self) -> str:
@@ -589,26 +594,35 @@ def _next_ids(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _write_sites_and_links(items: list[tuple[int, ParsedTrial]], mesh_map: dict[str, int]) -> None:
+def prepare_copy(parsed: ParsedTrial, mesh_map: dict[str, int]) -> ParsedTrial:
+    """Build the trial's COPY lines (minus its id) where the study is parsed: with a writer thread,
+    this Python work then overlaps the server's work on the previous batch."""
     esc = _esc
-    site_lines = (
-        f"{trial_id}\t{position}\t{esc(s.facility)}\t{esc(s.city)}\t{esc(s.state)}\t{esc(s.zip)}\t"
+    parsed.copy_row = "\t".join(_copy_value(c, parsed.fields[c]) for c in TRIAL_COLUMNS)
+    parsed.copy_sites = [
+        f"{position}\t{esc(s.facility)}\t{esc(s.city)}\t{esc(s.state)}\t{esc(s.zip)}\t"
         f"{esc(s.country)}\t{esc(s.status)}\t{_num(s.lat)}\t{_num(s.lon)}\n"
-        for trial_id, parsed in items
         for position, s in enumerate(parsed.sites)
-    )
+    ]
+    parsed.copy_links = [
+        f"{condition_id}\t{'t' if direct else 'f'}\n" for condition_id, direct in _links(parsed, mesh_map)
+    ]
+    return parsed
+
+
+def _write_sites_and_links(items: list[tuple[int, ParsedTrial]]) -> None:
+    site_lines = (f"{trial_id}\t{line}" for trial_id, parsed in items for line in parsed.copy_sites)
     _copy_rows(TrialSite._meta.db_table, SITE_COLUMNS, site_lines, chunk=2000)
-    link_lines = (
-        f"{trial_id}\t{condition_id}\t{'t' if direct else 'f'}\n"
-        for trial_id, parsed in items
-        for condition_id, direct in _links(parsed, mesh_map)
-    )
+    link_lines = (f"{trial_id}\t{line}" for trial_id, parsed in items for line in parsed.copy_links)
     _copy_rows(TrialCondition._meta.db_table, ["trial_id", "condition_id", "direct"], link_lines, chunk=2000)
 
 
 def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> ImportReport:
     """Write one batch in one transaction. Within a batch the newest version of a study wins."""
     report = ImportReport()
+    for parsed in parsed_batch:
+        if not parsed.copy_row:
+            prepare_copy(parsed, mesh_map)
     newest: dict[str, ParsedTrial] = {}
     for parsed in parsed_batch:
         current = newest.get(parsed.nct_id)
@@ -636,12 +650,9 @@ def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> 
         if new_items:
             ids = _next_ids(Trial._meta.db_table, len(new_items))
             now = timezone.now().isoformat()
-            lines = (
-                "\t".join([str(trial_id), *(_copy_value(c, p.fields[c]) for c in TRIAL_COLUMNS), now, now]) + "\n"
-                for trial_id, p in zip(ids, new_items, strict=True)
-            )
+            lines = (f"{trial_id}\t{p.copy_row}\t{now}\t{now}\n" for trial_id, p in zip(ids, new_items, strict=True))
             _copy_rows(Trial._meta.db_table, ["id", *TRIAL_COLUMNS, "imported_at", "updated_at"], lines, chunk=50)
-            _write_sites_and_links(list(zip(ids, new_items, strict=True)), mesh_map)
+            _write_sites_and_links(list(zip(ids, new_items, strict=True)))
             report.created += len(new_items)
             report.newly_open += [
                 trial_id
@@ -661,27 +672,65 @@ def load_batch(parsed_batch: list[ParsedTrial], *, mesh_map: dict[str, int]) -> 
                     report.status_changes.append((trial_id, old_status, new_status))
                     if new_status in OPEN_STATUSES and old_status not in OPEN_STATUSES:
                         report.newly_open.append(trial_id)
-            _write_sites_and_links(list(zip(update_ids, updates, strict=True)), mesh_map)
+            _write_sites_and_links(list(zip(update_ids, updates, strict=True)))
             report.updated += len(updates)
     return report
+
+
+def _parsed_batches(
+    records: Iterable[Record], *, batch_size: int, report: ImportReport, mesh_map: dict[str, int]
+) -> Iterator[list[ParsedTrial]]:
+    batch: list[ParsedTrial] = []
+    for source, raw, text in records:
+        try:
+            batch.append(prepare_copy(parse_study(raw, source=source, text=text), mesh_map))
+        except MalformedRecord as exc:
+            report.reject(Rejection(source=source, nct_id=exc.nct_id, reason=exc.message))
+            continue
+        if len(batch) >= batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _load_batch_on_own_connection(batch: list[ParsedTrial], mesh_map: dict[str, int]) -> ImportReport:
+    try:
+        with connection.cursor() as cursor:
+            # A bulk import need not wait for each batch's WAL flush: a crash loses at most the last
+            # batches, which a re-run (idempotent) writes again; never a torn batch.
+            cursor.execute("SET synchronous_commit TO OFF")
+        return load_batch(batch, mesh_map=mesh_map)
+    finally:
+        # The writer thread's connection is its own; closing it each batch keeps no idle server
+        # connection behind once the import ends (opening one costs far less than a batch).
+        connection.close()
 
 
 def load_studies(
     records: Iterable[Record], *, batch_size: int = BATCH_SIZE, mesh_map: dict[str, int] | None = None
 ) -> ImportReport:
-    """Parse and load (source, study) pairs; malformed ones are reported and skipped."""
+    """Parse and load (source, study) pairs; malformed ones are reported and skipped.
+
+    Outside a transaction (the command, the demo, a bench) parsing and writing overlap: one writer
+    thread writes batch N, each in its own transaction on its own connection, while this thread parses
+    batch N + 1 (the JSON decoding is Python's work, the COPY and index upkeep the server's, so two
+    cores both work). Inside a transaction (the sync's checkpointed page, tests) batches are written
+    on the caller's connection, in the caller's transaction.
+    """
     mesh_map = condition_ids_by_mesh() if mesh_map is None else mesh_map
     report = ImportReport()
-    batch: list[ParsedTrial] = []
-    for source, raw, text in records:
-        try:
-            batch.append(parse_study(raw, source=source, text=text))
-        except MalformedRecord as exc:
-            report.reject(Rejection(source=source, nct_id=exc.nct_id, reason=exc.message))
-            continue
-        if len(batch) >= batch_size:
+    batches = _parsed_batches(records, batch_size=batch_size, report=report, mesh_map=mesh_map)
+    if connection.in_atomic_block:
+        for batch in batches:
             report.merge(load_batch(batch, mesh_map=mesh_map))
-            batch = []
-    if batch:
-        report.merge(load_batch(batch, mesh_map=mesh_map))
+        return report
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="trial-import") as writer:
+        in_flight: Future[ImportReport] | None = None
+        for batch in batches:
+            if in_flight is not None:
+                report.merge(in_flight.result())
+            in_flight = writer.submit(_load_batch_on_own_connection, batch, mesh_map)
+        if in_flight is not None:
+            report.merge(in_flight.result())
     return report

@@ -61,7 +61,8 @@ class Trial(models.Model):
     brief_title = models.CharField(max_length=500)
     official_title = models.TextField(blank=True)
     brief_summary = models.TextField(blank=True)
-    overall_status = models.CharField(max_length=32, db_index=True)
+    # Indexed as the first column of trial_status_type (a separate index would only slow imports).
+    overall_status = models.CharField(max_length=32)
     phases = ArrayField(models.CharField(max_length=16), default=list, blank=True)
     study_type = models.CharField(max_length=32, blank=True)
     conditions = ArrayField(models.CharField(max_length=300), default=list, blank=True)
@@ -137,7 +138,8 @@ class Trial(models.Model):
 
 
 class TrialSite(models.Model):
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sites")
+    # Looked up through trialsite_trial_geo, whose first column it is.
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="sites", db_index=False)
     position = models.PositiveIntegerField()
     facility = models.CharField(max_length=500, blank=True)
     city = models.CharField(max_length=200, blank=True)
@@ -162,12 +164,12 @@ class TrialCondition(models.Model):
     """A trial ↔ taxonomy condition link, from a MeSH term of the trial (direct) or an ancestor of one."""
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="condition_links")
-    condition = models.ForeignKey("conditions.Condition", on_delete=models.CASCADE, related_name="+")
+    # Looked up through one_trial_condition_link, whose first column it is.
+    condition = models.ForeignKey("conditions.Condition", on_delete=models.CASCADE, related_name="+", db_index=False)
     direct = models.BooleanField(default=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["condition", "trial"], name="one_trial_condition_link")]
-        indexes = [models.Index(fields=["trial"], name="trialcondition_trial")]
 
     def __str__(self) -> str:
         return f"{self.trial_id} ~ condition {self.condition_id}"

@@ -19,7 +19,7 @@ from django.utils import timezone
 from config.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
 from trials.geo import Place, haversine_miles, resolve_place
-from trials.importer import ImportReport, expand_paths, iter_path_records, load_studies
+from trials.importer import BATCH_SIZE, ImportReport, expand_paths, iter_path_records, load_studies
 from trials.models import (
     OPEN_STATUSES,
     NoticeKind,
@@ -51,7 +51,7 @@ def _require_signed_in(member: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def import_paths(*, paths: Iterable[Path], batch_size: int = 500) -> ImportReport:
+def import_paths(*, paths: Iterable[Path], batch_size: int = BATCH_SIZE) -> ImportReport:
     """Import study files, page files and directories of them; then tell members what changed."""
     files = expand_paths(paths)
     records = (record for path in files for record in iter_path_records(path))
