@@ -15,7 +15,7 @@ from trials.services import import_paths
 pytestmark = pytest.mark.integration
 
 
-def _rows() -> list[tuple]:
+def _rows() -> list[list[tuple]]:
     trials = list(Trial.objects.order_by("nct_id").values_list("nct_id", "brief_title", "overall_status", "raw_json"))
     sites = list(TrialSite.objects.order_by("trial__nct_id", "position").values_list("trial__nct_id", "city", "lat"))
     links = sorted(TrialCondition.objects.values_list("trial__nct_id", "condition_id", "direct"))
