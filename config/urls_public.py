@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/login/", member_views.sign_in, name="sign-in"),
     path("accounts/logout/", member_views.sign_out, name="sign-out"),
     path("accounts/profile/", member_views.profile, name="profile"),
+    path("accounts/profile/edit/", member_views.profile_edit, name="profile-edit"),
     path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
     path("accounts/privacy/", privacy_views.privacy_page, name="privacy"),
     path("accounts/privacy/exports/", privacy_views.export_create, name="privacy-export-create"),

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django_countries import countries
 
-from members.models import EmailNotifications, MemberRole
+from members.models import EmailNotifications, MemberRole, Sex
 
 
 class SignUpForm(forms.Form):
@@ -36,6 +36,30 @@ class SignUpForm(forms.Form):
 
     def profile_data(self) -> dict[str, Any]:
         return {key: value for key, value in self.cleaned_data.items() if key not in self.step_fields}
+
+
+class ProfileForm(forms.Form):
+    """What a member says about themselves; every field may stay empty (nothing is required to take part)."""
+
+    display_name = forms.CharField(label="Display name", max_length=80, required=False)
+    role = forms.ChoiceField(label="I am a", choices=[("", "Prefer not to say"), *MemberRole.choices], required=False)
+    condition_ids = forms.TypedMultipleChoiceField(label="Conditions", coerce=int, required=False)
+    birth_year = forms.IntegerField(label="Birth year", required=False, min_value=1900, max_value=2100)
+    sex = forms.ChoiceField(
+        label="Sex (only to tell which clinical trials may fit you)",
+        choices=[("", "Prefer not to say"), *Sex.choices],
+        required=False,
+    )
+    country = forms.ChoiceField(label="Country", choices=[("", "Prefer not to say"), *countries], required=False)
+    region = forms.CharField(label="Region / state", max_length=100, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from conditions.selectors import condition_choices
+
+        conditions = self.fields["condition_ids"]
+        assert isinstance(conditions, forms.TypedMultipleChoiceField)
+        conditions.choices = condition_choices()
 
 
 class SignInForm(forms.Form):

@@ -3,6 +3,8 @@ Tenant hosts: the hand-off redeemer, sign-out, joining."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from members import selectors, services
-from members.forms import EmailPreferenceForm, ResendVerificationForm, SignInForm, SignUpForm
+from members.forms import EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignInForm, SignUpForm
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
 from members.signup import run_signup_steps
@@ -36,9 +38,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
                 run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
         except DomainError as exc:
-            for field, errors in exc.details.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
+            _show_domain_error(form, exc)
         else:
             return render(request, "members/check_email.html", {"email": member.email})
     return render(request, "members/sign_up.html", {"form": form, "next": next_url, "signup_tenant": signup_tenant})
@@ -170,6 +170,39 @@ def profile(request: HttpRequest) -> HttpResponse:
         return redirect("/accounts/profile/")
     memberships = selectors.memberships_for(member=member)
     return render(request, "members/profile.html", {"memberships": memberships, "email_form": form})
+
+
+def _show_domain_error(form: Any, exc: DomainError) -> None:
+    if not exc.details:
+        form.add_error(None, exc.message)
+    for field, errors in exc.details.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+
+
+@login_required
+def profile_edit(request: HttpRequest) -> HttpResponse:
+    """Everything a member says about themselves (conditions drive their feed and "Trials for you")."""
+    member: Member = request.user  # type: ignore[assignment]
+    initial = {
+        "display_name": member.display_name,
+        "role": member.role,
+        "condition_ids": list(member.conditions.values_list("pk", flat=True)),
+        "birth_year": member.birth_year,
+        "sex": member.sex,
+        "country": str(member.country or ""),
+        "region": member.region,
+    }
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_profile(member=member, **form.cleaned_data)
+        except DomainError as exc:
+            _show_domain_error(form, exc)
+        else:
+            messages.success(request, "Your profile is saved.")
+            return redirect("/accounts/profile/")
+    return render(request, "members/profile_edit.html", {"form": form})
 
 
 @csrf_exempt  # mail clients' one-click unsubscribe (RFC 8058) POSTs without a CSRF token; the signed token authorizes
