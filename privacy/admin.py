@@ -14,10 +14,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 
+from config.errors import DomainError
 from members.admin import MemberAdmin
 from members.models import Member
 from privacy import services
-from privacy.forms import StaffReasonForm
+from privacy.forms import StaffErasureForm, StaffReasonForm
 from privacy.models import DataExport, ErasureRequest, StaffAccess
 
 SESSION_KEY = "privacy.staff_reasons"
@@ -38,6 +39,11 @@ class PrivacyMemberAdmin(MemberAdmin):
                 "<path:object_id>/reason/",
                 self.admin_site.admin_view(self.reason_view),
                 name="{}_{}_reason".format(*info),
+            ),
+            path(
+                "<path:object_id>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="{}_{}_erase".format(*info),
             ),
             *super().get_urls(),
         ]
@@ -78,6 +84,42 @@ class PrivacyMemberAdmin(MemberAdmin):
         }
         return TemplateResponse(request, "privacy/admin_reason.html", context)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A member is never deleted row-first: their data lives in every tenant schema. Erasure
+        # (the "Erase this account" page) goes schema by schema and deletes the row last.
+        return False
+
+    def erase_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        member = self.get_object(request, unquote(object_id))
+        if member is None or not request.user.is_superuser:
+            raise Http404
+        form = StaffErasureForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                erasure = services.request_erasure_for_member(
+                    staff=request.user,
+                    member=member,
+                    keep_posts=form.cleaned_data["keep_posts"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except DomainError as exc:
+                if not exc.details:
+                    form.add_error(None, exc.message)
+                for field, errors in exc.details.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                self.message_user(request, f"The account is closed; erasure {erasure.pseudonym} is under way.")
+                return HttpResponseRedirect(reverse("admin:privacy_erasurerequest_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "form": form,
+            "subject": member,
+            "title": "Erase this account",
+        }
+        return TemplateResponse(request, "privacy/admin_erase.html", context)
+
 
 admin.site.unregister(Member)
 admin.site.register(Member, PrivacyMemberAdmin)
@@ -109,6 +151,6 @@ class DataExportAdmin(ReadOnlyAdmin):
 
 @admin.register(ErasureRequest)
 class ErasureRequestAdmin(ReadOnlyAdmin):
-    list_display = ["pseudonym", "status", "progress", "attempts", "keep_posts", "created_at", "finished_at"]
+    list_display = ["pseudonym", "status", "progress", "attempts", "keep_posts", "reason", "created_at", "finished_at"]
     list_filter = ["status"]
-    fields = ["pseudonym", "status", "progress", "attempts", "keep_posts", "schema_status", "created_at"]
+    fields = ["pseudonym", "status", "progress", "attempts", "keep_posts", "reason", "schema_status", "created_at"]

@@ -20,3 +20,20 @@ class StaffReasonForm(forms.Form):
     reason = forms.CharField(
         label="Why do you need to see this member's data?", max_length=300, min_length=5, widget=forms.Textarea
     )
+
+
+class StaffErasureForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this account erased? (e.g. “erasure request received by email, ticket 1234”)",
+        max_length=300,
+        min_length=5,
+        widget=forms.Textarea,
+    )
+    keep_posts = DeleteAccountForm.base_fields["keep_posts"]
+    confirm = forms.CharField(label="Type ERASE to confirm", max_length=10)
+
+    def clean_confirm(self) -> str:
+        value = str(self.cleaned_data["confirm"]).strip()
+        if value != "ERASE":
+            raise forms.ValidationError("Type ERASE (capitals) to confirm.")
+        return value

@@ -63,6 +63,8 @@ class ErasureRequest(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Why staff erased an account on the member's behalf (never the member's name or email: it outlives them).
+    reason = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=8, choices=ErasureStatus.choices, default=ErasureStatus.PENDING)
     # {"alpha_alliance": "done", "beta_society": "failed: ...", "public": "done"}
     schema_status = models.JSONField(default=dict, blank=True)

@@ -262,6 +262,38 @@ def request_erasure(*, member: Member, password: str, keep_posts: bool) -> Erasu
     return request
 
 
+def request_erasure_for_member(*, staff: Member, member: Member, keep_posts: bool, reason: str) -> ErasureRequest:
+    """Platform staff erase an account on the member's behalf (a request by letter or email): the
+    account closes now, Celery erases it; who asked and why are kept on the erasure request."""
+    if not staff.is_superuser:
+        raise NotAllowed("Only platform superusers can erase someone else's account.")
+    if staff.pk == member.pk:
+        raise InvalidInput("Delete your own account from your privacy page.", code="own_account")
+    reason = " ".join((reason or "").split())
+    if len(reason) < 5:
+        raise InvalidInput("Say why the account is erased.", details={"reason": ["Give a reason."]})
+    identifying = [value.lower() for value in (member.email, member.display_name, str(member.public_id)) if value]
+    if any(value in reason.lower() for value in identifying):
+        # The reason outlives the account: it must not name the person it erases.
+        raise InvalidInput(
+            "Leave the member's name, email and id out of the reason.",
+            details={"reason": ["The reason is kept after erasure: describe the request, not the person."]},
+        )
+    from members.services import sign_out_everywhere
+
+    with transaction.atomic():
+        request = _open_request(member=member, keep_posts=keep_posts, requested_by=staff)
+        if not request.reason:
+            ErasureRequest.objects.filter(pk=request.pk).update(reason=reason[:300])
+            request.reason = reason[:300]
+        Member.objects.filter(pk=member.pk).update(is_active=False)
+        sign_out_everywhere(member=member)
+    from privacy.tasks import erase_member_task
+
+    transaction.on_commit(lambda: erase_member_task.delay(request.pk))
+    return request
+
+
 def _open_request(*, member: Member, keep_posts: bool, requested_by: Member | None) -> ErasureRequest:
     existing = ErasureRequest.objects.filter(member_id=member.pk).exclude(status=ErasureStatus.DONE).first()
     if existing is not None:
