@@ -60,6 +60,15 @@ class ReactionForm(forms.Form):
         super().__init__(data, **kwargs)
 
 
+class RemovalForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is this post removed? (optional; its author and the moderation log see it)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
 class WatchLevelForm(forms.Form):
     level = forms.ChoiceField(label="Notifications", choices=WatchLevel.choices)
 

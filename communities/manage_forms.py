@@ -94,6 +94,8 @@ class CommunityForm(forms.Form):
 
 class JoinDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("deny", "Deny")])
+    # Kept in the moderation log, which the person asking can read.
+    reason = forms.CharField(max_length=500, required=False)
 
 
 class TagForm(forms.Form):

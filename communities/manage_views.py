@@ -245,7 +245,11 @@ def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> 
         approve = form.cleaned_data["decision"] == "approve"
         try:
             services.decide_join_request(
-                acting_member=_member(request), tenant=_tenant(request), membership=membership, approve=approve
+                acting_member=_member(request),
+                tenant=_tenant(request),
+                membership=membership,
+                approve=approve,
+                reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
             messages.error(request, error.message)

@@ -21,7 +21,15 @@ from django.views.decorators.http import require_POST
 
 from communities import services
 from communities.feed import anonymous_feed, feed_for
-from communities.forms import EditPostForm, ReactionForm, ReplyForm, TopicForm, WatchLevelForm, add_domain_error
+from communities.forms import (
+    EditPostForm,
+    ReactionForm,
+    RemovalForm,
+    ReplyForm,
+    TopicForm,
+    WatchLevelForm,
+    add_domain_error,
+)
 from communities.models import (
     Community,
     CommunityMembership,
@@ -336,7 +344,9 @@ def _topic_page(
                 ],
                 "revisions": revisions.get(post.pk, []),
                 "can_edit": is_mine(post.author_id) and not removed and post.created_at >= editable_since,
-                "can_delete": not removed and (is_moderator or is_mine(post.author_id)),
+                "can_delete": not removed and is_mine(post.author_id),
+                # Someone else's post: a moderator removes it through a page that asks why.
+                "can_remove": not removed and is_moderator and not is_mine(post.author_id),
                 "can_mark_answer": (
                     topic.kind == TopicKind.QUESTION
                     and is_mine(topic.author_id)
@@ -462,6 +472,27 @@ def _post_action(request: HttpRequest, topic_id: int, post_id: int, action: str)
 @login_required
 def post_delete(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
     return _post_action(request, topic_id, post_id, "delete")
+
+
+@login_required
+def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    """A moderator removes someone else's post, saying why (the author is told; the log keeps it)."""
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    post = _post_in(topic, post_id)
+    if not can_moderate(member=member, tenant=tenant):
+        raise Http404("No such page.")
+    form = RemovalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delete_post(acting_member=member, tenant=tenant, post=post, reason=form.cleaned_data["reason"])
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            messages.info(request, "The post was removed.")
+            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+    context = {"topic": topic, "community": topic.community, "post": post, "form": form}
+    return _render(request, "communities/post_remove.html", context)
 
 
 @require_POST

@@ -26,6 +26,7 @@ urlpatterns = [
     path("t/<int:topic_id>/watch/", community_views.topic_watch, name="topic-watch"),
     path("t/<int:topic_id>/p/<int:post_id>/edit/", community_views.post_edit, name="post-edit"),
     path("t/<int:topic_id>/p/<int:post_id>/delete/", community_views.post_delete, name="post-delete"),
+    path("t/<int:topic_id>/p/<int:post_id>/remove/", community_views.post_remove, name="post-remove"),
     path("t/<int:topic_id>/p/<int:post_id>/restore/", community_views.post_restore, name="post-restore"),
     path("t/<int:topic_id>/p/<int:post_id>/answer/", community_views.post_answer, name="post-answer"),
     path("t/<int:topic_id>/p/<int:post_id>/react/", community_views.post_react, name="post-react"),

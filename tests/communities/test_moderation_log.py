@@ -128,3 +128,42 @@ def test_who_reads_the_log_web_and_api(world, tenant_b):
     assert host_client(HOST).get("/api/v1/moderation-log/").status_code in (401, 403)
     # The same moderator on another tenant: that tenant's log is its own (empty).
     assert api_log(signed_in(TENANT_B["domain"], world.moderator)) == []
+
+
+def test_moderator_removes_a_post_on_a_page_that_asks_why(world):
+    use_public_schema()
+    topic_url = f"/t/{world.topic.pk}/"
+    remove_url = f"{topic_url}p/{world.reply.pk}/remove/"
+    moderator = signed_in(HOST, world.moderator)
+    assert 'href="' + remove_url + '"' in moderator.get(topic_url).content.decode()
+    # Neither the author (who deletes their own post directly) nor another member reaches the page.
+    assert f'href="{remove_url}"' not in signed_in(HOST, world.bob).get(topic_url).content.decode()
+    assert signed_in(HOST, world.alice).get(remove_url).status_code == 404
+    assert signed_in(HOST, world.alice).post(remove_url, {"reason": "spite"}).status_code == 404
+
+    assert "Remove this post?" in moderator.get(remove_url).content.decode()
+    response = moderator.post(remove_url, {"reason": "Shares a phone number"})
+    assert response.status_code == 302 and response["Location"] == f"{topic_url}#post-{world.reply.pk}"
+    with tenant_context(world.tenant):
+        action = ModerationAction.objects.get()
+        assert (action.kind, action.reason, action.subject_id) == (
+            ModerationActionKind.POST_REMOVED,
+            "Shares a phone number",
+            world.bob.pk,
+        )
+        world.reply.refresh_from_db()
+        assert world.reply.deleted_at is not None
+
+
+def test_a_join_refusal_can_say_why_on_the_manage_page(world):
+    world.community.joining_policy = JoiningPolicy.APPROVAL
+    world.community.save()
+    request = services.join_community(member=world.carol, tenant=world.tenant, community=world.community)
+    use_public_schema()
+    moderator = signed_in(HOST, world.moderator)
+    url = f"/manage/communities/{world.community.slug}/requests/"
+    assert 'name="reason"' in moderator.get(url).content.decode()
+    moderator.post(f"{url}{request.pk}/decide/", {"decision": "deny", "reason": "This group is for patients"})
+    with tenant_context(world.tenant):
+        refused = ModerationAction.objects.get(kind=ModerationActionKind.JOIN_REFUSED)
+        assert (refused.subject_id, refused.reason) == (world.carol.pk, "This group is for patients")
