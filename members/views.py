@@ -3,8 +3,6 @@ Tenant hosts: the hand-off redeemer, sign-out, joining."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -15,7 +13,7 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
+from config.errors import DomainError, add_error_details_to_form
 from members import selectors, services
 from members.forms import EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignInForm, SignUpForm
 from members.models import Member
@@ -38,7 +36,7 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
                 run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            add_error_details_to_form(form, exc)
         else:
             return render(request, "members/check_email.html", {"email": member.email})
     return render(request, "members/sign_up.html", {"form": form, "next": next_url, "signup_tenant": signup_tenant})
@@ -172,14 +170,6 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "members/profile.html", {"memberships": memberships, "email_form": form})
 
 
-def _show_domain_error(form: Any, exc: DomainError) -> None:
-    if not exc.details:
-        form.add_error(None, exc.message)
-    for field, errors in exc.details.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-
-
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
     """Everything a member says about themselves (conditions drive their feed and "Trials for you")."""
@@ -198,7 +188,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
         try:
             services.update_profile(member=member, **form.cleaned_data)
         except DomainError as exc:
-            _show_domain_error(form, exc)
+            add_error_details_to_form(form, exc)
         else:
             messages.success(request, "Your profile is saved.")
             return redirect("/accounts/profile/")

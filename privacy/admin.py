@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 
-from config.errors import DomainError
+from config.errors import DomainError, add_error_details_to_form
 from members.admin import MemberAdmin
 from members.models import Member
 from privacy import services
@@ -103,11 +103,7 @@ class PrivacyMemberAdmin(MemberAdmin):
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as exc:
-                if not exc.details:
-                    form.add_error(None, exc.message)
-                for field, errors in exc.details.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_error_details_to_form(form, exc)
             else:
                 self.message_user(request, f"The account is closed; erasure {erasure.pseudonym} is under way.")
                 return HttpResponseRedirect(reverse("admin:privacy_erasurerequest_changelist"))
