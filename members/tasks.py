@@ -5,6 +5,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 
@@ -14,7 +15,9 @@ from members.services import make_verification_token, purge_spent_handoff_nonces
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True)
+# A mail server or database hiccup must not lose the email: retry with back-off (about 40 minutes
+# in all). Sending twice is harmless; never sending is not.
+@shared_task(acks_late=True, autoretry_for=(OSError, OperationalError), retry_backoff=True, max_retries=12)
 def send_verification_email(member_id: int, next_url: str = "") -> bool:
     member = Member.objects.filter(pk=member_id, email_verified_at__isnull=True).first()
     if member is None:  # already verified or gone: sending twice is harmless, sending late is pointless
