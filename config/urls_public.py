@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.readiness import ready
 from directory.views import community_directory
 from members import views as member_views
 from privacy import views as privacy_views
@@ -12,6 +13,7 @@ from tenants.views import platform_home
 
 urlpatterns = [
     path("healthz/", health, name="health"),
+    path("readyz/", ready, name="ready"),
     path("", include("consent.urls")),
     path("", platform_home, name="platform-home"),
     path("communities/", community_directory, name="community-directory"),

@@ -8,12 +8,14 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from communities import manage_views
 from communities import views as community_views
+from config.readiness import ready
 from members import views as member_views
 from privacy import views as privacy_views
 from tenants.health import health
 
 urlpatterns = [
     path("healthz/", health, name="health"),
+    path("readyz/", ready, name="ready"),
     path("", include("consent.urls")),
     path("", community_views.tenant_home, name="tenant-home"),
     path("c/<slug:slug>/", community_views.community_detail, name="community-detail"),

@@ -43,10 +43,10 @@ def flaky_mail(settings: Any) -> Iterator[type[FlakyMailServer]]:
 
 
 def test_verification_email_is_sent_after_the_mail_server_refused_twice(flaky_mail: type[FlakyMailServer]) -> None:
-    member = MemberFactory(email_verified_at=None)
+    member = MemberFactory.create(email_verified_at=None)
     flaky_mail.refusals_left = 2
 
-    result = send_verification_email.apply(args=[member.pk])
+    result = send_verification_email.apply(args=(member.pk,))
 
     assert result.successful()
     assert result.get() is True
@@ -57,10 +57,10 @@ def test_verification_email_is_sent_after_the_mail_server_refused_twice(flaky_ma
 def test_a_mail_server_that_never_answers_fails_the_task_after_its_retries(
     flaky_mail: type[FlakyMailServer],
 ) -> None:
-    member = MemberFactory(email_verified_at=None)
+    member = MemberFactory.create(email_verified_at=None)
     flaky_mail.refusals_left = 100
 
-    result = send_verification_email.apply(args=[member.pk])
+    result = send_verification_email.apply(args=(member.pk,))
 
     assert result.failed()
     assert isinstance(result.result, ConnectionRefusedError)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import os
 import signal
 import socket
@@ -36,17 +37,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=_default_port(), help="web server port (default 8000)")
+        parser.add_argument(
+            "--bind",
+            default="127.0.0.1",
+            help="address the development server listens on (default 127.0.0.1: this machine only, with "
+            "Django's debug pages; any other address turns them off unless KINDRED_DEBUG says otherwise)",
+        )
         parser.add_argument("--no-demo", action="store_true", help="skip creating the demo partners and logins")
         parser.add_argument("--password", default=DEFAULT_PASSWORD, help="password of the demo logins")
 
     def handle(self, *args: Any, **options: Any) -> None:
         port: int = options["port"]
+        bind: str = options["bind"]
         previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         # Ctrl-C must interrupt the setup even when started from a shell that ignores SIGINT in
         # background jobs; the supervisor installs its own handlers afterwards.
         previous_sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
-            self._check_port_free(port)
+            self._check_port_free(bind=bind, port=port)
             started = time.monotonic()
             self.stdout.write("Migrating the platform (first run: about 15 s)…")
             call_command("bootstrap", verbosity=0)
@@ -66,8 +74,8 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, previous_sigint)
 
         supervisor = Supervisor(
-            specs=self._children(port=port),
-            env=self._child_env(port=port),
+            specs=self._children(bind=bind, port=port),
+            env=self._child_env(bind=bind, port=port),
             cwd=str(settings.BASE_DIR),
             write=stdout_writer(sys.stdout),
         )
@@ -88,32 +96,34 @@ class Command(BaseCommand):
         self.stdout.write("Stopped web, worker and beat.")
 
     @staticmethod
-    def _check_port_free(port: int) -> None:
+    def _check_port_free(*, bind: str, port: int) -> None:
         # Fail before the slow setup rather than after it, when runserver would find the port taken.
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                probe.bind(("0.0.0.0", port))  # noqa: S104 - the web server will listen on all interfaces
+                probe.bind((bind, port))
             except OSError as exc:
-                raise CommandError(f"Port {port} is already in use; choose another with --port.") from exc
+                raise CommandError(f"Port {port} is already in use on {bind}; choose another with --port.") from exc
 
     @staticmethod
-    def _children(*, port: int) -> list[ChildSpec]:
+    def _children(*, bind: str, port: int) -> list[ChildSpec]:
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         celery = [python, "-m", "celery", "-A", "config"]
         schedule = settings.DATA_DIR / "celerybeat-schedule"
         return [
-            ChildSpec("web", [python, manage, "runserver", f"0.0.0.0:{port}", "--noreload"]),
+            ChildSpec("web", [python, manage, "runserver", f"{bind}:{port}", "--noreload"]),
             # Threads, not prefork: no pool processes to track, and two threads are plenty locally.
             ChildSpec("worker", [*celery, "worker", "--loglevel=INFO", "--pool=threads", "--concurrency=2"]),
             ChildSpec("beat", [*celery, "beat", "--loglevel=INFO", f"--schedule={schedule}"]),
         ]
 
     @staticmethod
-    def _child_env(*, port: int) -> dict[str, str]:
+    def _child_env(*, bind: str, port: int) -> dict[str, str]:
         env = dict(os.environ)
         env["PYTHONUNBUFFERED"] = "1"
+        # Debug pages list every route and show tracebacks: only for the developer at this machine.
+        env.setdefault("KINDRED_DEBUG", "1" if _is_loopback(bind) else "0")
         # The same data dir (database, broker queues, mail) for every child, whatever their defaults.
         env["KINDRED_DATA_DIR"] = str(settings.DATA_DIR)
         # Links in emails and Wagtail's admin base URL must name the port the server really uses,
@@ -134,6 +144,13 @@ class Command(BaseCommand):
         for tenant in partners:
             lines.append(f"  {tenant.name:<28} {settings.SITE_SCHEME}://{tenant.primary_domain}:{port}/")
         return lines
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 def _web_answers(*, port: int) -> bool:
