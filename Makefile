@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) manage.py run_platform
+	LOG_FORMAT=$${LOG_FORMAT:-plain} $(PY) manage.py run_platform
 
 test: $(STAMP)
 	$(PY) -m pytest -m "integration or not integration" $(PYTEST_ARGS)

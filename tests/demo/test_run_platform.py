@@ -20,7 +20,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 120  # a cold start (initdb and every migration) takes about 25 s
+START_TIMEOUT = 300  # a cold start (initdb and every migration) takes about 25 s alone, minutes on a busy machine
 STOP_TIMEOUT = 30
 # Variables that would point the supervisor away from its own fresh data dir.
 FOREIGN_ENV = {"DATABASE_URL", "KINDRED_DATABASE_NAME", "KINDRED_PORT", "CELERY_BROKER_URL", "REDIS_URL"}
