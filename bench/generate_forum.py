@@ -88,7 +88,9 @@ class Targets:
 
     @classmethod
     def for_scale(cls, scale: float) -> Targets:
-        members = max(COMMUNITIES, round(FULL_MEMBERS * scale))
+        # The first member of each community moderates it; a small forum still needs plain members
+        # in several communities for bench/forum_pages.py to sign in as.
+        members = max(COMMUNITIES * 10, round(FULL_MEMBERS * scale))
         topics = max(1, round(FULL_TOPICS * scale))
         return cls(COMMUNITIES, members, topics, max(topics, round(FULL_POSTS * scale)))
 
@@ -345,14 +347,49 @@ def _vacuum_analyze(schema: str) -> int:
 # --- COPY helpers -------------------------------------------------------------------------------
 
 
+def _model_defaults(table: str, columns: Sequence[str]) -> tuple[list[str], tuple[Any, ...]]:
+    """Columns of ``table``'s model that the caller leaves out but may not be NULL, with their defaults.
+
+    Django keeps most defaults in Python, not in the database: without this, every NOT NULL field
+    a later migration adds (with a default) would break the generator's COPY until someone
+    remembered to list it here.
+    """
+    from django.apps import apps
+    from django.db import connection
+    from django.db.models import NOT_PROVIDED
+
+    name = table.rsplit(".", 1)[-1]
+    model = next((m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == name), None)
+    if model is None:
+        return [], ()
+    extra: list[str] = []
+    values: list[Any] = []
+    for model_field in model._meta.concrete_fields:
+        if model_field.column in columns or model_field.null or model_field.primary_key:
+            continue
+        if model_field.db_default is not NOT_PROVIDED:
+            continue  # the database fills it
+        # What the ORM would insert: the field's default, or "" for a text field without one.
+        # None means there is no default: that column is the caller's to give.
+        default = model_field.get_default()
+        if default is not None:
+            extra.append(model_field.column)
+            values.append(model_field.get_db_prep_save(default, connection))
+    return extra, tuple(values)
+
+
 def _copy(cur: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, freeze: bool = True) -> int:
-    """Stream rows into ``table`` with COPY; FREEZE writes them frozen (the table was truncated in this transaction)."""
+    """Stream rows into ``table`` with COPY; FREEZE writes them frozen (the table was truncated in this transaction).
+
+    Columns the model defines with a default and the caller does not list get that default.
+    """
     options = " (FREEZE)" if freeze else ""
+    extra_columns, extra_values = _model_defaults(table, columns)
     count = 0
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}") as copy:
+    with cur.copy(f"COPY {table} ({', '.join([*columns, *extra_columns])}) FROM STDIN{options}") as copy:
         write = copy.write_row
         for row in rows:
-            write(row)
+            write((*row, *extra_values) if extra_values else row)
             count += 1
     return count
 
