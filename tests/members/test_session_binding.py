@@ -41,9 +41,9 @@ def _cookie_cleared(response) -> bool:
 @pytest.fixture
 def sessions(tenant_a, tenant_b) -> dict[str, str]:
     """One member, signed in for real on the root and handed off to A and B: host -> cookie value."""
-    member: Member = MemberFactory(email="replay@example.test", show_conditions=False, listed_in_member_lists=False)
+    MemberFactory(email="replay@example.test", show_conditions=False, listed_in_member_lists=False)
     root, a, b = host_client(ROOT), host_client(TENANT_A["domain"]), host_client(TENANT_B["domain"])
-    sign_in_on_root(root, member.email)
+    sign_in_on_root(root, "replay@example.test")
     hand_off(root, a, TENANT_A["domain"])
     hand_off(root, b, TENANT_B["domain"])
     values = {ROOT: root.cookies[COOKIE].value, TENANT_A["domain"]: a.cookies[COOKIE].value}
