@@ -389,3 +389,21 @@ class TestNoPasswordsOnPartnerHosts:
         hand_off(root, a, TENANT_A["domain"])
         assert a.post("/admin/logout/").status_code == 302
         assert me(a) is None and me(root) is None
+
+
+def test_the_binding_costs_no_query(tenant_a, settings):
+    """The host check reads the session the authentication middleware loads anyway."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    member = MemberFactory()
+    client = signed_in(TENANT_A["domain"], member)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/me/").status_code == 200
+        return len(captured)
+
+    bound = queries()
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != "members.middleware.SessionHostMiddleware"]
+    assert queries() == bound
