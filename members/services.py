@@ -92,8 +92,12 @@ def register_member(
     region: str = "",
     signup_tenant: Tenant | None = None,
     next_url: str = "",
+    official_name_allowed: bool = False,
 ) -> Member:
-    """Create an unverified member and email them a verification link (sent by Celery)."""
+    """Create an unverified member and email them a verification link (sent by Celery).
+
+    ``official_name_allowed`` is for platform code creating a partner's real staff (the demo's
+    "… moderator"); a person signing up never gets it."""
     email = (email or "").strip().lower()
     condition_ids = list(condition_ids)
     errors: dict[str, list[str]] = {}
@@ -108,7 +112,8 @@ def register_member(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
         )
     )
-    errors.update(_platform_name_errors(display_name))
+    if not official_name_allowed:
+        errors.update(_platform_name_errors(display_name))
     candidate = Member(email=email, display_name=display_name.strip())
     try:
         password_validation.validate_password(password, user=candidate)
