@@ -58,6 +58,27 @@ def _platform_name_errors(display_name: str) -> dict[str, list[str]]:
     return _reserved_name_errors(name=name, organization_names=[text for row in partners for text in row])
 
 
+def _platform_name_taken_errors(*, member: Member, display_name: str) -> dict[str, list[str]]:
+    """Where the member set no name of their own, their platform name is what others see: it may
+    not read like someone else's name there either."""
+    name = " ".join((display_name or "").split())
+    if not name or name == member.display_name:
+        return {}
+    shown_there = TenantMembership.objects.filter(member_id=member.pk, display_name="").select_related("tenant")
+    clashes = [
+        m.tenant.name for m in shown_there if _taken_on_tenant(name=name, tenant=m.tenant, except_member_id=member.pk)
+    ]
+    if not clashes:
+        return {}
+    where = ", ".join(sorted(clashes))
+    return {
+        "display_name": [
+            f"On {where} this name is the same as, or looks like, someone else's name. Choose another, "
+            "or first set a name of your own there."
+        ]
+    }
+
+
 def _validate_profile(
     *, role: str, birth_year: int | None, country: str, region: str, condition_ids: Iterable[int]
 ) -> dict[str, list[str]]:
@@ -331,7 +352,10 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
     }
     errors = _validate_profile(**merged)
     if "display_name" in changes:
-        errors.update(_platform_name_errors(str(changes["display_name"] or "")))
+        errors.update(
+            _platform_name_errors(str(changes["display_name"] or ""))
+            or _platform_name_taken_errors(member=member, display_name=str(changes["display_name"] or ""))
+        )
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
     if changes.get("sex", "") not in ("", *Sex.values):

@@ -177,3 +177,19 @@ def test_skeleton_ignores_case_spacing_and_punctuation(text):
 def test_role_words_spelled_out_with_separators_are_reserved(word, separator):
     assert sounds_official(separator.join(word))
     assert sounds_official(word.upper())
+
+
+def test_a_platform_name_may_not_copy_someone_where_it_shows(here, tenant_a):
+    """Jo set no name on A, so their platform name shows there: it may not become Maria's."""
+    client = signed_in("localhost", here)
+    refused = client.patch("/api/v1/me/", {"display_name": "Maria_Alvarez"}, content_type="application/json")
+    assert refused.status_code == 400
+    assert "Alpha Lupus Alliance" in refused.json()["details"]["display_name"][0]
+    here.refresh_from_db()
+    assert here.display_name == "Jo"
+    # With a name of their own on A, the platform name no longer shows there.
+    TenantMembership.objects.filter(member=here, tenant=tenant_a).update(display_name="Jo here")
+    assert (
+        client.patch("/api/v1/me/", {"display_name": "Maria Alvarez"}, content_type="application/json").status_code
+        == 200
+    )
