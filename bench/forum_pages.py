@@ -302,12 +302,15 @@ def _signed_in(domain: str, member: Any) -> Any:
     """As tests/conftest.py ``signed_in``: a session for ``member`` on the tenant host."""
     from django.test import Client
 
-    from members.middleware import SESSION_GENERATION_KEY
+    from members.middleware import SESSION_GENERATION_KEY, SESSION_HOST_KEY, SESSION_SCHEMA_KEY
+    from tenants.models import Domain
 
     client = Client(HTTP_HOST=domain)
     client.force_login(member)
     session = client.session
     session[SESSION_GENERATION_KEY] = member.session_generation
+    session[SESSION_HOST_KEY] = domain
+    session[SESSION_SCHEMA_KEY] = Domain.objects.get(domain=domain).tenant.schema_name
     session.save()
     return client
 

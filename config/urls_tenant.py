@@ -1,6 +1,6 @@
 """URLs of every partner tenant host (tenant schema)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -65,7 +65,12 @@ urlpatterns = [
     path("", include("trials.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Passwords are typed on the root only: Wagtail's sign-in and reset forms never run here.
+    path("admin/login/", member_views.password_on_root_only, {"default_next": "/admin/"}),
+    re_path(r"^admin/password_reset/", member_views.password_on_root_only, {"default_next": "/admin/"}),
+    path("admin/logout/", member_views.sign_out),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("pages/_util/login/", member_views.password_on_root_only),
     path("pages/", include(wagtail_urls)),
 ]

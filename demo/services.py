@@ -562,6 +562,8 @@ def _ensure_member(*, spec: PersonSpec, password: str, tenants: dict[str, Tenant
             birth_year=spec.birth_year,
             country=spec.country,
             region=spec.region,
+            # The demo's partner admins and moderators really are staff: their names may say so.
+            official_name_allowed=True,
         )
         summary.created["members"] += 1
     else:

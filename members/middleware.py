@@ -2,10 +2,71 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
 SESSION_GENERATION_KEY = "kindred_session_generation"
+# The host (without port) and the tenant schema a session was opened on; see docs/security-model.md.
+SESSION_HOST_KEY = "kindred_session_host"
+SESSION_SCHEMA_KEY = "kindred_session_schema"
+
+
+def request_host(request: HttpRequest) -> str:
+    """The host name the tenant middleware routed by (cookies ignore ports, so the binding does too)."""
+    return request.get_host().split(":")[0].lower()
+
+
+def request_schema(request: HttpRequest) -> str:
+    tenant = getattr(request, "tenant", None)
+    return str(getattr(tenant, "schema_name", ""))
+
+
+def session_belongs_here(request: HttpRequest) -> bool:
+    session = request.session
+    return session.get(SESSION_HOST_KEY) == request_host(request) and session.get(SESSION_SCHEMA_KEY) == request_schema(
+        request
+    )
+
+
+def bind_session_to_host(request: HttpRequest) -> None:
+    request.session[SESSION_HOST_KEY] = request_host(request)
+    request.session[SESSION_SCHEMA_KEY] = request_schema(request)
+
+
+class SessionHostMiddleware:
+    """Accept a signed-in session only on the host (and tenant) it was opened on.
+
+    Sessions live in one shared store, so a cookie copied from one host to another would otherwise
+    be honoured there too. A session from elsewhere (or one that never recorded its host) is set
+    aside for this request: the visitor is anonymous and the response clears the cookie. The
+    session itself is left alone, so the host it belongs to keeps it.
+
+    On the way out, a session that became signed in during this request (whatever view did it:
+    ours, the admin's, a library's) is stamped with this host, tenant and the member's generation.
+    Runs after SessionMiddleware and the tenant middleware, before AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = request.session
+        if session.get(SESSION_KEY) is not None and not session_belongs_here(request):
+            # A fresh, empty store: SessionMiddleware then deletes the visitor's cookie.
+            request.session = session.__class__()
+        response = self.get_response(request)
+        self._stamp_new_sign_in(request)
+        return response
+
+    @staticmethod
+    def _stamp_new_sign_in(request: HttpRequest) -> None:
+        session = request.session
+        if session.get(SESSION_KEY) is None or SESSION_HOST_KEY in session:
+            return
+        bind_session_to_host(request)
+        user = getattr(request, "user", None)
+        if SESSION_GENERATION_KEY not in session and user is not None and user.is_authenticated:
+            session[SESSION_GENERATION_KEY] = user.session_generation
 
 
 class SessionGenerationMiddleware:

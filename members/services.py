@@ -30,6 +30,7 @@ from members.models import (
     Sex,
     TenantMembership,
 )
+from members.names import name_skeleton, resembles_organization, sounds_official
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
@@ -45,6 +46,37 @@ def register_join_hook(hook: JoinHook) -> None:
 
 VERIFY_SALT = "kindred.members.verify-email"
 UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
+
+
+def _platform_name_errors(display_name: str) -> dict[str, list[str]]:
+    """The platform name shows on every partner where a member sets no name of their own, so it
+    may not pass for staff or for any partner either."""
+    name = " ".join((display_name or "").split())
+    if not name:
+        return {}
+    partners = Tenant.objects.partners().values_list("name", "slug")
+    return _reserved_name_errors(name=name, organization_names=[text for row in partners for text in row])
+
+
+def _platform_name_taken_errors(*, member: Member, display_name: str) -> dict[str, list[str]]:
+    """Where the member set no name of their own, their platform name is what others see: it may
+    not read like someone else's name there either."""
+    name = " ".join((display_name or "").split())
+    if not name or name == member.display_name:
+        return {}
+    shown_there = TenantMembership.objects.filter(member_id=member.pk, display_name="").select_related("tenant")
+    clashes = [
+        m.tenant.name for m in shown_there if _taken_on_tenant(name=name, tenant=m.tenant, except_member_id=member.pk)
+    ]
+    if not clashes:
+        return {}
+    where = ", ".join(sorted(clashes))
+    return {
+        "display_name": [
+            f"On {where} this name is the same as, or looks like, someone else's name. Choose another, "
+            "or first set a name of your own there."
+        ]
+    }
 
 
 def _validate_profile(
@@ -81,8 +113,12 @@ def register_member(
     region: str = "",
     signup_tenant: Tenant | None = None,
     next_url: str = "",
+    official_name_allowed: bool = False,
 ) -> Member:
-    """Create an unverified member and email them a verification link (sent by Celery)."""
+    """Create an unverified member and email them a verification link (sent by Celery).
+
+    ``official_name_allowed`` is for platform code creating a partner's real staff (the demo's
+    "… moderator"); a person signing up never gets it."""
     email = (email or "").strip().lower()
     condition_ids = list(condition_ids)
     errors: dict[str, list[str]] = {}
@@ -97,6 +133,8 @@ def register_member(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
         )
     )
+    if not official_name_allowed:
+        errors.update(_platform_name_errors(display_name))
     candidate = Member(email=email, display_name=display_name.strip())
     try:
         password_validation.validate_password(password, user=candidate)
@@ -163,37 +201,64 @@ def resend_verification_email(*, email: str, next_url: str = "") -> None:
 
 
 def issue_handoff_token(*, member: Member, host: str) -> str:
-    """A signed, single-use, ~60 s token that lets ``host`` open its own session for ``member``."""
-    from tenants.selectors import tenant_for_host
+    """A signed, single-use, ~60 s token that lets ``host`` open its own session for ``member``.
 
-    tenant = tenant_for_host(host=host)
-    if tenant is None or tenant.kind != TenantKind.PARTNER:
+    ``host`` must name a partner's Domain row exactly (no port, no userinfo, no lookalike).
+    """
+    from tenants.selectors import served_partner_domain
+
+    domain = served_partner_domain(host=host)
+    if domain is None:
         raise InvalidInput("Unknown community address.", code="unknown_host")
     nonce = secrets.token_urlsafe(24)
-    HandoffNonce.objects.create(nonce=nonce, member=member, host=host.lower())
-    payload = {"m": member.pk, "h": host.lower(), "n": nonce, "g": member.session_generation}
+    HandoffNonce.objects.create(nonce=nonce, member=member, host=domain.domain)
+    payload = {"m": member.pk, "h": domain.domain, "n": nonce, "g": member.session_generation}
     return signing.dumps(payload, salt=HANDOFF_SALT)
 
 
-def redeem_handoff_token(*, token: str, host: str) -> Member:
-    """Check and burn a hand-off token on the host it was issued for; returns the member to sign in."""
+def _read_handoff_token(*, token: str, host: str) -> dict[str, Any]:
     try:
-        data = signing.loads(token, salt=HANDOFF_SALT, max_age=settings.HANDOFF_TOKEN_MAX_AGE)
+        data: dict[str, Any] = signing.loads(token, salt=HANDOFF_SALT, max_age=settings.HANDOFF_TOKEN_MAX_AGE)
     except signing.SignatureExpired as exc:
         raise InvalidInput("The sign-in link expired. Please sign in again.", code="handoff_expired") from exc
     except signing.BadSignature as exc:
         raise InvalidInput("The sign-in link is not valid.", code="handoff_invalid") from exc
     if data.get("h") != host.lower():
         raise InvalidInput("The sign-in link was issued for another site.", code="handoff_wrong_host")
-    burned = HandoffNonce.objects.filter(
-        nonce=data["n"], member_id=data["m"], host=host.lower(), redeemed_at__isnull=True
-    ).update(redeemed_at=timezone.now())
-    if burned != 1:
-        raise InvalidInput("The sign-in link was already used. Please sign in again.", code="handoff_used")
+    return data
+
+
+def _handoff_member(data: dict[str, Any]) -> Member:
     member = Member.objects.filter(pk=data["m"], is_active=True).first()
     if member is None or member.session_generation != data["g"]:
         raise InvalidInput("You signed out since this link was made. Please sign in again.", code="handoff_stale")
     return member
+
+
+def _handoff_used() -> InvalidInput:
+    return InvalidInput("The sign-in link was already used. Please sign in again.", code="handoff_used")
+
+
+def peek_handoff_token(*, token: str, host: str) -> Member:
+    """The member a still-valid hand-off token names, without using it up (to ask before switching)."""
+    data = _read_handoff_token(token=token, host=host)
+    unused = HandoffNonce.objects.filter(
+        nonce=data["n"], member_id=data["m"], host=host.lower(), redeemed_at__isnull=True
+    ).exists()
+    if not unused:
+        raise _handoff_used()
+    return _handoff_member(data)
+
+
+def redeem_handoff_token(*, token: str, host: str) -> Member:
+    """Check and burn a hand-off token on the host it was issued for; returns the member to sign in."""
+    data = _read_handoff_token(token=token, host=host)
+    burned = HandoffNonce.objects.filter(
+        nonce=data["n"], member_id=data["m"], host=host.lower(), redeemed_at__isnull=True
+    ).update(redeemed_at=timezone.now())
+    if burned != 1:
+        raise _handoff_used()
+    return _handoff_member(data)
 
 
 def purge_spent_handoff_nonces(*, older_than: datetime.timedelta | None = None) -> int:
@@ -286,6 +351,11 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
         "condition_ids": condition_ids or [],
     }
     errors = _validate_profile(**merged)
+    if "display_name" in changes:
+        errors.update(
+            _platform_name_errors(str(changes["display_name"] or ""))
+            or _platform_name_taken_errors(member=member, display_name=str(changes["display_name"] or ""))
+        )
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
     if changes.get("sex", "") not in ("", *Sex.values):
@@ -349,36 +419,60 @@ def update_privacy_settings(*, member: Member, **changes: Any) -> Member:
 
 
 TENANT_NAME_RE = re.compile(r"^[\w .'\-]{2,80}$")
+NAME_OFFICIAL_MESSAGE = (
+    "Names that read as staff or as the community itself (moderator, admin, staff, team, official, "
+    "Kindred, the partner's name) are reserved. Please choose a personal name."
+)
+NAME_TAKEN_MESSAGE = "That name is the same as, or looks like, the name of someone here. Please choose another."
+
+
+def _reserved_name_errors(*, name: str, organization_names: Iterable[str]) -> dict[str, list[str]]:
+    if name and (sounds_official(name) or resembles_organization(name, organization_names=organization_names)):
+        return {"display_name": [NAME_OFFICIAL_MESSAGE]}
+    return {}
+
+
+def _taken_on_tenant(*, name: str, tenant: Tenant, except_member_id: int) -> bool:
+    """Does ``name`` read like the name another member shows on ``tenant`` (their name here, or
+    their platform name, which shows when they set none)?"""
+    skeleton = name_skeleton(name)
+    others = (
+        TenantMembership.objects.filter(tenant_id=tenant.pk)
+        .exclude(member_id=except_member_id)
+        .values_list("display_name", "member__display_name")
+        .iterator(chunk_size=2000)
+    )
+    return any(skeleton in (name_skeleton(here), name_skeleton(platform)) for here, platform in others)
 
 
 def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str) -> TenantMembership:
-    """My name in this tenant only (blank: my platform display name). Unique here, ignoring case."""
+    """My name in this tenant only (blank: my platform display name).
+
+    It may not pass for staff or the partner, nor read like another member's name here (compared
+    by skeleton: case, spacing, punctuation and look-alike letters ignored)."""
     name = " ".join((display_name or "").split())
     if name and not TENANT_NAME_RE.match(name):
         raise InvalidInput(
             "Use 2–80 letters, digits, spaces, dots, apostrophes, hyphens or underscores.",
             details={"display_name": ["Not a valid name."]},
         )
+    reserved = _reserved_name_errors(name=name, organization_names=(tenant.name, tenant.slug))
+    if reserved:
+        raise InvalidInput(NAME_OFFICIAL_MESSAGE, code="name_reserved", details=reserved)
     with transaction.atomic():
         membership = (
             TenantMembership.objects.select_for_update().filter(member_id=member.pk, tenant_id=tenant.pk).first()
         )
         if membership is None:
             raise InvalidInput("Join this community site first.", code="not_a_member")
-        taken = (
-            name
-            and TenantMembership.objects.filter(tenant_id=tenant.pk, display_name__iexact=name)
-            .exclude(pk=membership.pk)
-            .exists()
-        )
-        if taken:
-            raise Conflict("Someone here already uses that name.", details={"display_name": ["Already taken here."]})
+        if name and _taken_on_tenant(name=name, tenant=tenant, except_member_id=member.pk):
+            raise Conflict(NAME_TAKEN_MESSAGE, code="name_taken", details={"display_name": [NAME_TAKEN_MESSAGE]})
         membership.display_name = name
         try:
             with transaction.atomic():
                 membership.save(update_fields=["display_name"])
         except IntegrityError as exc:  # a concurrent request took it first
             raise Conflict(
-                "Someone here already uses that name.", details={"display_name": ["Already taken here."]}
+                NAME_TAKEN_MESSAGE, code="name_taken", details={"display_name": [NAME_TAKEN_MESSAGE]}
             ) from exc
     return membership

@@ -6,13 +6,15 @@ from django.contrib.auth import login, logout
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from members.middleware import SESSION_GENERATION_KEY
+from members.middleware import SESSION_GENERATION_KEY, bind_session_to_host
 from members.models import Member
 
 
 def start_session(request: HttpRequest, member: Member) -> None:
+    """Open a session for ``member`` valid on this host (and tenant) only."""
     login(request, member, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_GENERATION_KEY] = member.session_generation
+    bind_session_to_host(request)
 
 
 def end_session(request: HttpRequest) -> None:

@@ -11,16 +11,17 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import DomainError, add_error_details_to_form
 from members import selectors, services
 from members.forms import EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignInForm, SignUpForm
+from members.middleware import request_host
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
 from members.signup import run_signup_steps
 from tenants.models import Tenant
-from tenants.selectors import host_url, root_url, tenant_for_host
+from tenants.selectors import host_url, platform_ports, root_url, served_partner_domain
 
 # --- root domain ----------------------------------------------------------------------------
 
@@ -48,6 +49,13 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as exc:
         return render(request, "members/verify_failed.html", {"message": exc.message}, status=400)
     next_url = safe_next(request, request.GET.get("next"))
+    current = request.user
+    if current.is_authenticated and current.pk != member.pk:
+        # Someone else is signed in here: a link sent by another person must never switch this
+        # browser to their account (login CSRF). The address is confirmed; the session stays.
+        return render(request, "members/verified_other_account.html", {"email": member.email, "first": first_time})
+    if current.is_authenticated:
+        return redirect(next_url)
     if first_time:
         # Opening the link proves control of the address once; later clicks just ask to sign in.
         start_session(request, member)
@@ -97,13 +105,16 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 def issue_handoff(request: HttpRequest) -> HttpResponse:
     """Root domain: send the signed-in member back to a tenant host with a one-time token."""
-    host = (request.GET.get("host") or request.POST.get("host") or "").lower()
+    raw_host = request.GET.get("host") or request.POST.get("host") or ""
     next_path = request.GET.get("next") or request.POST.get("next") or "/"
-    if not next_path.startswith("/") or next_path.startswith("//"):
+    if not next_path.startswith("/") or next_path.startswith("//") or "\\" in next_path:
         next_path = "/"
-    tenant = tenant_for_host(host=host)
-    if tenant is None or tenant.schema_name == "public":
+    # Exactly a partner's Domain row, checked before anything else: the redirect below is built
+    # from that row, never from the text the visitor sent.
+    domain = served_partner_domain(host=raw_host, platform_ports=platform_ports(request))
+    if domain is None:
         raise Http404("Unknown community address.")
+    host, tenant = domain.domain, domain.tenant
     if not request.user.is_authenticated:
         here = f"{request.path}?{urlencode({'host': host, 'next': next_path})}"
         return redirect(f"/accounts/login/?{urlencode({'next': here})}")
@@ -122,10 +133,21 @@ def issue_handoff(request: HttpRequest) -> HttpResponse:
 # --- tenant hosts ---------------------------------------------------------------------------
 
 
-def tenant_sign_in(request: HttpRequest) -> HttpResponse:
-    next_path = safe_next(request, request.GET.get("next"))
-    query = urlencode({"host": request.get_host().split(":")[0], "next": next_path})
+def _sign_in_through_root(request: HttpRequest, next_path: str) -> HttpResponse:
+    query = urlencode({"host": request_host(request), "next": next_path})
     return HttpResponseRedirect(root_url(request=request, path=f"/auth/handoff/?{query}"))
+
+
+def tenant_sign_in(request: HttpRequest) -> HttpResponse:
+    return _sign_in_through_root(request, safe_next(request, request.GET.get("next")))
+
+
+def password_on_root_only(request: HttpRequest, default_next: str = "/") -> HttpResponse:
+    """Stands in for every password form a library offers on a partner host (Wagtail's admin
+    sign-in and reset, Wagtail's front-end sign-in): a partner host never reads a password, so
+    nothing here can take one or tell a right one from a wrong one. Any method, any body: the
+    visitor goes to the root's sign-in and comes back through the hand-off."""
+    return _sign_in_through_root(request, safe_next(request, request.GET.get("next"), default=default_next))
 
 
 def tenant_sign_up(request: HttpRequest) -> HttpResponse:
@@ -135,15 +157,28 @@ def tenant_sign_up(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(root_url(request=request, path=f"/accounts/signup/?{query}"))
 
 
+@require_http_methods(["GET", "POST"])
 def complete_handoff(request: HttpRequest) -> HttpResponse:
+    """Open this host's session from a hand-off token.
+
+    A link is followed silently only when nobody, or the same member, is signed in here. If someone
+    else is, a link another person sent must not swap accounts behind their back (login CSRF): they
+    are asked, and only their POST of the confirmation form (CSRF-checked) switches.
+    """
+    data = request.POST if request.method == "POST" else request.GET
+    token, next_path = data.get("token", ""), safe_next(request, data.get("next"))
+    host = request_host(request)
+    current = request.user
     try:
-        member = services.redeem_handoff_token(
-            token=request.GET.get("token", ""), host=request.get_host().split(":")[0]
-        )
+        if request.method == "GET" and current.is_authenticated:
+            incoming = services.peek_handoff_token(token=token, host=host)
+            if incoming.pk != current.pk:
+                return render(request, "members/confirm_switch_account.html", {"token": token, "next": next_path})
+        member = services.redeem_handoff_token(token=token, host=host)
     except DomainError as exc:
         return render(request, "members/handoff_failed.html", {"message": exc.message}, status=400)
     start_session(request, member)
-    return redirect(safe_next(request, request.GET.get("next")))
+    return redirect(next_path)
 
 
 @require_POST

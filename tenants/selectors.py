@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -14,6 +16,40 @@ def tenant_for_host(*, host: str) -> Tenant | None:
     if domain is None or domain.tenant.kind == TenantKind.TEMPLATE:
         return None
     return domain.tenant
+
+
+# A host as the platform writes it: ASCII letters, digits, hyphens and dots, optionally one port.
+# Anything else (userinfo "@", "%", "\\", "/", whitespace, Unicode) is refused before any lookup.
+_HOST_RE = re.compile(r"(?P<name>[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)(?::(?P<port>[0-9]{1,5}))?")
+
+
+def served_partner_domain(*, host: str, platform_ports: frozenset[str] = frozenset()) -> Domain | None:
+    """The partner Domain row that ``host`` names exactly, or None.
+
+    The check runs on the raw text before anything lowercases or normalizes it: ``str.lower()``
+    maps some Unicode letters to ASCII ones (KELVIN SIGN to ``k``), and IDNA folding would let a
+    lookalike name stand for a served one. A port is accepted only if it is one the platform
+    itself answers on, so the redirect built from the row can never name another service.
+    """
+    if not host or not host.isascii():
+        return None
+    match = _HOST_RE.fullmatch(host.lower())
+    if match is None or ".." in match["name"]:
+        return None
+    if match["port"] is not None and match["port"] not in platform_ports:
+        return None
+    domain = Domain.objects.select_related("tenant").filter(domain=match["name"]).first()
+    if domain is None or domain.tenant.kind != TenantKind.PARTNER:
+        return None
+    return domain
+
+
+def platform_ports(request: HttpRequest | None = None) -> frozenset[str]:
+    """Ports the platform serves on: the configured one and the one this request arrived on."""
+    ports = {settings.SITE_PORT} if settings.SITE_PORT else set()
+    if request is not None:
+        ports.add(str(request.get_port()))
+    return frozenset(ports)
 
 
 def partner_tenants() -> QuerySet[Tenant]:

@@ -178,13 +178,22 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
             erase_committed_members()
 
 
-def signed_in(host: str, member: Any) -> Client:
+def signed_in(host: str, member: Any, **kwargs: Any) -> Client:
     """A client of ``host`` with a session for ``member`` (as the hand-off would leave it)."""
-    from members.middleware import SESSION_GENERATION_KEY
-
-    client = host_client(host)
+    client = host_client(host, **kwargs)
     client.force_login(member)
+    bind_test_session(client, host=host, member=member)
+    return client
+
+
+def bind_test_session(client: Client, *, host: str, member: Any) -> None:
+    """Record on a ``force_login`` session what a real sign-in records: host, tenant, generation."""
+    from members.middleware import SESSION_GENERATION_KEY, SESSION_HOST_KEY, SESSION_SCHEMA_KEY
+    from tenants.models import Domain
+
+    name = host.split(":")[0].lower()
     session = client.session
     session[SESSION_GENERATION_KEY] = member.session_generation
+    session[SESSION_HOST_KEY] = name
+    session[SESSION_SCHEMA_KEY] = Domain.objects.select_related("tenant").get(domain=name).tenant.schema_name
     session.save()
-    return client

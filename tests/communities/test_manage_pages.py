@@ -20,7 +20,6 @@ from communities.models import (
 )
 from conditions.models import Condition
 from directory.models import DirectoryEntry
-from members.middleware import SESSION_GENERATION_KEY
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, host_client, signed_in
 from tests.factories import (
@@ -156,11 +155,7 @@ def test_writes_are_post_only_and_csrf_protected(world):
     assert admin_client.get(decide).status_code == 405
     assert admin_client.get(f"{TAGS}{world.proposed.pk}/approve/").status_code == 405
 
-    strict = host_client(HOST, enforce_csrf_checks=True)
-    strict.force_login(world.admin)
-    session = strict.session
-    session[SESSION_GENERATION_KEY] = world.admin.session_generation
-    session.save()
+    strict = signed_in(HOST, world.admin, enforce_csrf_checks=True)
     assert strict.post(NEW, community_form()).status_code == 403
     assert strict.post(decide, {"decision": "approve"}).status_code == 403
     form_page = text(strict.get(NEW))

@@ -12,7 +12,7 @@ from django.test import Client
 from members.models import HandoffNonce, Member, MembershipRole, RoleChange, TenantMembership
 from members.services import HANDOFF_SALT, issue_handoff_token
 from tenants.services import add_domain
-from tests.conftest import PASSWORD, TENANT_A, TENANT_B, host_client
+from tests.conftest import PASSWORD, TENANT_A, TENANT_B, bind_test_session, host_client
 from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -231,9 +231,7 @@ def test_anonymous_and_unverified_cannot_join(tenant_a, client_a, root_client):
     assert client_a.post("/api/v1/membership/").status_code == 403
     unverified = MemberFactory(email_verified_at=None)
     client_a.force_login(unverified)
-    session = client_a.session
-    session["kindred_session_generation"] = 0
-    session.save()
+    bind_test_session(client_a, host=TENANT_A["domain"], member=unverified)
     refused = client_a.post("/api/v1/membership/")
     assert refused.status_code == 403 and refused.json()["code"] == "email_unverified"
     assert TenantMembership.objects.count() == before

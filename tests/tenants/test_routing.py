@@ -5,7 +5,7 @@ from django_tenants.utils import tenant_context
 
 from communities.models import Community, Visibility
 from tenants.db import current_schema_name, use_public_schema
-from tests.conftest import TENANT_A, TENANT_B, host_client
+from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import CommunityFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,11 +70,7 @@ class TestTenantIsolation:
     @pytest.mark.parametrize("path", ["/c/alpha-private/", "/api/v1/communities/alpha-private/"])
     def test_b_returns_404_even_for_a_superuser(self, tenant_b, secret_community, path):
         staff = MemberFactory(is_staff=True, is_superuser=True)
-        client = host_client(TENANT_B["domain"])
-        client.force_login(staff)
-        session = client.session
-        session["kindred_session_generation"] = staff.session_generation
-        session.save()
+        client = signed_in(TENANT_B["domain"], staff)
         assert client.get(path).status_code == 404
         assert "Alpha private circle" not in client.get("/api/v1/communities/").content.decode()
 
