@@ -160,6 +160,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
 CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Keys the per-tenant member ids (members.selectors.local_member_id). Changing it changes every
+# member's id on every tenant: run `manage.py refresh_local_member_ids` after rotating it.
+KINDRED_MEMBER_ID_KEY = env("KINDRED_MEMBER_ID_KEY", f"member-ids:{SECRET_KEY}")
 HANDOFF_TOKEN_MAX_AGE = int(env("KINDRED_HANDOFF_MAX_AGE", "60"))
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
 X_FRAME_OPTIONS = "DENY"

@@ -30,6 +30,7 @@ from members.models import (
     Sex,
     TenantMembership,
 )
+from members.selectors import local_id_of
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
@@ -214,7 +215,9 @@ def join_tenant(*, member: Member, tenant: Tenant) -> TenantMembership:
     if not member.email_verified:
         raise NotAllowed("Verify your email address before joining.", code="email_unverified")
     with transaction.atomic():
-        membership, created = TenantMembership.objects.get_or_create(member=member, tenant=tenant)
+        membership, created = TenantMembership.objects.get_or_create(
+            member=member, tenant=tenant, defaults={"local_id": local_id_of(member, tenant=tenant)}
+        )
         if created:
             RoleChange.objects.create(
                 membership_member=member, tenant=tenant, old_role="", new_role=MembershipRole.MEMBER, changed_by=member
@@ -382,3 +385,16 @@ def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str
                 "Someone here already uses that name.", details={"display_name": ["Already taken here."]}
             ) from exc
     return membership
+
+
+def refresh_local_member_ids(*, batch_size: int = 1000) -> int:
+    """Recompute every stored per-tenant member id (after KINDRED_MEMBER_ID_KEY changed); returns
+    how many changed."""
+    changed = 0
+    memberships = TenantMembership.objects.select_related("member", "tenant").order_by("pk")
+    for membership in memberships.iterator(chunk_size=batch_size):
+        local_id = local_id_of(membership.member, tenant=membership.tenant)
+        if membership.local_id != local_id:
+            TenantMembership.objects.filter(pk=membership.pk).update(local_id=local_id)
+            changed += 1
+    return changed
