@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from apitokens import api as token_api
 from communities import api as community_api
 from members.api import MyMembershipView, TenantMemberRoleView, TenantMembersView, TenantMeView
 from privacy import api as privacy_api
@@ -17,6 +18,11 @@ urlpatterns = [
     path("profiles/", privacy_api.ProfileListView.as_view(), name="api-profiles"),
     path("profiles/<str:member_id>/", privacy_api.ProfileDetailView.as_view(), name="api-profile"),
     path("consent/", include("consent.api_urls")),
+    # API clients: personal access tokens, and service tokens for the partner's own systems
+    path("tokens/", token_api.TokenListView.as_view(), name="api-tokens"),
+    path("tokens/<int:token_id>/", token_api.TokenDetailView.as_view(), name="api-token"),
+    path("service-tokens/", token_api.ServiceTokenListView.as_view(), name="api-service-tokens"),
+    path("service-tokens/<int:token_id>/", token_api.ServiceTokenDetailView.as_view(), name="api-service-token"),
     # Communities
     path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
     path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),

@@ -54,6 +54,7 @@ SHARED_APPS = [
     "partnerships",
     "themes",
     "privacy",
+    "apitokens",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -275,13 +276,22 @@ CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Session first: an anonymous request still gets 403 as before; a refused token gets 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "apitokens.authentication.BearerTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "apitokens.authentication.TokenScopePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.kindred_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
+# Longest lifetime of an API token (apitokens), in days.
+KINDRED_API_TOKEN_MAX_DAYS = int(env("KINDRED_API_TOKEN_MAX_DAYS", "365"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kindred API",
     "DESCRIPTION": "Patient communities for advocacy organizations: one identity, many partner tenants.",
@@ -296,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",
+        "TokenKindEnum": "apitokens.models.TokenKind",
+        "ScopeEnum": "apitokens.models.Scope",
     },
 }
 

@@ -47,15 +47,22 @@ def tenant_role(*, member: Member, tenant: Tenant) -> str | None:
     return membership.role if membership else None
 
 
+def _beyond_token_scopes(member: Member, scope: str) -> bool:
+    """True when the member acts through an API token without ``scope``: a token never grants more
+    than its scopes, whatever the member's role (the API authentication sets ``api_scopes``)."""
+    scopes = getattr(member, "api_scopes", None)
+    return scopes is not None and scope not in scopes
+
+
 def can_administer_tenant(*, member: Member, tenant: Tenant) -> bool:
     """Platform superusers everywhere; a tenant admin only in their own tenant."""
-    if not member.is_authenticated or not member.is_active:
+    if not member.is_authenticated or not member.is_active or _beyond_token_scopes(member, "admin"):
         return False
     return member.is_superuser or tenant_role(member=member, tenant=tenant) == MembershipRole.ADMIN
 
 
 def can_moderate_tenant(*, member: Member, tenant: Tenant) -> bool:
-    if not member.is_authenticated or not member.is_active:
+    if not member.is_authenticated or not member.is_active or _beyond_token_scopes(member, "moderate"):
         return False
     role = tenant_role(member=member, tenant=tenant)
     return member.is_superuser or role in {MembershipRole.ADMIN, MembershipRole.MODERATOR}

@@ -398,3 +398,41 @@ def refresh_local_member_ids(*, batch_size: int = 1000) -> int:
             TenantMembership.objects.filter(pk=membership.pk).update(local_id=local_id)
             changed += 1
     return changed
+
+
+SERVICE_EMAIL_DOMAIN = "service.kindred.invalid"
+
+
+def create_service_member(*, acting_member: Member, tenant: Tenant, name: str, role: str) -> Member:
+    """A non-human principal for a partner's own systems: a member of ``tenant`` only, with no
+    password (it can never sign in on the web), no email and no place in member lists. Only the
+    tenant's administrators create one; its role is granted and audited like anyone's."""
+    from members.selectors import can_administer_tenant
+
+    if not can_administer_tenant(member=acting_member, tenant=tenant):
+        raise NotAllowed("Only this community's administrators can create service tokens.")
+    if tenant.kind != TenantKind.PARTNER:
+        raise InvalidInput("Service tokens belong to a partner community.", code="not_joinable")
+    name = (name or "").strip()[:80]
+    with transaction.atomic():
+        member = Member.objects.create_user(
+            f"{secrets.token_hex(12)}@{SERVICE_EMAIL_DOMAIN}",
+            None,
+            display_name=f"{name} (service)"[:80],
+            email_verified_at=timezone.now(),
+            email_notifications=EmailNotifications.OFF,
+        )
+        TenantMembership.objects.create(member=member, tenant=tenant, local_id=local_id_of(member, tenant=tenant))
+        RoleChange.objects.create(
+            membership_member=member,
+            tenant=tenant,
+            old_role="",
+            new_role=MembershipRole.MEMBER,
+            changed_by=acting_member,
+            reason="service principal",
+        )
+        if role != MembershipRole.MEMBER:
+            set_membership_role(
+                acting_member=acting_member, tenant=tenant, member=member, role=role, reason="service principal"
+            )
+    return member
