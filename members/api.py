@@ -112,7 +112,7 @@ class TenantMeSerializer(serializers.Serializer[Member]):
     id = serializers.CharField(read_only=True, help_text="My id on this tenant (differs on every other).")
     display_name = serializers.CharField(read_only=True, help_text="The name I show here.")
     role = serializers.ChoiceField(choices=MemberRole.choices, read_only=True)
-    conditions: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    conditions = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="Condition ids")
     birth_year = serializers.IntegerField(read_only=True, allow_null=True)
     country = serializers.CharField(read_only=True)
     region = serializers.CharField(read_only=True)
@@ -126,7 +126,7 @@ def _tenant_me(member: Member) -> dict[str, Any]:
         "id": selectors.local_id_of(member, tenant=tenant),
         "display_name": selectors.tenant_name_of(member=member, tenant=tenant),
         "role": member.role,
-        "conditions": list(member.conditions.all()),
+        "conditions": sorted(member.conditions.values_list("pk", flat=True)),
         "birth_year": member.birth_year,
         "country": str(member.country),
         "region": member.region,
