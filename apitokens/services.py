@@ -234,7 +234,7 @@ def revoke_token(*, acting_member: Member, tenant: Tenant, token: ApiToken, via:
 def authenticate_token(*, raw: str, tenant: Tenant | None) -> ApiToken:
     """The live token ``raw`` names on ``tenant``, or TokenRefused (unknown, wrong digest, revoked,
     expired, another tenant's, the root domain, an inactive member or one no longer in the tenant)."""
-    parts = raw.split("_")
+    parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or tenant is None or tenant.kind != TenantKind.PARTNER:
         raise TokenRefused
     token = ApiToken.objects.select_related("member").filter(prefix=f"{parts[0]}_{parts[1]}").first()
