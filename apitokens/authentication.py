@@ -68,7 +68,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         try:
             token = services.authenticate_token(
                 raw=parts[1].decode("ascii", "replace"),
-                tenant=getattr(connection, "tenant", None),  # type: ignore[arg-type]
+                tenant=getattr(connection, "tenant", None),
             )
         except services.TokenRefused:
             raise InvalidToken() from None

@@ -27,7 +27,9 @@ def _tenant(request: HttpRequest) -> Tenant:
     return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
 
 
-def _page(request: HttpRequest, *, personal_form: TokenForm, service_form: TokenForm, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest, *, personal_form: TokenForm, service_form: TokenForm, status: int = 200
+) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
     is_admin = can_administer_tenant(member=member, tenant=tenant)
     context = {

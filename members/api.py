@@ -106,7 +106,7 @@ class MeView(APIView):
         return Response(MemberSerializer(member).data)
 
 
-class TenantMeSerializer(serializers.Serializer[Member]):
+class TenantMeSerializer(serializers.Serializer[dict[str, Any]]):
     """Me as this tenant sees me: no email, no platform id, no other partners."""
 
     id = serializers.CharField(read_only=True, help_text="My id on this tenant (differs on every other).")
@@ -181,7 +181,8 @@ class TenantMemberSerializer(serializers.ModelSerializer[TenantMembership]):
 
     def get_id(self, membership: TenantMembership) -> str:
         return membership.local_id or selectors.local_member_id(
-            public_id=membership.member.public_id, schema_name=connection.tenant.schema_name  # type: ignore[attr-defined]
+            public_id=membership.member.public_id,
+            schema_name=connection.tenant.schema_name,  # type: ignore[attr-defined]
         )
 
     def get_display_name(self, membership: TenantMembership) -> str:

@@ -15,7 +15,6 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from members.models import Member, MembershipRole, TenantMembership
 from tenants.models import Tenant
 
-
 LOCAL_ID_LENGTH = 20  # base32 characters: 100 bits of the HMAC
 
 

@@ -22,21 +22,24 @@ def fill_local_ids(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0004_member_sex'),
-        ('tenants', '0001_initial'),
+        ("members", "0004_member_sex"),
+        ("tenants", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tenantmembership',
-            name='local_id',
-            field=models.CharField(blank=True, default='', max_length=32),
+            model_name="tenantmembership",
+            name="local_id",
+            field=models.CharField(blank=True, default="", max_length=32),
         ),
         migrations.RunPython(fill_local_ids, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='tenantmembership',
-            constraint=models.UniqueConstraint(condition=models.Q(('local_id', ''), _negated=True), fields=('tenant', 'local_id'), name='unique_tenant_local_id'),
+            model_name="tenantmembership",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("local_id", ""), _negated=True),
+                fields=("tenant", "local_id"),
+                name="unique_tenant_local_id",
+            ),
         ),
     ]

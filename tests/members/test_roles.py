@@ -147,7 +147,9 @@ class TestRoleApi:
         client = signed_in(TENANT_B["domain"], admin_a)
         assert client.get("/api/v1/members/").status_code == 403
         response = client.put(
-            f"/api/v1/members/{local_id_of(target, tenant=tenant_b)}/role/", {"role": "admin"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_b)}/role/",
+            {"role": "admin"},
+            content_type="application/json",
         )
         assert response.status_code == 403
         assert response.json()["code"] == "forbidden"
@@ -160,7 +162,9 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         outsider = member_with_role(tenant_b, MembershipRole.MEMBER, staff)
         response = signed_in(TENANT_A["domain"], admin_a).put(
-            f"/api/v1/members/{local_id_of(outsider, tenant=tenant_a)}/role/", {"role": "moderator"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(outsider, tenant=tenant_a)}/role/",
+            {"role": "moderator"},
+            content_type="application/json",
         )
         assert response.status_code == 404
         assert not TenantMembership.objects.filter(member=outsider, tenant=tenant_a).exists()
@@ -169,10 +173,18 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         target = member_with_role(tenant_a, MembershipRole.MEMBER, staff)
         client = signed_in(TENANT_A["domain"], admin_a)
-        client.put(f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/", {"role": "admin"}, content_type="application/json")
+        client.put(
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "admin"},
+            content_type="application/json",
+        )
         with tenant_context(tenant_a):
             assert Member.objects.get(pk=target.pk).has_perm("wagtailadmin.access_admin")
-        client.put(f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/", {"role": "member"}, content_type="application/json")
+        client.put(
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "member"},
+            content_type="application/json",
+        )
         with tenant_context(tenant_a):
             assert not Member.objects.get(pk=target.pk).has_perm("wagtailadmin.access_admin")
         history = list(
@@ -186,7 +198,9 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         target = member_with_role(tenant_a, MembershipRole.MEMBER, staff)
         response = signed_in(TENANT_A["domain"], admin_a).put(
-            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/", {"role": "owner"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "owner"},
+            content_type="application/json",
         )
         assert response.status_code == 400
         assert "role" in response.json()["details"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from django_tenants.utils import tenant_context
 from apitokens import services as token_services
 from communities import services as community_services
 from communities.models import CommunityMembership, JoiningPolicy, Post, Tag, TopicKind, Visibility
-from members.models import Member, MembershipRole
+from members.models import Member
 from members.selectors import local_id_of
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
@@ -35,7 +34,7 @@ JSON = "application/json"
 PK_BASE = 7_310_000_000_000  # far above any row id the suite makes
 
 
-def _member(name: str, n: int, **fields: Any) -> Member:
+def _member(name: str, n: int, **fields: Any) -> Any:
     return MemberFactory(
         pk=PK_BASE + n * 7919, email=f"{name}.walk{n}@example.test", display_name=name.title(),
         listed_in_member_lists=True, show_role=True, show_location=True, show_conditions=True,
@@ -44,7 +43,7 @@ def _member(name: str, n: int, **fields: Any) -> Member:
 
 
 @pytest.fixture
-def world(tenant_a, tenant_b, settings) -> Iterator[Any]:
+def world(tenant_a, tenant_b, settings) -> Any:
     settings.KINDRED_POSTING_RATE = "1000/1m"
     people = {}
     for n, (name, role) in enumerate(
@@ -60,7 +59,7 @@ def world(tenant_a, tenant_b, settings) -> Iterator[Any]:
         last_update_posted=datetime.date(2026, 1, 1),
     )  # fmt: skip
     with tenant_context(tenant_a):
-        community = CommunityFactory(
+        community: Any = CommunityFactory(
             slug="walk-circle", name="Walk circle", visibility=Visibility.MEMBERS_ONLY,
             joining_policy=JoiningPolicy.APPROVAL,
         )  # fmt: skip
@@ -77,9 +76,7 @@ def world(tenant_a, tenant_b, settings) -> Iterator[Any]:
         )
         community_services.react(member=people["alice"], tenant=tenant_a, post=reply, kind="helpful")
         rude = community_services.create_reply(acting_member=people["bob"], tenant=tenant_a, topic=topic, body="Rude")
-        community_services.delete_post(
-            acting_member=people["moderator"], tenant=tenant_a, post=rude, reason="Be kind"
-        )
+        community_services.delete_post(acting_member=people["moderator"], tenant=tenant_a, post=rude, reason="Be kind")
         community_services.mark_answer(acting_member=people["alice"], tenant=tenant_a, topic=topic, post=reply)
         community_services.open_trial_discussion(
             acting_member=people["alice"], tenant=tenant_a, community=community, nct_id="NCT07310001"
@@ -101,7 +98,7 @@ def world(tenant_a, tenant_b, settings) -> Iterator[Any]:
         "kind": "helpful",
         "token_id": token.pk,
     }
-    yield type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
+    return type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
 
 
 def _api_routes() -> list[tuple[str, list[str]]]:
@@ -134,7 +131,9 @@ def _global_ids(members: list[Member]) -> list[tuple[str, re.Pattern[str]]]:
     for member in members:
         for label, text in (("pk", str(member.pk)), ("public_id", str(member.public_id)),
                             ("public_id hex", member.public_id.hex), ("email", member.email)):  # fmt: skip
-            found.append((f"{member.display_name}'s {label}", re.compile(rf"(?<![\w.-]){re.escape(text)}(?![\w-])", re.I)))
+            found.append(
+                (f"{member.display_name}'s {label}", re.compile(rf"(?<![\w.-]){re.escape(text)}(?![\w-])", re.I))
+            )
     return found
 
 
@@ -169,6 +168,9 @@ def test_no_tenant_api_response_carries_a_global_member_id(world):
     assert len(readable) >= 25, sorted(statuses.items())
 
 
+NEW_TOPIC = {"kind": "update", "title": "Hello from Alice", "body": "Hello @Bob"}
+
+
 def test_writes_answer_without_global_member_ids(world):
     ids = _global_ids(list(world.people.values()))
     alice = signed_in(HOST, world.people["alice"])
@@ -176,8 +178,7 @@ def test_writes_answer_without_global_member_ids(world):
     admin = signed_in(HOST, world.people["admin"])
     ex = world.examples
     responses = [
-        alice.post(f"/api/v1/communities/{ex['slug']}/topics/", {"kind": "update", "title": "Hello from Alice", "body": "Hello @Bob"},
-                   content_type=JSON),
+        alice.post(f"/api/v1/communities/{ex['slug']}/topics/", NEW_TOPIC, content_type=JSON),
         alice.post(f"/api/v1/topics/{ex['topic_id']}/posts/", {"body": "More", "quoted_post_id": world.reply.pk},
                    content_type=JSON),
         alice.put(f"/api/v1/posts/{world.reply.pk}/reactions/support/"),
