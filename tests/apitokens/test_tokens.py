@@ -405,3 +405,16 @@ def test_the_token_principal_never_leaks_through_the_schema_switch(world):
     bearer(HOST_A, raw).get("/api/v1/me/")
     use_public_schema()
     assert not hasattr(Member.objects.get(pk=world.moderator.pk), "api_scopes")
+
+
+def test_platform_staff_see_tokens_and_their_audit_but_never_the_digest(world):
+    make_token(world.alice, world.tenant, ["read"])
+    token = ApiToken.objects.get(member=world.alice)
+    staff = signed_in("localhost", MemberFactory(is_staff=True, is_superuser=True))
+    listing = staff.get("/admin/apitokens/apitoken/")
+    assert listing.status_code == 200 and token.prefix in listing.content.decode()
+    detail = staff.get(f"/admin/apitokens/apitoken/{token.pk}/change/").content.decode()
+    assert token.prefix in detail and token.digest not in detail
+    assert token.prefix in staff.get("/admin/apitokens/apitokenevent/").content.decode()
+    assert staff.post(f"/admin/apitokens/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert ApiToken.objects.filter(pk=token.pk).exists()
