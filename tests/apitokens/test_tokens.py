@@ -418,3 +418,19 @@ def test_platform_staff_see_tokens_and_their_audit_but_never_the_digest(world):
     assert token.prefix in staff.get("/admin/apitokens/apitokenevent/").content.decode()
     assert staff.post(f"/admin/apitokens/apitoken/{token.pk}/delete/", {"post": "yes"}).status_code == 403
     assert ApiToken.objects.filter(pk=token.pk).exists()
+
+
+def test_the_moderation_log_shows_a_read_token_only_what_its_member_may_see(world):
+    with in_tenant(world.tenant):
+        rude = community_services.create_reply(
+            acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="x"
+        )
+        community_services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=rude, reason="Kind")
+    session_log = signed_in(HOST_A, world.moderator).get("/api/v1/moderation-log/").json()
+    assert [row["reason"] for row in session_log] == ["Kind"]
+    read_only = make_token(world.moderator, world.tenant, ["read"])
+    assert bearer(HOST_A, read_only).get("/api/v1/moderation-log/").json() == []
+    moderating = make_token(world.moderator, world.tenant, ["read", "moderate"])
+    assert [row["reason"] for row in bearer(HOST_A, moderating).get("/api/v1/moderation-log/").json()] == ["Kind"]
+    bobs = make_token(world.bob, world.tenant, ["read"])
+    assert [row["reason"] for row in bearer(HOST_A, bobs).get("/api/v1/moderation-log/").json()] == ["Kind"]
