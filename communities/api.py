@@ -35,7 +35,7 @@ from communities.models import (
 )
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
-from members.selectors import FORMER_MEMBER_NAME, attach_display_names, tenant_name_of
+from members.selectors import FORMER_MEMBER_NAME, attach_display_names, local_id_of, tenant_name_of
 from tenants.models import Tenant
 
 # ---------------------------------------------------------------------------------------------
@@ -84,8 +84,11 @@ def _readable_tag(request: Request, tag_id: int) -> Tag:
 
 
 class AuthorSerializer(serializers.Serializer[Member]):
-    public_id = serializers.UUIDField(read_only=True)
+    id = serializers.SerializerMethodField(help_text="The member's id on this tenant (differs on every other).")
     display_name = serializers.SerializerMethodField(help_text="The name this member uses on this tenant.")
+
+    def get_id(self, member: Member) -> str:
+        return local_id_of(member, tenant=connection.tenant)  # type: ignore[attr-defined]
 
     def get_display_name(self, member: Member) -> str:
         # Lists attach names in bulk (members.selectors.attach_display_names); single rows look theirs up.

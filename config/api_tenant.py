@@ -2,21 +2,27 @@
 
 from django.urls import include, path
 
+from apitokens import api as token_api
 from communities import api as community_api
-from members.api import MeView, MyMembershipView, TenantMemberRoleView, TenantMembersView
+from members.api import MyMembershipView, TenantMemberRoleView, TenantMembersView, TenantMeView
 from privacy import api as privacy_api
 
 urlpatterns = [
-    path("me/", MeView.as_view(), name="api-me"),
+    path("me/", TenantMeView.as_view(), name="api-me"),
     path("membership/", MyMembershipView.as_view(), name="api-membership"),
     path("members/", TenantMembersView.as_view(), name="api-tenant-members"),
-    path("members/<uuid:public_id>/role/", TenantMemberRoleView.as_view(), name="api-tenant-member-role"),
+    path("members/<str:member_id>/role/", TenantMemberRoleView.as_view(), name="api-tenant-member-role"),
     # Privacy: my name here, my settings (the same everywhere), listed members' profiles
     path("me/name/", privacy_api.TenantNameView.as_view(), name="api-tenant-name"),
     path("privacy/settings/", privacy_api.PrivacySettingsView.as_view(), name="api-privacy-settings"),
     path("profiles/", privacy_api.ProfileListView.as_view(), name="api-profiles"),
-    path("profiles/<uuid:public_id>/", privacy_api.ProfileDetailView.as_view(), name="api-profile"),
+    path("profiles/<str:member_id>/", privacy_api.ProfileDetailView.as_view(), name="api-profile"),
     path("consent/", include("consent.api_urls")),
+    # API clients: personal access tokens, and service tokens for the partner's own systems
+    path("tokens/", token_api.TokenListView.as_view(), name="api-tokens"),
+    path("tokens/<int:token_id>/", token_api.TokenDetailView.as_view(), name="api-token"),
+    path("service-tokens/", token_api.ServiceTokenListView.as_view(), name="api-service-tokens"),
+    path("service-tokens/<int:token_id>/", token_api.ServiceTokenDetailView.as_view(), name="api-service-token"),
     # Communities
     path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
     path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),

@@ -56,6 +56,7 @@ SHARED_APPS = [
     "partnerships",
     "themes",
     "privacy",
+    "apitokens",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -166,6 +167,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = SITE_SCHEME == "https"
 CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+# Keys the per-tenant member ids (members.selectors.local_member_id). Changing it changes every
+# member's id on every tenant: run `manage.py refresh_local_member_ids` after rotating it.
+KINDRED_MEMBER_ID_KEY = env("KINDRED_MEMBER_ID_KEY", f"member-ids:{SECRET_KEY}")
 HANDOFF_TOKEN_MAX_AGE = int(env("KINDRED_HANDOFF_MAX_AGE", "60"))
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
 X_FRAME_OPTIONS = "DENY"
@@ -307,13 +311,22 @@ CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Session first: an anonymous request still gets 403 as before; a refused token gets 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "apitokens.authentication.BearerTokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "apitokens.authentication.TokenScopePermission",
+        "rest_framework.permissions.IsAuthenticated",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.kindred_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
 }
+# Longest lifetime of an API token (apitokens), in days.
+KINDRED_API_TOKEN_MAX_DAYS = int(env("KINDRED_API_TOKEN_MAX_DAYS", "365"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kindred API",
     "DESCRIPTION": "Patient communities for advocacy organizations: one identity, many partner tenants.",
@@ -328,6 +341,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",
+        "TokenKindEnum": "apitokens.models.TokenKind",
+        "ScopeEnum": "apitokens.models.Scope",
     },
 }
 

@@ -6,6 +6,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from apitokens import views as token_views
 from communities import manage_views
 from communities import views as community_views
 from config.readiness import ready
@@ -54,7 +55,9 @@ urlpatterns = [
     path("manage/communities/<slug:slug>/tags/<int:tag_id>/merge/", manage_views.tag_merge, name="manage-tag-merge"),
     path("members/", privacy_views.member_list, name="member-list"),
     path("members/me/name/", privacy_views.tenant_name, name="tenant-name"),
-    path("members/<uuid:public_id>/", privacy_views.member_profile, name="member-profile"),
+    path("members/me/tokens/", token_views.token_list, name="token-list"),
+    path("members/me/tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token-revoke"),
+    path("members/<str:member_id>/", privacy_views.member_profile, name="member-profile"),
     path("auth/login/", member_views.tenant_sign_in, name="tenant-sign-in"),
     path("auth/signup/", member_views.tenant_sign_up, name="tenant-sign-up"),
     path("auth/handoff/complete/", member_views.complete_handoff, name="complete-handoff"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
@@ -106,6 +106,50 @@ class MeView(APIView):
         return Response(MemberSerializer(member).data)
 
 
+class TenantMeSerializer(serializers.Serializer[dict[str, Any]]):
+    """Me as this tenant sees me: no email, no platform id, no other partners."""
+
+    id = serializers.CharField(read_only=True, help_text="My id on this tenant (differs on every other).")
+    display_name = serializers.CharField(read_only=True, help_text="The name I show here.")
+    role = serializers.ChoiceField(choices=MemberRole.choices, read_only=True)
+    conditions = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="Condition ids")
+    birth_year = serializers.IntegerField(read_only=True, allow_null=True)
+    country = serializers.CharField(read_only=True)
+    region = serializers.CharField(read_only=True)
+    email_notifications = serializers.ChoiceField(choices=EmailNotifications.choices, read_only=True)
+    membership = MembershipSerializer(read_only=True, allow_null=True, help_text="My membership of this tenant.")
+
+
+def _tenant_me(member: Member) -> dict[str, Any]:
+    tenant = connection.tenant  # type: ignore[attr-defined]
+    return {
+        "id": selectors.local_id_of(member, tenant=tenant),
+        "display_name": selectors.tenant_name_of(member=member, tenant=tenant),
+        "role": member.role,
+        "conditions": sorted(member.conditions.values_list("pk", flat=True)),
+        "birth_year": member.birth_year,
+        "country": str(member.country),
+        "region": member.region,
+        "email_notifications": member.email_notifications,
+        "membership": selectors.membership_of(member=member, tenant=tenant),
+    }
+
+
+class TenantMeView(APIView):
+    """Tenant hosts: my profile without any id that another partner could join on (issue 9)."""
+
+    @extend_schema(responses=TenantMeSerializer, summary="Me, as this community site sees me")
+    def get(self, request: Request) -> Response:
+        return Response(TenantMeSerializer(_tenant_me(request.user)).data)  # type: ignore[arg-type]
+
+    @extend_schema(request=ProfileUpdateSerializer, responses=TenantMeSerializer, summary="Update my profile")
+    def patch(self, request: Request) -> Response:
+        serializer = ProfileUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response(TenantMeSerializer(_tenant_me(member)).data)
+
+
 class MyMembershipView(APIView):
     """My membership of the tenant whose host serves the request."""
 
@@ -128,12 +172,18 @@ class MyMembershipView(APIView):
 
 
 class TenantMemberSerializer(serializers.ModelSerializer[TenantMembership]):
-    public_id = serializers.UUIDField(source="member.public_id", read_only=True)
+    id = serializers.SerializerMethodField(help_text="The member's id on this tenant (differs on every other).")
     display_name = serializers.SerializerMethodField(help_text="The name the member uses on this tenant.")
 
     class Meta:
         model = TenantMembership
-        fields = ["public_id", "display_name", "role", "joined_at"]
+        fields = ["id", "display_name", "role", "joined_at"]
+
+    def get_id(self, membership: TenantMembership) -> str:
+        return membership.local_id or selectors.local_member_id(
+            public_id=membership.member.public_id,
+            schema_name=connection.tenant.schema_name,  # type: ignore[attr-defined]
+        )
 
     def get_display_name(self, membership: TenantMembership) -> str:
         return membership.display_name or membership.member.display_name or selectors.FALLBACK_NAME
@@ -155,13 +205,13 @@ class TenantMembersView(APIView):
 
 class TenantMemberRoleView(APIView):
     @extend_schema(request=RoleSerializer, responses=TenantMemberSerializer, summary="Change a member's role")
-    def put(self, request: Request, public_id: str) -> Response:
+    def put(self, request: Request, member_id: str) -> Response:
         serializer = RoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         tenant = request.tenant  # type: ignore[attr-defined]
         if not selectors.can_administer_tenant(member=request.user, tenant=tenant):  # type: ignore[arg-type]
             raise NotAllowed("Only this community's administrators can change roles.")
-        membership = selectors.members_of(tenant=tenant).filter(member__public_id=public_id).first()
+        membership = selectors.member_by_local_id(tenant=tenant, local_id=member_id)
         if membership is None:
             raise Http404
         membership = services.set_membership_role(

@@ -140,10 +140,16 @@ class TenantMembership(models.Model):
     # The name shown in this tenant only ("Anna K." here, "river_walker" elsewhere); blank = the
     # member's platform display name.
     display_name = models.CharField(max_length=80, blank=True)
+    # The member's id on this tenant (members.selectors.local_member_id), kept for indexed lookups
+    # such as /members/<local_id>/; pages and API compute the same value for anyone they show.
+    local_id = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["member", "tenant"], name="one_membership_per_tenant"),
+            models.UniqueConstraint(
+                fields=["tenant", "local_id"], condition=~Q(local_id=""), name="unique_tenant_local_id"
+            ),
             models.UniqueConstraint(
                 Lower("display_name"),
                 "tenant",

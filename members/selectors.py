@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from members.models import Member, MembershipRole, TenantMembership
 from tenants.models import Tenant
+
+LOCAL_ID_LENGTH = 20  # base32 characters: 100 bits of the HMAC
+
+
+def local_member_id(*, public_id: uuid.UUID | str, schema_name: str) -> str:
+    """The only id by which a tenant's pages and API name a member: stable within the tenant,
+    different in every other, and not computable without the server's key.
+
+    A keyed HMAC (not a stored random value) so that it exists for everyone a tenant may show,
+    members who left and platform staff included, without a write on a read path; the copy on
+    TenantMembership.local_id only serves indexed lookups by it.
+    """
+    key = settings.KINDRED_MEMBER_ID_KEY.encode()
+    digest = hmac.new(key, f"{schema_name}:{public_id}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii").lower()[:LOCAL_ID_LENGTH]
+
+
+def local_id_of(member: Member, *, tenant: Tenant) -> str:
+    return local_member_id(public_id=member.public_id, schema_name=tenant.schema_name)
 
 
 def membership_of(*, member: Member, tenant: Tenant) -> TenantMembership | None:
@@ -22,15 +46,22 @@ def tenant_role(*, member: Member, tenant: Tenant) -> str | None:
     return membership.role if membership else None
 
 
+def _beyond_token_scopes(member: Member, scope: str) -> bool:
+    """True when the member acts through an API token without ``scope``: a token never grants more
+    than its scopes, whatever the member's role (the API authentication sets ``api_scopes``)."""
+    scopes = getattr(member, "api_scopes", None)
+    return scopes is not None and scope not in scopes
+
+
 def can_administer_tenant(*, member: Member, tenant: Tenant) -> bool:
     """Platform superusers everywhere; a tenant admin only in their own tenant."""
-    if not member.is_authenticated or not member.is_active:
+    if not member.is_authenticated or not member.is_active or _beyond_token_scopes(member, "admin"):
         return False
     return member.is_superuser or tenant_role(member=member, tenant=tenant) == MembershipRole.ADMIN
 
 
 def can_moderate_tenant(*, member: Member, tenant: Tenant) -> bool:
-    if not member.is_authenticated or not member.is_active:
+    if not member.is_authenticated or not member.is_active or _beyond_token_scopes(member, "moderate"):
         return False
     role = tenant_role(member=member, tenant=tenant)
     return member.is_superuser or role in {MembershipRole.ADMIN, MembershipRole.MODERATOR}
@@ -102,14 +133,23 @@ def listed_members(*, tenant: Tenant) -> QuerySet[TenantMembership]:
     )
 
 
-def profile_in_tenant(*, tenant: Tenant, public_id: str) -> TenantMembership | None:
+def member_by_local_id(*, tenant: Tenant, local_id: str) -> TenantMembership | None:
+    """A member of ``tenant`` named by their id there (indexed: tenant + local_id)."""
+    if not local_id:
+        return None
+    return TenantMembership.objects.filter(tenant_id=tenant.pk, local_id=local_id).select_related("member").first()
+
+
+def profile_in_tenant(*, tenant: Tenant, local_id: str) -> TenantMembership | None:
     """A member's profile as this tenant sees it: only members of the tenant who are listed."""
+    if not local_id:
+        return None
     return (
         TenantMembership.objects.filter(
-            tenant_id=tenant.pk, member__public_id=public_id, member__is_active=True,
+            tenant_id=tenant.pk, local_id=local_id, member__is_active=True,
             member__listed_in_member_lists=True,
         )
-        .select_related("member")
+        .select_related("member", "tenant")
         .first()
     )  # fmt: skip
 
@@ -118,7 +158,7 @@ def visible_profile(*, membership: TenantMembership) -> dict[str, Any]:
     """Only what the member allowed: name always; role, conditions and location when they opted in."""
     member = membership.member
     profile: dict[str, Any] = {
-        "public_id": str(member.public_id),
+        "id": local_id_of(member, tenant=membership.tenant),
         "display_name": membership.display_name or member.display_name or FALLBACK_NAME,
         "joined_at": membership.joined_at,
     }

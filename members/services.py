@@ -31,6 +31,7 @@ from members.models import (
     TenantMembership,
 )
 from members.names import name_skeleton, resembles_organization, sounds_official
+from members.selectors import local_id_of
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
@@ -279,7 +280,9 @@ def join_tenant(*, member: Member, tenant: Tenant) -> TenantMembership:
     if not member.email_verified:
         raise NotAllowed("Verify your email address before joining.", code="email_unverified")
     with transaction.atomic():
-        membership, created = TenantMembership.objects.get_or_create(member=member, tenant=tenant)
+        membership, created = TenantMembership.objects.get_or_create(
+            member=member, tenant=tenant, defaults={"local_id": local_id_of(member, tenant=tenant)}
+        )
         if created:
             RoleChange.objects.create(
                 membership_member=member, tenant=tenant, old_role="", new_role=MembershipRole.MEMBER, changed_by=member
@@ -476,3 +479,54 @@ def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str
                 NAME_TAKEN_MESSAGE, code="name_taken", details={"display_name": [NAME_TAKEN_MESSAGE]}
             ) from exc
     return membership
+
+
+def refresh_local_member_ids(*, batch_size: int = 1000) -> int:
+    """Recompute every stored per-tenant member id (after KINDRED_MEMBER_ID_KEY changed); returns
+    how many changed."""
+    changed = 0
+    memberships = TenantMembership.objects.select_related("member", "tenant").order_by("pk")
+    for membership in memberships.iterator(chunk_size=batch_size):
+        local_id = local_id_of(membership.member, tenant=membership.tenant)
+        if membership.local_id != local_id:
+            TenantMembership.objects.filter(pk=membership.pk).update(local_id=local_id)
+            changed += 1
+    return changed
+
+
+SERVICE_EMAIL_DOMAIN = "service.kindred.invalid"
+
+
+def create_service_member(*, acting_member: Member, tenant: Tenant, name: str, role: str) -> Member:
+    """A non-human principal for a partner's own systems: a member of ``tenant`` only, with no
+    password (it can never sign in on the web), no email and no place in member lists. Only the
+    tenant's administrators create one; its role is granted and audited like anyone's."""
+    from members.selectors import can_administer_tenant
+
+    if not can_administer_tenant(member=acting_member, tenant=tenant):
+        raise NotAllowed("Only this community's administrators can create service tokens.")
+    if tenant.kind != TenantKind.PARTNER:
+        raise InvalidInput("Service tokens belong to a partner community.", code="not_joinable")
+    name = (name or "").strip()[:80]
+    with transaction.atomic():
+        member = Member.objects.create_user(
+            f"{secrets.token_hex(12)}@{SERVICE_EMAIL_DOMAIN}",
+            None,
+            display_name=f"{name} (service)"[:80],
+            email_verified_at=timezone.now(),
+            email_notifications=EmailNotifications.OFF,
+        )
+        TenantMembership.objects.create(member=member, tenant=tenant, local_id=local_id_of(member, tenant=tenant))
+        RoleChange.objects.create(
+            membership_member=member,
+            tenant=tenant,
+            old_role="",
+            new_role=MembershipRole.MEMBER,
+            changed_by=acting_member,
+            reason="service principal",
+        )
+        if role != MembershipRole.MEMBER:
+            set_membership_role(
+                acting_member=acting_member, tenant=tenant, member=member, role=role, reason="service principal"
+            )
+    return member

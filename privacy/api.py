@@ -198,7 +198,7 @@ class StaffMemberDataView(APIView):
 
 
 class ProfileSerializer(serializers.Serializer[Any]):
-    public_id = serializers.UUIDField(read_only=True)
+    id = serializers.CharField(read_only=True, help_text="The member's id on this site (differs on every other).")
     display_name = serializers.CharField(read_only=True)
     joined_at = serializers.DateTimeField(read_only=True)
     role = serializers.CharField(read_only=True, required=False, help_text="Only if the member shows it.")
@@ -220,7 +220,7 @@ class ProfileListView(APIView):
         memberships = member_selectors.listed_members(tenant=request.tenant)[:500]  # type: ignore[attr-defined]
         rows = [
             {
-                "public_id": m.member.public_id,
+                "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request.tenant),  # type: ignore[attr-defined]
                 "display_name": m.display_name or m.member.display_name or member_selectors.FALLBACK_NAME,
                 "joined_at": m.joined_at,
             }
@@ -231,9 +231,9 @@ class ProfileListView(APIView):
 
 class ProfileDetailView(APIView):
     @extend_schema(responses=ProfileSerializer, summary="A listed member's profile: only what they chose to show")
-    def get(self, request: Request, public_id: str) -> Response:
+    def get(self, request: Request, member_id: str) -> Response:
         _require_tenant_member(request)
-        membership = member_selectors.profile_in_tenant(tenant=request.tenant, public_id=public_id)  # type: ignore[attr-defined]
+        membership = member_selectors.profile_in_tenant(tenant=request.tenant, local_id=member_id)  # type: ignore[attr-defined]
         if membership is None:
             raise Http404
         return Response(ProfileSerializer(member_selectors.visible_profile(membership=membership)).data)

@@ -154,15 +154,18 @@ def member_list(request: HttpRequest) -> HttpResponse:
     _require_tenant_member(request)
     memberships = list(member_selectors.listed_members(tenant=request.tenant)[:500])  # type: ignore[attr-defined]
     rows = [
-        {"public_id": m.member.public_id, "name": m.display_name or m.member.display_name or "A member"}
+        {
+            "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request.tenant),  # type: ignore[attr-defined]
+            "name": m.display_name or m.member.display_name or "A member",
+        }
         for m in memberships
     ]
     return render(request, "privacy/member_list.html", {"rows": rows})
 
 
-def member_profile(request: HttpRequest, public_id: str) -> HttpResponse:
+def member_profile(request: HttpRequest, member_id: str) -> HttpResponse:
     _require_tenant_member(request)
-    membership = member_selectors.profile_in_tenant(tenant=request.tenant, public_id=public_id)  # type: ignore[attr-defined]
+    membership = member_selectors.profile_in_tenant(tenant=request.tenant, local_id=member_id)  # type: ignore[attr-defined]
     if membership is None:
         raise Http404
     return render(

@@ -20,6 +20,7 @@ from communities.models import (
     Visibility,
 )
 from members.models import Member, MembershipRole, TenantMembership
+from members.selectors import local_id_of
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -60,6 +61,7 @@ class TenantMembershipFactory(factory.django.DjangoModelFactory[TenantMembership
 
     member = factory.SubFactory(MemberFactory)
     role = MembershipRole.MEMBER
+    local_id = factory.LazyAttribute(lambda membership: local_id_of(membership.member, tenant=membership.tenant))
 
 
 class CommunityMembershipFactory(factory.django.DjangoModelFactory[CommunityMembership]):

@@ -30,6 +30,7 @@ from communities.models import (
     TopicSubscription,
     Visibility,
 )
+from members.selectors import local_id_of
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
@@ -268,7 +269,7 @@ class TestTopicVisibility:
         detail = client.get(f"{API}/topics/{world.open_topic.pk}/").json()
         assert detail["posts"][0]["body_html"] == "<p>Glad to be here.</p>"
         assert detail["posts"][0]["body_markdown"] is None
-        assert detail["author"] == {"public_id": str(world.alice.public_id), "display_name": "Alice"}
+        assert detail["author"] == {"id": local_id_of(world.alice, tenant=world.tenant), "display_name": "Alice"}
 
     def test_topic_list_filters_and_pages(self, world):
         with in_tenant(world.tenant):
@@ -325,7 +326,7 @@ class TestCreateTopic:
         )
         assert response.status_code == 201
         data = response.json()
-        assert data["author"] == {"public_id": str(world.bob.public_id), "display_name": "Bob"}
+        assert data["author"] == {"id": local_id_of(world.bob, tenant=world.tenant), "display_name": "Bob"}
         assert "email" not in response.content.decode()
         opening = data["posts"][0]
         assert "<strong>so tired</strong>" in opening["body_html"]

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from access.services import ADMINISTRATORS
 from members.models import Member, MembershipRole, RoleChange, TenantMembership
+from members.selectors import local_id_of
 from members.services import join_tenant, set_membership_role
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
@@ -131,7 +132,7 @@ class TestRoleApi:
             client = signed_in(TENANT_A["domain"], member_with_role(tenant_a, role, staff))
         assert client.get("/api/v1/members/").status_code == list_status
         response = client.put(
-            f"/api/v1/members/{target.public_id}/role/",
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
             {"role": "moderator", "reason": "helps a lot"},
             content_type="application/json",
         )
@@ -146,7 +147,9 @@ class TestRoleApi:
         client = signed_in(TENANT_B["domain"], admin_a)
         assert client.get("/api/v1/members/").status_code == 403
         response = client.put(
-            f"/api/v1/members/{target.public_id}/role/", {"role": "admin"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_b)}/role/",
+            {"role": "admin"},
+            content_type="application/json",
         )
         assert response.status_code == 403
         assert response.json()["code"] == "forbidden"
@@ -159,7 +162,9 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         outsider = member_with_role(tenant_b, MembershipRole.MEMBER, staff)
         response = signed_in(TENANT_A["domain"], admin_a).put(
-            f"/api/v1/members/{outsider.public_id}/role/", {"role": "moderator"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(outsider, tenant=tenant_a)}/role/",
+            {"role": "moderator"},
+            content_type="application/json",
         )
         assert response.status_code == 404
         assert not TenantMembership.objects.filter(member=outsider, tenant=tenant_a).exists()
@@ -168,10 +173,18 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         target = member_with_role(tenant_a, MembershipRole.MEMBER, staff)
         client = signed_in(TENANT_A["domain"], admin_a)
-        client.put(f"/api/v1/members/{target.public_id}/role/", {"role": "admin"}, content_type="application/json")
+        client.put(
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "admin"},
+            content_type="application/json",
+        )
         with tenant_context(tenant_a):
             assert Member.objects.get(pk=target.pk).has_perm("wagtailadmin.access_admin")
-        client.put(f"/api/v1/members/{target.public_id}/role/", {"role": "member"}, content_type="application/json")
+        client.put(
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "member"},
+            content_type="application/json",
+        )
         with tenant_context(tenant_a):
             assert not Member.objects.get(pk=target.pk).has_perm("wagtailadmin.access_admin")
         history = list(
@@ -185,7 +198,9 @@ class TestRoleApi:
         admin_a = member_with_role(tenant_a, MembershipRole.ADMIN, staff)
         target = member_with_role(tenant_a, MembershipRole.MEMBER, staff)
         response = signed_in(TENANT_A["domain"], admin_a).put(
-            f"/api/v1/members/{target.public_id}/role/", {"role": "owner"}, content_type="application/json"
+            f"/api/v1/members/{local_id_of(target, tenant=tenant_a)}/role/",
+            {"role": "owner"},
+            content_type="application/json",
         )
         assert response.status_code == 400
         assert "role" in response.json()["details"]

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import SESSION_KEY
 
 from members.models import Member, TenantMembership
+from members.selectors import local_id_of
 from privacy.models import DataExport, ErasureRequest, ErasureStatus, ExportStatus, StaffAccess
 from tests.conftest import PASSWORD, TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import MemberFactory, TenantMembershipFactory
@@ -154,28 +155,32 @@ class TestProfiles:
         assert "Hidden" not in page
         assert "Beta only" not in page
 
-    def test_a_profile_shows_only_what_the_member_allowed(self, people):
+    def test_a_profile_shows_only_what_the_member_allowed(self, people, tenant_a, tenant_b):
         shown, hidden, beta_only, viewer = people
         client = signed_in(TENANT_A["domain"], viewer)
-        data = client.get(f"/api/v1/profiles/{shown.public_id}/").json()
+        data = client.get(f"/api/v1/profiles/{local_id_of(shown, tenant=tenant_a)}/").json()
         assert {key: value for key, value in data.items() if key != "joined_at"} == {
-            "public_id": str(shown.public_id), "display_name": "Shown Here", "role": "Patient",
+            "id": local_id_of(shown, tenant=tenant_a), "display_name": "Shown Here", "role": "Patient",
             "location": "Bavaria, Germany",
         }  # fmt: skip
-        page = client.get(f"/members/{shown.public_id}/").content.decode()
+        page = client.get(f"/members/{local_id_of(shown, tenant=tenant_a)}/").content.decode()
         assert "Privacy test lupus" not in page
         assert "Bavaria, Germany" in page
-        assert client.get(f"/api/v1/profiles/{hidden.public_id}/").status_code == 404
-        assert client.get(f"/members/{hidden.public_id}/").status_code == 404
+        assert client.get(f"/api/v1/profiles/{local_id_of(hidden, tenant=tenant_a)}/").status_code == 404
+        assert client.get(f"/members/{local_id_of(hidden, tenant=tenant_a)}/").status_code == 404
+        # The global id names no one here.
+        assert client.get(f"/api/v1/profiles/{shown.public_id}/").status_code == 404
+        assert client.get(f"/members/{shown.public_id}/").status_code == 404
         # A member of another tenant is unknown here, listed or not.
-        assert client.get(f"/api/v1/profiles/{beta_only.public_id}/").status_code == 404
-        assert client.get(f"/members/{beta_only.public_id}/").status_code == 404
+        for local_id in (local_id_of(beta_only, tenant=tenant_a), local_id_of(beta_only, tenant=tenant_b)):
+            assert client.get(f"/api/v1/profiles/{local_id}/").status_code == 404
+            assert client.get(f"/members/{local_id}/").status_code == 404
 
-    def test_outsiders_see_no_profiles(self, people):
+    def test_outsiders_see_no_profiles(self, people, tenant_a):
         shown = people[0]
         outsider = signed_in(TENANT_A["domain"], MemberFactory())
         assert outsider.get("/api/v1/profiles/").status_code == 404
-        assert outsider.get(f"/members/{shown.public_id}/").status_code == 404
+        assert outsider.get(f"/members/{local_id_of(shown, tenant=tenant_a)}/").status_code == 404
         assert host_client(TENANT_A["domain"]).get("/members/").status_code == 404
 
 
@@ -311,7 +316,7 @@ def test_the_openapi_schema_lists_the_privacy_endpoints(tenant_a):
         "/api/v1/me/name/",
         "/api/v1/privacy/settings/",
         "/api/v1/profiles/",
-        "/api/v1/profiles/{public_id}/",
+        "/api/v1/profiles/{member_id}/",
     } <= tenant
 
 

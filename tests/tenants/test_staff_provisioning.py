@@ -88,7 +88,7 @@ def test_openapi_schema_describes_the_api_on_each_host(tenant_a, host):
     expected = (
         {"/api/v1/auth/signup/", "/api/v1/me/", "/api/v1/partners/", "/api/v1/tenants/"}
         if host == "localhost"
-        else {"/api/v1/me/", "/api/v1/membership/", "/api/v1/members/", "/api/v1/members/{public_id}/role/",
+        else {"/api/v1/me/", "/api/v1/membership/", "/api/v1/members/", "/api/v1/members/{member_id}/role/",
               "/api/v1/communities/", "/api/v1/communities/{slug}/"}
     )  # fmt: skip
     assert expected <= set(paths)
