@@ -563,6 +563,7 @@ def _ensure_member(*, spec: PersonSpec, password: str, tenants: dict[str, Tenant
             country=spec.country,
             region=spec.region,
         )
+        assert member is not None  # the address had no account a moment ago
         summary.created["members"] += 1
     else:
         _ensure_password(member=member, password=password)

@@ -33,6 +33,8 @@ TENANT_B = {"name": "Beta MS Society", "slug": "beta-society", "domain": "beta-s
 
 def _migrations_fingerprint() -> str:
     digest = hashlib.sha256()
+    # Third-party apps bring their own migrations (allauth's tables in public).
+    digest.update(",".join(settings.INSTALLED_APPS).encode())
     # The tenants' provisioning code shapes the session's cloned schemas too.
     for path in [*sorted(ROOT.glob("*/migrations/*.py")), ROOT / "tenants" / "services.py"]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
