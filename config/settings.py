@@ -190,7 +190,6 @@ AUTH_PASSWORD_VALIDATORS = [
 # and email change stay Kindred's own (members.services); allauth runs sign-in (with its MFA stage and
 # rate limits), password reset and change, reauthentication and two-factor enrolment.
 ACCOUNT_ADAPTER = "members.accounts.KindredAccountAdapter"
-MFA_ADAPTER = "members.accounts.KindredMFAAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -203,6 +202,7 @@ ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed / reset, two-factor added
 ACCOUNT_SESSION_REMEMBER = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Kindred: "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_SCHEME
 KINDRED_LOGIN_ATTEMPTS_LIMIT = int(env("KINDRED_LOGIN_ATTEMPTS_LIMIT", "5"))

@@ -11,9 +11,11 @@ reauthentication and two-factor; these hooks keep Kindred's rules in its flows.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.stagekit import clear_login
 from allauth.core import context
 from django.conf import settings
@@ -78,6 +80,21 @@ class KindredAccountAdapter(DefaultAccountAdapter):
         assert isinstance(user, Member)
         again = self.authenticate(context.request, email=user.email, password=password)
         return again is not None and again.pk == user.pk
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        """Sensitive steps (turning on two-factor) ask for the password again unless it was typed, or a
+        code entered, within ACCOUNT_REAUTHENTICATION_TIMEOUT: a fresh sign-in is fresh enough."""
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = context.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        window = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
+        records = get_authentication_records(request, request.user)
+        return not any(
+            record.get("method") in {"password", "mfa"} and time.time() - record.get("at", 0) < window
+            for record in records
+        )
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         request = globals()["context"].request

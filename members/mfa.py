@@ -42,7 +42,8 @@ PUBLIC_OPEN = ("/admin/login/", "/admin/logout/")
 def session_passed_mfa(request: HttpRequest) -> bool:
     if request.session.get(MFA_SESSION_KEY):
         return True
-    return any(record.get("method") == "mfa" for record in get_authentication_records(request))
+    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    return any(record.get("method") == "mfa" for record in records)
 
 
 def member_has_mfa(member: Member) -> bool:

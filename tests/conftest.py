@@ -180,13 +180,18 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
             erase_committed_members()
 
 
-def signed_in(host: str, member: Any) -> Client:
-    """A client of ``host`` with a session for ``member`` (as the hand-off would leave it)."""
+def signed_in(host: str, member: Any, *, mfa: bool = True) -> Client:
+    """A client of ``host`` with a session for ``member`` (as the hand-off would leave it).
+
+    ``mfa``: the session passed two-factor at the root sign-in, as staff, partner admins and
+    moderators must before privileged areas open (tests/members/test_account_security.py checks that)."""
     from members.middleware import SESSION_GENERATION_KEY
+    from members.mfa import MFA_SESSION_KEY
 
     client = host_client(host)
     client.force_login(member)
     session = client.session
     session[SESSION_GENERATION_KEY] = member.session_generation
+    session[MFA_SESSION_KEY] = mfa
     session.save()
     return client
