@@ -21,6 +21,7 @@ from communities.models import (
 from conditions.models import Condition
 from directory.models import DirectoryEntry
 from members.middleware import SESSION_GENERATION_KEY
+from members.mfa import MFA_SESSION_KEY
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, host_client, signed_in
 from tests.factories import (
@@ -160,6 +161,7 @@ def test_writes_are_post_only_and_csrf_protected(world):
     strict.force_login(world.admin)
     session = strict.session
     session[SESSION_GENERATION_KEY] = world.admin.session_generation
+    session[MFA_SESSION_KEY] = True
     session.save()
     assert strict.post(NEW, community_form()).status_code == 403
     assert strict.post(decide, {"decision": "approve"}).status_code == 403
