@@ -17,7 +17,7 @@ from typing import Any
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.stagekit import clear_login
-from allauth.core import context
+from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -39,7 +39,7 @@ def _lockout_message() -> str:
 
 
 class KindredAccountAdapter(DefaultAccountAdapter):
-    error_messages = {  # noqa: RUF012 (allauth reads the class attribute)
+    error_messages = {
         **DefaultAccountAdapter.error_messages,
         "email_password_mismatch": "That email and password do not match an account.",
         "too_many_login_attempts": _lockout_message(),
@@ -51,7 +51,7 @@ class KindredAccountAdapter(DefaultAccountAdapter):
         return False
 
     def is_safe_url(self, url: str | None) -> bool:
-        return bool(url) and url.startswith("/") and not url.startswith("//") and "\\" not in url  # type: ignore[union-attr]
+        return bool(url) and str(url).startswith("/") and not str(url).startswith("//") and "\\" not in str(url)
 
     def pre_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse | None:
         refused = super().pre_login(request, user, **kwargs)
@@ -70,7 +70,7 @@ class KindredAccountAdapter(DefaultAccountAdapter):
         """Used by both the change and the reset flows."""
         assert isinstance(user, Member)
         services.set_password(member=user, password=password)
-        request = context.request
+        request = allauth_context.request
         if request is not None and request.user.is_authenticated and request.user.pk == user.pk:
             # Every other session ends; the one that changed the password goes on (allauth then
             # refreshes the session's password hash itself).
@@ -78,7 +78,7 @@ class KindredAccountAdapter(DefaultAccountAdapter):
 
     def reauthenticate(self, user: AbstractBaseUser, password: str) -> bool:
         assert isinstance(user, Member)
-        again = self.authenticate(context.request, email=user.email, password=password)
+        again = self.authenticate(allauth_context.request, email=user.email, password=password)
         return again is not None and again.pk == user.pk
 
     def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
@@ -86,7 +86,7 @@ class KindredAccountAdapter(DefaultAccountAdapter):
         code entered, within ACCOUNT_REAUTHENTICATION_TIMEOUT: a fresh sign-in is fresh enough."""
         if not super().is_reauthentication_required(app=app, **kwargs):
             return False
-        request = context.request
+        request = allauth_context.request
         if request is None or not request.user.is_authenticated:
             return True
         window = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT
@@ -97,9 +97,9 @@ class KindredAccountAdapter(DefaultAccountAdapter):
         )
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
-        request = globals()["context"].request
+        request = allauth_context.request
         ctx = {"request": request, "email": email, "platform": settings.WAGTAIL_SITE_NAME, **context}
         message = self.render_mail(template_prefix, email, ctx)
         html = next((body for body, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
-        payload = {"subject": str(message.subject), "body": str(message.body), "html": str(html), "to": list(message.to)}
-        transaction.on_commit(lambda: send_rendered_email.delay(**payload))
+        subject, text, to = str(message.subject), str(message.body), list(message.to)
+        transaction.on_commit(lambda: send_rendered_email.delay(subject=subject, body=text, to=to, html=str(html)))

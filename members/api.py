@@ -165,7 +165,9 @@ class EmailChangeSerializer(serializers.Serializer[dict[str, Any]]):
     password = serializers.CharField(write_only=True, style={"input_type": "password"}, help_text="Current password")
 
 
-EMAIL_CHANGE_ACCEPTED = "We have sent a link to the new address; your account keeps its current address until it is opened."
+EMAIL_CHANGE_ACCEPTED = (
+    "We have sent a link to the new address; your account keeps its current address until it is opened."
+)
 
 
 class EmailChangeView(APIView):

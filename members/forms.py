@@ -65,7 +65,9 @@ class ProfileForm(forms.Form):
 class EmailChangeForm(forms.Form):
     new_email = forms.EmailField(label="New email address")
     password = forms.CharField(
-        label="Your current password", widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}), strip=False
+        label="Your current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
     )
 
 

@@ -42,7 +42,7 @@ PUBLIC_OPEN = ("/admin/login/", "/admin/logout/")
 def session_passed_mfa(request: HttpRequest) -> bool:
     if request.session.get(MFA_SESSION_KEY):
         return True
-    records = get_authentication_records(request, request.user)  # type: ignore[arg-type]
+    records = get_authentication_records(request, request.user)
     return any(record.get("method") == "mfa" for record in records)
 
 

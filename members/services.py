@@ -203,7 +203,9 @@ def confirm_email_change(*, token: str) -> Member:
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_MAX_AGE)
     except signing.SignatureExpired as exc:
-        raise InvalidInput("This confirmation link has expired; ask for the change again.", code="link_expired") from exc
+        raise InvalidInput(
+            "This confirmation link has expired; ask for the change again.", code="link_expired"
+        ) from exc
     except signing.BadSignature as exc:
         raise InvalidInput("This confirmation link is not valid.", code="link_invalid") from exc
     with transaction.atomic():

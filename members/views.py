@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.recovery_codes import views as allauth_recovery_views
+from allauth.mfa.totp import views as allauth_totp_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -13,10 +16,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-
-from allauth.account.internal.flows.login import record_authentication
-from allauth.mfa.recovery_codes import views as allauth_recovery_views
-from allauth.mfa.totp import views as allauth_totp_views
 
 from config.errors import DomainError, add_error_details_to_form
 from members import selectors, services
@@ -221,7 +220,7 @@ def mfa_gate(request: HttpRequest) -> HttpResponse:
     here = request.get_full_path()
     if not request.user.is_authenticated:
         return redirect(f"/accounts/login/?{urlencode({'next': here})}")
-    if not member_has_mfa(request.user):  # type: ignore[arg-type]
+    if not member_has_mfa(request.user):
         return redirect(f"/accounts/2fa/totp/activate/?{urlencode({'next': here})}")
     if not session_passed_mfa(request):
         return redirect(f"/accounts/2fa/reauthenticate/?{urlencode({'next': here})}")
@@ -236,7 +235,7 @@ class ActivateTOTPView(allauth_totp_views.ActivateTOTPView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        record_authentication(self.request, self.request.user, "mfa", type="totp")  # type: ignore[arg-type]
+        record_authentication(self.request, self.request.user, "mfa", type="totp")
         return response
 
     def get_success_url(self) -> str:

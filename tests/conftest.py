@@ -185,8 +185,8 @@ def signed_in(host: str, member: Any, *, mfa: bool = True) -> Client:
 
     ``mfa``: the session passed two-factor at the root sign-in, as staff, partner admins and
     moderators must before privileged areas open (tests/members/test_account_security.py checks that)."""
-    from members.middleware import SESSION_GENERATION_KEY
     from members.mfa import MFA_SESSION_KEY
+    from members.middleware import SESSION_GENERATION_KEY
 
     client = host_client(host)
     client.force_login(member)

@@ -31,7 +31,8 @@ def _field(page: Any, label: str) -> Any:
 
 
 def _member(tenant: Any, role: str, name: str) -> Member:
-    member = MemberFactory(email=f"{name.lower()}-{secrets.token_hex(4)}@{COMMITTED_EMAIL_DOMAIN}", display_name=name)
+    email = f"{name.lower()}-{secrets.token_hex(4)}@{COMMITTED_EMAIL_DOMAIN}"
+    member: Member = MemberFactory(email=email, display_name=name)  # type: ignore[assignment]
     TenantMembership.objects.create(member=member, tenant=tenant, role=role)
     return member
 
@@ -64,7 +65,9 @@ def test_forgotten_password_reset_then_signed_in_on_a_partner(page: Any, live_si
 
     sent = [m for m in mail.outbox if m.to == [member.email] and "/accounts/password/reset/key/" in m.body]
     assert len(sent) == 1, [(m.subject, m.to) for m in mail.outbox]
-    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+", sent[0].body).group(0)
+    found = re.search(r"https?://\S+/accounts/password/reset/key/\S+", str(sent[0].body))
+    assert found is not None, sent[0].body
+    link = found.group(0)
     assert link.startswith(f"{root}/"), link
 
     page.goto(link)

@@ -20,8 +20,8 @@ from communities.models import (
 )
 from conditions.models import Condition
 from directory.models import DirectoryEntry
-from members.middleware import SESSION_GENERATION_KEY
 from members.mfa import MFA_SESSION_KEY
+from members.middleware import SESSION_GENERATION_KEY
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, host_client, signed_in
 from tests.factories import (

@@ -56,7 +56,9 @@ def run_commits(capture: Callable) -> Callable:
 
 def reset_link(email: str) -> str:
     [message] = [m for m in mail.outbox if email in m.to and "reset" in m.body.lower() and "/key/" in m.body]
-    return re.search(r"http://localhost(?::\d+)?(/accounts/password/reset/key/\S+)", message.body).group(1)
+    found = re.search(r"http://localhost(?::\d+)?(/accounts/password/reset/key/\S+)", str(message.body))
+    assert found is not None, message.body
+    return found.group(1)
 
 
 def hand_off(root: Client, target: Client, host: str, next_path: str = "/") -> None:
@@ -104,7 +106,10 @@ def test_reset_link_works_once_and_signs_out_every_other_session(
     again = host_client("localhost")
     page = again.get(link, follow=True)
     assert "This reset link does not work" in page.content.decode()
-    refused = again.post(page.redirect_chain[-1][0] if page.redirect_chain else link, {"password1": "x" * 12 + "Zq!", "password2": "x" * 12 + "Zq!"})
+    refused = again.post(
+        page.redirect_chain[-1][0] if page.redirect_chain else link,
+        {"password1": "x" * 12 + "Zq!", "password2": "x" * 12 + "Zq!"},
+    )
     assert refused.status_code == 200
     member.refresh_from_db()
     assert member.check_password(NEW_PASSWORD)
@@ -132,7 +137,8 @@ def test_changing_password_on_the_web_keeps_this_session_and_ends_the_others(ten
     other_browser = sign_in(host_client("localhost"), member.email)
     partner = signed_in(TENANT_A["domain"], member)
     wrong = root_client.post(
-        "/accounts/password/change/", {"oldpassword": "nope-nope-nope", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD}
+        "/accounts/password/change/",
+        {"oldpassword": "nope-nope-nope", "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
     )
     assert wrong.status_code == 200 and me(partner)
     response = root_client.post(
@@ -173,7 +179,9 @@ def test_email_change_is_verified_before_it_replaces_the_old_and_the_old_is_told
     sign_in(root_client, member.email)
     with django_capture_on_commit_callbacks(execute=True):
         if channel == "web":
-            response = root_client.post("/accounts/email/change/", {"new_email": "New@Example.test", "password": PASSWORD})
+            response = root_client.post(
+                "/accounts/email/change/", {"new_email": "New@Example.test", "password": PASSWORD}
+            )
             assert response.status_code == 200 and "Check your new inbox" in response.content.decode()
         else:
             response = root_client.post(
@@ -210,12 +218,18 @@ def test_email_change_to_a_taken_address_answers_the_same_and_changes_nothing(
     member = MemberFactory(email="mine@example.test")
     sign_in(root_client, member.email)
     with django_capture_on_commit_callbacks(execute=True):
-        taken = root_client.post("/api/v1/me/email/", {"new_email": "taken@example.test", "password": PASSWORD}, "application/json")
-        free = root_client.post("/api/v1/me/email/", {"new_email": "free@example.test", "password": PASSWORD}, "application/json")
+        taken = root_client.post(
+            "/api/v1/me/email/", {"new_email": "taken@example.test", "password": PASSWORD}, "application/json"
+        )
+        free = root_client.post(
+            "/api/v1/me/email/", {"new_email": "free@example.test", "password": PASSWORD}, "application/json"
+        )
     assert (taken.status_code, taken.json()) == (free.status_code, free.json())
     assert [m.to for m in mail.outbox] == [["taken@example.test"], ["free@example.test"]]
     assert "already has its own account" in mail.outbox[0].body
-    wrong_password = root_client.post("/api/v1/me/email/", {"new_email": "x@example.test", "password": "nope"}, "application/json")
+    wrong_password = root_client.post(
+        "/api/v1/me/email/", {"new_email": "x@example.test", "password": "nope"}, "application/json"
+    )
     assert wrong_password.status_code == 400 and "password" in wrong_password.json()["details"]
     member.refresh_from_db()
     assert member.email == "mine@example.test"
@@ -245,7 +259,9 @@ def test_sign_up_reset_and_sign_in_answer_the_same_for_known_and_unknown_address
             pairs.append(
                 (
                     body(client.post("/accounts/signup/", {**SIGNUP, "email": email})).replace(email, "EMAIL"),
-                    client.post("/api/v1/auth/signup/", {"email": email, "password": PASSWORD}, "application/json").json(),
+                    client.post(
+                        "/api/v1/auth/signup/", {"email": email, "password": PASSWORD}, "application/json"
+                    ).json(),
                     client.post("/accounts/password/reset/", {"email": email})["Location"],
                     client.post("/api/v1/auth/password-reset/", {"email": email}, "application/json").json(),
                     body(client.post("/accounts/login/", {"login": email, "password": "wrong-password-1"})).replace(
@@ -257,7 +273,9 @@ def test_sign_up_reset_and_sign_in_answer_the_same_for_known_and_unknown_address
     assert "do not match an account" in pairs[0][4]
     assert Member.objects.filter(email="unknown@example.test").count() == 1  # the unknown one signed up
     # The known address's owner heard of the sign-up attempt; nobody else learns anything.
-    assert any(m.to == ["known@example.test"] and m.subject == "You already have a Kindred account" for m in mail.outbox)
+    assert any(
+        m.to == ["known@example.test"] and m.subject == "You already have a Kindred account" for m in mail.outbox
+    )
 
 
 class TimedPBKDF2(PBKDF2PasswordHasher):
@@ -359,7 +377,7 @@ def mfa_sign_in(client: Client, member: Member, secret: str, next_path: str = "/
 
 
 def _member_with_role(tenant, role: str) -> Member:
-    member = MemberFactory()
+    member: Member = MemberFactory()  # type: ignore[assignment]
     TenantMembership.objects.create(member=member, tenant=tenant, role=role)
     return member
 
@@ -412,7 +430,9 @@ def test_enrolment_through_the_pages_counts_as_passing_two_factor(tenant_a, root
     page = activate.content.decode()
     assert "Your role needs two-factor authentication" in page
     secret = re.search(r'id="authenticator_secret" type="text" value="([A-Z2-7]+)"', page).group(1)
-    done = root_client.post(activate.request["PATH_INFO"] + "?" + activate.request["QUERY_STRING"], {"code": totp_code(secret)})
+    done = root_client.post(
+        activate.request["PATH_INFO"] + "?" + activate.request["QUERY_STRING"], {"code": totp_code(secret)}
+    )
     assert done.status_code == 302 and done["Location"].startswith("/accounts/2fa/recovery-codes/?next=")
     codes = root_client.get(done["Location"]).content.decode()
     assert codes.count("\n") >= 10 and f'href="{gate}"' in codes.replace("&amp;", "&")
