@@ -328,7 +328,12 @@ def test_known_and_unknown_addresses_take_comparable_time(settings, django_captu
     figures = {}
     for name, flow in (("signup", signup), ("login", login), ("reset", reset)):
         flow(True)(), flow(False)()  # warm up
-        known, unknown = _paired_best(flow(True), flow(False))
+        # Load from other processes only adds time, so a noisy round is measured again (up to three
+        # times); a path that skips a password hash is a full hash faster in every round.
+        for _attempt in range(3):
+            known, unknown = _paired_best(flow(True), flow(False))
+            if abs(known - unknown) < max(0.6 * hash_ms, 8):
+                break
         figures[name] = (round(known, 1), round(unknown, 1))
         # Comparable: the gap is well under one password hash (which a careless path would skip).
         assert abs(known - unknown) < max(0.6 * hash_ms, 8), (name, figures, hash_ms)
