@@ -483,3 +483,17 @@ def test_admin_login_sends_to_the_one_sign_in_page_and_back():
     assert client.get("/admin/").status_code == 200
     evil = client.get("/admin/login/", {"next": "https://evil.example.com/"})
     assert evil["Location"] == "/accounts/login/?next=%2Fadmin%2F"
+
+
+def test_reset_requests_are_throttled_per_address_on_web_and_api(settings, django_capture_on_commit_callbacks):
+    settings.ACCOUNT_RATE_LIMITS = {"reset_password": "50/m/ip,2/m/key"}
+    member = MemberFactory()
+    client = host_client("localhost")
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(2):
+            assert client.post("/accounts/password/reset/", {"email": member.email}).status_code == 302
+        web = client.post("/accounts/password/reset/", {"email": member.email})
+        api = client.post("/api/v1/auth/password-reset/", {"email": member.email}, "application/json")
+    assert web.status_code == 429 and "Too many requests" in web.content.decode()
+    assert api.status_code == 429 and api.json()["code"] == "throttled"
+    assert len([m for m in mail.outbox if m.to == [member.email]]) == 2
