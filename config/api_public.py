@@ -3,14 +3,17 @@
 from django.urls import include, path
 
 from directory.api import DirectorySearchView
-from members.api import MeView, SignUpView
+from members.api import EmailChangeView, MeView, PasswordChangeView, PasswordResetRequestView, SignUpView
 from privacy import api as privacy_api
 from research.api import ResearchDatasetView
 from tenants.api import PartnerListView, TenantProvisionView
 
 urlpatterns = [
     path("auth/signup/", SignUpView.as_view(), name="api-sign-up"),
+    path("auth/password-reset/", PasswordResetRequestView.as_view(), name="api-password-reset"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("me/password/", PasswordChangeView.as_view(), name="api-password-change"),
+    path("me/email/", EmailChangeView.as_view(), name="api-email-change"),
     path("directory/", DirectorySearchView.as_view(), name="api-directory"),
     path("partners/", PartnerListView.as_view(), name="api-partners"),
     path("tenants/", TenantProvisionView.as_view(), name="api-provision-tenant"),

@@ -66,6 +66,10 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "csp",
+    # Account lifecycle (reset, password change, rate limits) and two-factor: root domain only.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     "demo",
 ]
 
@@ -104,7 +108,13 @@ GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 AUTH_USER_MODEL = "members.Member"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# allauth's backend signs in by email (case-insensitively) and hashes a dummy password for unknown
+# addresses, so a wrong address costs the same time as a wrong password. ModelBackend stays for the
+# sessions that name it (the hand-off, the verification link).
+AUTHENTICATION_BACKENDS = [
+    "allauth.account.auth_backends.AuthenticationBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "/auth/login/"
 LOGIN_REDIRECT_URL = "/"
 
@@ -120,6 +130,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "members.middleware.SessionGenerationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "members.middleware.PrivilegedMFAMiddleware",
     "consent.middleware.ReconsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -211,6 +223,43 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- accounts (django-allauth, root domain only) ----------------------------------------
+# Member is the user model: email is the login, there is no username. Sign-up, email verification
+# and email change stay Kindred's own (members.services); allauth runs sign-in (with its MFA stage and
+# rate limits), password reset and change, reauthentication and two-factor enrolment.
+ACCOUNT_ADAPTER = "members.accounts.KindredAccountAdapter"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_USER_MODEL_EMAIL_FIELD = "email"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"  # Kindred's own verification (Member.email_verified_at) is checked at sign-in
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True  # a reset for an unknown address gets an email saying so
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # password changed / reset, two-factor added or removed
+ACCOUNT_SESSION_REMEMBER = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Kindred: "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = SITE_SCHEME
+KINDRED_LOGIN_ATTEMPTS_LIMIT = int(env("KINDRED_LOGIN_ATTEMPTS_LIMIT", "5"))
+KINDRED_LOGIN_LOCKOUT_SECONDS = int(env("KINDRED_LOGIN_LOCKOUT_SECONDS", "300"))
+ACCOUNT_RATE_LIMITS = {
+    # Failed sign-ins: per address (IP) and per account (the email typed); a timed release.
+    "login_failed": f"20/m/ip,{KINDRED_LOGIN_ATTEMPTS_LIMIT}/{KINDRED_LOGIN_LOCKOUT_SECONDS}s/key",
+    "login": "30/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+}
+PASSWORD_RESET_TIMEOUT = int(env("KINDRED_PASSWORD_RESET_TIMEOUT", str(60 * 60)))  # the reset link lives 1 h
+EMAIL_CHANGE_MAX_AGE = int(env("KINDRED_EMAIL_CHANGE_MAX_AGE", str(60 * 60 * 24)))
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env("KINDRED_MFA_ISSUER", "Kindred")
+MFA_RECOVERY_CODE_COUNT = 10
 
 # --- i18n, static, media ----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,7 +1,9 @@
 """URLs of the root domain (public schema)."""
 
+from allauth.account import views as account_views
+from allauth.mfa import urls as mfa_urls
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.readiness import ready
@@ -18,10 +20,36 @@ urlpatterns = [
     path("", platform_home, name="platform-home"),
     path("communities/", community_directory, name="community-directory"),
     path("accounts/signup/", member_views.sign_up, name="sign-up"),
+    path("accounts/signup/", member_views.sign_up, name="account_signup"),
     path("accounts/verify/<str:token>/", member_views.verify, name="verify-email"),
     path("accounts/verify-again/", member_views.resend_verification, name="resend-verification"),
-    path("accounts/login/", member_views.sign_in, name="sign-in"),
+    # Sign-in, password reset and change, reauthentication: allauth's views, Kindred's templates.
+    # Only these are mounted: allauth's own sign-up and email management would bypass Kindred's.
+    path("accounts/login/", account_views.login, name="account_login"),
     path("accounts/logout/", member_views.sign_out, name="sign-out"),
+    path("accounts/logout/", member_views.sign_out, name="account_logout"),
+    path("accounts/inactive/", account_views.account_inactive, name="account_inactive"),
+    path("accounts/reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
+    path("accounts/password/change/", account_views.password_change, name="account_change_password"),
+    path("accounts/password/reset/", account_views.password_reset, name="account_reset_password"),
+    path("accounts/password/reset/done/", account_views.password_reset_done, name="account_reset_password_done"),
+    re_path(
+        r"^accounts/password/reset/key/(?P<uidb36>[0-9A-Za-z]+)-(?P<key>.+)/$",
+        account_views.password_reset_from_key,
+        name="account_reset_password_from_key",
+    ),
+    path(
+        "accounts/password/reset/key/done/",
+        account_views.password_reset_from_key_done,
+        name="account_reset_password_from_key_done",
+    ),
+    path("accounts/email/change/", member_views.email_change, name="email-change"),
+    path("accounts/email/confirm/<str:token>/", member_views.email_change_confirm, name="email-change-confirm"),
+    # Two-factor: allauth.mfa, with enrolment that remembers where a privileged member was going.
+    path("accounts/2fa/totp/activate/", member_views.ActivateTOTPView.as_view(), name="mfa_activate_totp"),
+    path("accounts/2fa/recovery-codes/", member_views.RecoveryCodesView.as_view(), name="mfa_view_recovery_codes"),
+    path("accounts/2fa/", include(mfa_urls)),
+    path("auth/mfa/", member_views.mfa_gate, name="mfa-gate"),
     path("accounts/profile/", member_views.profile, name="profile"),
     path("accounts/profile/edit/", member_views.profile_edit, name="profile-edit"),
     path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
@@ -35,8 +63,9 @@ urlpatterns = [
     ),
     path("accounts/delete/", privacy_views.delete_account, name="delete-account"),
     path("accounts/deleted/<str:token>/", privacy_views.erasure_status, name="erasure-status"),
-    path("auth/login/", member_views.sign_in),
+    path("auth/login/", member_views.root_sign_in, name="root-sign-in"),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
+    path("admin/login/", member_views.root_sign_in, name="admin-sign-in"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
     path("", include("trials.urls")),

@@ -565,6 +565,7 @@ def _ensure_member(*, spec: PersonSpec, password: str, tenants: dict[str, Tenant
             # The demo's partner admins and moderators really are staff: their names may say so.
             official_name_allowed=True,
         )
+        assert member is not None  # the address had no account a moment ago
         summary.created["members"] += 1
     else:
         _ensure_password(member=member, password=password)

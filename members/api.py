@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import ResetPasswordForm
+from allauth.core import ratelimit
 from django.db import connection, transaction
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +19,7 @@ from rest_framework.views import APIView
 from config.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
+from members.sessions import keep_session_after_password_change
 from members.signup import run_signup_steps
 
 
@@ -74,10 +79,24 @@ class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
+class AcceptedSerializer(serializers.Serializer[dict[str, Any]]):
+    detail = serializers.CharField()
+
+
+SIGNUP_ACCEPTED = "Check your email: if the address needs confirming, we have sent it a link."
+RESET_ACCEPTED = "If that address has a Kindred account, we have sent it a link to choose a new password."
+
+
 class SignUpView(APIView):
     permission_classes = [permissions.AllowAny]
 
-    @extend_schema(request=SignUpSerializer, responses={201: MemberSerializer}, summary="Create an account")
+    @extend_schema(
+        request=SignUpSerializer,
+        responses={202: AcceptedSerializer},
+        summary="Create an account",
+        description="Answers the same whether or not the address already has an account (its owner is "
+        "emailed instead), so the API never tells whether someone is registered.",
+    )
     def post(self, request: Request) -> Response:
         from tenants.models import Tenant
 
@@ -89,8 +108,80 @@ class SignUpView(APIView):
         signup_tenant = Tenant.objects.partners().filter(slug=slug).first() if slug else None
         with transaction.atomic():
             member = services.register_member(**data, signup_tenant=signup_tenant)
-            run_signup_steps(member=member, data={"consents": consents}, channel="api", tenant=signup_tenant)
-        return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+            if member is not None:
+                run_signup_steps(member=member, data={"consents": consents}, channel="api", tenant=signup_tenant)
+        return Response({"detail": SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetRequestSerializer(serializers.Serializer[dict[str, Any]]):
+    email = serializers.EmailField()
+
+
+class PasswordResetRequestView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        request=PasswordResetRequestSerializer,
+        responses={202: AcceptedSerializer, 429: None},
+        summary="Email a password reset link",
+        description="The same answer whether or not the address has an account. The link opens the web page "
+        "where the new password is chosen; it works once, for PASSWORD_RESET_TIMEOUT seconds.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordResetRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        email = serializer.validated_data["email"].lower()
+        if not ratelimit.consume(request._request, action="reset_password", key=email):
+            raise Throttled(detail="Too many reset requests. Please wait a minute and try again.")
+        form = ResetPasswordForm(data={"email": email})
+        if form.is_valid():
+            form.save(request._request)
+        return Response({"detail": RESET_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordChangeSerializer(serializers.Serializer[dict[str, Any]]):
+    current_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    new_password = serializers.CharField(write_only=True, style={"input_type": "password"})
+
+
+class PasswordChangeView(APIView):
+    @extend_schema(
+        request=PasswordChangeSerializer,
+        responses={204: None},
+        summary="Change my password",
+        description="Signs out every other session on every host; this one stays signed in.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.change_password(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        keep_session_after_password_change(request._request, member)
+        get_adapter(request._request).send_notification_mail("account/email/password_changed", member)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EmailChangeSerializer(serializers.Serializer[dict[str, Any]]):
+    new_email = serializers.EmailField()
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, help_text="Current password")
+
+
+EMAIL_CHANGE_ACCEPTED = (
+    "We have sent a link to the new address; your account keeps its current address until it is opened."
+)
+
+
+class EmailChangeView(APIView):
+    @extend_schema(
+        request=EmailChangeSerializer,
+        responses={202: AcceptedSerializer},
+        summary="Change my email address",
+        description="Emails a confirmation link to the new address; the old address is told once it changes.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = EmailChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.request_email_change(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        return Response({"detail": EMAIL_CHANGE_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
 class MeView(APIView):

@@ -62,9 +62,13 @@ class ProfileForm(forms.Form):
         conditions.choices = condition_choices()
 
 
-class SignInForm(forms.Form):
-    email = forms.EmailField(label="Email")
-    password = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+class EmailChangeForm(forms.Form):
+    new_email = forms.EmailField(label="New email address")
+    password = forms.CharField(
+        label="Your current password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        strip=False,
+    )
 
 
 class ResendVerificationForm(forms.Form):

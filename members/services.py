@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -46,6 +47,7 @@ def register_join_hook(hook: JoinHook) -> None:
 
 
 VERIFY_SALT = "kindred.members.verify-email"
+EMAIL_CHANGE_SALT = "kindred.members.email-change"
 UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
 
 
@@ -115,11 +117,16 @@ def register_member(
     signup_tenant: Tenant | None = None,
     next_url: str = "",
     official_name_allowed: bool = False,
-) -> Member:
+) -> Member | None:
     """Create an unverified member and email them a verification link (sent by Celery).
 
+    If the address already has an account, nothing is created and its owner is emailed instead;
+    returns None. The caller answers the same either way ("check your email"), and both paths hash
+    a password, so neither the answer nor its timing tells a visitor whether someone has an account.
+
     ``official_name_allowed`` is for platform code creating a partner's real staff (the demo's
-    "… moderator"); a person signing up never gets it."""
+    "… moderator"); a person signing up never gets it.
+    """
     email = (email or "").strip().lower()
     condition_ids = list(condition_ids)
     errors: dict[str, list[str]] = {}
@@ -127,8 +134,6 @@ def register_member(
         validate_email(email)
     except ValidationError:
         errors["email"] = ["Enter a valid email address."]
-    if "email" not in errors and Member.objects.filter(email__iexact=email).exists():
-        errors["email"] = ["An account with this email already exists. Sign in instead."]
     errors.update(
         _validate_profile(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
@@ -143,26 +148,123 @@ def register_member(
         errors["password"] = list(exc.messages)
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
-    try:
-        member = Member.objects.create_user(
-            email,
-            password,
-            display_name=display_name.strip()[:80],
-            role=role,
-            birth_year=birth_year,
-            country=country.upper(),
-            region=region.strip(),
-            signup_tenant=signup_tenant if signup_tenant and signup_tenant.kind == TenantKind.PARTNER else None,
-        )
-    except IntegrityError as exc:  # a concurrent sign-up with the same email won the race
-        raise Conflict(
-            "An account with this email already exists.", details={"email": ["Already registered."]}
-        ) from exc
-    if condition_ids:
-        member.conditions.set(condition_ids)
-    from members.tasks import send_verification_email
+    from members.tasks import send_signup_attempt_email, send_verification_email  # tasks import this module
 
-    transaction.on_commit(lambda: send_verification_email.delay(member.pk, next_url))
+    existing = Member.objects.filter(email__iexact=email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                member = Member.objects.create_user(
+                    email,
+                    password,
+                    display_name=display_name.strip()[:80],
+                    role=role,
+                    birth_year=birth_year,
+                    country=country.upper(),
+                    region=region.strip(),
+                    signup_tenant=signup_tenant if signup_tenant and signup_tenant.kind == TenantKind.PARTNER else None,
+                )
+        except IntegrityError:  # a concurrent sign-up with the same email won the race
+            existing = Member.objects.filter(email__iexact=email).first()
+            if existing is None:
+                raise
+        else:
+            if condition_ids:
+                member.conditions.set(condition_ids)
+            transaction.on_commit(lambda: send_verification_email.delay(member.pk, next_url))
+            return member
+    # The same cost as creating the account (hashing dominates), and the owner hears of it.
+    make_password(password)
+    existing_id = existing.pk
+    transaction.on_commit(lambda: send_signup_attempt_email.delay(existing_id))
+    return None
+
+
+def set_password(*, member: Member, password: str) -> Member:
+    """Set a new password and end every session of the member on every host (the session generation).
+
+    The caller that should stay signed in (the page or API call that changed it) stores the new
+    generation in its own session."""
+    with transaction.atomic():
+        member.set_password(password)
+        member.save(update_fields=["password"])
+        Member.objects.filter(pk=member.pk).update(session_generation=F("session_generation") + 1)
+    member.refresh_from_db(fields=["session_generation"])
+    return member
+
+
+def change_password(*, member: Member, current_password: str, new_password: str) -> Member:
+    errors: dict[str, list[str]] = {}
+    if not member.check_password(current_password or ""):
+        errors["current_password"] = ["That is not your current password."]
+    try:
+        password_validation.validate_password(new_password, user=member)
+    except ValidationError as exc:
+        errors["new_password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", details=errors)
+    return set_password(member=member, password=new_password)
+
+
+def request_email_change(*, member: Member, new_email: str, password: str) -> None:
+    """Email a confirmation link to the new address; the account keeps the old one until it is opened.
+
+    If the new address belongs to another account, that address is told instead, and the caller
+    answers exactly as on success (no enumeration through email change)."""
+    new_email = (new_email or "").strip().lower()
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_email(new_email)
+    except ValidationError:
+        errors["new_email"] = ["Enter a valid email address."]
+    else:
+        if new_email == member.email.lower():
+            errors["new_email"] = ["That is already your email address."]
+    if not member.check_password(password or ""):
+        errors["password"] = ["That is not your current password."]
+    if errors:
+        raise InvalidInput("Please correct the highlighted fields.", details=errors)
+    from members.tasks import send_email_change_link, send_email_in_use_notice  # tasks import this module
+
+    if Member.objects.filter(email__iexact=new_email).exclude(pk=member.pk).exists():
+        transaction.on_commit(lambda: send_email_in_use_notice.delay(new_email))
+        return
+    token = signing.dumps({"m": member.pk, "o": member.email, "n": new_email}, salt=EMAIL_CHANGE_SALT)
+    member_id = member.pk
+    transaction.on_commit(lambda: send_email_change_link.delay(member_id, new_email, token))
+
+
+def confirm_email_change(*, token: str) -> Member:
+    """Switch the account to the new address the link proves; the old address is told.
+
+    The link works once: it names the old address, which no longer matches afterwards. It never signs
+    anyone in."""
+    try:
+        data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=settings.EMAIL_CHANGE_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidInput(
+            "This confirmation link has expired; ask for the change again.", code="link_expired"
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvalidInput("This confirmation link is not valid.", code="link_invalid") from exc
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=data["m"], email=data["o"], is_active=True).first()
+        if member is None:
+            raise InvalidInput("This confirmation link was already used or is no longer valid.", code="link_used")
+        if Member.objects.filter(email__iexact=data["n"]).exclude(pk=member.pk).exists():
+            raise Conflict("That address now belongs to another account.", code="email_taken")
+        old_email = member.email
+        member.email = data["n"]
+        member.email_verified_at = timezone.now()
+        try:
+            with transaction.atomic():
+                member.save(update_fields=["email", "email_verified_at"])
+        except IntegrityError as exc:
+            raise Conflict("That address now belongs to another account.", code="email_taken") from exc
+        new_email = member.email
+        from members.tasks import send_email_changed_notice  # tasks import this module
+
+        transaction.on_commit(lambda: send_email_changed_notice.delay(old_email, new_email))
     return member
 
 
@@ -196,12 +298,12 @@ def resend_verification_email(*, email: str, next_url: str = "") -> None:
     """Send again if such an unverified account exists; silent otherwise (no account probing)."""
     member = Member.objects.filter(email__iexact=(email or "").strip(), email_verified_at__isnull=True).first()
     if member is not None:
-        from members.tasks import send_verification_email
+        from members.tasks import send_verification_email  # tasks import this module
 
         send_verification_email.delay(member.pk, next_url)
 
 
-def issue_handoff_token(*, member: Member, host: str) -> str:
+def issue_handoff_token(*, member: Member, host: str, mfa: bool = False) -> str:
     """A signed, single-use, ~60 s token that lets ``host`` open its own session for ``member``.
 
     ``host`` must name a partner's Domain row exactly (no port, no userinfo, no lookalike).
@@ -214,7 +316,17 @@ def issue_handoff_token(*, member: Member, host: str) -> str:
     nonce = secrets.token_urlsafe(24)
     HandoffNonce.objects.create(nonce=nonce, member=member, host=domain.domain)
     payload = {"m": member.pk, "h": domain.domain, "n": nonce, "g": member.session_generation}
+    if mfa:  # the root session passed two-factor: the partner host's session inherits it
+        payload["a"] = 1
     return signing.dumps(payload, salt=HANDOFF_SALT)
+
+
+def handoff_passed_mfa(*, token: str) -> bool:
+    """Whether a (redeemed, so already checked) hand-off token says the root session passed two-factor."""
+    try:
+        return bool(signing.loads(token, salt=HANDOFF_SALT).get("a"))
+    except signing.BadSignature:
+        return False
 
 
 def _read_handoff_token(*, token: str, host: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.http import HttpRequest
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -15,6 +15,12 @@ def start_session(request: HttpRequest, member: Member) -> None:
     login(request, member, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_GENERATION_KEY] = member.session_generation
     bind_session_to_host(request)
+
+
+def keep_session_after_password_change(request: HttpRequest, member: Member) -> None:
+    """A new password ends every session (the generation); the one that set it goes on."""
+    update_session_auth_hash(request, member)
+    request.session[SESSION_GENERATION_KEY] = member.session_generation
 
 
 def end_session(request: HttpRequest) -> None:

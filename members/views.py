@@ -3,8 +3,12 @@ Tenant hosts: the hand-off redeemer, sign-out, joining."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from allauth.account.internal.flows.login import record_authentication
+from allauth.mfa.recovery_codes import views as allauth_recovery_views
+from allauth.mfa.totp import views as allauth_totp_views
 from django.contrib import messages
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -15,8 +19,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from config.errors import DomainError, add_error_details_to_form
 from members import selectors, services
-from members.forms import EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignInForm, SignUpForm
+from members.forms import EmailChangeForm, EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignUpForm
 from members.middleware import request_host
+from members.mfa import MFA_SESSION_KEY, member_has_mfa, session_passed_mfa
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
 from members.signup import run_signup_steps
@@ -35,11 +40,14 @@ def sign_up(request: HttpRequest) -> HttpResponse:
         try:
             with transaction.atomic():
                 member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
-                run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
+                if member is not None:
+                    run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
         except DomainError as exc:
             add_error_details_to_form(form, exc)
         else:
-            return render(request, "members/check_email.html", {"email": member.email})
+            # The same page whether or not the address already had an account (its owner got an email).
+            email = form.cleaned_data["email"].strip().lower()
+            return render(request, "members/check_email.html", {"email": email})
     return render(request, "members/sign_up.html", {"form": form, "next": next_url, "signup_tenant": signup_tenant})
 
 
@@ -67,22 +75,11 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(f"/accounts/login/?{urlencode({'next': next_url})}")
 
 
-def sign_in(request: HttpRequest) -> HttpResponse:
-    next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
-    form = SignInForm(request.POST or None)
-    unverified_email = ""
-    if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
-        member = authenticate(request, username=email, password=form.cleaned_data["password"])
-        if member is None:
-            form.add_error(None, "That email and password do not match an account.")
-        elif not isinstance(member, Member) or not member.email_verified:
-            unverified_email = email
-            form.add_error(None, "Please confirm your email address first: we sent you a link.")
-        else:
-            start_session(request, member)
-            return redirect(next_url)
-    return render(request, "members/sign_in.html", {"form": form, "next": next_url, "unverified": unverified_email})
+def root_sign_in(request: HttpRequest) -> HttpResponse:
+    """The root's LOGIN_URL and Django admin's login: both are the one sign-in page (allauth's)."""
+    default = "/admin/" if request.path.startswith("/admin/") else "/"
+    next_url = safe_next(request, request.GET.get("next"), default=default)
+    return redirect(f"/accounts/login/?{urlencode({'next': next_url})}")
 
 
 @require_POST
@@ -123,7 +120,7 @@ def issue_handoff(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" and not already_member and not member.is_superuser:
         # Telling a partner who you are is the member's decision: ask before the first visit.
         return render(request, "members/confirm_handoff.html", {"tenant": tenant, "host": host, "next": next_path})
-    token = services.issue_handoff_token(member=member, host=host)
+    token = services.issue_handoff_token(member=member, host=host, mfa=session_passed_mfa(request))
     target = host_url(
         host=host, request=request, path=f"/auth/handoff/complete/?{urlencode({'token': token, 'next': next_path})}"
     )
@@ -178,6 +175,7 @@ def complete_handoff(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return render(request, "members/handoff_failed.html", {"message": exc.message}, status=400)
     start_session(request, member)
+    request.session[MFA_SESSION_KEY] = services.handoff_passed_mfa(token=token)
     return redirect(next_path)
 
 
@@ -202,7 +200,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your email preference is saved.")
         return redirect("/accounts/profile/")
     memberships = selectors.memberships_for(member=member)
-    return render(request, "members/profile.html", {"memberships": memberships, "email_form": form})
+    context = {"memberships": memberships, "email_form": form, "has_mfa": member_has_mfa(member)}
+    return render(request, "members/profile.html", context)
 
 
 @login_required
@@ -241,3 +240,75 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as exc:
         return render(request, "members/verify_failed.html", {"message": exc.message}, status=400)
     return render(request, "members/unsubscribed.html", {"member": member, "done": False})
+
+
+# --- account security (root domain) -----------------------------------------------------------
+
+
+def mfa_gate(request: HttpRequest) -> HttpResponse:
+    """Where privileged areas send a session that has not passed two-factor: sign in, enrol on first
+    use, confirm a code, then go on (to the partner host through a hand-off that carries it)."""
+    host = (request.GET.get("host") or "").lower()
+    next_path = request.GET.get("next") or "/"
+    if not next_path.startswith("/") or next_path.startswith("//"):
+        next_path = "/"
+    here = request.get_full_path()
+    if not request.user.is_authenticated:
+        return redirect(f"/accounts/login/?{urlencode({'next': here})}")
+    if not member_has_mfa(request.user):
+        return redirect(f"/accounts/2fa/totp/activate/?{urlencode({'next': here})}")
+    if not session_passed_mfa(request):
+        return redirect(f"/accounts/2fa/reauthenticate/?{urlencode({'next': here})}")
+    if host:
+        return redirect(f"/auth/handoff/?{urlencode({'host': host, 'next': next_path})}")
+    return redirect(next_path)
+
+
+class ActivateTOTPView(allauth_totp_views.ActivateTOTPView):
+    """allauth's enrolment, remembering where the member was going. Entering a valid code proves the
+    second factor, so this session counts as having passed it."""
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        record_authentication(self.request, self.request.user, "mfa", type="totp")
+        return response
+
+    def get_success_url(self) -> str:
+        url = super().get_success_url()
+        next_url = safe_next(self.request, self.request.GET.get("next"), default="")
+        return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+class RecoveryCodesView(allauth_recovery_views.ViewRecoveryCodesView):
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["next_url"] = safe_next(self.request, self.request.GET.get("next"), default="")
+        return context
+
+
+@login_required
+def email_change(request: HttpRequest) -> HttpResponse:
+    member: Member = request.user  # type: ignore[assignment]
+    form = EmailChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_email_change(
+                member=member, new_email=form.cleaned_data["new_email"], password=form.cleaned_data["password"]
+            )
+        except DomainError as exc:
+            add_error_details_to_form(form, exc)
+        else:
+            new_email = form.cleaned_data["new_email"].strip().lower()
+            return render(request, "members/email_change_sent.html", {"new_email": new_email})
+    return render(request, "members/email_change.html", {"form": form})
+
+
+def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (mail scanners open links); POST switches the address. Signs no one in or out."""
+    if request.method != "POST":
+        return render(request, "members/email_change_confirm.html", {"token": token})
+    try:
+        member = services.confirm_email_change(token=token)
+    except DomainError as exc:
+        return render(request, "members/verify_failed.html", {"message": exc.message, "no_resend": True}, status=400)
+    return render(request, "members/email_change_done.html", {"email": member.email})

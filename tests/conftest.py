@@ -33,6 +33,8 @@ TENANT_B = {"name": "Beta MS Society", "slug": "beta-society", "domain": "beta-s
 
 def _migrations_fingerprint() -> str:
     digest = hashlib.sha256()
+    # Third-party apps bring their own migrations (allauth's tables in public).
+    digest.update(",".join(settings.INSTALLED_APPS).encode())
     # The tenants' provisioning code shapes the session's cloned schemas too.
     for path in [*sorted(ROOT.glob("*/migrations/*.py")), ROOT / "tenants" / "services.py"]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
@@ -178,17 +180,21 @@ def committed_db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None
             erase_committed_members()
 
 
-def signed_in(host: str, member: Any, **kwargs: Any) -> Client:
-    """A client of ``host`` with a session for ``member`` (as the hand-off would leave it)."""
+def signed_in(host: str, member: Any, *, mfa: bool = True, **kwargs: Any) -> Client:
+    """A client of ``host`` with a session for ``member`` (as the hand-off would leave it).
+
+    ``mfa``: the session passed two-factor at the root sign-in, as staff, partner admins and
+    moderators must before privileged areas open (tests/members/test_account_security.py checks that)."""
     client = host_client(host, **kwargs)
     client.force_login(member)
-    bind_test_session(client, host=host, member=member)
+    bind_test_session(client, host=host, member=member, mfa=mfa)
     return client
 
 
-def bind_test_session(client: Client, *, host: str, member: Any) -> None:
+def bind_test_session(client: Client, *, host: str, member: Any, mfa: bool = True) -> None:
     """Record on a ``force_login`` session what a real sign-in records: host, tenant, generation."""
     from members.middleware import SESSION_GENERATION_KEY, SESSION_HOST_KEY, SESSION_SCHEMA_KEY
+    from members.mfa import MFA_SESSION_KEY
     from tenants.models import Domain
 
     name = host.split(":")[0].lower()
@@ -196,4 +202,5 @@ def bind_test_session(client: Client, *, host: str, member: Any) -> None:
     session[SESSION_GENERATION_KEY] = member.session_generation
     session[SESSION_HOST_KEY] = name
     session[SESSION_SCHEMA_KEY] = Domain.objects.select_related("tenant").get(domain=name).tenant.schema_name
+    session[MFA_SESSION_KEY] = mfa
     session.save()

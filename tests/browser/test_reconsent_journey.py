@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any, cast
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.db import connection
 from django.utils import timezone
 
@@ -70,6 +72,8 @@ def test_material_change_asks_again_on_the_next_visit(browser: Any, page: Any, l
     staff_email = f"reconsent-staff-{token}@{COMMITTED_EMAIL_DOMAIN}"
     staff = cast(Member, MemberFactory(email=staff_email, is_staff=True, is_superuser=True))
     consent_cleanup.extend([member, staff])
+    staff_secret = generate_totp_secret()
+    TOTP.activate(staff, staff_secret)
     purposes = list(ConsentPurpose.objects.filter(active=True))
     research = next(p for p in purposes if p.code == RESEARCH)
     publish_policy(
@@ -99,6 +103,10 @@ def test_material_change_asks_again_on_the_next_visit(browser: Any, page: Any, l
     try:
         staff_page = staff_context.new_page()
         _sign_in(staff_page, root, staff.email, "/admin/consent/consentpolicy/add/")
+        # Staff use the admin only with two-factor (issue 9): a code from their authenticator app.
+        staff_page.wait_for_url(f"{root}/accounts/2fa/authenticate/")
+        staff_page.locator("input[name=code]").fill(format_hotp_value(hotp_value(staff_secret, int(time.time()) // 30)))
+        staff_page.locator("main").get_by_role("button", name="Sign In").click()
         staff_page.wait_for_url(f"{root}/admin/consent/consentpolicy/add/")
         staff_page.locator("#id_text_markdown").fill("## Version two\n\nResearch data now includes genomics.")
         staff_page.locator("#id_change_summary").fill(CHANGE)

@@ -100,7 +100,7 @@ def test_api_signup_records_only_the_purposes_sent(policy_v1):
 
     client = host_client(ROOT)
     payload = {"email": "api-signup@example.test", "password": "a-long-unusual-password", "consents": [RESEARCH]}
-    assert client.post("/api/v1/auth/signup/", payload, "application/json").status_code == 201
+    assert client.post("/api/v1/auth/signup/", payload, "application/json").status_code == 202
     member = Member.objects.get(email="api-signup@example.test")
     assert [(r.purpose.code, r.channel) for r in ConsentRecord.objects.filter(subject__member=member)] == [
         (RESEARCH, "api")

@@ -213,13 +213,13 @@ def test_a_condition_missing_from_the_taxonomy_is_skipped_not_fatal(taxonomy):
 
 def test_a_demo_member_can_sign_in_and_sees_members_only_communities(seeded):
     client = host_client("localhost")
-    response = client.post("/accounts/login/", {"email": demo.PATIENT_EMAIL, "password": PASSWORD})
+    response = client.post("/accounts/login/", {"login": demo.PATIENT_EMAIL, "password": PASSWORD})
     assert response.status_code == 302
     maria = Member.objects.get(email=demo.PATIENT_EMAIL)
     assert client.session["_auth_user_id"] == str(maria.pk)
 
     stranger = host_client("localhost")
-    wrong = stranger.post("/accounts/login/", {"email": demo.PATIENT_EMAIL, "password": "not-the-password"})
+    wrong = stranger.post("/accounts/login/", {"login": demo.PATIENT_EMAIL, "password": "not-the-password"})
     assert wrong.status_code == 200 and "_auth_user_id" not in stranger.session
 
     bca = "breast-cancer-alliance.localhost"
