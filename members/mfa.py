@@ -28,6 +28,11 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-post-restore": None,
     "api-communities": {"POST"},
     "api-community": {"PATCH", "PUT", "DELETE"},
+    # A token carries its member's role into the API without a session: a moderator or admin
+    # makes one only from a session that passed two-factor.
+    "token-list": {"POST"},
+    "api-tokens": {"POST"},
+    "api-service-tokens": {"POST"},
 }
 TENANT_PRIVILEGED_PREFIXES = ("/manage/", "/admin/")
 PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {

@@ -434,3 +434,35 @@ def test_the_moderation_log_shows_a_read_token_only_what_its_member_may_see(worl
     assert [row["reason"] for row in bearer(HOST_A, moderating).get("/api/v1/moderation-log/").json()] == ["Kind"]
     bobs = make_token(world.bob, world.tenant, ["read"])
     assert [row["reason"] for row in bearer(HOST_A, bobs).get("/api/v1/moderation-log/").json()] == ["Kind"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Two-factor before a privileged member makes a token
+# ---------------------------------------------------------------------------------------------
+
+
+class TestTokensOfPrivilegedMembers:
+    """A token carries a moderator's or admin's role into the API without a session, so it may only
+    be made from a session that passed two-factor (issue 9: privileged areas need it)."""
+
+    def test_a_moderator_without_two_factor_cannot_make_a_token(self, world):
+        client = signed_in(HOST_A, world.moderator, mfa=False)
+        body = {"name": "x", "scopes": ["read"], "expires_in_days": 30}
+        response = client.post("/api/v1/tokens/", body, content_type=JSON)
+        assert response.status_code == 403
+        assert response.json()["code"] == "mfa_required"
+        page = client.post("/members/me/tokens/", {"name": "x", "scopes": ["read"], "expires_in_days": 30})
+        assert page.status_code == 302
+        assert "/auth/mfa/" in page["Location"]
+        assert not ApiToken.objects.filter(member=world.moderator).exists()
+
+    def test_after_two_factor_the_moderator_can(self, world):
+        client = signed_in(HOST_A, world.moderator, mfa=True)
+        body = {"name": "x", "scopes": ["read"], "expires_in_days": 30}
+        assert client.post("/api/v1/tokens/", body, content_type=JSON).status_code == 201
+        assert ApiToken.objects.filter(member=world.moderator).count() == 1
+
+    def test_a_plain_member_is_not_asked(self, world):
+        client = signed_in(HOST_A, world.alice, mfa=False)
+        body = {"name": "x", "scopes": ["read"], "expires_in_days": 30}
+        assert client.post("/api/v1/tokens/", body, content_type=JSON).status_code == 201
