@@ -28,6 +28,8 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-post-restore": None,
     "api-communities": {"POST"},
     "api-community": {"PATCH", "PUT", "DELETE"},
+    # Removing a post: a moderator removes others' posts here (their own too: the check is by role).
+    "api-post": {"DELETE"},
 }
 TENANT_PRIVILEGED_PREFIXES = ("/manage/", "/admin/")
 PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {
