@@ -33,6 +33,8 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "token-list": {"POST"},
     "api-tokens": {"POST"},
     "api-service-tokens": {"POST"},
+    # Removing a post: a moderator removes others' posts here (their own too: the check is by role).
+    "api-post": {"DELETE"},
 }
 TENANT_PRIVILEGED_PREFIXES = ("/manage/", "/admin/")
 PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {

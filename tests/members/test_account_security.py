@@ -403,6 +403,8 @@ def test_privileged_roles_need_two_factor_on_web_and_api(role, tenant_a):
     assert partner.get("/admin/").status_code == 302
     api = partner.get("/api/v1/members/")
     assert api.status_code == 403 and api.json()["code"] == "mfa_required"
+    removal = partner.delete("/api/v1/posts/999999/", {"reason": ""}, "application/json")
+    assert removal.status_code == 403 and removal.json()["code"] == "mfa_required"
 
     # The root walks an unenrolled member to enrolment, remembering where they were going.
     root = signed_in("localhost", member, mfa=False)
