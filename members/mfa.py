@@ -59,7 +59,9 @@ def member_has_mfa(member: Member) -> bool:
 
 def is_privileged_request(request: HttpRequest, *, public: bool) -> bool:
     path = request.path
-    if public and path.startswith(PUBLIC_OPEN):
+    # Signing in and out never needs two-factor first (a partner host's admin login only sends
+    # people to the root's sign-in; its logout signs them out everywhere).
+    if path.startswith(PUBLIC_OPEN):
         return False
     if path.startswith(PUBLIC_PRIVILEGED_PREFIXES if public else TENANT_PRIVILEGED_PREFIXES):
         return True
