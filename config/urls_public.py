@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from directory.views import community_directory
 from members import views as member_views
+from partnerships import views as partnership_views
 from privacy import views as privacy_views
 from tenants.health import health
 from tenants.views import platform_home
@@ -22,6 +23,7 @@ urlpatterns = [
     path("accounts/logout/", member_views.sign_out, name="sign-out"),
     path("accounts/profile/", member_views.profile, name="profile"),
     path("accounts/profile/edit/", member_views.profile_edit, name="profile-edit"),
+    path("accounts/invitations/<str:token>/", member_views.tenant_invitation, name="tenant-invitation"),
     path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
     path("accounts/privacy/", privacy_views.privacy_page, name="privacy"),
     path("accounts/privacy/exports/", privacy_views.export_create, name="privacy-export-create"),
@@ -35,6 +37,7 @@ urlpatterns = [
     path("accounts/deleted/<str:token>/", privacy_views.erasure_status, name="erasure-status"),
     path("auth/login/", member_views.sign_in),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
+    path("stripe/webhook/", partnership_views.stripe_webhook, name="stripe-webhook"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
     path("", include("trials.urls")),

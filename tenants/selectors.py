@@ -17,7 +17,8 @@ def tenant_for_host(*, host: str) -> Tenant | None:
 
 
 def partner_tenants() -> QuerySet[Tenant]:
-    return Tenant.objects.partners().prefetch_related("domains").order_by("name")
+    """Partners listed publicly (a partner admin publishes a new tenant when it is ready)."""
+    return Tenant.objects.partners().filter(listed=True).prefetch_related("domains").order_by("name")
 
 
 def _port_suffix(request: HttpRequest | None) -> str:

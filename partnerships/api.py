@@ -1,0 +1,162 @@
+"""Partnerships API on the root domain: staff see and act on every agreement; a partner admin sees the
+agreements covering their tenant (read-only) and publishes their tenant in the directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from members.models import Member
+from partnerships import selectors, services
+from partnerships.models import AgreementEvent, Invoice, PartnershipAgreement
+from tenants.models import Tenant
+
+
+def _member(request: Request) -> Member:
+    return request.user  # type: ignore[return-value]
+
+
+class IsStaff(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+class InvoiceSerializer(serializers.ModelSerializer[Invoice]):
+    class Meta:
+        model = Invoice
+        fields = ["stripe_invoice_id", "status", "amount_due", "amount_paid", "currency", "hosted_invoice_url"]
+        read_only_fields = fields
+
+
+class AgreementEventSerializer(serializers.ModelSerializer[AgreementEvent]):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementEvent
+        fields = ["created_at", "actor", "source", "action", "old_status", "new_status", "changes", "reason"]
+        read_only_fields = fields
+
+    def get_actor(self, event: AgreementEvent) -> str:
+        return event.actor.email if event.actor else event.source
+
+
+class AgreementSerializer(serializers.ModelSerializer[PartnershipAgreement]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    partner = serializers.CharField(source="partner.name", read_only=True)
+    beneficiary = serializers.SerializerMethodField()
+    tenants: serializers.RelatedField[Any, Any, Any] = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
+    invoices = InvoiceSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PartnershipAgreement
+        fields = [
+            "id", "partner", "beneficiary", "kind", "status", "starts_on", "ends_on", "fee_cents", "currency",
+            "interval", "tenants", "payment_link_url", "invoices", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_beneficiary(self, agreement: PartnershipAgreement) -> str | None:
+        return agreement.beneficiary.name if agreement.beneficiary else None
+
+
+class StaffAgreementSerializer(AgreementSerializer):
+    events = AgreementEventSerializer(many=True, read_only=True)
+
+    class Meta(AgreementSerializer.Meta):
+        fields = [
+            *AgreementSerializer.Meta.fields,
+            "tenant_name", "tenant_slug", "first_admin_email", "provisioning_progress", "provisioning_error",
+            "past_due_since", "events",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+def _serialize(request: Request, data: Any, *, many: bool = False) -> Any:
+    serializer = StaffAgreementSerializer if _member(request).is_staff else AgreementSerializer
+    return serializer(data, many=many, context={"request": request}).data
+
+
+def _visible(request: Request, public_id: Any) -> PartnershipAgreement:
+    agreement = selectors.agreements_visible_to(member=_member(request)).filter(public_id=public_id).first()
+    if agreement is None:
+        raise Http404
+    return agreement
+
+
+class AgreementListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        responses=StaffAgreementSerializer(many=True),
+        summary="Agreements: every one for platform staff; a partner admin's own (fewer fields)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_serialize(request, selectors.agreements_visible_to(member=_member(request)), many=True))
+
+
+class AgreementDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=StaffAgreementSerializer, summary="One agreement (404 when not yours)")
+    def get(self, request: Request, public_id: Any) -> Response:
+        return Response(_serialize(request, _visible(request, public_id)))
+
+
+ReasonSerializer = inline_serializer(
+    "AgreementActionReason", fields={"reason": serializers.CharField(required=False, allow_blank=True, max_length=500)}
+)
+ACTIONS = {
+    "activate": lambda member, pk, reason: services.activate_agreement(actor=member, agreement_id=pk, reason=reason),
+    "retry": lambda member, pk, reason: services.retry_provisioning(actor=member, agreement_id=pk, reason=reason),
+    "bill": lambda member, pk, reason: services.start_billing(actor=member, agreement_id=pk),
+    "suspend": lambda member, pk, reason: services.suspend_agreement(actor=member, agreement_id=pk, reason=reason),
+    "end": lambda member, pk, reason: services.end_agreement(actor=member, agreement_id=pk, reason=reason),
+}
+
+
+class AgreementActionView(APIView):
+    """activate (provisions hosted/sponsored), retry (failed provisioning), bill, suspend, end: staff only."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(request=ReasonSerializer, responses=StaffAgreementSerializer, summary="Act on an agreement")
+    def post(self, request: Request, public_id: Any, action: str) -> Response:
+        if action not in ACTIONS:
+            raise Http404
+        agreement = _visible(request, public_id)
+        reason = str(request.data.get("reason") or "")[:500]
+        ACTIONS[action](_member(request), agreement.pk, reason)
+        return Response(_serialize(request, _visible(request, public_id)))
+
+
+class PublishSerializer(serializers.Serializer[Any]):
+    listed = serializers.BooleanField()
+
+
+class TenantPublishView(APIView):
+    """A partner admin lists their new tenant in the public directory (or hides it)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=PublishSerializer, responses=PublishSerializer, summary="Publish a tenant in the directory")
+    def post(self, request: Request, slug: str) -> Response:
+        serializer = PublishSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tenant = Tenant.objects.partners().filter(slug=slug).first()
+        if tenant is None:
+            raise Http404
+        try:
+            tenant = services.publish_tenant(
+                acting_member=_member(request), tenant=tenant, listed=serializer.validated_data["listed"]
+            )
+        except services.NotAllowed as exc:
+            raise Http404 from exc  # a tenant you do not run looks the same as no tenant
+        return Response({"listed": tenant.listed})
