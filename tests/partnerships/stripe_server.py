@@ -80,8 +80,8 @@ class FakeStripe:
             amount = int(params["items[0][price_data][unit_amount]"])
             invoice = self.invoice(customer=params["customer"], metadata={}, amount=amount,
                                    currency=params["items[0][price_data][currency]"])  # fmt: skip
-            invoice["parent"] = {"type": "subscription_details",
-                                 "subscription_details": {"metadata": metadata, "subscription": subscription_id}}  # fmt: skip
+            details = {"metadata": metadata, "subscription": subscription_id}
+            invoice["parent"] = {"type": "subscription_details", "subscription_details": details}
             self.finalize(invoice)
             latest: Any = invoice if params.get("expand[0]") == "latest_invoice" else invoice["id"]
             return 200, {"id": subscription_id, "object": "subscription", "customer": params["customer"],
