@@ -269,9 +269,10 @@ def _check_provisioning_request(agreement: PartnershipAgreement) -> None:
                 name=agreement.tenant_name, slug=agreement.tenant_slug, domain=tenant_domain_for(agreement)
             )
         except ValidationError as exc:
-            errors.update(
-                {f"tenant_{key}" if key != "tenant" else key: value for key, value in exc.message_dict.items()}
-            )
+            # The host name derives from the slug, so its problems are the slug's.
+            fields = {"name": "tenant_name", "slug": "tenant_slug", "domain": "tenant_slug"}
+            for key, problems in exc.message_dict.items():
+                errors.setdefault(fields.get(key, "tenant_slug"), []).extend(problems)
     if errors:
         raise InvalidInput("The community to provision is not ready.", code="provisioning_invalid", details=errors)
 
