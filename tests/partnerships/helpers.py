@@ -125,5 +125,5 @@ def invoice_object(
 
 
 def post_webhook(client: Client, payload: str, signature: str | None) -> Any:
-    headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
-    return client.post("/stripe/webhook/", data=payload, content_type="application/json", **headers)
+    headers: dict[str, Any] = {"Stripe-Signature": signature} if signature is not None else {}
+    return client.post("/stripe/webhook/", data=payload, content_type="application/json", headers=headers)
