@@ -38,6 +38,7 @@ urlpatterns = [
     path("auth/login/", member_views.sign_in),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("stripe/webhook/", partnership_views.stripe_webhook, name="stripe-webhook"),
+    path("partnerships/archives/<uuid:public_id>/", partnership_views.archive_download, name="partner-archive"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
     path("", include("trials.urls")),

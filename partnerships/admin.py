@@ -141,10 +141,16 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
     filter_horizontal = ["tenants", "conditions", "consent_purposes"]
     readonly_fields = [
         "status", "tenant", "provisioning_progress", "provisioning_error", "payment_link_url",
-        "stripe_subscription_id", "past_due_since", "created_at", "updated_at",
+        "stripe_subscription_id", "past_due_since", "archive", "created_at", "updated_at",
     ]  # fmt: skip
     inlines = [InvoiceInline, AgreementEventInline]
     actions = ["activate", "retry_provisioning", "send_payment_link", "suspend", "end"]
+
+    @admin.display(description="Partner archive")
+    def archive(self, obj: PartnershipAgreement) -> str:
+        if not obj.archive_path:
+            return "Made when the agreement ends."
+        return format_html('<a href="/partnerships/archives/{}/">Download the partner\'s archive</a>', obj.public_id)
 
     def get_readonly_fields(self, request: HttpRequest, obj: PartnershipAgreement | None = None) -> Any:
         if obj is not None:

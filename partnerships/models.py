@@ -114,6 +114,8 @@ class PartnershipAgreement(models.Model):
     # The Stripe ``created`` time of the newest invoice that set the payment state: an older invoice's
     # event arriving late never overrides a newer one's.
     billing_state_at = models.BigIntegerField(default=0)
+    # The partner's archive (its pages and aggregate statistics) once the agreement ended; staff deliver it.
+    archive_path = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -22,7 +22,7 @@ from consent.models import ConsentPurpose
 from members.models import Member, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant
-from partnerships import billing
+from partnerships import archive, billing
 from partnerships.models import (
     AgreementEvent,
     AgreementKind,
@@ -446,7 +446,9 @@ def end_agreement(
             reason=reason,
             extra={"ends_on": agreement.ends_on or timezone.localdate()},
         )
-        if _release_tenant_if_uncovered(agreement):
+        _release_tenant_if_uncovered(agreement)
+        if agreement.tenants.exists():
+            # The partner's archive, and members of read-only tenants are told what happens now.
             transaction.on_commit(lambda: agreement_ended_task.delay(agreement.pk))
     return agreement
 
@@ -721,3 +723,17 @@ def publish_tenant(*, acting_member: Member, tenant: Tenant, listed: bool) -> Te
     if listed and tenant.read_only:
         raise Conflict("A read-only community cannot be listed.", code="tenant_read_only")
     return set_tenant_listed(tenant=tenant, listed=listed)
+
+
+def build_partner_archive(*, agreement_id: int) -> PartnershipAgreement:
+    """The ended agreement's pages and aggregate statistics as a ZIP for the partner (idempotent)."""
+    with transaction.atomic():
+        agreement = PartnershipAgreement.objects.select_for_update().get(pk=agreement_id)
+        if agreement.status != AgreementStatus.ENDED:
+            raise Conflict("An archive is made when the agreement ends.", code="not_ended")
+        path = archive.build_archive(archive_name=str(agreement.public_id), tenants=list(agreement.tenants.all()))
+        if agreement.archive_path != str(path):
+            agreement.archive_path = str(path)
+            agreement.save(update_fields=["archive_path"])
+            _audit(agreement=agreement, action="archive_ready", source="worker", old_status=agreement.status)
+    return agreement

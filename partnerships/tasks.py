@@ -24,4 +24,5 @@ def suspend_overdue_agreements_task() -> int:
 
 @shared_task(acks_late=True)
 def agreement_ended_task(agreement_id: int) -> int:
+    services.build_partner_archive(agreement_id=agreement_id)
     return services.announce_agreement_ended(agreement_id=agreement_id)

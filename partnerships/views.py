@@ -4,10 +4,11 @@ read-only view of their agreement and invoices, with the directory publish contr
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from config.errors import DomainError
 from members.selectors import can_administer_tenant
 from partnerships import selectors, services
+from partnerships.models import PartnershipAgreement
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +65,16 @@ def publish_tenant(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, "Listed in the public directory." if tenant.listed else "Hidden from the directory.")
     return redirect("/manage/partnership/")
+
+
+@login_required
+def archive_download(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Platform staff fetch an ended agreement's archive to deliver it to the partner."""
+    if not request.user.is_staff:
+        raise Http404
+    agreement = PartnershipAgreement.objects.filter(public_id=public_id).exclude(archive_path="").first()
+    if agreement is None or not Path(agreement.archive_path).is_file():
+        raise Http404
+    return FileResponse(
+        Path(agreement.archive_path).open("rb"), as_attachment=True, filename=f"kindred-archive-{public_id}.zip"
+    )
