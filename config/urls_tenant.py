@@ -38,6 +38,7 @@ urlpatterns = [
     path("manage/partnership/", partnership_views.partnership_page, name="manage-partnership"),
     path("manage/partnership/publish/", partnership_views.publish_tenant, name="manage-publish"),
     path("sponsorship/", partnership_views.sponsorship_disclosure, name="sponsorship"),
+    path("studies/", partnership_views.study_invitations, name="study-invitations"),
     path("manage/log/", manage_views.moderation_log_page, name="manage-moderation-log"),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from config.errors import DomainError
 from members.services import invite_to_tenant
 from partnerships import services
-from partnerships.models import AgreementEvent, Invoice, Partner, PartnershipAgreement
+from partnerships.models import AgreementEvent, Invoice, Partner, PartnershipAgreement, StudyInvitation
 from tenants.admin import ProvisionTenantForm, TenantAdmin
 from tenants.models import Tenant
 
@@ -50,7 +50,11 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
     list_display = ["name", "kind", "billing_email", "stripe_customer_id", "created_at"]
     list_filter = ["kind"]
     search_fields = ["name", "billing_email", "contact_email"]
-    fields = ["name", "kind", "contact_name", "contact_email", "contact_phone", "billing_email", "audit_log"]
+    fields = [
+        "name", "kind", "contact_name", "contact_email", "contact_phone", "billing_email", "representatives",
+        "audit_log",
+    ]  # fmt: skip
+    autocomplete_fields = ["representatives"]
     readonly_fields = ["audit_log"]
     inlines = [AgreementInline]
 
@@ -82,12 +86,21 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
         )
 
     def save_model(self, request: HttpRequest, obj: Partner, form: Any, change: bool) -> None:
-        fields = {key: form.cleaned_data[key] for key in form.changed_data if key in form.cleaned_data}
+        editable = set(services.PARTNER_FIELDS)
+        fields = {key: form.cleaned_data[key] for key in form.changed_data if key in editable}
         if not change:
-            fields = {key: form.cleaned_data.get(key, "") for key in form.fields if key in form.cleaned_data}
+            fields = {key: form.cleaned_data.get(key, "") for key in editable if key in form.cleaned_data}
         saved = services.save_partner(actor=request.user, partner=obj if change else None, **fields)  # type: ignore[arg-type]
         obj.pk = saved.pk
         obj._state.adding = False
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        if "representatives" in form.changed_data:
+            services.set_partner_representatives(
+                partner=form.instance,
+                member_ids=[m.pk for m in form.cleaned_data["representatives"]],
+                actor=request.user,  # type: ignore[arg-type]
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
         return False
@@ -284,6 +297,34 @@ class PartnerTenantAdmin(TenantAdmin):
             tenant = Tenant.objects.get(pk=obj.pk)
             invite_to_tenant(tenant=tenant, email=form.cleaned_data["first_admin_email"], invited_by=request.user)  # type: ignore[arg-type]
             messages.info(request, f"Invited {form.cleaned_data['first_admin_email']} as the community's admin.")
+
+
+@admin.register(StudyInvitation)
+class StudyInvitationAdmin(admin.ModelAdmin[StudyInvitation]):
+    list_display = ["title", "agreement", "tenant", "status", "recipients", "created_at", "sent_at"]
+    list_filter = ["status"]
+    readonly_fields = [
+        "agreement", "tenant", "title", "summary", "eligibility", "contact", "ethics_approval_ref", "status",
+        "submitted_by", "staff_approved_by", "tenant_approved_by", "recipients", "created_at", "sent_at",
+    ]  # fmt: skip
+    exclude = ["conditions"]
+    actions = ["approve"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # research partners submit through the API
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Approve as platform staff (sent once the community's admins approve too)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[StudyInvitation]) -> None:
+        for study in queryset:
+            try:
+                services.decide_study_invitation(acting_member=request.user, study_id=study.pk, approve=True)  # type: ignore[arg-type]
+            except DomainError as exc:
+                _report(request, exc)
+            else:
+                messages.success(request, f"Approved: {study.title}")
 
 
 admin.site.unregister(Tenant)

@@ -12,9 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from conditions.models import Condition
 from members.models import Member
 from partnerships import selectors, services
-from partnerships.models import AgreementEvent, Invoice, PartnershipAgreement
+from partnerships.models import AgreementEvent, Invoice, PartnershipAgreement, StudyInvitation
 from tenants.models import Tenant
 
 
@@ -160,3 +161,74 @@ class TenantPublishView(APIView):
         except services.NotAllowed as exc:
             raise Http404 from exc  # a tenant you do not run looks the same as no tenant
         return Response({"listed": tenant.listed})
+
+
+class StudySerializer(serializers.ModelSerializer[StudyInvitation]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    agreement = serializers.UUIDField(source="agreement.public_id")
+    tenant = serializers.SlugRelatedField(slug_field="slug", queryset=Tenant.objects.partners())
+    conditions = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Condition.objects.all())
+
+    class Meta:
+        model = StudyInvitation
+        fields = [
+            "id", "agreement", "tenant", "title", "summary", "eligibility", "contact", "ethics_approval_ref",
+            "conditions", "status", "recipients", "created_at", "sent_at",
+        ]  # fmt: skip
+        read_only_fields = ["id", "status", "recipients", "created_at", "sent_at"]
+
+
+class StudyListView(APIView):
+    """Research partners submit study invitations; staff, tenant admins and the partner read them."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=StudySerializer(many=True), summary="Study invitations you may see")
+    def get(self, request: Request) -> Response:
+        studies = selectors.studies_visible_to(member=_member(request))
+        return Response(StudySerializer(studies, many=True).data)
+
+    @extend_schema(request=StudySerializer, responses={201: StudySerializer}, summary="Submit a study invitation")
+    def post(self, request: Request) -> Response:
+        serializer = StudySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        agreement = PartnershipAgreement.objects.filter(public_id=data["agreement"]["public_id"]).first()
+        if agreement is None:
+            raise Http404
+        study = services.submit_study_invitation(
+            submitted_by=_member(request),
+            agreement=agreement,
+            tenant=data["tenant"],
+            title=data["title"],
+            summary=data["summary"],
+            eligibility=data["eligibility"],
+            contact=data["contact"],
+            ethics_approval_ref=data["ethics_approval_ref"],
+            condition_ids=[c.pk for c in data.get("conditions", [])],
+        )
+        return Response(StudySerializer(study).data, status=201)
+
+
+class StudyDecisionSerializer(serializers.Serializer[Any]):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class StudyDecisionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(request=StudyDecisionSerializer, responses=StudySerializer, summary="Approve or reject a study")
+    def post(self, request: Request, public_id: Any) -> Response:
+        serializer = StudyDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        study = selectors.studies_visible_to(member=_member(request)).filter(public_id=public_id).first()
+        if study is None:
+            raise Http404
+        study = services.decide_study_invitation(
+            acting_member=_member(request),
+            study_id=study.pk,
+            approve=serializer.validated_data["approve"],
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(StudySerializer(study).data)

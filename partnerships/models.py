@@ -28,6 +28,12 @@ class Partner(models.Model):
     contact_email = models.EmailField(blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     billing_email = models.EmailField(help_text="Payment links and invoices are sent here.")
+    representatives = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="partner_roles",
+        help_text="Accounts that act for this partner (e.g. submit study invitations).",
+    )
     stripe_customer_id = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -195,3 +201,44 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class StudyStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Awaiting approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SENT = "sent", "Sent"
+
+
+class StudyInvitation(models.Model):
+    """A research partner's invitation to a study, sent only to consenting, matching members of one tenant
+    once platform staff and that tenant's admins both approved it."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    agreement = models.ForeignKey(PartnershipAgreement, on_delete=models.PROTECT, related_name="study_invitations")
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    summary = models.TextField()
+    eligibility = models.TextField()
+    contact = models.CharField(max_length=300)
+    ethics_approval_ref = models.CharField(max_length=120)
+    conditions: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        "conditions.Condition", blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=StudyStatus.choices, default=StudyStatus.SUBMITTED)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    staff_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tenant_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Study invitation: {self.title}"

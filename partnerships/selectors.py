@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from members.models import Member, MembershipRole, TenantMembership
 from partnerships.models import (
@@ -11,6 +11,8 @@ from partnerships.models import (
     AgreementStatus,
     Partner,
     PartnershipAgreement,
+    StudyInvitation,
+    StudyStatus,
 )
 from tenants.models import Tenant
 
@@ -56,3 +58,22 @@ def ended_agreement_of(*, tenant: Tenant) -> PartnershipAgreement | None:
         .order_by("-updated_at")
         .first()
     )
+
+
+def sent_studies_for(*, tenant: Tenant) -> QuerySet[StudyInvitation]:
+    return (
+        StudyInvitation.objects.filter(tenant=tenant, status=StudyStatus.SENT)
+        .select_related("agreement__partner")
+        .order_by("-sent_at")
+    )
+
+
+def studies_visible_to(*, member: Member) -> QuerySet[StudyInvitation]:
+    """Staff: all; a tenant admin: their tenants'; a partner representative: their partner's."""
+    base = StudyInvitation.objects.select_related("agreement__partner", "tenant").prefetch_related("conditions")
+    if not member.is_authenticated or not member.is_active:
+        return base.none()
+    if member.is_staff:
+        return base
+    admin_tenants = TenantMembership.objects.filter(member=member, role=MembershipRole.ADMIN).values("tenant_id")
+    return base.filter(Q(tenant__in=admin_tenants) | Q(agreement__partner__representatives=member)).distinct()

@@ -15,10 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from consent.models import ConsentPurpose
+from consent.selectors import members_consenting_to
 from members.models import Member, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant
@@ -33,6 +35,8 @@ from partnerships.models import (
     PartnerKind,
     PartnershipAgreement,
     StripeEvent,
+    StudyInvitation,
+    StudyStatus,
 )
 from tenants.models import Tenant
 from tenants.services import provision_tenant, set_tenant_listed, set_tenant_read_only, validate_new_tenant
@@ -115,9 +119,12 @@ def _clean_partner(fields: dict[str, Any]) -> dict[str, Any]:
     return {**fields, "name": name, "billing_email": str(fields["billing_email"]).strip().lower()}
 
 
+PARTNER_FIELDS = ("name", "kind", "contact_name", "contact_email", "contact_phone", "billing_email")
+
+
 def save_partner(*, actor: Member | None, partner: Partner | None = None, **fields: Any) -> Partner:
     """Create a partner or change its details (kind, contacts, billing email)."""
-    allowed = {"name", "kind", "contact_name", "contact_email", "contact_phone", "billing_email"}
+    allowed = set(PARTNER_FIELDS)
     if unknown := set(fields) - allowed:
         raise InvalidInput(f"Unknown fields: {', '.join(sorted(unknown))}.")
     current = {key: getattr(partner, key) for key in allowed} if partner else {}
@@ -132,6 +139,24 @@ def save_partner(*, actor: Member | None, partner: Partner | None = None, **fiel
             return partner
     except IntegrityError as exc:
         raise InvalidInput("A partner with this name exists.", details={"name": ["Already exists."]}) from exc
+
+
+def set_partner_representatives(*, partner: Partner, member_ids: list[int], actor: Member | None) -> Partner:
+    """Who acts for the partner (submits study invitations); logged on each of its agreements."""
+    with transaction.atomic():
+        old = sorted(partner.representatives.values_list("pk", flat=True))
+        if old == sorted(set(member_ids)):
+            return partner
+        partner.representatives.set(member_ids)
+        for agreement in partner.agreements.all():
+            _audit(
+                agreement=agreement,
+                action="representatives_changed",
+                actor=actor,
+                old_status=agreement.status,
+                changes={"from": old, "to": sorted(set(member_ids))},
+            )
+    return partner
 
 
 # --- agreements -------------------------------------------------------------------------------
@@ -737,3 +762,148 @@ def build_partner_archive(*, agreement_id: int) -> PartnershipAgreement:
             agreement.save(update_fields=["archive_path"])
             _audit(agreement=agreement, action="archive_ready", source="worker", old_status=agreement.status)
     return agreement
+
+
+# --- study invitations ------------------------------------------------------------------------
+
+STUDY_CONTACT_PURPOSE = "research-contact"
+
+
+def submit_study_invitation(
+    *,
+    submitted_by: Member,
+    agreement: PartnershipAgreement,
+    tenant: Tenant,
+    title: str,
+    summary: str,
+    eligibility: str,
+    contact: str,
+    ethics_approval_ref: str,
+    condition_ids: list[int] | None = None,
+) -> StudyInvitation:
+    """A research partner (one of its representatives) proposes a study invitation for one tenant."""
+    # The caller's copy may be stale (suspended since it was read): judge the stored agreement.
+    agreement = PartnershipAgreement.objects.select_related("partner").get(pk=agreement.pk)
+    is_representative = agreement.partner.representatives.filter(pk=submitted_by.pk).exists()
+    if not (is_representative or submitted_by.is_staff):
+        raise NotAllowed("Only the research partner's representatives submit study invitations.")
+    if agreement.kind != AgreementKind.RESEARCH or agreement.status != AgreementStatus.ACTIVE:
+        raise Conflict("Study invitations need an active research agreement.", code="agreement_not_active")
+    if not agreement.consent_purposes.filter(code=STUDY_CONTACT_PURPOSE).exists():
+        raise Conflict(
+            "This agreement does not cover contacting members about studies.", code="purpose_not_in_agreement"
+        )
+    if not agreement.tenants.filter(pk=tenant.pk).exists():
+        raise InvalidInput("That community is not covered by the agreement.", details={"tenant": ["Not in scope."]})
+    fields = {"title": title, "summary": summary, "eligibility": eligibility, "contact": contact,
+              "ethics_approval_ref": ethics_approval_ref}  # fmt: skip
+    errors = {key: ["Required."] for key, value in fields.items() if not (value or "").strip()}
+    wanted = set(condition_ids or [])
+    allowed = set(agreement.conditions.values_list("pk", flat=True))
+    if allowed and not wanted:
+        wanted = allowed
+    if allowed and wanted - allowed:
+        errors["conditions"] = ["Only conditions the agreement covers."]
+    if errors:
+        raise InvalidInput("Check the study invitation.", details=errors)
+    with transaction.atomic():
+        study = StudyInvitation.objects.create(
+            agreement=agreement,
+            tenant=tenant,
+            submitted_by=submitted_by,
+            **{key: value.strip() for key, value in fields.items()},
+        )
+        study.conditions.set(wanted)
+        _audit(
+            agreement=agreement,
+            action="study_submitted",
+            actor=submitted_by,
+            old_status=agreement.status,
+            changes={"study": str(study.public_id), "tenant": tenant.slug, "title": study.title},
+        )
+    return study
+
+
+def decide_study_invitation(
+    *, acting_member: Member, study_id: int, approve: bool, reason: str = ""
+) -> StudyInvitation:
+    """Platform staff and the tenant's admins each approve; one rejection stops it. Both approvals send it."""
+    from partnerships.tasks import send_study_invitation_task  # tasks import this module
+
+    with transaction.atomic():
+        study = StudyInvitation.objects.select_for_update().select_related("agreement", "tenant").get(pk=study_id)
+        is_tenant_admin = TenantMembership.objects.filter(
+            member=acting_member, tenant=study.tenant, role="admin"
+        ).exists()
+        if not (acting_member.is_staff or is_tenant_admin):
+            raise NotAllowed("Only platform staff and this community's admins decide on study invitations.")
+        if study.status != StudyStatus.SUBMITTED:
+            raise Conflict(f"This invitation is already {study.get_status_display().lower()}.", code="decided")
+        if not approve:
+            if not reason.strip():
+                raise InvalidInput("Say why you reject it; the partner is told.", details={"reason": ["Required."]})
+            study.status = StudyStatus.REJECTED
+        elif acting_member.is_staff:
+            study.staff_approved_by = acting_member
+        if approve and is_tenant_admin:
+            study.tenant_approved_by = acting_member
+        if study.staff_approved_by_id and study.tenant_approved_by_id:
+            study.status = StudyStatus.APPROVED
+            transaction.on_commit(lambda: send_study_invitation_task.delay(study.pk))
+        study.save()
+        _audit(
+            agreement=study.agreement,
+            action="study_approved" if approve else "study_rejected",
+            actor=acting_member,
+            old_status=study.agreement.status,
+            changes={"study": str(study.public_id), "status": study.status},
+            reason=reason,
+        )
+    return study
+
+
+def study_recipients(*, study: StudyInvitation) -> QuerySet[Member]:
+    """Members of the study's tenant who consent, now, to being contacted about studies (the consent gate),
+    and who have one of the study's conditions (when it names any)."""
+    members = members_consenting_to(STUDY_CONTACT_PURPOSE).filter(memberships__tenant=study.tenant)
+    condition_ids = list(study.conditions.values_list("pk", flat=True))
+    if condition_ids:
+        members = members.filter(conditions__in=condition_ids)
+    return members.distinct()
+
+
+def send_study_invitation(*, study_id: int) -> StudyInvitation:
+    """Email the approved invitation to consenting, matching members (idempotent: sent once)."""
+    with transaction.atomic():
+        study = StudyInvitation.objects.select_for_update().select_related("agreement", "tenant").get(pk=study_id)
+        if study.status != StudyStatus.APPROVED:
+            return study
+        if study.agreement.status != AgreementStatus.ACTIVE:
+            return study  # the agreement lapsed since approval: nobody is contacted
+        emails = list(study_recipients(study=study).values_list("email", flat=True))
+        study.status = StudyStatus.SENT
+        study.recipients = len(emails)
+        study.sent_at = timezone.now()
+        study.save(update_fields=["status", "recipients", "sent_at"])
+        _audit(
+            agreement=study.agreement,
+            action="study_sent",
+            source="worker",
+            old_status=study.agreement.status,
+            changes={"study": str(study.public_id), "recipients": len(emails)},
+        )
+        subject = f"Study invitation: {study.title}"
+        body = (
+            f"STUDY INVITATION from {study.agreement.partner.name}, approved by Kindred and {study.tenant.name}.\n\n"
+            f"{study.title}\n\n{study.summary}\n\nWho can take part: {study.eligibility}\n"
+            f"Ethics approval: {study.ethics_approval_ref}\nContact the researchers: {study.contact}\n\n"
+            "You receive this because you agreed to be contacted about studies. The researchers do not know "
+            f"who received it. Change this at {settings.ROOT_URL}/accounts/consent/.\n"
+        )
+
+        def deliver() -> None:
+            for email in emails:
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
+
+        transaction.on_commit(deliver)
+    return study

@@ -26,3 +26,8 @@ def suspend_overdue_agreements_task() -> int:
 def agreement_ended_task(agreement_id: int) -> int:
     services.build_partner_archive(agreement_id=agreement_id)
     return services.announce_agreement_ended(agreement_id=agreement_id)
+
+
+@shared_task(acks_late=True)
+def send_study_invitation_task(study_id: int) -> int:
+    return services.send_study_invitation(study_id=study_id).recipients

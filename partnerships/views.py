@@ -9,6 +9,7 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -68,7 +69,7 @@ def publish_tenant(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def archive_download(request: HttpRequest, public_id: str) -> HttpResponse:
+def archive_download(request: HttpRequest, public_id: str) -> HttpResponseBase:
     """Platform staff fetch an ended agreement's archive to deliver it to the partner."""
     if not request.user.is_staff:
         raise Http404
@@ -78,3 +79,9 @@ def archive_download(request: HttpRequest, public_id: str) -> HttpResponse:
     return FileResponse(
         Path(agreement.archive_path).open("rb"), as_attachment=True, filename=f"kindred-archive-{public_id}.zip"
     )
+
+
+def study_invitations(request: HttpRequest) -> HttpResponse:
+    """Approved study invitations of this community, labelled as such (anyone may read them)."""
+    studies = selectors.sent_studies_for(tenant=request.tenant)  # type: ignore[attr-defined]
+    return render(request, "partnerships/studies.html", {"studies": studies})
