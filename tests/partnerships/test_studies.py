@@ -9,7 +9,7 @@ from django.core import mail
 from conditions.models import Condition
 from config.errors import Conflict, InvalidInput, NotAllowed
 from consent.services import record_consent
-from members.models import MembershipRole
+from members.models import Member, MembershipRole
 from partnerships import services
 from partnerships.models import AgreementKind, StudyInvitation, StudyStatus
 from tests.conftest import host_client, signed_in
@@ -44,7 +44,7 @@ def setting(policy_v1, tenant_a, tenant_b):  # noqa: F811
     TenantMembershipFactory(member=tenant_admin, tenant=tenant_a, role=MembershipRole.ADMIN)
 
     def person(*, tenant=tenant_a, conditions=(lupus,), contact: bool | None = True, research=False):
-        member = MemberFactory()
+        member: Member = MemberFactory()
         TenantMembershipFactory(member=member, tenant=tenant)
         member.conditions.set(conditions)
         if contact is not None:
