@@ -3,6 +3,8 @@ the tenant's admins, sent only to members who consent to study contact and match
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from django.core import mail
 
@@ -44,7 +46,7 @@ def setting(policy_v1, tenant_a, tenant_b):  # noqa: F811
     TenantMembershipFactory(member=tenant_admin, tenant=tenant_a, role=MembershipRole.ADMIN)
 
     def person(*, tenant=tenant_a, conditions=(lupus,), contact: bool | None = True, research=False):
-        member: Member = MemberFactory()
+        member = cast(Member, MemberFactory())
         TenantMembershipFactory(member=member, tenant=tenant)
         member.conditions.set(conditions)
         if contact is not None:
