@@ -16,6 +16,8 @@ from partnerships.models import (
 )
 from tenants.models import Tenant
 
+TENANT_AGREEMENT_KINDS = (AgreementKind.HOSTED, AgreementKind.SPONSORED)
+
 
 def agreements_visible_to(*, member: Member) -> QuerySet[PartnershipAgreement]:
     """Platform staff see every agreement; a partner admin sees those covering a tenant they administer."""
@@ -27,12 +29,18 @@ def agreements_visible_to(*, member: Member) -> QuerySet[PartnershipAgreement]:
     if member.is_staff:
         return base.order_by("-created_at", "-pk")
     admin_tenants = TenantMembership.objects.filter(member=member, role=MembershipRole.ADMIN).values("tenant_id")
-    return base.filter(tenants__in=admin_tenants).distinct().order_by("-created_at", "-pk")
+    # A research partner's agreement covering the tenant is that partner's business, not the tenant's.
+    return (
+        base.filter(tenants__in=admin_tenants, kind__in=TENANT_AGREEMENT_KINDS)
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
 
 
 def agreements_for_tenant(*, tenant: Tenant) -> QuerySet[PartnershipAgreement]:
+    """The agreements that host or sponsor this tenant (what its admins see, read-only)."""
     return (
-        PartnershipAgreement.objects.filter(tenants=tenant)
+        PartnershipAgreement.objects.filter(tenants=tenant, kind__in=TENANT_AGREEMENT_KINDS)
         .select_related("partner", "beneficiary")
         .prefetch_related("invoices")
         .order_by("-created_at", "-pk")

@@ -617,7 +617,11 @@ def _agreement_for(obj: dict[str, Any]) -> PartnershipAgreement | None:
             return query.filter(public_id=public_id).first()
         except ValidationError:
             return None
-    subscription = obj.get("subscription") if obj.get("object") == "invoice" else obj.get("id")
+    if obj.get("object") == "invoice":
+        parent = ((obj.get("parent") or {}).get("subscription_details") or {}).get("subscription")
+        subscription = obj.get("subscription") or parent
+    else:
+        subscription = obj.get("id")
     if isinstance(subscription, str) and subscription:
         found = query.filter(stripe_subscription_id=subscription).first()
         if found:

@@ -201,3 +201,17 @@ def test_webhook_is_served_on_the_root_domain_only(client_a, agreement):
     response = post_webhook(client_a, *signed_event("invoice.payment_failed", obj))
     assert response.status_code == 404
     assert StripeEvent.objects.count() == 0
+
+
+def test_an_invoice_without_our_metadata_is_matched_by_its_subscription(root_client, agreement):
+    PartnershipAgreement.objects.filter(pk=agreement.pk).update(stripe_subscription_id="sub_known")
+    obj = invoice_object(
+        agreement, invoice_id="in_12", status="open", created=int(time.time()), subscription="sub_known"
+    )
+    obj["parent"]["subscription_details"]["metadata"] = {}
+    assert post_webhook(root_client, *signed_event("invoice.payment_failed", obj)).json()["outcome"] == "past due"
+    stranger = invoice_object(agreement, invoice_id="in_13", status="open", created=1, subscription="sub_unknown")
+    stranger["parent"]["subscription_details"]["metadata"] = {}
+    response = post_webhook(root_client, *signed_event("invoice.payment_failed", stranger))
+    assert response.json()["outcome"] == "no matching agreement"
+    assert not Invoice.objects.filter(stripe_invoice_id="in_13").exists()

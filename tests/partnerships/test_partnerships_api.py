@@ -42,13 +42,20 @@ def test_staff_see_every_agreement_with_its_audit(agreements):
     assert [e["action"] for e in row["events"]] == ["scope_changed", "created"]
 
 
-def test_a_partner_admin_sees_only_their_own_agreement_without_staff_fields(agreements, partner_admin):
+def test_a_partner_admin_sees_only_their_own_agreement_without_staff_fields(agreements, partner_admin, tenant_a):
+    # A research partner's agreement covering the same tenant is not the tenant's to read.
+    research = make_agreement(kind=AgreementKind.RESEARCH)
+    services.set_agreement_scope(actor=None, agreement=research, tenant_ids=[tenant_a.pk])
     client = signed_in("localhost", partner_admin)
     rows = client.get("/api/v1/partnerships/agreements/").json()
     assert [row["id"] for row in rows] == [str(agreements["mine"].public_id)]
     assert "events" not in rows[0] and "first_admin_email" not in rows[0]
     assert client.get(f"/api/v1/partnerships/agreements/{agreements['theirs'].public_id}/").status_code == 404
     assert client.get(f"/api/v1/partnerships/agreements/{agreements['mine'].public_id}/").status_code == 200
+    assert client.get(f"/api/v1/partnerships/agreements/{research.public_id}/").status_code == 404
+    page = signed_in("alpha-alliance.localhost", partner_admin).get("/manage/partnership/").content.decode()
+    assert agreements["mine"].partner.name in page
+    assert research.partner.name not in page
 
 
 @pytest.mark.parametrize("role", [None, MembershipRole.MEMBER, MembershipRole.MODERATOR])
