@@ -188,6 +188,16 @@ def _validate_terms(values: dict[str, Any]) -> None:
         raise InvalidInput("Check the agreement's terms.", details=errors)
 
 
+# A person's address never enters the append-only log (it could not be erased): only that it was set.
+_PERSONAL_TERMS = {"first_admin_email"}
+
+
+def _audited(key: str, value: Any) -> str:
+    if key in _PERSONAL_TERMS:
+        return "(set)" if value else ""
+    return str(value)
+
+
 def create_agreement(
     *, actor: Member | None, partner: Partner, reason: str = "", **fields: Any
 ) -> PartnershipAgreement:
@@ -204,7 +214,7 @@ def create_agreement(
             agreement=agreement,
             action="created",
             actor=actor,
-            changes={key: str(value) for key, value in fields.items() if value not in ("", None)},
+            changes={key: _audited(key, value) for key, value in fields.items() if value not in ("", None)},
             reason=reason,
         )
     return agreement
@@ -226,7 +236,7 @@ def update_agreement(
     values["beneficiary"] = agreement.beneficiary
     _validate_terms({**values, **changes})
     diff = {
-        key: {"from": str(values.get(key) or ""), "to": str(value or "")}
+        key: {"from": _audited(key, values.get(key) or ""), "to": _audited(key, value or "")}
         for key, value in changes.items()
         if values.get(key) != value
     }

@@ -354,3 +354,29 @@ def test_an_ended_agreement_leaves_its_tenant_read_only_and_tells_members(tenant
     assert "/accounts/privacy/" in page
     with pytest.raises(Conflict):
         services.activate_agreement(actor=None, agreement_id=agreement.pk)
+
+
+def test_erasing_a_staff_account_keeps_the_audit_but_forgets_the_person(django_capture_on_commit_callbacks):
+    from members.models import Member
+    from privacy.services import collect_member_data, erase_member
+
+    staff = MemberFactory(is_staff=True)
+    agreement = make_agreement(first_admin_email="named.person@partner.test")
+    services.update_agreement(actor=staff, agreement=agreement, fee_cents=5_00, reason="Discount")
+    created = AgreementEvent.objects.filter(agreement=agreement, action="created").get()
+    assert created.changes["first_admin_email"] == "(set)"  # an address never enters the append-only log
+    exported = collect_member_data(member_id=staff.pk)
+    assert "Discount" in str(exported)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        erase_member(member=staff, keep_posts=False, requested_by=None)
+    assert not Member.objects.filter(pk=staff.pk).exists()
+    event = AgreementEvent.objects.get(agreement=agreement, action="updated")
+    assert (event.actor, event.reason, event.changes) == (
+        None,
+        "Discount",
+        {"fee_cents": {"from": "120000", "to": "500"}},
+    )
+    # Forgetting the actor is the only change the trigger lets through.
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AgreementEvent.objects.filter(pk=event.pk).update(actor=None, reason="edited")
