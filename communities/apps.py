@@ -22,3 +22,8 @@ class CommunitiesConfig(AppConfig):
 
         register_condition_source(covered_condition_ids)
         register_trial_panel(trial_discussions_panel)
+        # A partner whose agreement ends receives aggregate counts of its communities (never member data).
+        from communities.selectors import archive_statistics
+        from partnerships.archive import register_statistics
+
+        register_statistics(archive_statistics)

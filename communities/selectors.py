@@ -12,7 +12,8 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from communities.models import (
@@ -30,6 +31,7 @@ from communities.models import (
 from communities.search import SEARCH_CONFIG
 from members.models import Member
 from members.selectors import can_moderate_tenant, membership_of
+from partnerships.archive import small_cell
 from tenants.models import Tenant
 
 REMOVED_TEXT = "[removed]"
@@ -325,3 +327,20 @@ def trial_discussions(*, member: Member, tenant: Tenant, nct_id: str) -> list[To
 def covered_condition_ids() -> set[int]:
     """Condition ids any community of the current tenant covers (the trial sync asks for their trials)."""
     return set(Community.conditions.through.objects.values_list("condition_id", flat=True))
+
+
+def archive_statistics() -> dict[str, object]:
+    """Aggregate counts of this tenant's communities for its partner's archive: no names, no people.
+
+    Monthly counts below the archive's small-cell threshold are reported as "<5".
+    """
+
+    def per_month(queryset: QuerySet[Topic] | QuerySet[Post]) -> dict[str, object]:
+        rows = queryset.annotate(month=TruncMonth("created_at")).values("month").annotate(n=Count("id"))
+        return {f"{row['month']:%Y-%m}": small_cell(row["n"]) for row in rows.order_by("month")}
+
+    return {
+        "communities": Community.objects.count(),
+        "topics_per_month": per_month(Topic.objects.all()),
+        "posts_per_month": per_month(Post.objects.all()),
+    }

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("consent/", include("consent.api_urls")),
     path("consent/staff/", include("consent.api_staff_urls")),
+    path("partnerships/", include("partnerships.api_urls")),
     path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
     # Trials (public data, same on every host)
     path("", include("trials.api_urls")),

@@ -132,6 +132,7 @@ MIDDLEWARE = [
     "members.middleware.SessionGenerationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "members.middleware.PrivilegedMFAMiddleware",
+    "tenants.middleware.ReadOnlyTenantMiddleware",
     "consent.middleware.ReconsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -148,6 +149,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "themes.context_processors.tenant_theme",
+                "partnerships.context_processors.sponsorship",
             ],
         },
     }
@@ -184,6 +186,7 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 KINDRED_MEMBER_ID_KEY = env("KINDRED_MEMBER_ID_KEY", f"member-ids:{SECRET_KEY}")
 HANDOFF_TOKEN_MAX_AGE = int(env("KINDRED_HANDOFF_MAX_AGE", "60"))
 EMAIL_VERIFICATION_MAX_AGE = 60 * 60 * 24 * 3
+TENANT_INVITATION_MAX_AGE = int(env("KINDRED_INVITATION_MAX_AGE", str(60 * 60 * 24 * 7)))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -392,7 +395,23 @@ SPECTACULAR_SETTINGS = {
         "ErasureStatusEnum": "privacy.models.ErasureStatus",
         "TokenKindEnum": "apitokens.models.TokenKind",
         "ScopeEnum": "apitokens.models.Scope",
+        "AgreementStatusEnum": "partnerships.models.AgreementStatus",
+        "AgreementKindEnum": "partnerships.models.AgreementKind",
+        "FeeIntervalEnum": "partnerships.models.FeeInterval",
     },
+}
+
+# --- partnerships: Stripe billing ------------------------------------------------------
+# Billing stays off until STRIPE_SECRET_KEY is set; the webhook answers 503 until STRIPE_WEBHOOK_SECRET is.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_WEBHOOK_TOLERANCE = int(env("STRIPE_WEBHOOK_TOLERANCE", "300"))  # seconds a signature stays valid
+PARTNERSHIP_GRACE_DAYS = int(env("KINDRED_PARTNERSHIP_GRACE_DAYS", "14"))  # past due → suspended
+STRIPE_DAYS_UNTIL_DUE = int(env("STRIPE_DAYS_UNTIL_DUE", "30"))
+CELERY_BEAT_SCHEDULE["suspend-overdue-agreements"] = {
+    "task": "partnerships.tasks.suspend_overdue_agreements_task",
+    "schedule": 60 * 60.0,
 }
 
 # --- wagtail ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from config.readiness import ready
 from directory.views import community_directory
 from members import views as member_views
+from partnerships import views as partnership_views
 from privacy import views as privacy_views
 from tenants.health import health
 from tenants.views import platform_home
@@ -52,6 +53,7 @@ urlpatterns = [
     path("auth/mfa/", member_views.mfa_gate, name="mfa-gate"),
     path("accounts/profile/", member_views.profile, name="profile"),
     path("accounts/profile/edit/", member_views.profile_edit, name="profile-edit"),
+    path("accounts/invitations/<str:token>/", member_views.tenant_invitation, name="tenant-invitation"),
     path("accounts/unsubscribe/<str:token>/", member_views.unsubscribe, name="unsubscribe"),
     path("accounts/privacy/", privacy_views.privacy_page, name="privacy"),
     path("accounts/privacy/exports/", privacy_views.export_create, name="privacy-export-create"),
@@ -66,6 +68,8 @@ urlpatterns = [
     path("auth/login/", member_views.root_sign_in, name="root-sign-in"),
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("admin/login/", member_views.root_sign_in, name="admin-sign-in"),
+    path("stripe/webhook/", partnership_views.stripe_webhook, name="stripe-webhook"),
+    path("partnerships/archives/<uuid:public_id>/", partnership_views.archive_download, name="partner-archive"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
     path("", include("trials.urls")),

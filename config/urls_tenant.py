@@ -11,6 +11,7 @@ from communities import manage_views
 from communities import views as community_views
 from config.readiness import ready
 from members import views as member_views
+from partnerships import views as partnership_views
 from privacy import views as privacy_views
 from tenants.health import health
 
@@ -37,6 +38,10 @@ urlpatterns = [
     path("notifications/read/", community_views.notifications_mark_read, name="notifications-read"),
     path("search/", community_views.search, name="community-search"),
     path("manage/", manage_views.dashboard, name="manage-dashboard"),
+    path("manage/partnership/", partnership_views.partnership_page, name="manage-partnership"),
+    path("manage/partnership/publish/", partnership_views.publish_tenant, name="manage-publish"),
+    path("sponsorship/", partnership_views.sponsorship_disclosure, name="sponsorship"),
+    path("studies/", partnership_views.study_invitations, name="study-invitations"),
     path("manage/log/", manage_views.moderation_log_page, name="manage-moderation-log"),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),

@@ -531,7 +531,7 @@ def _ensure_password(*, member: Member, password: str) -> None:
 
 def _ensure_partner(*, spec: PartnerSpec, summary: DemoSummary) -> Tenant:
     report = provision_tenant(
-        name=spec.name, slug=spec.slug, domain=spec.domain, tagline=spec.tagline, theme=dict(spec.theme)
+        name=spec.name, slug=spec.slug, domain=spec.domain, tagline=spec.tagline, theme=dict(spec.theme), listed=True
     )
     if report.created:
         summary.created["tenants"] += 1

@@ -69,7 +69,7 @@ def search_directory(
     limit = max(0, min(limit, MAX_LIMIT))
     if limit == 0:
         return []
-    entries = DirectoryEntry.objects.filter(tenant__kind=TenantKind.PARTNER)
+    entries = DirectoryEntry.objects.filter(tenant__kind=TenantKind.PARTNER, tenant__listed=True)
     if tenant is not None:
         entries = entries.filter(tenant=tenant)
     if condition_ids is not None:

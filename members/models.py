@@ -197,3 +197,26 @@ class HandoffNonce(models.Model):
 
     def __str__(self) -> str:
         return f"hand-off to {self.host} ({'used' if self.redeemed_at else 'open'})"
+
+
+class TenantInvitation(models.Model):
+    """An emailed invitation to administer one tenant; its signed link names this row's nonce."""
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=MembershipRole.choices, default=MembershipRole.ADMIN)
+    nonce = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.role} invitation for {self.email} to {self.tenant}"

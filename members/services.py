@@ -29,6 +29,7 @@ from members.models import (
     MembershipRole,
     RoleChange,
     Sex,
+    TenantInvitation,
     TenantMembership,
 )
 from members.names import name_skeleton, resembles_organization, sounds_official
@@ -49,6 +50,7 @@ def register_join_hook(hook: JoinHook) -> None:
 VERIFY_SALT = "kindred.members.verify-email"
 EMAIL_CHANGE_SALT = "kindred.members.email-change"
 UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
+INVITATION_SALT = "kindred.members.tenant-invitation"
 
 
 def _platform_name_errors(display_name: str) -> dict[str, list[str]]:
@@ -642,3 +644,94 @@ def create_service_member(*, acting_member: Member, tenant: Tenant, name: str, r
                 acting_member=acting_member, tenant=tenant, member=member, role=role, reason="service principal"
             )
     return member
+def invite_to_tenant(
+    *, tenant: Tenant, email: str, role: str = MembershipRole.ADMIN, invited_by: Member | None = None
+) -> TenantInvitation:
+    """Invite someone (member or not yet) to a tenant with a role; the signed link is emailed after commit.
+
+    Inviting the same address again while an earlier invitation is open reuses it (and sends it again).
+    """
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidInput("Enter a valid email address.", details={"email": ["Enter a valid email address."]}) from exc
+    if role not in MembershipRole.values:
+        raise InvalidInput("Unknown role.", details={"role": ["Unknown role."]})
+    if tenant.kind != TenantKind.PARTNER:
+        raise InvalidInput("Only partner communities take invitations.", code="not_joinable")
+    with transaction.atomic():
+        invitation = TenantInvitation.objects.filter(
+            tenant=tenant, email=email, role=role, accepted_at__isnull=True
+        ).first()
+        if invitation is None:
+            invitation = TenantInvitation.objects.create(
+                tenant=tenant, email=email, role=role, nonce=secrets.token_urlsafe(24), invited_by=invited_by
+            )
+        from members.tasks import send_tenant_invitation  # members.tasks imports this module
+
+        invitation_id = invitation.pk
+        transaction.on_commit(lambda: send_tenant_invitation.delay(invitation_id))
+    return invitation
+
+
+def make_invitation_token(*, invitation: TenantInvitation) -> str:
+    return signing.dumps({"i": invitation.pk, "n": invitation.nonce}, salt=INVITATION_SALT)
+
+
+def invitation_for_token(*, token: str) -> TenantInvitation:
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=settings.TENANT_INVITATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidInput(
+            "This invitation has expired. Ask the platform team for a new one.", code="invitation_expired"
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvalidInput("This invitation link is not valid.", code="invitation_invalid") from exc
+    invitation = TenantInvitation.objects.select_related("tenant").filter(pk=data["i"], nonce=data["n"]).first()
+    if invitation is None:
+        raise InvalidInput("This invitation link is not valid.", code="invitation_invalid")
+    return invitation
+
+
+def accept_tenant_invitation(*, token: str, member: Member) -> TenantMembership:
+    """Make the signed-in invitee a member of the tenant with the invited role (single use)."""
+    invitation = invitation_for_token(token=token)
+    if invitation.accepted_at is not None:
+        if invitation.accepted_by_id == member.pk:
+            return TenantMembership.objects.get(member=member, tenant=invitation.tenant)
+        raise InvalidInput("This invitation was already used.", code="invitation_used")
+    if member.email.lower() != invitation.email:
+        raise NotAllowed(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to accept it.",
+            code="invitation_other_email",
+        )
+    if not member.email_verified:
+        # The invitation reached this address, which proves it as well as our own link would.
+        Member.objects.filter(pk=member.pk, email_verified_at__isnull=True).update(email_verified_at=timezone.now())
+        member.refresh_from_db()
+    tenant = invitation.tenant
+    with transaction.atomic():
+        burned = TenantInvitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
+            accepted_at=timezone.now(), accepted_by=member
+        )
+        if burned != 1:
+            raise InvalidInput("This invitation was already used.", code="invitation_used")
+        membership = join_tenant(member=member, tenant=tenant)
+        membership = TenantMembership.objects.select_for_update().get(pk=membership.pk)
+        if membership.role != invitation.role:
+            RoleChange.objects.create(
+                membership_member=member,
+                tenant=tenant,
+                old_role=membership.role,
+                new_role=invitation.role,
+                changed_by=invitation.invited_by,
+                reason=f"Accepted invitation {invitation.pk}",
+            )
+            membership.role = invitation.role
+            membership.save(update_fields=["role"])
+        with tenant_context(tenant):
+            from access.services import sync_member_role_groups
+
+            sync_member_role_groups(member_id=member.pk, role=membership.role)
+    return membership

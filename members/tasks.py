@@ -10,8 +10,8 @@ from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 
-from members.models import Member
-from members.services import make_verification_token, purge_spent_handoff_nonces
+from members.models import Member, TenantInvitation
+from members.services import make_invitation_token, make_verification_token, purge_spent_handoff_nonces
 
 logger = logging.getLogger(__name__)
 
@@ -131,3 +131,20 @@ def send_email_changed_notice(old_email: str, new_email: str) -> None:
         to=old_email,
         context={"old_email": old_email, "new_email": new_email},
     )
+@shared_task(**MAIL_TASK)
+def send_tenant_invitation(invitation_id: int) -> bool:
+    invitation = TenantInvitation.objects.select_related("tenant").filter(pk=invitation_id).first()
+    if invitation is None or invitation.accepted_at is not None:
+        return False
+    from tenants.selectors import root_url
+
+    link = root_url(path=f"/accounts/invitations/{make_invitation_token(invitation=invitation)}/")
+    days = settings.TENANT_INVITATION_MAX_AGE // 86400
+    context = {"invitation": invitation, "link": link, "days": days, "platform": settings.WAGTAIL_SITE_NAME}
+    send_mail(
+        subject=f"You are invited to run {invitation.tenant.name} on Kindred",
+        message=render_to_string("members/email/tenant_invitation.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[invitation.email],
+    )
+    return True

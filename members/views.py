@@ -312,3 +312,19 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as exc:
         return render(request, "members/verify_failed.html", {"message": exc.message, "no_resend": True}, status=400)
     return render(request, "members/email_change_done.html", {"email": member.email})
+def tenant_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation email: sign up or sign in, then accept (POST) to get the invited role."""
+    try:
+        invitation = services.invitation_for_token(token=token)
+    except DomainError as exc:
+        return render(request, "members/invitation.html", {"error": exc.message}, status=400)
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?{urlencode({'next': request.path})}")
+        try:
+            services.accept_tenant_invitation(token=token, member=request.user)
+        except DomainError as exc:
+            return render(request, "members/invitation.html", {"error": exc.message}, status=exc.http_status)
+        messages.success(request, f"You are now {invitation.get_role_display().lower()} of {invitation.tenant.name}.")
+        return redirect(host_url(host=invitation.tenant.primary_domain, request=request, path="/manage/"))
+    return render(request, "members/invitation.html", {"invitation": invitation})

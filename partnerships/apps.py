@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class PartnershipsConfig(AppConfig):
     name = "partnerships"
+
+    def ready(self) -> None:
+        from partnerships import personal_data
+
+        personal_data.register()

@@ -14,8 +14,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import models
+from django.db.models import Q
 
-from members.models import HandoffNonce, Member, RoleChange, TenantMembership
+from members.models import HandoffNonce, Member, RoleChange, TenantInvitation, TenantMembership
 from privacy.models import DataExport, ErasureRequest, StaffAccess
 from privacy.registry import member_referencing_fields, register_personal_data
 
@@ -71,6 +72,11 @@ def export_member(member: Member) -> dict[str, Any]:
             for change in role_changes
         ],
         "sign_in_handoffs": HandoffNonce.objects.filter(member_id=member.pk).count(),
+        "tenant_invitations": list(
+            TenantInvitation.objects.filter(Q(email__iexact=member.email) | Q(accepted_by_id=member.pk)).values(
+                "tenant__name", "role", "created_at", "accepted_at"
+            )
+        ),
     }
 
 
@@ -88,6 +94,9 @@ def erase_member_rows(member: Member, keep_posts: bool) -> None:
     The Member row is deleted by the erasure service after every provider has run."""
     Session.objects.filter(session_key__in=_sessions_of(member)).delete()
     HandoffNonce.objects.filter(member_id=member.pk).delete()
+    # Invitations sent to the address or used by the account go; those the member sent stay, unsigned.
+    TenantInvitation.objects.filter(Q(email__iexact=member.email) | Q(accepted_by_id=member.pk)).delete()
+    TenantInvitation.objects.filter(invited_by_id=member.pk).update(invited_by=None)
     RoleChange.objects.filter(membership_member_id=member.pk).delete()
     RoleChange.objects.filter(changed_by_id=member.pk).update(changed_by=None)
     TenantMembership.objects.filter(member_id=member.pk).delete()
@@ -269,7 +278,7 @@ def register_platform_providers() -> None:
             )
     register_personal_data(
         name="account",
-        models=[Member, TenantMembership, RoleChange, HandoffNonce, Session],
+        models=[Member, TenantMembership, RoleChange, HandoffNonce, TenantInvitation, Session],
         export=export_member,
         erase=erase_member_rows,
         schema="public",

@@ -30,6 +30,10 @@ class Tenant(TenantMixin):
     )
     tagline: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
     created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
+    # A new tenant stays out of the public directory until its partner admin publishes it.
+    listed: models.BooleanField[bool, bool] = models.BooleanField(default=False)
+    # When an agreement ends the tenant is kept, read-only, with a notice.
+    read_only: models.BooleanField[bool, bool] = models.BooleanField(default=False)
 
     # Schemas are created by tenants.services.provision_tenant (clone + fix-ups in one
     # transaction), never implicitly on save().

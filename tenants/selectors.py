@@ -53,7 +53,8 @@ def platform_ports(request: HttpRequest | None = None) -> frozenset[str]:
 
 
 def partner_tenants() -> QuerySet[Tenant]:
-    return Tenant.objects.partners().prefetch_related("domains").order_by("name")
+    """Partners listed publicly (a partner admin publishes a new tenant when it is ready)."""
+    return Tenant.objects.partners().filter(listed=True).prefetch_related("domains").order_by("name")
 
 
 def _port_suffix(request: HttpRequest | None) -> str:

@@ -126,12 +126,14 @@ def provision_tenant(
     tagline: str = "",
     theme: dict[str, Any] | None = None,
     progress: Callable[[str], None] | None = None,
+    listed: bool = False,
 ) -> ProvisioningReport:
     """Create a partner tenant by cloning the migrated template schema.
 
     Everything (tenant row, schema, domain, Wagtail site, role groups, theme) is written in one
     PostgreSQL transaction, DDL included: a failure or a killed process leaves nothing behind and
     running it again does the whole job. Running it again after success returns the same tenant.
+    The tenant stays out of the public directory (``listed=False``) until its admin publishes it.
     """
     report_step = progress or (lambda _msg: None)
     existing = Tenant.objects.filter(slug=(slug or "").strip().lower()).first()
@@ -160,7 +162,9 @@ def provision_tenant(
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('kindred.provision_tenant'))")
         name, slug, domain = validate_new_tenant(name=name, slug=slug, domain=domain)
         timed("clear leftovers", lambda: _drop_orphan_schema(schema_name))
-        tenant = Tenant(schema_name=schema_name, name=name, slug=slug, tagline=tagline, kind=TenantKind.PARTNER)
+        tenant = Tenant(
+            schema_name=schema_name, name=name, slug=slug, tagline=tagline, kind=TenantKind.PARTNER, listed=listed
+        )
         tenant.save()
         timed("clone template schema", lambda: clone_template_schema(schema_name))
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
@@ -308,3 +312,20 @@ def add_domain(*, tenant: Tenant, domain: str, make_primary: bool = False) -> Do
         if make_primary:
             Domain.objects.filter(tenant=tenant, is_primary=True).update(is_primary=False)
         return Domain.objects.create(domain=domain, tenant=tenant, is_primary=make_primary)
+
+
+def set_tenant_listed(*, tenant: Tenant, listed: bool) -> Tenant:
+    """Publish a tenant in (or withdraw it from) the public directory and partner list.
+
+    Callers check who may (a partner admin of this tenant or platform staff): tenants knows no roles.
+    """
+    Tenant.objects.filter(pk=tenant.pk).update(listed=listed)
+    tenant.listed = listed
+    return tenant
+
+
+def set_tenant_read_only(*, tenant: Tenant, read_only: bool) -> Tenant:
+    """An ended agreement keeps its tenant, read-only: members can read and export, not post."""
+    Tenant.objects.filter(pk=tenant.pk).update(read_only=read_only)
+    tenant.read_only = read_only
+    return tenant

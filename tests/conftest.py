@@ -71,7 +71,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
         _drop_leftover_tenants()
         bootstrap_platform()
         for spec in (TENANT_A, TENANT_B):
-            provision_tenant(name=spec["name"], slug=spec["slug"], domain=spec["domain"])
+            provision_tenant(name=spec["name"], slug=spec["slug"], domain=spec["domain"], listed=True)
         erase_committed_members()
     yield
     for alias in connections:

@@ -12,6 +12,8 @@ from tests.factories import MemberFactory
 pytestmark = pytest.mark.django_db
 
 NEW = {"name": "Kappa Kidney Network", "slug": "kappa-kidney", "domain": "kappa-kidney.localhost", "tagline": ""}
+# The form also names the partner's first admin (invited by email; tests/partnerships covers the invitation).
+ADMIN_FORM = {**NEW, "first_admin_email": "first-admin@kappa.test"}
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def test_staff_provision_a_tenant_in_the_django_admin(staff):
     form = client.get("/admin/tenants/tenant/add/")
     assert form.status_code == 200
     assert 'name="domain"' in form.content.decode()
-    response = client.post("/admin/tenants/tenant/add/", NEW)
+    response = client.post("/admin/tenants/tenant/add/", ADMIN_FORM)
     assert response.status_code == 302, response.content.decode()[:2000]
     tenant = Tenant.objects.get(slug="kappa-kidney")
     assert schema_exists(tenant.schema_name)
@@ -35,7 +37,7 @@ def test_staff_provision_a_tenant_in_the_django_admin(staff):
 def test_admin_form_shows_clear_errors_and_creates_nothing(staff):
     client = signed_in("localhost", staff)
     before = (Tenant.objects.count(), Domain.objects.count())
-    response = client.post("/admin/tenants/tenant/add/", {**NEW, "slug": "admin", "domain": TENANT_A["domain"]})
+    response = client.post("/admin/tenants/tenant/add/", {**ADMIN_FORM, "slug": "admin", "domain": TENANT_A["domain"]})
     assert response.status_code == 200
     body = response.content.decode()
     assert "reserved for the platform" in body

@@ -1,0 +1,87 @@
+"""Reads for partnerships: who may see which agreement, a tenant's sponsor."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from members.models import Member, MembershipRole, TenantMembership
+from partnerships.models import (
+    SPONSOR_VISIBLE_STATUSES,
+    AgreementKind,
+    AgreementStatus,
+    Partner,
+    PartnershipAgreement,
+    StudyInvitation,
+    StudyStatus,
+)
+from tenants.models import Tenant
+
+TENANT_AGREEMENT_KINDS = (AgreementKind.HOSTED, AgreementKind.SPONSORED)
+
+
+def agreements_visible_to(*, member: Member) -> QuerySet[PartnershipAgreement]:
+    """Platform staff see every agreement; a partner admin sees those covering a tenant they administer."""
+    base = PartnershipAgreement.objects.select_related("partner", "beneficiary", "tenant").prefetch_related(
+        "invoices", "tenants"
+    )
+    if not member.is_authenticated or not member.is_active:
+        return base.none()
+    if member.is_staff:
+        return base.order_by("-created_at", "-pk")
+    admin_tenants = TenantMembership.objects.filter(member=member, role=MembershipRole.ADMIN).values("tenant_id")
+    # A research partner's agreement covering the tenant is that partner's business, not the tenant's.
+    return (
+        base.filter(tenants__in=admin_tenants, kind__in=TENANT_AGREEMENT_KINDS)
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def agreements_for_tenant(*, tenant: Tenant) -> QuerySet[PartnershipAgreement]:
+    """The agreements that host or sponsor this tenant (what its admins see, read-only)."""
+    return (
+        PartnershipAgreement.objects.filter(tenants=tenant, kind__in=TENANT_AGREEMENT_KINDS)
+        .select_related("partner", "beneficiary")
+        .prefetch_related("invoices")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def sponsor_of(*, tenant: Tenant) -> Partner | None:
+    """The sponsor shown on a community, only while its sponsorship is active (or within grace)."""
+    agreement = (
+        PartnershipAgreement.objects.filter(
+            tenants=tenant, kind=AgreementKind.SPONSORED, status__in=SPONSOR_VISIBLE_STATUSES
+        )
+        .select_related("partner")
+        .order_by("-created_at")
+        .first()
+    )
+    return agreement.partner if agreement else None
+
+
+def ended_agreement_of(*, tenant: Tenant) -> PartnershipAgreement | None:
+    return (
+        PartnershipAgreement.objects.filter(tenants=tenant, status=AgreementStatus.ENDED)
+        .order_by("-updated_at")
+        .first()
+    )
+
+
+def sent_studies_for(*, tenant: Tenant) -> QuerySet[StudyInvitation]:
+    return (
+        StudyInvitation.objects.filter(tenant=tenant, status=StudyStatus.SENT)
+        .select_related("agreement__partner")
+        .order_by("-sent_at")
+    )
+
+
+def studies_visible_to(*, member: Member) -> QuerySet[StudyInvitation]:
+    """Staff: all; a tenant admin: their tenants'; a partner representative: their partner's."""
+    base = StudyInvitation.objects.select_related("agreement__partner", "tenant").prefetch_related("conditions")
+    if not member.is_authenticated or not member.is_active:
+        return base.none()
+    if member.is_staff:
+        return base
+    admin_tenants = TenantMembership.objects.filter(member=member, role=MembershipRole.ADMIN).values("tenant_id")
+    return base.filter(Q(tenant__in=admin_tenants) | Q(agreement__partner__representatives=member)).distinct()
