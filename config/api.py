@@ -13,8 +13,37 @@ from rest_framework.views import exception_handler
 
 from config.errors import DomainError
 
+# Signed-out requests are told how to sign in (RFC 9110 requires the header on a 401). Session
+# cookies have no registered scheme; an authentication class with its own header (a bearer token)
+# takes precedence, because DRF sets that header before this handler runs.
+WWW_AUTHENTICATE = 'Session realm="Kindred", sign_in="/accounts/login/"'
+DEFAULT_RETRY_AFTER_SECONDS = 60
+
 
 def kindred_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = _error_response(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+        if "WWW-Authenticate" not in response:
+            response["WWW-Authenticate"] = WWW_AUTHENTICATE
+    if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "Retry-After" not in response:
+        response["Retry-After"] = str(_retry_after(exc))
+    return response
+
+
+def _retry_after(exc: Exception) -> int:
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        return max(1, int(exc.wait + 0.999))
+    details = getattr(exc, "details", None) or {}
+    try:
+        return max(1, int(details.get("retry_after_seconds", DEFAULT_RETRY_AFTER_SECONDS)))
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER_SECONDS
+
+
+def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response({"code": exc.code, "message": exc.message, "details": exc.details}, status=exc.http_status)
     if isinstance(exc, DjangoValidationError):

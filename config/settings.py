@@ -105,11 +105,13 @@ LOGIN_URL = "/auth/login/"
 LOGIN_REDIRECT_URL = "/"
 
 MIDDLEWARE = [
+    # First: refuses input nothing behind it can handle and keeps /api/v1/ errors in the API's shape.
+    "config.edge.InputGuardMiddleware",
     "tenants.middleware.KindredTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.edge.KindredCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "members.middleware.SessionGenerationMiddleware",
