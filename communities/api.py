@@ -33,6 +33,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from config.api import query_int
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
 from members.selectors import FORMER_MEMBER_NAME, attach_display_names, tenant_name_of
@@ -41,6 +42,20 @@ from tenants.models import Tenant
 # ---------------------------------------------------------------------------------------------
 # Request helpers and lookups (permission-checked through the selectors: 404 alike)
 # ---------------------------------------------------------------------------------------------
+
+
+# Paged lists: `limit` (documented default and maximum) and an opaque `cursor` taken from the
+# previous page's `next_cursor`; a bad value of either is a 400 naming it, never a silent first page.
+TOPICS_PAGE, FEED_PAGE, MAX_PAGE = 30, 20, 100
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor", str, required=False, description="next_cursor of the previous page; leave out for the first page"
+)
+
+
+def _limit_parameter(default: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "limit", int, required=False, description=f"Results per page: 1 to {MAX_PAGE} (default {default})"
+    )
 
 
 def _member(request: Request) -> Member:
@@ -536,7 +551,8 @@ class CommunityTopicsView(APIView):
         parameters=[
             OpenApiParameter("kind", str, enum=TopicKind.values, required=False),
             OpenApiParameter("tag", str, required=False, description="Tag slug"),
-            OpenApiParameter("cursor", str, required=False),
+            CURSOR_PARAMETER,
+            _limit_parameter(TOPICS_PAGE),
         ],
         responses=TopicPageSerializer,
         summary="Topics of a community, newest activity first",
@@ -553,6 +569,7 @@ class CommunityTopicsView(APIView):
             kind=kind,
             tag_slug=request.query_params.get("tag") or None,
             cursor=request.query_params.get("cursor") or None,
+            limit=query_int(request.query_params, "limit", default=TOPICS_PAGE, minimum=1, maximum=MAX_PAGE),
         )
         for topic in page.items:
             topic.community = community  # already loaded: no query per row for its slug
@@ -751,17 +768,18 @@ class FeedView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str, required=False)],
+        parameters=[CURSOR_PARAMETER, _limit_parameter(FEED_PAGE)],
         responses=FeedPageSerializer,
         summary="My feed (open communities' best topics when signed out)",
     )
     def get(self, request: Request) -> Response:
         member, tenant = _member(request), _tenant(request)
         cursor = request.query_params.get("cursor") or None
+        limit = query_int(request.query_params, "limit", default=FEED_PAGE, minimum=1, maximum=MAX_PAGE)
         if member.is_authenticated:
-            page = feed.feed_for(member=member, tenant=tenant, cursor=cursor)
+            page = feed.feed_for(member=member, tenant=tenant, cursor=cursor, limit=limit)
         else:
-            page = feed.anonymous_feed(tenant=tenant, cursor=cursor)
+            page = feed.anonymous_feed(tenant=tenant, cursor=cursor, limit=limit)
         attach_display_names([item.topic for item in page.items], tenant=tenant)
         return Response({"results": FeedItemSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInput
 
 # Signed-out requests are told how to sign in (RFC 9110 requires the header on a 401). Session
 # cookies have no registered scheme; an authentication class with its own header (a bearer token)
@@ -69,6 +70,23 @@ def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
             "details": {},
         }
     return response
+
+
+def query_int(params: Mapping[str, Any], name: str, *, default: int, minimum: int, maximum: int) -> int:
+    """A whole-number query parameter within its documented range, or a 400 naming it."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not minimum <= value <= maximum:
+        raise InvalidInput(
+            f"{name} must be a whole number from {minimum} to {maximum}.",
+            details={name: [f"A whole number from {minimum} to {maximum}."]},
+        )
+    return value
 
 
 def only_kindred_endpoints(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:

@@ -30,6 +30,8 @@ from trials.models import OPEN_STATUSES, SavedTrial, Trial, TrialAlert, TrialCon
 MAX_DISTANCE_MILES = 12_500.0
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# Deeper than this, a search is better narrowed than paged through.
+MAX_OFFSET = 10_000
 
 # Haversine in SQL over trials_trialsite aliased "s"; parameters: lat, lat, lon.
 _HAVERSINE_SQL = (
@@ -185,7 +187,7 @@ def search_trials(
     *, query: TrialQuery, member: Member | None = None, limit: int = DEFAULT_PAGE, offset: int = 0
 ) -> TrialPage:
     limit = max(1, min(limit, MAX_PAGE))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     if query.place is not None and query.within_miles is not None:
         nearby = _nearby_page(query, limit=limit + 1, offset=offset)
         trials = Trial.objects.only(*_LIST_FIELDS).in_bulk([trial_id for trial_id, _ in nearby])
