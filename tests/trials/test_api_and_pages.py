@@ -144,7 +144,7 @@ def test_alert_settings_validate_and_lose_nothing(maria):
     assert TrialAlert.objects.get().place == "021, Massachusetts, US"
     assert (
         host_client("localhost").put("/api/v1/trials/alert/", {"place": "Leeds", "distance_miles": 5}).status_code
-        == 403
+        == 401
     )
 
 
