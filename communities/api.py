@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.db import connection
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -262,8 +262,27 @@ class ReactionResultSerializer(serializers.Serializer[Any]):
 # ---------------------------------------------------------------------------------------------
 
 
+def _checked_by_service(*, minimum: int, maximum: int, rule: str) -> type[serializers.CharField]:
+    """A text field whose length the service checks (code ``rule``) whichever way the text arrives, web
+    or API: the serializer only describes the range, so the same rule always answers with one code."""
+
+    @extend_schema_field({"type": "string", "minLength": minimum, "maxLength": maximum})
+    class ServiceCheckedText(serializers.CharField):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("help_text", f"{minimum} to {maximum} characters (else {rule!r}).")
+            super().__init__(allow_blank=True, **kwargs)
+
+    return ServiceCheckedText
+
+
+TitleField = _checked_by_service(minimum=services.TITLE_MIN, maximum=services.TITLE_MAX, rule="title_length")
+BodyField = _checked_by_service(minimum=1, maximum=services.BODY_MAX, rule="body_empty / body_too_long")
+TagNameField = _checked_by_service(minimum=2, maximum=60, rule="tag_invalid")
+CommunityNameField = _checked_by_service(minimum=2, maximum=120, rule="name_length")
+
+
 class CommunityCreateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=120)
+    name = CommunityNameField()
     slug = serializers.SlugField(max_length=120)
     description = serializers.CharField(required=False, default="", allow_blank=True)
     rules = serializers.CharField(required=False, default="", allow_blank=True)
@@ -274,7 +293,7 @@ class CommunityCreateSerializer(serializers.Serializer[Any]):
 
 
 class CommunityUpdateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=120, required=False)
+    name = CommunityNameField(required=False)
     slug = serializers.SlugField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     rules = serializers.CharField(required=False, allow_blank=True)
@@ -326,7 +345,7 @@ def _public_name(member: Member | None) -> str:
 
 class TagInputSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=TagKind.choices)
-    name = serializers.CharField(max_length=60)
+    name = TagNameField()
 
 
 class TagMergeSerializer(serializers.Serializer[Any]):
@@ -335,12 +354,10 @@ class TagMergeSerializer(serializers.Serializer[Any]):
 
 class TopicCreateSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=TopicKind.choices)
-    title = serializers.CharField(max_length=services.TITLE_MAX)
-    body = serializers.CharField(max_length=services.BODY_MAX)
+    title = TitleField()
+    body = BodyField()
     tag_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    proposed_tags = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, default=list, max_length=10
-    )
+    proposed_tags = serializers.ListField(child=TagNameField(), required=False, default=list, max_length=10)
 
 
 class AnswerSerializer(serializers.Serializer[Any]):
@@ -348,13 +365,13 @@ class AnswerSerializer(serializers.Serializer[Any]):
 
 
 class ReplySerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=services.BODY_MAX)
+    body = BodyField()
     quoted_post_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 class PostEditSerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=services.BODY_MAX)
-    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    body = BodyField()
+    title = TitleField(required=False, help_text="Only for the opening post.")
 
 
 class MarkReadSerializer(serializers.Serializer[Any]):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -87,6 +88,16 @@ def query_int(params: Mapping[str, Any], name: str, *, default: int, minimum: in
             details={name: [f"A whole number from {minimum} to {maximum}."]},
         )
     return value
+
+
+@contextmanager
+def details_as_sent(names: Mapping[str, str]) -> Iterator[None]:
+    """A service names fields in its own words; the API's ``details`` use the names the client sent."""
+    try:
+        yield
+    except DomainError as error:
+        error.details = {names.get(key, key): value for key, value in error.details.items()}
+        raise
 
 
 def only_kindred_endpoints(endpoints: list[tuple[str, str, str, Any]]) -> list[tuple[str, str, str, Any]]:

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import details_as_sent
 from config.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
@@ -102,7 +103,8 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = ProfileUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        with details_as_sent({"conditions": "condition_ids"}):
+            member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(MemberSerializer(member).data)
 
 

@@ -20,6 +20,7 @@ from django_countries import countries
 from django_tenants.utils import tenant_context
 
 from config.errors import Conflict, InvalidInput, NotAllowed
+from config.text import check_visible_text, hidden_character_message
 from members.models import (
     EmailNotifications,
     HandoffNonce,
@@ -97,6 +98,9 @@ def register_member(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
         )
     )
+    hidden = hidden_character_message(display_name or "")
+    if hidden:
+        errors["display_name"] = [hidden]
     candidate = Member(email=email, display_name=display_name.strip())
     try:
         password_validation.validate_password(password, user=candidate)
@@ -286,6 +290,9 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
         "condition_ids": condition_ids or [],
     }
     errors = _validate_profile(**merged)
+    hidden = hidden_character_message(str(changes.get("display_name", "") or ""))
+    if hidden:
+        errors["display_name"] = [hidden]
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
     if changes.get("sex", "") not in ("", *Sex.values):
@@ -354,6 +361,7 @@ TENANT_NAME_RE = re.compile(r"^[\w .'\-]{2,80}$")
 def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str) -> TenantMembership:
     """My name in this tenant only (blank: my platform display name). Unique here, ignoring case."""
     name = " ".join((display_name or "").split())
+    check_visible_text(name, field="display_name", label="A name")
     if name and not TENANT_NAME_RE.match(name):
         raise InvalidInput(
             "Use 2–80 letters, digits, spaces, dots, apostrophes, hyphens or underscores.",
