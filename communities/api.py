@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -135,7 +136,9 @@ class CommunityMembershipSerializer(serializers.ModelSerializer[CommunityMembers
 
 
 class TagSerializer(serializers.ModelSerializer[Tag]):
-    merged_into: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    merged_into: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The tag this one was merged into, if it was."
+    )
 
     class Meta:
         model = Tag
@@ -270,7 +273,12 @@ def _checked_by_service(*, minimum: int, maximum: int, rule: str) -> type[serial
     class ServiceCheckedText(serializers.CharField):
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("help_text", f"{minimum} to {maximum} characters (else {rule!r}).")
-            super().__init__(allow_blank=True, **kwargs)
+            super().__init__(**kwargs)
+
+        def run_validation(self, data: Any = empty) -> Any:
+            if isinstance(data, str) and not data.strip():
+                return data  # blank: the service refuses it with the rule's own code
+            return super().run_validation(data)
 
     return ServiceCheckedText
 

@@ -173,6 +173,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "members.passwords.MaximumLengthValidator"},
 ]
 
 # --- i18n, static, media ----------------------------------------------------------------
@@ -276,7 +277,7 @@ CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.KindredAutoSchema",
     "EXCEPTION_HANDLER": "config.api.kindred_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -286,6 +287,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Patient communities for advocacy organizations: one identity, many partner tenants.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # PATCH bodies as the server takes them: a field a PATCH requires stays required in the schema.
+    "COMPONENT_SPLIT_PATCH": False,
     "PREPROCESSING_HOOKS": ["config.api.only_kindred_endpoints"],
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "members.models.MemberRole",

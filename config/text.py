@@ -24,9 +24,18 @@ def _emoji_side(char: str) -> bool:
     return unicodedata.category(char) in _EMOJI_PARTS or char == "\ufe0f"
 
 
+def collapse_whitespace(value: str | None) -> str:
+    """Every name and title is one line: runs of whitespace (tabs, newlines, line separators) become
+    one space, so they are normalised rather than refused."""
+    return " ".join((value or "").split())
+
+
 def hidden_character(value: str) -> str | None:
-    """The first character a reader would not see (or that would turn the text around), if any."""
+    """The first character a reader would not see (or that would turn the text around), if any.
+    Whitespace is not judged here: callers collapse it first (``collapse_whitespace``)."""
     for index, char in enumerate(value):
+        if char.isspace():
+            continue
         if char == ZERO_WIDTH_JOINER:
             between_emoji = (
                 0 < index < len(value) - 1 and _emoji_side(value[index - 1]) and _emoji_side(value[index + 1])

@@ -20,7 +20,7 @@ from django_countries import countries
 from django_tenants.utils import tenant_context
 
 from config.errors import Conflict, InvalidInput, NotAllowed
-from config.text import check_visible_text, hidden_character_message
+from config.text import check_visible_text, collapse_whitespace, hidden_character_message
 from members.models import (
     EmailNotifications,
     HandoffNonce,
@@ -44,6 +44,7 @@ def register_join_hook(hook: JoinHook) -> None:
         _join_hooks.append(hook)
 
 
+MAX_AGE_YEARS = 120
 VERIFY_SALT = "kindred.members.verify-email"
 UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
 
@@ -57,8 +58,8 @@ def _validate_profile(
     if role and role not in MemberRole.values:
         errors["role"] = [f"Choose one of: {', '.join(MemberRole.values)}."]
     this_year = timezone.now().year
-    if birth_year is not None and not (this_year - 120 <= birth_year <= this_year):
-        errors["birth_year"] = [f"Enter a year between {this_year - 120} and {this_year}."]
+    if birth_year is not None and not (this_year - MAX_AGE_YEARS <= birth_year <= this_year):
+        errors["birth_year"] = [f"Enter a year between {this_year - MAX_AGE_YEARS} and {this_year}."]
     if country and country.upper() not in countries:
         errors["country"] = ["Choose a country from the list (ISO 3166 code)."]
     if len(region) > 100:
@@ -98,10 +99,11 @@ def register_member(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
         )
     )
-    hidden = hidden_character_message(display_name or "")
+    display_name = collapse_whitespace(display_name)
+    hidden = hidden_character_message(display_name)
     if hidden:
         errors["display_name"] = [hidden]
-    candidate = Member(email=email, display_name=display_name.strip())
+    candidate = Member(email=email, display_name=display_name)
     try:
         password_validation.validate_password(password, user=candidate)
     except ValidationError as exc:
@@ -112,7 +114,7 @@ def register_member(
         member = Member.objects.create_user(
             email,
             password,
-            display_name=display_name.strip()[:80],
+            display_name=display_name[:80],
             role=role,
             birth_year=birth_year,
             country=country.upper(),
@@ -290,7 +292,9 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
         "condition_ids": condition_ids or [],
     }
     errors = _validate_profile(**merged)
-    hidden = hidden_character_message(str(changes.get("display_name", "") or ""))
+    if "display_name" in changes:
+        changes["display_name"] = collapse_whitespace(changes["display_name"])
+    hidden = hidden_character_message(changes.get("display_name", ""))
     if hidden:
         errors["display_name"] = [hidden]
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
