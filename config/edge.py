@@ -34,7 +34,9 @@ BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
 INTEGER_PARAMETERS = frozenset({"offset", "limit", "page", "page_size", "id", "ids", "condition", "into"})
 _INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+# Only a body with such an escape can hold NUL or half of a surrogate pair once decoded.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
 
 
@@ -118,30 +120,46 @@ def _bounded_int(text: str) -> int:
     return value
 
 
-def _check_json_value(value: Any, where: str) -> None:
-    if isinstance(value, str):
-        check_text(where, value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            check_text(where, key)
-            _check_json_value(item, key if where == "body" else where)
-    elif isinstance(value, list):
-        for item in value:
-            _check_json_value(item, where)
+def _walk_json(data: Any, *, check_strings: bool) -> None:
+    """Depth and text of parsed JSON, walked with a stack (no recursion, whatever the nesting)."""
+    stack: list[tuple[Any, int, str]] = [(data, 1, "body")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, str):
+            if check_strings:
+                check_text(where, value)
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_JSON_DEPTH:
+            raise BadInput("body", f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if check_strings:
+                    check_text(where, key)
+                stack.append((item, depth + 1, key if where == "body" else where))
+        else:
+            stack.extend((item, depth + 1, where) for item in value)
 
 
 def check_json_body(body: bytes) -> None:
-    if json_depth(body) > MAX_JSON_DEPTH:
-        raise BadInput("body", f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadInput("body", "The body is not valid UTF-8.") from None
+    if "\x00" in text:
+        raise BadInput("body", "Text may not contain NUL characters.")
     try:
         data = json.loads(text, parse_int=_bounded_int)
+    except RecursionError:
+        raise BadInput("body", f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.") from None
     except ValueError:
         return  # malformed JSON: the parser answers with its own 400 ("parse_error")
-    _check_json_value(data, "body")
+    # Fewer brackets than the limit cannot nest beyond it; only escapes can hide NUL or a surrogate.
+    deep = body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH
+    suspect = _SUSPECT_ESCAPE.search(text) is not None
+    if deep or suspect:
+        _walk_json(data, check_strings=suspect)
 
 
 def check_form_body(body: bytes) -> None:
