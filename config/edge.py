@@ -21,6 +21,7 @@ from urllib.parse import unquote_to_bytes
 
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.common import CommonMiddleware
 from django.template.loader import render_to_string
 
@@ -182,7 +183,11 @@ def check_request(request: HttpRequest) -> None:
         check_form_body(request.body)
     elif content_type == "multipart/form-data":
         # Files may hold any bytes; the fields are text and reach the database.
-        for name, values in request.POST.lists():
+        try:
+            fields = request.POST
+        except MultiPartParserError:
+            raise BadInput("body", "The multipart body could not be read (check its boundary).") from None
+        for name, values in fields.lists():
             check_text(name, name)
             for value in values:
                 check_text(name, value)

@@ -323,3 +323,13 @@ def test_signed_in_without_permission_is_still_403(tenant_a, member):
     response = signed_in(ROOT, member).get("/api/v1/research/dataset/")
     assert_api_error(response, 403)
     assert "WWW-Authenticate" not in response
+
+
+def test_multipart_without_a_boundary_is_a_400_in_the_api_shape(tenant_a):
+    response = host_client(ROOT).generic("POST", "/api/v1/auth/signup/", b"x", "multipart/form-data")
+    assert_api_error(response, 400, "invalid")
+
+
+def test_nul_in_a_multipart_field_is_a_400(tenant_a):
+    response = host_client(ROOT).post("/api/v1/auth/signup/", {"email": "a\x00@example.org", "password": "x"})
+    assert_api_error(response, 400, "invalid")

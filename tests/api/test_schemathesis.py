@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,22 @@ from drf_spectacular.generators import SchemaGenerator
 from tests.browser.conftest import _live_server_helper  # noqa: F401 (fixture: a live server on committed rows)
 from tests.conftest import COMMITTED_EMAIL_DOMAIN, ROOT, TENANT_A, signed_in
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=False)]
+pytestmark = [pytest.mark.integration]
 
-EXAMPLES = int(os.environ.get("KINDRED_FUZZ_EXAMPLES", "8"))
-CHECKS = ",".join(
+EXAMPLES = int(os.environ.get("KINDRED_FUZZ_EXAMPLES", "6"))
+# "coverage" adds schemathesis' boundary-value phase (about ten times the requests).
+PHASES = os.environ.get("KINDRED_FUZZ_PHASES", "examples,fuzzing")
+# Every other check runs (5xx, status codes, content types, headers, response bodies, 405s with
+# Allow, the error-shape check below). Left out: checks that judge business rules the schema cannot
+# state (a valid-looking id that does not exist is a 4xx, not a schema lie) or need auth schemes.
+EXCLUDED_CHECKS = ",".join(
     [
-        "not_a_server_error",
-        "status_code_conformance",
-        "content_type_conformance",
-        "response_headers_conformance",
-        "response_schema_conformance",
+        "positive_data_acceptance",
+        "negative_data_rejection",
+        "ignored_auth",
+        "object_level_authorization",
+        "use_after_free",
+        "ensure_resource_availability",
     ]
 )
 HOSTS = {"root": (settings.ROOT_DOMAIN, "config.urls_public"), "partner": (TENANT_A["domain"], "config.urls_tenant")}
@@ -65,8 +72,19 @@ def _session_headers(host: str, member: Any) -> list[str]:
     ]
 
 
+def _assert_signed_in(live_server: Any, host: str, headers: list[str]) -> None:
+    """The signed-in run really is signed in (else it would only repeat the anonymous one)."""
+    pairs = dict(header.split(": ", 1) for header in headers[1::2])
+    request = urllib.request.Request(f"{live_server.url}/api/v1/me/", headers={"Host": host, **pairs})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert json.loads(response.read())["email"].endswith(COMMITTED_EMAIL_DOMAIN)
+
+
 def _run(*, tmp_path: Path, live_server: Any, where: str, member: Any | None) -> dict[str, Any]:
     host, urlconf = HOSTS[where]
+    auth = _session_headers(host, member) if member else []
+    if member:
+        _assert_signed_in(live_server, host, auth)
     schema_path = tmp_path / f"{where}.json"
     schema = SchemaGenerator(urlconf=urlconf).get_schema(request=None, public=True)
     schema_path.write_text(json.dumps(schema, default=str))
@@ -75,10 +93,10 @@ def _run(*, tmp_path: Path, live_server: Any, where: str, member: Any | None) ->
         str(ST), "run", str(schema_path),
         "--url", live_server.url,
         "-H", f"Host: {host}",
-        *(_session_headers(host, member) if member else []),
-        "--checks", CHECKS,
+        *auth,
+        "--exclude-checks", EXCLUDED_CHECKS,
         "--max-examples", str(EXAMPLES),
-        "--phases", "examples,coverage,fuzzing",
+        "--phases", PHASES,
         "--mode", "all",
         "--seed", "17",
         "--workers", "1",
@@ -94,8 +112,17 @@ def _run(*, tmp_path: Path, live_server: Any, where: str, member: Any | None) ->
 
 
 def _summary(report: Path) -> dict[str, Any]:
+    """Operations, examples and failures of one run (from schemathesis' JSON report)."""
     data = json.loads(report.read_text()) if report.exists() else {}
-    return data
+    return {
+        "operations": data.get("operations", {}).get("tested"),
+        "examples": data.get("test_cases", {}).get("generated"),
+        "failures": len(data.get("failures", [])),
+        "errors": len(data.get("errors", [])),
+        "seconds": round(data.get("running_time", 0), 1),
+        "checks_excluded": EXCLUDED_CHECKS.split(","),
+        "failure_titles": [str(f)[:300] for f in data.get("failures", [])][:20],
+    }
 
 
 @pytest.mark.parametrize("signed", ["anonymous", "member"])
@@ -107,7 +134,7 @@ def test_schemathesis_finds_nothing(live_server, fuzz_member, tmp_path, where, s
     summary = _summary(run["report"])
     SUMMARY.parent.mkdir(exist_ok=True)
     existing = json.loads(SUMMARY.read_text()) if SUMMARY.exists() else {}
-    existing[f"{where}/{signed}"] = {"returncode": run["returncode"], "report": summary}
+    existing[f"{where}/{signed}"] = {"returncode": run["returncode"], **summary}
     SUMMARY.write_text(json.dumps(existing, indent=2, default=str))
-    print(run["output"])
+    print(f"schemathesis {where}/{signed}: {summary}")
     assert run["returncode"] == 0, run["output"]
