@@ -39,8 +39,9 @@ def kindred_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
 
 def _retry_after(exc: Exception) -> int:
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        return max(1, int(exc.wait + 0.999))
+    wait = getattr(exc, "wait", None)  # DRF's Throttled sets it; its stubs do not declare it
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        return max(1, int(wait + 0.999))
     details = getattr(exc, "details", None) or {}
     try:
         return max(1, int(details.get("retry_after_seconds", DEFAULT_RETRY_AFTER_SECONDS)))
@@ -164,7 +165,7 @@ class KindredAutoSchema(AutoSchema):
         return codes
 
     def _may_need_sign_in(self) -> bool:
-        anonymous = SimpleNamespace(user=AnonymousUser(), method=self.method, auth=None)
+        anonymous: Any = SimpleNamespace(user=AnonymousUser(), method=self.method, auth=None)
         try:
             return not all(p.has_permission(anonymous, self.view) for p in self.view.get_permissions())
         except Exception:  # a permission that needs more of a request than a schema has: assume sign-in

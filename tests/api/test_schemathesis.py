@@ -52,7 +52,7 @@ def fuzz_member(committed_db: None, tenant_a: Any) -> Any:
     from members.services import join_tenant
     from tests.factories import MemberFactory
 
-    member = MemberFactory(email=f"fuzz@{COMMITTED_EMAIL_DOMAIN}", display_name="Fuzz")
+    member: Any = MemberFactory(email=f"fuzz@{COMMITTED_EMAIL_DOMAIN}", display_name="Fuzz")
     join_tenant(member=member, tenant=tenant_a)
     return member
 
