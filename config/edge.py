@@ -70,8 +70,14 @@ def check_text(field: str, value: str) -> None:
         raise BadInput(field, "Text must be valid Unicode (no lone surrogates).")
 
 
+def _beyond_bigint(digits: str) -> bool:
+    # Past 20 digits it is out of range whatever it says (and Python refuses int() past 4,300 digits).
+    stripped = digits.strip().lstrip("+-").lstrip("0")
+    return len(stripped) > 20 or not BIGINT_MIN <= int(digits) <= BIGINT_MAX
+
+
 def check_integer_parameter(field: str, value: str) -> None:
-    if _INTEGER.fullmatch(value) and not BIGINT_MIN <= int(value) <= BIGINT_MAX:
+    if _INTEGER.fullmatch(value) and _beyond_bigint(value):
         raise BadInput(field, f"A whole number between {BIGINT_MIN} and {BIGINT_MAX}.")
 
 
@@ -98,7 +104,7 @@ def check_path(request: HttpRequest) -> None:
     # Integers in a path are ids (``<int:topic_id>``); beyond bigint they name nothing that can exist.
     check_text("path", request.path_info)
     for segment in request.path_info.split("/"):
-        if segment.isdigit() and int(segment) > BIGINT_MAX:
+        if segment.isascii() and segment.isdigit() and _beyond_bigint(segment):
             raise BadInput("path", f"Ids are at most {BIGINT_MAX}.")
 
 

@@ -333,3 +333,18 @@ def test_multipart_without_a_boundary_is_a_400_in_the_api_shape(tenant_a):
 def test_nul_in_a_multipart_field_is_a_400(tenant_a):
     response = host_client(ROOT).post("/api/v1/auth/signup/", {"email": "a\x00@example.org", "password": "x"})
     assert_api_error(response, 400, "invalid")
+
+
+@pytest.mark.parametrize("digits", ["9" * 5000, "0" * 30 + "1"])
+def test_very_long_numbers_in_paths_and_paging_are_refused_or_read(tenant_a, digits):
+    client = host_client(TENANT)
+    for url in (f"/api/v1/topics/{digits}/", f"/api/v1/feed/?limit={digits}", f"/api/v1/trials/?offset={digits}"):
+        response = client.get(url)
+        if digits.startswith("9"):
+            assert_api_error(response, 400, "invalid")
+        else:
+            assert response.status_code in (200, 400, 404), url  # a padded 1 is a fine small number
+
+
+def test_unicode_digits_in_a_path_are_not_ids(tenant_a):
+    assert_api_error(host_client(TENANT).get("/api/v1/topics/²³/"), 404, "not_found")
