@@ -4,7 +4,8 @@ data). It fails on any 5xx, any answer the schema does not describe (status, con
 and any error under /api/v1/ that is not JSON in the one error shape.
 
 The summary (operations, examples, failures per run) is printed and written to
-``.kindred/schemathesis-summary.json``. ``KINDRED_FUZZ_EXAMPLES`` changes the examples per operation.
+``.kindred/schemathesis-summary.json``. Environment: ``KINDRED_FUZZ_EXAMPLES`` (examples per operation),
+``KINDRED_FUZZ_PHASES`` and ``KINDRED_FUZZ_EXCLUDE`` (comma-separated schemathesis phases / checks).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ PHASES = os.environ.get("KINDRED_FUZZ_PHASES", "examples,fuzzing")
 # Every other check runs (5xx, status codes, content types, headers, response bodies, 405s with
 # Allow, the error-shape check below). Left out: checks that judge business rules the schema cannot
 # state (a valid-looking id that does not exist is a 4xx, not a schema lie) or need auth schemes.
-EXCLUDED_CHECKS = ",".join(
+EXCLUDED_CHECKS = os.environ.get("KINDRED_FUZZ_EXCLUDE") or ",".join(
     [
         "positive_data_acceptance",
         "negative_data_rejection",
