@@ -10,8 +10,9 @@ from typing import Any, cast
 
 from django.db import connection
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -33,6 +34,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from config.api import query_int
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
 from members.selectors import FORMER_MEMBER_NAME, attach_display_names, local_id_of, tenant_name_of
@@ -41,6 +43,20 @@ from tenants.models import Tenant
 # ---------------------------------------------------------------------------------------------
 # Request helpers and lookups (permission-checked through the selectors: 404 alike)
 # ---------------------------------------------------------------------------------------------
+
+
+# Paged lists: `limit` (documented default and maximum) and an opaque `cursor` taken from the
+# previous page's `next_cursor`; a bad value of either is a 400 naming it, never a silent first page.
+TOPICS_PAGE, FEED_PAGE, MAX_PAGE = 30, 20, 100
+CURSOR_PARAMETER = OpenApiParameter(
+    "cursor", str, required=False, description="next_cursor of the previous page; leave out for the first page"
+)
+
+
+def _limit_parameter(default: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "limit", int, required=False, description=f"Results per page: 1 to {MAX_PAGE} (default {default})"
+    )
 
 
 def _member(request: Request) -> Member:
@@ -123,7 +139,9 @@ class CommunityMembershipSerializer(serializers.ModelSerializer[CommunityMembers
 
 
 class TagSerializer(serializers.ModelSerializer[Tag]):
-    merged_into: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(read_only=True)
+    merged_into: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The tag this one was merged into, if it was."
+    )
 
     class Meta:
         model = Tag
@@ -250,8 +268,32 @@ class ReactionResultSerializer(serializers.Serializer[Any]):
 # ---------------------------------------------------------------------------------------------
 
 
+def _checked_by_service(*, minimum: int, maximum: int, rule: str) -> type[serializers.CharField]:
+    """A text field whose length the service checks (code ``rule``) whichever way the text arrives, web
+    or API: the serializer only describes the range, so the same rule always answers with one code."""
+
+    @extend_schema_field({"type": "string", "minLength": minimum, "maxLength": maximum})
+    class ServiceCheckedText(serializers.CharField):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("help_text", f"{minimum} to {maximum} characters (else {rule!r}).")
+            super().__init__(**kwargs)
+
+        def run_validation(self, data: Any = empty) -> Any:
+            if isinstance(data, str) and not data.strip():
+                return data  # blank: the service refuses it with the rule's own code
+            return super().run_validation(data)
+
+    return ServiceCheckedText
+
+
+TitleField = _checked_by_service(minimum=services.TITLE_MIN, maximum=services.TITLE_MAX, rule="title_length")
+BodyField = _checked_by_service(minimum=1, maximum=services.BODY_MAX, rule="body_empty / body_too_long")
+TagNameField = _checked_by_service(minimum=2, maximum=60, rule="tag_invalid")
+CommunityNameField = _checked_by_service(minimum=2, maximum=120, rule="name_length")
+
+
 class CommunityCreateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=120)
+    name = CommunityNameField()
     slug = serializers.SlugField(max_length=120)
     description = serializers.CharField(required=False, default="", allow_blank=True)
     rules = serializers.CharField(required=False, default="", allow_blank=True)
@@ -262,7 +304,7 @@ class CommunityCreateSerializer(serializers.Serializer[Any]):
 
 
 class CommunityUpdateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=120, required=False)
+    name = CommunityNameField(required=False)
     slug = serializers.SlugField(max_length=120, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     rules = serializers.CharField(required=False, allow_blank=True)
@@ -314,7 +356,7 @@ def _public_name(member: Member | None) -> str:
 
 class TagInputSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=TagKind.choices)
-    name = serializers.CharField(max_length=60)
+    name = TagNameField()
 
 
 class TagMergeSerializer(serializers.Serializer[Any]):
@@ -323,12 +365,10 @@ class TagMergeSerializer(serializers.Serializer[Any]):
 
 class TopicCreateSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=TopicKind.choices)
-    title = serializers.CharField(max_length=services.TITLE_MAX)
-    body = serializers.CharField(max_length=services.BODY_MAX)
+    title = TitleField()
+    body = BodyField()
     tag_ids = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    proposed_tags = serializers.ListField(
-        child=serializers.CharField(max_length=60), required=False, default=list, max_length=10
-    )
+    proposed_tags = serializers.ListField(child=TagNameField(), required=False, default=list, max_length=10)
 
 
 class AnswerSerializer(serializers.Serializer[Any]):
@@ -336,13 +376,13 @@ class AnswerSerializer(serializers.Serializer[Any]):
 
 
 class ReplySerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=services.BODY_MAX)
+    body = BodyField()
     quoted_post_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 class PostEditSerializer(serializers.Serializer[Any]):
-    body = serializers.CharField(max_length=services.BODY_MAX)
-    title = serializers.CharField(max_length=services.TITLE_MAX, required=False)
+    body = BodyField()
+    title = TitleField(required=False, help_text="Only for the opening post.")
 
 
 class MarkReadSerializer(serializers.Serializer[Any]):
@@ -539,7 +579,8 @@ class CommunityTopicsView(APIView):
         parameters=[
             OpenApiParameter("kind", str, enum=TopicKind.values, required=False),
             OpenApiParameter("tag", str, required=False, description="Tag slug"),
-            OpenApiParameter("cursor", str, required=False),
+            CURSOR_PARAMETER,
+            _limit_parameter(TOPICS_PAGE),
         ],
         responses=TopicPageSerializer,
         summary="Topics of a community, newest activity first",
@@ -556,6 +597,7 @@ class CommunityTopicsView(APIView):
             kind=kind,
             tag_slug=request.query_params.get("tag") or None,
             cursor=request.query_params.get("cursor") or None,
+            limit=query_int(request.query_params, "limit", default=TOPICS_PAGE, minimum=1, maximum=MAX_PAGE),
         )
         for topic in page.items:
             topic.community = community  # already loaded: no query per row for its slug
@@ -754,17 +796,18 @@ class FeedView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        parameters=[OpenApiParameter("cursor", str, required=False)],
+        parameters=[CURSOR_PARAMETER, _limit_parameter(FEED_PAGE)],
         responses=FeedPageSerializer,
         summary="My feed (open communities' best topics when signed out)",
     )
     def get(self, request: Request) -> Response:
         member, tenant = _member(request), _tenant(request)
         cursor = request.query_params.get("cursor") or None
+        limit = query_int(request.query_params, "limit", default=FEED_PAGE, minimum=1, maximum=MAX_PAGE)
         if member.is_authenticated:
-            page = feed.feed_for(member=member, tenant=tenant, cursor=cursor)
+            page = feed.feed_for(member=member, tenant=tenant, cursor=cursor, limit=limit)
         else:
-            page = feed.anonymous_feed(tenant=tenant, cursor=cursor)
+            page = feed.anonymous_feed(tenant=tenant, cursor=cursor, limit=limit)
         attach_display_names([item.topic for item in page.items], tenant=tenant)
         return Response({"results": FeedItemSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
 

@@ -53,6 +53,7 @@ from communities.models import (
 )
 from communities.selectors import active_community_ids, readable_communities
 from conditions.selectors import descendant_ids
+from config.errors import InvalidInput
 from members.models import Member
 from tenants.models import Tenant
 
@@ -137,10 +138,16 @@ def _decode_cursor(cursor: str | None) -> tuple[float, int, datetime.datetime] |
     try:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
         score, pk, stamp = json.loads(raw)
-        return float(score), int(pk), datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        # A tampered or stale cursor restarts at the first page instead of failing the page.
-        return None
+        decoded = float(score), int(pk), datetime.datetime.fromtimestamp(float(stamp), tz=datetime.UTC)
+        if abs(timezone.now() - decoded[2]) > datetime.timedelta(days=WINDOW_DAYS):
+            raise ValueError("a cursor from outside the feed's window")
+        return decoded
+    except (ValueError, TypeError, OverflowError, OSError, binascii.Error, UnicodeDecodeError):
+        # Silently restarting at the first page would show a client the same topics twice.
+        raise InvalidInput(
+            "The cursor is not valid: use next_cursor from the previous page, or none for the first page.",
+            details={"cursor": ["Not a cursor of this list."]},
+        ) from None
 
 
 def _paginate(

@@ -29,6 +29,7 @@ from communities.models import (
     Visibility,
 )
 from communities.search import SEARCH_CONFIG
+from config.errors import InvalidInput
 from members.models import Member
 from members.selectors import can_moderate_tenant, membership_of
 from partnerships.archive import small_cell
@@ -150,8 +151,11 @@ def _decode_activity_cursor(cursor: str) -> tuple[datetime.datetime, int] | None
         stamp, pk = base64.urlsafe_b64decode(padded.encode()).decode().split("|")
         return datetime.datetime.fromisoformat(stamp), int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        # A tampered or stale cursor starts from the first page rather than failing the request.
-        return None
+        # Silently restarting at the first page would show a client the same topics twice.
+        raise InvalidInput(
+            "The cursor is not valid: use next_cursor from the previous page, or none for the first page.",
+            details={"cursor": ["Not a cursor of this list."]},
+        ) from None
 
 
 def community_topics(

@@ -47,7 +47,8 @@ from communities.models import (
 from communities.search import refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, is_active_community_member
 from conditions.models import Condition
-from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from config.text import check_visible_text
 from members.models import Member
 from members.selectors import can_administer_tenant, membership_of
 from tenants.models import Tenant
@@ -160,6 +161,7 @@ def _clean_body(body: str) -> str:
 def _clean_title(title: str) -> str:
     # Titles are plain text (escaped when shown); collapse whitespace so "   " is not a title.
     title = " ".join((title or "").split())
+    check_visible_text(title, field="title", label="The title")
     if not TITLE_MIN <= len(title) <= TITLE_MAX:
         raise InvalidInput(
             f"A title needs {TITLE_MIN} to {TITLE_MAX} characters.",
@@ -224,8 +226,11 @@ def _clean_community_fields(
     *, name: str, slug: str, visibility: str, joining_policy: str, condition_ids: Iterable[int]
 ) -> tuple[str, str, list[int]]:
     name = " ".join((name or "").split())
+    check_visible_text(name, field="name", label="A community name")
     if not 2 <= len(name) <= 120:
-        raise InvalidInput("A community name needs 2 to 120 characters.", code="name_length")
+        raise InvalidInput(
+            "A community name needs 2 to 120 characters.", code="name_length", details={"name": ["2–120 characters."]}
+        )
     slug = (slug or "").strip()
     if not slug or slug != slugify(slug) or len(slug) > 120:
         raise InvalidInput("Use lower-case letters, digits and hyphens for the address.", code="slug_invalid")
@@ -236,8 +241,9 @@ def _clean_community_fields(
     wanted = sorted(set(condition_ids))
     found = set(Condition.objects.filter(pk__in=wanted).values_list("pk", flat=True))
     if len(found) != len(wanted):
+        missing = ", ".join(str(pk) for pk in sorted(set(wanted) - found))
         raise InvalidInput(
-            "Unknown condition.", code="condition_unknown", details={"missing": sorted(set(wanted) - found)}
+            "Unknown condition.", code="condition_unknown", details={"condition_ids": [f"Unknown ids: {missing}."]}
         )
     return name, slug, wanted
 
@@ -404,13 +410,22 @@ def decide_join_request(
 # ---------------------------------------------------------------------------------------------
 
 
-def _clean_tag(kind: str, name: str) -> tuple[str, str]:
+def _clean_tag(kind: str, name: str, *, field: str = "name") -> tuple[str, str]:
     name = " ".join((name or "").split())
     slug = slugify(name)[:60]
     if kind not in TagKind.values:
-        raise InvalidInput(f"Tag kind is one of: {', '.join(TagKind.values)}.", code="tag_kind_invalid")
+        raise InvalidInput(
+            f"Tag kind is one of: {', '.join(TagKind.values)}.",
+            code="tag_kind_invalid",
+            details={"kind": ["Unknown kind."]},
+        )
+    check_visible_text(name, field=field, label="A tag name")
     if not 2 <= len(name) <= 60 or not slug:
-        raise InvalidInput("A tag needs 2 to 60 characters, including letters or digits.", code="tag_invalid")
+        raise InvalidInput(
+            "A tag needs 2 to 60 characters, including letters or digits.",
+            code="tag_invalid",
+            details={field: ["2–60 characters, including letters or digits."]},
+        )
     return name, slug
 
 
@@ -521,9 +536,11 @@ def create_topic(
     wanted = set(tag_ids)
     tags = list(Tag.objects.filter(pk__in=wanted, community_id=community.pk, status=TagStatus.CURATED))
     if len(tags) != len(wanted):
-        raise InvalidInput("Choose tags from this community's list.", code="tag_invalid")
+        raise InvalidInput(
+            "Choose tags from this community's list.", code="tag_invalid", details={"tag_ids": ["Unknown tag."]}
+        )
     for proposed in proposed_tag_names:
-        _clean_tag(TagKind.TOPIC, proposed)  # validate all before writing anything
+        _clean_tag(TagKind.TOPIC, proposed, field="proposed_tags")  # validate all before writing anything
     body_html = render_markdown(body)
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
@@ -825,7 +842,7 @@ def open_trial_discussion(
     _require_reader(acting_member, tenant, community)
     trial = get_trial(nct_id=nct_id)
     if trial is None:
-        raise InvalidInput("No such trial.", code="trial_not_found", details={"nct_id": ["Unknown trial."]})
+        raise NotFound("No such trial.", details={"nct_id": ["Unknown trial."]})
     live = Topic.objects.filter(community=community, trial_nct_id=trial.nct_id, deleted_at__isnull=True)
     existing = live.first()
     if existing is not None:

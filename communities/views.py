@@ -7,7 +7,8 @@ slugs reveal nothing. Writes are POST-only and show the services' messages.
 from __future__ import annotations
 
 import datetime
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -60,13 +61,14 @@ from communities.selectors import (
     unread_count,
     visible_communities,
 )
-from config.errors import DomainError
+from config.errors import DomainError, InvalidInput
 from members.models import Member
 from members.selectors import attach_display_names, can_moderate_tenant, membership_of
 from tenants.models import Tenant
 from tenants.selectors import root_url
 
 ROBOTS_NOINDEX = "noindex, nofollow"
+_Page = TypeVar("_Page")
 REACTIONS = [(kind.value, kind.label, services.REACTION_COUNTERS[kind]) for kind in ReactionKind]
 
 
@@ -103,13 +105,27 @@ def _render(
 # ---------------------------------------------------------------------------------------------
 
 
+def _first_page_if_stale(fetch: Callable[[str | None], _Page], cursor: str | None) -> _Page:
+    """A person following an old or mangled "more" link sees the list from its start (the API says
+    400 instead: a program should learn its cursor is wrong)."""
+    try:
+        return fetch(cursor)
+    except InvalidInput:
+        if cursor is None:
+            raise
+        return fetch(None)
+
+
 def tenant_home(request: HttpRequest) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
-    cursor = request.GET.get("cursor") or None
-    if member.is_authenticated:
-        page = feed_for(member=member, tenant=tenant, cursor=cursor)
-    else:
-        page = anonymous_feed(tenant=tenant, cursor=cursor)
+    page = _first_page_if_stale(
+        lambda cursor: (
+            feed_for(member=member, tenant=tenant, cursor=cursor)
+            if member.is_authenticated
+            else anonymous_feed(tenant=tenant, cursor=cursor)
+        ),
+        request.GET.get("cursor") or None,
+    )
     community_query = request.GET.get("community_q", "").strip()
     if community_query:
         communities = find_communities(member=member, tenant=tenant, query=community_query)
@@ -137,13 +153,11 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag_slug = request.GET.get("tag") or None
     readable = can_read_community(member=member, tenant=tenant, community=community)
     page = (
-        community_topics(
-            member=member,
-            tenant=tenant,
-            community=community,
-            kind=kind,
-            tag_slug=tag_slug,
-            cursor=request.GET.get("cursor") or None,
+        _first_page_if_stale(
+            lambda cursor: community_topics(
+                member=member, tenant=tenant, community=community, kind=kind, tag_slug=tag_slug, cursor=cursor
+            ),
+            request.GET.get("cursor") or None,
         )
         if readable
         else None

@@ -21,6 +21,13 @@ class InvalidInput(DomainError):
     code = "invalid"
 
 
+class NotFound(DomainError):
+    """Missing (or hidden: the same answer, so ids reveal nothing)."""
+
+    code = "not_found"
+    http_status = 404
+
+
 class NotAllowed(DomainError):
     code = "forbidden"
     http_status = 403

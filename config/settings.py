@@ -120,13 +120,15 @@ LOGIN_REDIRECT_URL = "/"
 
 MIDDLEWARE = [
     "config.request_context.RequestContextMiddleware",
+    # Then: refuses input nothing behind it can handle and keeps /api/v1/ errors in the API's shape.
+    "config.edge.InputGuardMiddleware",
     "tenants.middleware.KindredTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "members.middleware.SessionHostMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "config.edge.KindredCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "members.middleware.SessionGenerationMiddleware",
@@ -225,6 +227,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "members.passwords.MaximumLengthValidator"},
 ]
 
 # --- accounts (django-allauth, root domain only) ----------------------------------------
@@ -363,16 +366,16 @@ CELERY_BEAT_SCHEDULE["sync-clinical-trials"] = {
 
 # --- DRF & OpenAPI ----------------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Session first: an anonymous request still gets 403 as before; a refused token gets 401.
+    # Bearer first: its scheme is the WWW-Authenticate of a signed-out 401 (a refused token is 401 too).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "apitokens.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "apitokens.authentication.TokenScopePermission",
         "rest_framework.permissions.IsAuthenticated",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.api.KindredAutoSchema",
     "EXCEPTION_HANDLER": "config.api.kindred_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
@@ -384,6 +387,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Patient communities for advocacy organizations: one identity, many partner tenants.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # PATCH bodies as the server takes them: a field a PATCH requires stays required in the schema.
+    "COMPONENT_SPLIT_PATCH": False,
     "PREPROCESSING_HOOKS": ["config.api.only_kindred_endpoints"],
     "ENUM_NAME_OVERRIDES": {
         "MemberRoleEnum": "members.models.MemberRole",

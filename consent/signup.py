@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 
+from config.errors import InvalidInput
 from consent import selectors, services
 from members.models import Member
 from members.signup import SignupStep
@@ -33,7 +34,14 @@ def record_signup_consents(*, member: Member, data: dict[str, Any], channel: str
     """A decision only for what the member actively ticked: unticked stays "not asked", i.e. no."""
     codes = list(dict.fromkeys(data.get(FIELD) or []))
     if codes:
-        services.record_consents(member=member, decisions=dict.fromkeys(codes, True), channel=channel, tenant=tenant)
+        try:
+            services.record_consents(
+                member=member, decisions=dict.fromkeys(codes, True), channel=channel, tenant=tenant
+            )
+        except InvalidInput as error:
+            # The member sent "consents", not "purpose": say so, on the field they filled in.
+            messages = [message for field_messages in error.details.values() for message in field_messages]
+            raise InvalidInput(error.message, code=error.code, details={FIELD: messages}) from None
 
 
 SIGNUP_STEP = SignupStep(name="consent", form_fields=consent_fields, after=record_signup_consents)

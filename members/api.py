@@ -9,6 +9,7 @@ from allauth.account.forms import ResetPasswordForm
 from allauth.core import ratelimit
 from django.db import connection, transaction
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import Throttled
@@ -16,10 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import details_as_sent
 from config.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
 from members.sessions import keep_session_after_password_change
+from members.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from members.signup import run_signup_steps
 
 
@@ -32,8 +35,26 @@ class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
         fields = ["tenant", "tenant_name", "role", "joined_at"]
 
 
+class BirthYearField(serializers.IntegerField):
+    """The range moves with the calendar: DRF copies declared fields for each serializer, so the
+    bounds are this year's whenever a request (or the schema) is made."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        this_year = timezone.now().year
+        super().__init__(min_value=this_year - services.MAX_AGE_YEARS, max_value=this_year, **kwargs)
+
+
+def _password_field(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        write_only=True, style={"input_type": "password"}, max_length=MAX_PASSWORD_LENGTH, **kwargs
+    )
+
+
 class MemberSerializer(serializers.ModelSerializer[Member]):
     conditions: serializers.RelatedField[Any, Any, Any] = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    role = serializers.ChoiceField(
+        choices=MemberRole.choices, allow_blank=True, read_only=True, help_text="Empty when the member has not said."
+    )
     memberships = MembershipSerializer(many=True, read_only=True)
     country = serializers.CharField(read_only=True)
 
@@ -48,13 +69,13 @@ class MemberSerializer(serializers.ModelSerializer[Member]):
 
 class SignUpSerializer(serializers.Serializer[dict[str, Any]]):
     email = serializers.EmailField()
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = _password_field(min_length=MIN_PASSWORD_LENGTH)
     display_name = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
     role = serializers.ChoiceField(choices=MemberRole.choices, required=False, default="", allow_blank=True)
     conditions = serializers.ListField(
         child=serializers.IntegerField(), required=False, default=list, source="condition_ids"
     )
-    birth_year = serializers.IntegerField(required=False, allow_null=True, default=None)
+    birth_year = BirthYearField(required=False, allow_null=True, default=None)
     country = serializers.CharField(max_length=2, required=False, default="", allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     tenant = serializers.SlugField(required=False, default="", allow_blank=True, help_text="Partner slug to join")
@@ -70,7 +91,7 @@ class ProfileUpdateSerializer(serializers.Serializer[dict[str, Any]]):
     display_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=MemberRole.choices, required=False, allow_blank=True)
     condition_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
-    birth_year = serializers.IntegerField(required=False, allow_null=True)
+    birth_year = BirthYearField(required=False, allow_null=True)
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     region = serializers.CharField(max_length=100, required=False, allow_blank=True)
     email_notifications = serializers.ChoiceField(choices=EmailNotifications.choices, required=False)
@@ -193,7 +214,8 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         serializer = ProfileUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        with details_as_sent({"conditions": "condition_ids"}):
+            member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
         return Response(MemberSerializer(member).data)
 
 

@@ -21,6 +21,7 @@ from django_countries import countries
 from django_tenants.utils import tenant_context
 
 from config.errors import Conflict, InvalidInput, NotAllowed
+from config.text import check_visible_text, collapse_whitespace, hidden_character_message
 from members.models import (
     EmailNotifications,
     HandoffNonce,
@@ -47,6 +48,7 @@ def register_join_hook(hook: JoinHook) -> None:
         _join_hooks.append(hook)
 
 
+MAX_AGE_YEARS = 120
 VERIFY_SALT = "kindred.members.verify-email"
 EMAIL_CHANGE_SALT = "kindred.members.email-change"
 UNSUBSCRIBE_SALT = "kindred.members.unsubscribe"
@@ -93,8 +95,8 @@ def _validate_profile(
     if role and role not in MemberRole.values:
         errors["role"] = [f"Choose one of: {', '.join(MemberRole.values)}."]
     this_year = timezone.now().year
-    if birth_year is not None and not (this_year - 120 <= birth_year <= this_year):
-        errors["birth_year"] = [f"Enter a year between {this_year - 120} and {this_year}."]
+    if birth_year is not None and not (this_year - MAX_AGE_YEARS <= birth_year <= this_year):
+        errors["birth_year"] = [f"Enter a year between {this_year - MAX_AGE_YEARS} and {this_year}."]
     if country and country.upper() not in countries:
         errors["country"] = ["Choose a country from the list (ISO 3166 code)."]
     if len(region) > 100:
@@ -141,9 +143,13 @@ def register_member(
             role=role, birth_year=birth_year, country=country, region=region.strip(), condition_ids=condition_ids
         )
     )
-    if not official_name_allowed:
+    display_name = collapse_whitespace(display_name)
+    hidden = hidden_character_message(display_name)
+    if hidden:
+        errors["display_name"] = [hidden]
+    elif not official_name_allowed:
         errors.update(_platform_name_errors(display_name))
-    candidate = Member(email=email, display_name=display_name.strip())
+    candidate = Member(email=email, display_name=display_name)
     try:
         password_validation.validate_password(password, user=candidate)
     except ValidationError as exc:
@@ -469,10 +475,15 @@ def update_profile(*, member: Member, **changes: Any) -> Member:
     }
     errors = _validate_profile(**merged)
     if "display_name" in changes:
-        errors.update(
-            _platform_name_errors(str(changes["display_name"] or ""))
-            or _platform_name_taken_errors(member=member, display_name=str(changes["display_name"] or ""))
-        )
+        changes["display_name"] = collapse_whitespace(changes["display_name"])
+        hidden = hidden_character_message(changes["display_name"])
+        if hidden:
+            errors["display_name"] = [hidden]
+        else:
+            errors.update(
+                _platform_name_errors(str(changes["display_name"] or ""))
+                or _platform_name_taken_errors(member=member, display_name=str(changes["display_name"] or ""))
+            )
     if changes.get("email_notifications", EmailNotifications.DIGEST) not in EmailNotifications.values:
         errors["email_notifications"] = [f"Choose one of: {', '.join(EmailNotifications.values)}."]
     if changes.get("sex", "") not in ("", *Sex.values):
@@ -568,6 +579,7 @@ def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str
     It may not pass for staff or the partner, nor read like another member's name here (compared
     by skeleton: case, spacing, punctuation and look-alike letters ignored)."""
     name = " ".join((display_name or "").split())
+    check_visible_text(name, field="display_name", label="A name")
     if name and not TENANT_NAME_RE.match(name):
         raise InvalidInput(
             "Use 2–80 letters, digits, spaces, dots, apostrophes, hyphens or underscores.",

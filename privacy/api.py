@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from members import selectors as member_selectors
 from members import services as member_services
 from members.models import EmailNotifications, Member
+from members.passwords import MAX_PASSWORD_LENGTH
 from privacy import selectors, services
 from privacy.models import DataExport, ErasureRequest, ExportStatus, StaffAccess
 
@@ -63,7 +64,7 @@ class StaffAccessSerializer(serializers.ModelSerializer[StaffAccess]):
 
 
 class ErasureRequestInputSerializer(serializers.Serializer[Any]):
-    password = serializers.CharField(write_only=True, style={"input_type": "password"})
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, max_length=MAX_PASSWORD_LENGTH)
     keep_posts = serializers.BooleanField(help_text="Keep my posts as 'A former member' (else '[removed]').")
 
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 
+from config.text import collapse_whitespace, hidden_character_message
 from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind
 
@@ -81,9 +82,11 @@ def validate_domain(domain: str) -> str:
 def validate_new_tenant(*, name: str, slug: str, domain: str) -> tuple[str, str, str]:
     """Check a partner tenant request before anything is written; raises ValidationError per field."""
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
+    name = collapse_whitespace(name)
     if not name:
         errors["name"] = ["A name is required."]
+    elif hidden_character_message(name):
+        errors["name"] = [str(hidden_character_message(name))]
     elif len(name) > 120:
         errors["name"] = ["Use at most 120 characters."]
     for key, check, value in (("slug", validate_slug, slug), ("domain", validate_domain, domain)):

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import query_int
 from config.errors import InvalidInput
 from members.models import Member
 from trials import selectors, services
@@ -177,20 +178,15 @@ SEARCH_PARAMETERS = [
     OpenApiParameter("lon", float),
     OpenApiParameter("within", float, description="Distance to the nearest site (in `unit`)"),
     OpenApiParameter("unit", str, enum=["mi", "km"]),
-    OpenApiParameter("limit", int),
-    OpenApiParameter("offset", int),
+    OpenApiParameter(
+        "limit", int, description=f"Results per page: 1 to {selectors.MAX_PAGE} (default {selectors.DEFAULT_PAGE})"
+    ),
+    OpenApiParameter("offset", int, description=f"Results to skip: 0 to {selectors.MAX_OFFSET} (default 0)"),
 ]
 
 
 def _member(request: Request) -> Member:
     return cast(Member, request.user)
-
-
-def _int(value: Any, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _trial_or_404(nct_id: str) -> Trial:
@@ -217,8 +213,10 @@ class TrialListView(APIView):
         page = selectors.search_trials(
             query=query,
             member=member,
-            limit=_int(request.query_params.get("limit"), selectors.DEFAULT_PAGE),
-            offset=_int(request.query_params.get("offset"), 0),
+            limit=query_int(
+                request.query_params, "limit", default=selectors.DEFAULT_PAGE, minimum=1, maximum=selectors.MAX_PAGE
+            ),
+            offset=query_int(request.query_params, "offset", default=0, minimum=0, maximum=selectors.MAX_OFFSET),
         )
         data = {
             "results": page.hits,

@@ -11,6 +11,7 @@ columns. Sites without a geo point never count as near. With a place, results ar
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +31,8 @@ from trials.models import OPEN_STATUSES, SavedTrial, Trial, TrialAlert, TrialCon
 MAX_DISTANCE_MILES = 12_500.0
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
+# Deeper than this, a search is better narrowed than paged through.
+MAX_OFFSET = 10_000
 
 # Haversine in SQL over trials_trialsite aliased "s"; parameters: lat, lat, lon.
 _HAVERSINE_SQL = (
@@ -185,7 +188,7 @@ def search_trials(
     *, query: TrialQuery, member: Member | None = None, limit: int = DEFAULT_PAGE, offset: int = 0
 ) -> TrialPage:
     limit = max(1, min(limit, MAX_PAGE))
-    offset = max(0, offset)
+    offset = max(0, min(offset, MAX_OFFSET))
     if query.place is not None and query.within_miles is not None:
         nearby = _nearby_page(query, limit=limit + 1, offset=offset)
         trials = Trial.objects.only(*_LIST_FIELDS).in_bulk([trial_id for trial_id, _ in nearby])
@@ -381,6 +384,14 @@ def _split(params: Any, key: str) -> list[str]:
     return [part.strip() for value in values for part in str(value or "").split(",") if part.strip()]
 
 
+def _is_degrees(value: Any, bound: float) -> bool:
+    try:
+        number = float(str(value))
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and -bound <= number <= bound
+
+
 def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, dict[str, list[str]]]:
     """A TrialQuery from request parameters: condition, condition_id, q, status (or "any"), phase,
     study_type, near (a place) or lat+lon, within (a distance), unit (mi or km). Returns the query and
@@ -419,7 +430,12 @@ def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, d
     if lat not in (None, "") or lon not in (None, ""):
         place = resolve_place(f"{lat},{lon}")
         if place is None:
-            errors["lat"] = ["Give lat and lon as decimal degrees."]
+            # Name the parameter that is wrong (or missing), as the client sent it.
+            for name, value, bound in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+                if not _is_degrees(value, bound):
+                    errors[name] = ["Give lat and lon as decimal degrees."]
+            if not errors.keys() & {"lat", "lon"}:
+                errors["lat"] = ["Give lat and lon as decimal degrees."]
     elif near:
         place = resolve_place(near)
         if place is None:
@@ -441,7 +457,7 @@ def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, d
             within = within / KM_PER_MILE
         elif unit not in ("mi", "km"):
             errors["unit"] = ["mi or km."]
-        if place is None and within is not None and "near" not in errors and "lat" not in errors:
+        if place is None and within is not None and not errors.keys() & {"near", "lat", "lon"}:
             errors["within"] = ["Say near where (a place or lat/lon)."]
     query = TrialQuery(
         condition_ids=tuple(condition_ids),

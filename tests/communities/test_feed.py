@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 
 import pytest
@@ -15,6 +16,7 @@ from communities import services
 from communities.feed import anonymous_feed, feed_for, score_topic
 from communities.models import Topic, TopicKind, Visibility, WatchLevel
 from conditions.models import Condition
+from config.errors import InvalidInput
 from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TopicFactory, community_world
 
 pytestmark = pytest.mark.django_db
@@ -122,9 +124,12 @@ def test_pages_never_repeat_or_skip_even_with_ties(world):
     assert ids == sorted(ids, reverse=True)  # all scores tie: newest id first
 
 
-def test_garbage_cursor_restarts(world):
+def test_garbage_cursor_is_refused_not_restarted(world):
     topic_in(world.community)
-    assert len(feed_for(member=world.alice, tenant=world.tenant, cursor="not-a-cursor").items) == 1
+    for cursor in ["not-a-cursor", base64.urlsafe_b64encode(b"[1, 2, 1e300]").decode(), "W10"]:
+        with pytest.raises(InvalidInput) as refused:
+            feed_for(member=world.alice, tenant=world.tenant, cursor=cursor)
+        assert list(refused.value.details) == ["cursor"]
 
 
 def test_anonymous_feed_shows_open_communities_only(world):

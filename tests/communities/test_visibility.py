@@ -20,6 +20,7 @@ from communities.selectors import (
     search_topics,
     topic_posts,
 )
+from config.errors import InvalidInput
 from tests.factories import (
     CommunityFactory,
     CommunityMembershipFactory,
@@ -155,8 +156,9 @@ def test_community_topics_filters_and_cursor(world):
     assert community_topics(
         member=world.bob, tenant=world.tenant, community=world.community, kind=TopicKind.QUESTION
     ).items == [world.secret]
-    garbage = community_topics(member=world.bob, tenant=world.tenant, community=world.community, cursor="%%%", limit=2)
-    assert garbage.items == expected[:2]
+    with pytest.raises(InvalidInput) as refused:
+        community_topics(member=world.bob, tenant=world.tenant, community=world.community, cursor="%%%", limit=2)
+    assert list(refused.value.details) == ["cursor"]
 
 
 def _count(fn) -> int:

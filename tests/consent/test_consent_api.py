@@ -78,9 +78,9 @@ def test_api_refuses_bad_input_and_anonymous_callers_and_writes_nothing(policy_v
     missing = client.post("/api/v1/consent/decisions/", {"purpose": RESEARCH}, "application/json")
     assert missing.status_code == 400 and list(missing.json()["details"]) == ["granted"]
     anonymous = host_client(ROOT)
-    assert anonymous.post("/api/v1/consent/decisions/", {"purpose": RESEARCH, "granted": True}).status_code == 403
+    assert anonymous.post("/api/v1/consent/decisions/", {"purpose": RESEARCH, "granted": True}).status_code == 401
     for path in ("/api/v1/consent/me/", "/api/v1/consent/history/", "/api/v1/consent/fhir/"):
-        assert anonymous.get(path).status_code == 403, path
+        assert anonymous.get(path).status_code == 401, path
     assert ConsentRecord.objects.count() == 0
 
 

@@ -229,7 +229,7 @@ def test_anonymous_and_unverified_cannot_join(tenant_a, client_a, root_client):
     before = TenantMembership.objects.count()
     response = client_a.post("/join/")
     assert response.status_code == 302 and "/auth/login/" in response["Location"]
-    assert client_a.post("/api/v1/membership/").status_code == 403
+    assert client_a.post("/api/v1/membership/").status_code == 401
     unverified = MemberFactory(email_verified_at=None)
     client_a.force_login(unverified)
     bind_test_session(client_a, host=TENANT_A["domain"], member=unverified)

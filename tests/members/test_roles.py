@@ -115,7 +115,7 @@ class TestRoleApi:
     @pytest.mark.parametrize(
         ("role", "list_status", "change_status"),
         [
-            ("anonymous", 403, 403),
+            ("anonymous", 401, 401),
             (MembershipRole.MEMBER, 403, 403),
             (MembershipRole.MODERATOR, 200, 403),
             (MembershipRole.ADMIN, 200, 200),

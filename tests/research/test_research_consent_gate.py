@@ -226,7 +226,7 @@ def test_the_command_writes_the_gated_dataset(population, tmp_path):
 def test_the_api_is_staff_only_and_gated(population, tenant_a):
     people, _ = population
     url = "/api/v1/research/dataset/"
-    assert host_client(settings.ROOT_DOMAIN).get(url).status_code == 403
+    assert host_client(settings.ROOT_DOMAIN).get(url).status_code == 401
     assert signed_in(settings.ROOT_DOMAIN, people["granted"]).get(url).status_code == 403
     staff = MemberFactory(is_staff=True)
     response = signed_in(settings.ROOT_DOMAIN, staff).get(url)

@@ -97,8 +97,8 @@ def test_detail_sorts_sites_by_distance_and_lists_contacts(own, host):
 
 def test_saving_needs_a_member_and_only_shows_ones_own(own, maria):
     anonymous = host_client("localhost")
-    assert anonymous.post("/api/v1/trials/NCT90000001/save/").status_code == 403
-    assert anonymous.get("/api/v1/trials/saved/").status_code == 403
+    assert anonymous.post("/api/v1/trials/NCT90000001/save/").status_code == 401
+    assert anonymous.get("/api/v1/trials/saved/").status_code == 401
     assert not SavedTrial.objects.exists()
 
     client = signed_in(TENANT_A["domain"], maria)
@@ -144,7 +144,7 @@ def test_alert_settings_validate_and_lose_nothing(maria):
     assert TrialAlert.objects.get().place == "021, Massachusetts, US"
     assert (
         host_client("localhost").put("/api/v1/trials/alert/", {"place": "Leeds", "distance_miles": 5}).status_code
-        == 403
+        == 401
     )
 
 
