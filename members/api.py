@@ -21,8 +21,8 @@ from config.api import details_as_sent
 from config.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
-from members.sessions import keep_session_after_password_change
 from members.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from members.sessions import keep_session_after_password_change
 from members.signup import run_signup_steps
 
 

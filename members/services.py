@@ -656,6 +656,8 @@ def create_service_member(*, acting_member: Member, tenant: Tenant, name: str, r
                 acting_member=acting_member, tenant=tenant, member=member, role=role, reason="service principal"
             )
     return member
+
+
 def invite_to_tenant(
     *, tenant: Tenant, email: str, role: str = MembershipRole.ADMIN, invited_by: Member | None = None
 ) -> TenantInvitation:

@@ -131,6 +131,8 @@ def send_email_changed_notice(old_email: str, new_email: str) -> None:
         to=old_email,
         context={"old_email": old_email, "new_email": new_email},
     )
+
+
 @shared_task(**MAIL_TASK)
 def send_tenant_invitation(invitation_id: int) -> bool:
     invitation = TenantInvitation.objects.select_related("tenant").filter(pk=invitation_id).first()

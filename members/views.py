@@ -20,8 +20,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from config.errors import DomainError, add_error_details_to_form
 from members import selectors, services
 from members.forms import EmailChangeForm, EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignUpForm
-from members.middleware import request_host
 from members.mfa import MFA_SESSION_KEY, member_has_mfa, session_passed_mfa
+from members.middleware import request_host
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
 from members.signup import run_signup_steps
@@ -312,6 +312,8 @@ def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
     except DomainError as exc:
         return render(request, "members/verify_failed.html", {"message": exc.message, "no_resend": True}, status=400)
     return render(request, "members/email_change_done.html", {"email": member.email})
+
+
 def tenant_invitation(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation email: sign up or sign in, then accept (POST) to get the invited role."""
     try:

@@ -193,8 +193,8 @@ def signed_in(host: str, member: Any, *, mfa: bool = True, **kwargs: Any) -> Cli
 
 def bind_test_session(client: Client, *, host: str, member: Any, mfa: bool = True) -> None:
     """Record on a ``force_login`` session what a real sign-in records: host, tenant, generation."""
-    from members.middleware import SESSION_GENERATION_KEY, SESSION_HOST_KEY, SESSION_SCHEMA_KEY
     from members.mfa import MFA_SESSION_KEY
+    from members.middleware import SESSION_GENERATION_KEY, SESSION_HOST_KEY, SESSION_SCHEMA_KEY
     from tenants.models import Domain
 
     name = host.split(":")[0].lower()

@@ -27,6 +27,7 @@ def partner_id(member: Member, host: str) -> str:
     """How the partner at ``host`` names the member (never a global id: issue 9)."""
     return local_id_of(member, tenant=Domain.objects.get(domain=host).tenant)
 
+
 pytestmark = pytest.mark.django_db
 
 ROOT = "localhost"
