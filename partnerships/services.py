@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from config.text import collapse_whitespace, hidden_character_message
 from consent.models import ConsentPurpose
 from consent.selectors import members_consenting_to
 from members.models import Member, TenantMembership
@@ -107,9 +108,12 @@ def _set_status(
 
 def _clean_partner(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    name = " ".join(str(fields.get("name") or "").split())
+    name = collapse_whitespace(str(fields.get("name") or ""))
+    hidden = hidden_character_message(name)
     if not name:
         errors["name"] = ["A name is required."]
+    elif hidden:
+        errors["name"] = [hidden]
     if fields.get("kind") not in PartnerKind.values:
         errors["kind"] = [f"Choose one of: {', '.join(PartnerKind.values)}."]
     if not fields.get("billing_email"):

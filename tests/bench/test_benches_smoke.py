@@ -31,6 +31,9 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("forum_pages.py", ["--requests", "3", "--warmup", "1"]),
     ("trials.py", ["--records", "40", "--queries", "3", "--warmup", "1", "--page-size", "20"]),
     ("tenants_at_scale.py", ["--tenants", "3"]),
+    ("api_tokens.py", ["--requests", "3"]),
+    ("stripe_webhooks.py", ["--events", "3"]),
+    ("edge_guard.py", ["--runs", "2"]),
 ]
 # Modules the benches share, not benches.
 NOT_BENCHES = {"_setup.py", "forum_vocabulary.py"}

@@ -15,7 +15,7 @@ from config.errors import Conflict, InvalidInput, NotAllowed
 from members.models import MembershipRole, RoleChange, TenantInvitation, TenantMembership
 from members.services import INVITATION_SALT, accept_tenant_invitation, make_invitation_token
 from partnerships import services
-from partnerships.models import AgreementEvent, AgreementKind, AgreementStatus, PartnershipAgreement
+from partnerships.models import AgreementEvent, AgreementKind, AgreementStatus, Partner, PartnershipAgreement
 from partnerships.selectors import sponsor_of
 from tenants.models import Domain, Tenant
 from tenants.selectors import partner_tenants
@@ -380,3 +380,16 @@ def test_erasing_a_staff_account_keeps_the_audit_but_forgets_the_person(django_c
     # Forgetting the actor is the only change the trigger lets through.
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AgreementEvent.objects.filter(pk=event.pk).update(actor=None, reason="edited")
+
+
+@pytest.mark.parametrize("name", ["Acme\u202eevil", "Ac\u200bme", "Acme\x07Bio"])
+def test_a_partner_name_with_hidden_or_control_characters_is_refused_and_nothing_is_written(name):
+    before = Partner.objects.count()
+    with pytest.raises(InvalidInput) as refused:
+        make_partner(name=name)
+    assert "name" in refused.value.details
+    assert Partner.objects.count() == before
+
+
+def test_a_partner_name_has_its_whitespace_collapsed():
+    assert make_partner(name="  Acme   Patients  ").name == "Acme Patients"
