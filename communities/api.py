@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.db import connection
+from django.db.models import Q
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -131,7 +132,7 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
 class TopicSerializer(serializers.ModelSerializer[Topic]):
     community = serializers.CharField(source="community.slug", read_only=True)
     author = AuthorSerializer(read_only=True, allow_null=True)
-    tags = TagSerializer(many=True, read_only=True)
+    tags = serializers.SerializerMethodField()
     answer_post_id = serializers.IntegerField(source="answer_id", read_only=True, allow_null=True)
 
     class Meta:
@@ -141,6 +142,12 @@ class TopicSerializer(serializers.ModelSerializer[Topic]):
             "reaction_count", "answer_post_id",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(TagSerializer(many=True))
+    def get_tags(self, topic: Topic) -> list[dict[str, Any]]:
+        # Proposed tags wait for a moderator; the prefetch may already have filtered them out.
+        curated = [tag for tag in topic.tags.all() if tag.status == TagStatus.CURATED]
+        return cast(list[dict[str, Any]], TagSerializer(curated, many=True).data)
 
 
 class ReactionCountsSerializer(serializers.Serializer[Post]):
@@ -486,10 +493,17 @@ class CommunityWatchView(APIView):
 class CommunityTagsView(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=TagSerializer(many=True), summary="Tags of a community (curated and proposed)")
+    @extend_schema(
+        responses=TagSerializer(many=True),
+        summary="Tags of a community (curated; moderators and their proposers also see proposed ones)",
+    )
     def get(self, request: Request, slug: str) -> Response:
         community = _readable_community(request, slug)
         tags = Tag.objects.filter(community=community).exclude(status=TagStatus.MERGED).order_by("kind", "name")
+        if not selectors.can_moderate(member=_member(request), tenant=_tenant(request)):
+            # Members see the curated list and the tags they proposed themselves (pending review).
+            member_id = _member(request).pk if _member(request).is_authenticated else None
+            tags = tags.filter(Q(status=TagStatus.CURATED) | Q(proposed_by_id=member_id))
         return Response(TagSerializer(tags, many=True).data)
 
     @extend_schema(

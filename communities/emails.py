@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from communities.models import Notification
+from communities.selectors import notification_target
 from members.models import EmailNotifications, Member
 from members.services import make_unsubscribe_token
 from tenants.models import Tenant
@@ -57,7 +58,7 @@ def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notificatio
     unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
     home_url = tenant_url(tenant=tenant)
     items = [
-        {"notification": item, "url": f"{home_url}t/{item.topic_id}/" if item.topic_id else ""}
+        {"notification": item, "url": f"{home_url}{notification_target(notification=item).lstrip('/')}"}
         for item in notifications
     ]
     context = {

@@ -51,7 +51,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
-from communities.selectors import active_community_ids, readable_communities
+from communities.selectors import active_community_ids, public_tags, readable_communities
 from conditions.selectors import descendant_ids
 from members.models import Member
 from tenants.models import Tenant
@@ -160,7 +160,9 @@ def _paginate(
     page = ordered[:limit]
     # One query for the page's topics with their author and community, one for their tags.
     topics = (
-        Topic.objects.select_related("author", "community").prefetch_related("tags").in_bulk([pk for _, pk, _ in page])
+        Topic.objects.select_related("author", "community")
+        .prefetch_related(public_tags())
+        .in_bulk([pk for _, pk, _ in page])
     )
     items = [FeedItem(topic=topics[pk], score=score, reasons=reasons) for score, pk, reasons in page if pk in topics]
     next_cursor = _encode_cursor(page[-1][0], page[-1][1], now) if len(ordered) > limit and page else None

@@ -259,6 +259,7 @@ class CommunitySubscription(models.Model):
 
 class NotificationKind(models.TextChoices):
     REPLY = "reply", "Reply to your topic"
+    QUOTE = "quote", "Reply quoting your post"
     MENTION = "mention", "Mention"
     ANSWER = "answer", "Answer to a question you follow"
     WATCHED = "watched", "New post in something you watch"
@@ -270,6 +271,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=10, choices=NotificationKind.choices)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A notice about a community rather than a post (a join request decided) links to the community.
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -10,9 +10,10 @@ import base64
 import binascii
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
 from django.http import Http404
 
 from communities.models import (
@@ -24,6 +25,7 @@ from communities.models import (
     Post,
     Reaction,
     Tag,
+    TagStatus,
     Topic,
     Visibility,
 )
@@ -86,6 +88,12 @@ def active_community_ids(*, member: Member) -> set[int]:
             "community_id", flat=True
         )
     )
+
+
+def public_tags() -> Prefetch[Any]:
+    """Prefetch of the tags a topic shows: curated ones only. A member's proposed tag stays with the
+    moderators until they curate it (or merge it into one that is)."""
+    return Prefetch("tags", queryset=Tag.objects.filter(status=TagStatus.CURATED))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,13 +180,21 @@ def community_topics(
     if kind:
         topics = topics.filter(kind=kind)
     if tag_slug:
-        topics = topics.filter(Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("pk"), tag__slug=tag_slug)))
+        topics = topics.filter(
+            Exists(
+                Tag.topics.through.objects.filter(
+                    topic_id=OuterRef("pk"), tag__slug=tag_slug, tag__status=TagStatus.CURATED
+                )
+            )
+        )
     position = _decode_activity_cursor(cursor) if cursor else None
     if position is not None:
         stamp, pk = position
         topics = topics.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, id__lt=pk))
     rows = list(
-        topics.select_related("author").prefetch_related("tags").order_by("-last_activity_at", "-id")[: limit + 1]
+        topics.select_related("author")
+        .prefetch_related(public_tags())
+        .order_by("-last_activity_at", "-id")[: limit + 1]
     )
     items = rows[:limit]
     next_cursor = _encode_activity_cursor(items[-1]) if len(rows) > limit and items else None
@@ -250,7 +266,7 @@ def search_topics(
         return []
     if tag_kind:
         tag_links = Tag.topics.through.objects.filter(
-            topic_id=OuterRef("pk"), tag__kind=tag_kind, tag__name__icontains=query
+            topic_id=OuterRef("pk"), tag__kind=tag_kind, tag__name__icontains=query, tag__status=TagStatus.CURATED
         )
         topics = Topic.objects.filter(Exists(tag_links)).annotate(rank=Value(0.0, output_field=FloatField()))
     else:
@@ -263,7 +279,7 @@ def search_topics(
         topics = topics.filter(kind=kind)
     return list(
         topics.select_related("author", "community")
-        .prefetch_related("tags")
+        .prefetch_related(public_tags())
         .order_by("-rank", "-last_activity_at", "-id")[:limit]
     )
 
@@ -277,7 +293,17 @@ def notifications_for(*, member: Member, unread_only: bool = False, limit: int =
     notifications = Notification.objects.filter(recipient_id=member.pk)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    return list(notifications.select_related("actor", "topic").order_by("-created_at", "-id")[:limit])
+    return list(notifications.select_related("actor", "topic", "community").order_by("-created_at", "-id")[:limit])
+
+
+def notification_target(*, notification: Notification) -> str:
+    """Where opening a notification leads: the post, else its topic, else its community."""
+    if notification.topic_id:
+        anchor = f"#post-{notification.post_id}" if notification.post_id else ""
+        return f"/t/{notification.topic_id}/{anchor}"
+    if notification.community_id:
+        return f"/c/{Community.objects.values_list('slug', flat=True).get(pk=notification.community_id)}/"
+    return "/notifications/"
 
 
 def unread_count(*, member: Member) -> int:

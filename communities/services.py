@@ -391,6 +391,9 @@ def decide_join_request(
             summary=f"{'Approved' if approve else 'Refused'} a request to join {community.name}",
             reason=reason,
         )
+        notifications.notify_join_decision(
+            community=community, member_id=locked.member_id, approved=approve, actor=acting_member, reason=reason
+        )
         if not approve:
             locked.delete()
             return None
@@ -427,6 +430,8 @@ def create_tag(*, acting_member: Member, tenant: Tenant, community: Community, k
         if tag.status != TagStatus.CURATED:
             tag.status = TagStatus.CURATED
             tag.save(update_fields=["status"])
+            # Now public: its topics become findable by its name.
+            refresh_search_vectors(topic_ids=tag.topics.values_list("pk", flat=True))
         if created or tag.proposed_by_id is not None:
             _record_moderation(
                 kind=ModerationActionKind.TAG_CURATED,
@@ -482,6 +487,7 @@ def merge_tags(*, acting_member: Member, tenant: Tenant, source: Tag, target: Ta
         if target.status == TagStatus.PROPOSED:
             target.status = TagStatus.CURATED
             target.save(update_fields=["status"])
+            refresh_search_vectors(topic_ids=target.topics.values_list("pk", flat=True))
         _record_moderation(
             kind=ModerationActionKind.TAG_MERGED,
             actor=acting_member,
@@ -662,7 +668,7 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
                 reason=reason,
             )
         if updated:
-            notifications.notify_moderation(post=post, action="removed", actor=acting_member)
+            notifications.notify_moderation(post=post, action="removed", actor=acting_member, reason=reason)
     return post
 
 
@@ -690,7 +696,7 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
             # The removal notice was already sent for this post; a restore notice has its own text but
             # shares the (recipient, post, kind) slot, so replace the removal notice.
             Notification.objects.filter(post_id=post.pk, kind=NotificationKind.MODERATION).delete()
-            notifications.notify_moderation(post=post, action="restored", actor=acting_member)
+            notifications.notify_moderation(post=post, action="restored", actor=acting_member, reason=reason)
     return post
 
 
@@ -793,6 +799,19 @@ def set_community_watch_level(
 # ---------------------------------------------------------------------------------------------
 # Notifications
 # ---------------------------------------------------------------------------------------------
+
+
+def open_notification(*, member: Member, notification_id: int) -> Notification:
+    """The member opens one of their notifications: it is read from now on. Someone else's (or a
+    missing) notification is refused alike."""
+    _require_signed_in(member)
+    notification = Notification.objects.filter(pk=notification_id, recipient_id=member.pk).first()
+    if notification is None:
+        raise CommunityNotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
 
 
 def mark_notifications_read(*, member: Member, notification_ids: Iterable[int] | None = None) -> int:

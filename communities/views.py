@@ -54,6 +54,7 @@ from communities.selectors import (
     community_topics,
     find_communities,
     is_active_community_member,
+    notification_target,
     notifications_for,
     search_topics,
     topic_posts,
@@ -360,7 +361,7 @@ def _topic_page(
         "topic": topic,
         "community": topic.community,
         "rows": rows,
-        "tags": list(topic.tags.all()),
+        "tags": list(topic.tags.filter(status=TagStatus.CURATED)),
         "is_moderator": is_moderator,
         "is_participant": is_participant,
         "is_signed_in": member.is_authenticated,
@@ -543,6 +544,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
     context = {"notifications": notifications}
     return _render(request, "communities/notifications.html", context)
+
+
+@login_required
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Following a notification marks it read, then leads to what it is about."""
+    try:
+        notification = services.open_notification(member=_member(request), notification_id=notification_id)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    return redirect(notification_target(notification=notification))
 
 
 @require_POST

@@ -32,6 +32,7 @@ urlpatterns = [
     path("t/<int:topic_id>/p/<int:post_id>/react/", community_views.post_react, name="post-react"),
     path("notifications/", community_views.notification_list, name="notifications"),
     path("notifications/read/", community_views.notifications_mark_read, name="notifications-read"),
+    path("notifications/<int:notification_id>/", community_views.notification_open, name="notification-open"),
     path("search/", community_views.search, name="community-search"),
     path("manage/", manage_views.dashboard, name="manage-dashboard"),
     path("manage/log/", manage_views.moderation_log_page, name="manage-moderation-log"),
