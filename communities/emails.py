@@ -15,10 +15,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from communities.models import Notification
+from communities.models import ContentStatus, Notification, NotificationKind
 from communities.selectors import notification_target
 from members.models import EmailNotifications, Member
 from members.services import make_unsubscribe_token
@@ -41,6 +42,8 @@ def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
             recipient__is_active=True,
             recipient__email_verified_at__isnull=False,
         )
+        # A post held or hidden since the notice was written is not emailed (the rule of the inbox).
+        .filter(Q(post__isnull=True) | Q(post__status=ContentStatus.PUBLISHED) | Q(kind=NotificationKind.MODERATION))
         .select_related("recipient", "topic", "actor")
         .order_by("recipient_id", "created_at", "id")
     )

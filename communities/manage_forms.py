@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility
+from communities.moderation import Decision
 from conditions.models import Condition
 from config.errors import DomainError
 
@@ -23,6 +24,12 @@ FIELD_FOR_CODE = {
     "condition_unknown": "conditions",
     "tag_invalid": "name",
     "tag_kind_invalid": "kind",
+    "reason_required": "reason",
+    "link_invalid": "link",
+    "body_empty": "body",
+    "body_too_long": "body",
+    "community_required": "community",
+    "community_same": "community",
 }
 
 
@@ -57,6 +64,14 @@ class CommunityForm(forms.Form):
         initial=True,
         help_text="Shows the name, description and conditions on the directory of every partner's communities.",
     )
+    premoderated_posts = forms.IntegerField(
+        label="First posts held for review",
+        required=False,
+        min_value=0,
+        max_value=50,
+        initial=2,
+        help_text="How many of a new member's first posts wait for a moderator before others see them (0: none).",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +90,7 @@ class CommunityForm(forms.Form):
             "visibility": community.visibility,
             "joining_policy": community.joining_policy,
             "listed_in_directory": community.listed_in_directory,
+            "premoderated_posts": community.premoderated_posts,
         }
 
     def service_fields(self) -> dict[str, Any]:
@@ -89,6 +105,8 @@ class CommunityForm(forms.Form):
             "visibility": data["visibility"],
             "joining_policy": data["joining_policy"],
             "listed_in_directory": data["listed_in_directory"],
+            # Left empty: the current count (or, for a new community, the default).
+            **({"premoderated_posts": data["premoderated_posts"]} if data["premoderated_posts"] is not None else {}),
         }
 
 
@@ -111,3 +129,28 @@ class MergeTagForm(forms.Form):
         field = self.fields["target"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(tag.pk, f"{tag.get_kind_display()}: {tag.name}") for tag in targets]
+
+
+class ReviewDecisionForm(forms.Form):
+    """One form for every decision on a review item; the service says which fields each one needs."""
+
+    decision = forms.ChoiceField(choices=[(key, label) for key, label in Decision.LABELS.items()])
+    reason = forms.CharField(
+        label="Reason or note (the author sees it; the log keeps it)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    body = forms.CharField(label="New text (for “Edit”)", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    link = forms.CharField(label="Trusted resource (for “Misinformation”)", max_length=500, required=False)
+    community = forms.ChoiceField(label="Move to (for “Move”)", required=False)
+
+    def __init__(self, *args: Any, communities: Iterable[Community] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = [("", "—")] + [(c.slug, c.name) for c in communities]  # type: ignore[attr-defined]
+
+
+class ModerationSettingsForm(forms.Form):
+    flag_threshold = forms.IntegerField(
+        label="Flag weight that hides a post until a moderator decides", min_value=1, max_value=50
+    )

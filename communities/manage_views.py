@@ -7,6 +7,7 @@ sign-in page. Writes are POST-only and show the services' messages; no page is e
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
@@ -19,17 +20,35 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from communities import services
-from communities.manage_forms import CommunityForm, JoinDecisionForm, MergeTagForm, TagForm, show_domain_error
+from communities import moderation, services
+from communities.manage_forms import (
+    CommunityForm,
+    JoinDecisionForm,
+    MergeTagForm,
+    ModerationSettingsForm,
+    ReviewDecisionForm,
+    TagForm,
+    show_domain_error,
+)
 from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    FlagReason,
     Tag,
     TagStatus,
     Topic,
 )
-from communities.selectors import access_community, moderation_log, unread_count
+from communities.selectors import (
+    HELD_FILTER,
+    MODERATION_LOG_COLUMNS,
+    access_community,
+    moderation_log,
+    moderation_log_rows,
+    open_review_count,
+    review_queue,
+    unread_count,
+)
 from config.errors import DomainError
 from members.models import Member
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
@@ -151,6 +170,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "pending_requests": _named(list(_pending_requests()[:DASHBOARD_LIST_LIMIT]), request, "member"),
         "proposed_tags": _named(list(_proposed_tags()[:DASHBOARD_LIST_LIMIT]), request, "proposed_by"),
         "list_limit": DASHBOARD_LIST_LIMIT,
+        "open_reviews": open_review_count(member=_member(request), tenant=_tenant(request)),
     }
     return _render(request, "dashboard.html", context)
 
@@ -216,6 +236,119 @@ def moderation_log_page(request: HttpRequest) -> HttpResponse:
     actions = moderation_log(member=_member(request), tenant=_tenant(request))
     attach_display_names(actions, tenant=_tenant(request), attrs=("actor", "subject"))
     return _render(request, "moderation_log.html", {"actions": actions})
+
+
+@_managers_only(admin=True)
+@require_safe
+def moderation_log_export(request: HttpRequest) -> HttpResponse:
+    """The whole log as CSV, for the tenant's administrators."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
+    writer = csv.writer(response)
+    writer.writerow(MODERATION_LOG_COLUMNS)
+    writer.writerows(moderation_log_rows(member=_member(request), tenant=_tenant(request)))
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Review queue (moderators)
+# ---------------------------------------------------------------------------------------------
+
+REASON_FILTERS = [(HELD_FILTER, "Held (new members' first posts)"), *FlagReason.choices]
+
+
+def _queue_page(
+    request: HttpRequest, *, status: int = 200, failed: dict[int, ReviewDecisionForm] | None = None
+) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    community_slug = request.GET.get("community") or None
+    reason = request.GET.get("reason") or None
+    items = review_queue(member=member, tenant=tenant, community_slug=community_slug, reason=reason)
+    attach_display_names([item.post for item in items], tenant=tenant)
+    communities = list(Community.objects.order_by("name"))
+    failed = failed or {}
+    rows = [
+        {
+            "item": item,
+            "flags": list(item.post.flags.all()),
+            "form": failed.get(item.pk)
+            or ReviewDecisionForm(initial={"body": item.post.body_markdown}, communities=communities),
+        }
+        for item in items
+    ]
+    context = {
+        "rows": rows,
+        "communities": communities,
+        "reasons": REASON_FILTERS,
+        "community_filter": community_slug or "",
+        "reason_filter": reason or "",
+        "settings_form": ModerationSettingsForm(
+            initial={"flag_threshold": moderation.moderation_settings().flag_threshold}
+        ),
+    }
+    response = _render(request, "queue.html", context)
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=False)
+@require_safe
+def review_queue_page(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+@_managers_only(admin=False)
+@require_POST
+def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    try:
+        item = moderation.review_item_for_moderator(member=member, tenant=tenant, item_id=item_id)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    communities = list(Community.objects.order_by("name"))
+    form = ReviewDecisionForm(request.POST, communities=communities)
+    if form.is_valid():
+        data = form.cleaned_data
+        target = next((c for c in communities if c.slug == data["community"]), None)
+        try:
+            moderation.decide(
+                acting_member=member,
+                tenant=tenant,
+                item=item,
+                choice=moderation.DecisionInput(
+                    decision=data["decision"],
+                    reason=data["reason"],
+                    body=data["body"],
+                    link=data["link"],
+                    community=target,
+                ),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, f"Done: {moderation.Decision.LABELS[data['decision']].lower()}.")
+            return redirect("manage-queue")
+    return _queue_page(request, status=400, failed={item.pk: form})
+
+
+@_managers_only(admin=False)
+@require_POST
+def moderation_settings_save(request: HttpRequest) -> HttpResponse:
+    form = ModerationSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The flag threshold is a number from 1 to 50.")
+    else:
+        try:
+            moderation.update_moderation_settings(
+                acting_member=_member(request),
+                tenant=_tenant(request),
+                flag_threshold=form.cleaned_data["flag_threshold"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Saved.")
+    return redirect("manage-queue")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ Rules (one place, so the list page, the API and the email digest agree):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Func, Value
@@ -207,3 +208,56 @@ def notify_join_decision(
     )
     _schedule_email_delivery()
     return 1
+
+
+def _replace_moderation_notices(*, post: Post, recipient_ids: set[int], actor_id: int | None, message: str) -> int:
+    """One moderation notice per person per post (the unique slot): a later decision replaces it."""
+    if not recipient_ids:
+        return 0
+    Notification.objects.filter(
+        post_id=post.pk, kind=NotificationKind.MODERATION, recipient_id__in=recipient_ids
+    ).delete()
+    rows = [
+        Notification(
+            recipient_id=member_id,
+            kind=NotificationKind.MODERATION,
+            topic_id=post.topic_id,
+            post=post,
+            actor_id=actor_id,
+            message=message[:300],
+        )
+        for member_id in recipient_ids
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    _schedule_email_delivery()
+    return len(rows)
+
+
+def notify_review_decision(
+    *, post: Post, actor: Member | None, author_message: str, flagger_ids: list[int], flagger_message: str
+) -> int:
+    """A decision from the review queue: the author hears what happened (with the reason), and so
+    does everyone who reported the post (never the moderator who decided)."""
+    actor_id = actor.pk if actor is not None else None
+    sent = 0
+    if author_message and post.author_id and post.author_id != actor_id:
+        sent += _replace_moderation_notices(
+            post=post, recipient_ids={post.author_id}, actor_id=actor_id, message=author_message
+        )
+    flaggers = set(flagger_ids) - {actor_id or 0, post.author_id or 0}
+    if flagger_message:
+        sent += _replace_moderation_notices(
+            post=post, recipient_ids=flaggers, actor_id=actor_id, message=flagger_message
+        )
+    return sent
+
+
+def notify_escalation(*, post: Post, actor: Member, admin_ids: Iterable[int], reason: str) -> int:
+    """A moderator escalated a review item: the tenant's administrators hear of it."""
+    recipients = set(admin_ids) - {actor.pk}
+    return _replace_moderation_notices(
+        post=post,
+        recipient_ids=recipients,
+        actor_id=actor.pk,
+        message=_with_reason(f"A moderator needs your decision on a post in “{post.topic.title}”", reason),
+    )

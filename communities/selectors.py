@@ -20,10 +20,15 @@ from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    ContentStatus,
     ModerationAction,
+    ModerationActionKind,
     Notification,
+    NotificationKind,
     Post,
     Reaction,
+    ReviewItem,
+    ReviewStatus,
     Tag,
     TagStatus,
     Topic,
@@ -31,7 +36,7 @@ from communities.models import (
 )
 from communities.search import SEARCH_CONFIG
 from members.models import Member
-from members.selectors import can_moderate_tenant, membership_of
+from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
 from tenants.models import Tenant
 
 REMOVED_TEXT = "[removed]"
@@ -87,6 +92,54 @@ def active_community_ids(*, member: Member) -> set[int]:
         CommunityMembership.objects.filter(member_id=member.pk, status=CommunityMembershipStatus.ACTIVE).values_list(
             "community_id", flat=True
         )
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees held and hidden content: the one rule every reader uses
+# ---------------------------------------------------------------------------------------------
+
+
+def content_visibility(*, member: Member, tenant: Tenant, prefix: str = "") -> Q:
+    """A filter on anything with ``status`` and ``author`` (a Post, a Topic, or a relation to one
+    through ``prefix``, e.g. ``"post__"``): published content for everyone; held (pre-moderation)
+    and hidden (flagged, or hidden by a moderator) content for its author and this tenant's
+    moderators only. Web pages, the API, the feed, search and notifications all filter with it, and
+    so should any new reader (search is being rewritten: call this, don't copy it)."""
+    if member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant):
+        return Q()
+    published = Q(**{f"{prefix}status": ContentStatus.PUBLISHED})
+    if member.is_authenticated and member.is_active:
+        return published | Q(**{f"{prefix}author_id": member.pk})
+    return published
+
+
+def visible_posts(*, member: Member, tenant: Tenant, posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
+    """``posts`` (default: all) narrowed to what this member may see (see content_visibility)."""
+    posts = Post.objects.all() if posts is None else posts
+    return posts.filter(content_visibility(member=member, tenant=tenant))
+
+
+def visible_topics(*, member: Member, tenant: Tenant, topics: QuerySet[Topic] | None = None) -> QuerySet[Topic]:
+    """``topics`` (default: all) narrowed by their opening post's status (Topic.status mirrors it)."""
+    topics = Topic.objects.all() if topics is None else topics
+    return topics.filter(content_visibility(member=member, tenant=tenant))
+
+
+def can_see_content(*, member: Member, tenant: Tenant, status: str, author_id: int | None) -> bool:
+    """The same rule for one row already in hand."""
+    if status == ContentStatus.PUBLISHED:
+        return True
+    if not member.is_authenticated or not member.is_active:
+        return False
+    return (author_id is not None and author_id == member.pk) or can_moderate(member=member, tenant=tenant)
+
+
+def visible_notifications(member: Member) -> QuerySet[Notification]:
+    """A member's notifications, minus those about posts others can't see right now (held or hidden):
+    they reappear if a moderator approves the post. Moderation notices always show."""
+    return Notification.objects.filter(recipient_id=member.pk).filter(
+        Q(post__isnull=True) | Q(post__status=ContentStatus.PUBLISHED) | Q(kind=NotificationKind.MODERATION)
     )
 
 
@@ -176,7 +229,9 @@ def community_topics(
     """
     if not can_read_community(member=member, tenant=tenant, community=community):
         raise Http404("No such community.")
-    topics = Topic.objects.filter(community_id=community.pk, deleted_at__isnull=True)
+    topics = visible_topics(
+        member=member, tenant=tenant, topics=Topic.objects.filter(community_id=community.pk, deleted_at__isnull=True)
+    )
     if kind:
         topics = topics.filter(kind=kind)
     if tag_slug:
@@ -206,6 +261,8 @@ def access_topic(*, member: Member, tenant: Tenant, topic_id: int) -> Topic:
     topic = Topic.objects.select_related("community", "author").filter(pk=topic_id, deleted_at__isnull=True).first()
     if topic is None or not can_read_community(member=member, tenant=tenant, community=topic.community):
         raise Http404("No such topic.")
+    if not can_see_content(member=member, tenant=tenant, status=topic.status, author_id=topic.author_id):
+        raise Http404("No such topic.")
     return topic
 
 
@@ -226,7 +283,11 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
     if not can_read_community(member=member, tenant=tenant, community=topic.community):
         raise Http404("No such topic.")
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
-    posts = list(Post.objects.filter(topic_id=topic.pk).select_related("author").order_by("created_at", "id")[:limit])
+    posts = list(
+        visible_posts(member=member, tenant=tenant, posts=Post.objects.filter(topic_id=topic.pk))
+        .select_related("author")
+        .order_by("created_at", "id")[:limit]
+    )
     mine: dict[int, set[str]] = {}
     if member.is_authenticated and posts:
         for post_id, kind in Reaction.objects.filter(member_id=member.pk, post__topic_id=topic.pk).values_list(
@@ -274,7 +335,11 @@ def search_topics(
         topics = Topic.objects.filter(search_vector=search_query).annotate(
             rank=SearchRank(F("search_vector"), search_query)
         )
-    topics = topics.filter(deleted_at__isnull=True, community__in=readable_communities(member=member, tenant=tenant))
+    topics = topics.filter(
+        content_visibility(member=member, tenant=tenant),
+        deleted_at__isnull=True,
+        community__in=readable_communities(member=member, tenant=tenant),
+    )
     if kind:
         topics = topics.filter(kind=kind)
     return list(
@@ -290,7 +355,7 @@ def search_topics(
 
 
 def notifications_for(*, member: Member, unread_only: bool = False, limit: int = 50) -> list[Notification]:
-    notifications = Notification.objects.filter(recipient_id=member.pk)
+    notifications = visible_notifications(member)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
     return list(notifications.select_related("actor", "topic", "community").order_by("-created_at", "-id")[:limit])
@@ -307,7 +372,7 @@ def notification_target(*, notification: Notification) -> str:
 
 
 def unread_count(*, member: Member) -> int:
-    return Notification.objects.filter(recipient_id=member.pk, read_at__isnull=True).count()
+    return visible_notifications(member).filter(read_at__isnull=True).count()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -330,6 +395,91 @@ def moderation_log(
     return list(actions.order_by("-created_at", "-id")[: max(1, min(limit, 500))])
 
 
+MODERATION_LOG_COLUMNS = [
+    "id", "when", "decision", "summary", "moderator", "about", "community", "topic_id", "post_id", "reason",
+    "before_text", "after_text",
+]  # fmt: skip
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: quote it so it stays text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def moderation_log_rows(*, member: Member, tenant: Tenant) -> list[list[str]]:
+    """The whole moderation log as rows of text (MODERATION_LOG_COLUMNS), oldest first, for this
+    tenant's administrators only (anyone else gets no rows). Names are as this tenant knows them."""
+    if not can_administer_tenant(member=member, tenant=tenant):
+        return []
+    actions = list(
+        ModerationAction.objects.select_related("actor", "subject", "community").order_by("created_at", "id")
+    )
+    attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
+    return [
+        [
+            _csv_cell(value)
+            for value in (
+                action.pk,
+                action.created_at.isoformat(),
+                action.kind,
+                action.summary,
+                "(rules: flags)"
+                if action.kind == ModerationActionKind.AUTO_HIDDEN
+                else getattr(action, "actor_name", ""),
+                getattr(action, "subject_name", "") if action.subject_id else "",
+                action.community.slug if action.community else "",
+                action.topic_id_ref,
+                action.post_id_ref,
+                action.reason,
+                action.before_text,
+                action.after_text,
+            )
+        ]
+        for action in actions
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Review queue
+# ---------------------------------------------------------------------------------------------
+
+HELD_FILTER = "held"
+
+
+def review_queue(
+    *,
+    member: Member,
+    tenant: Tenant,
+    community_slug: str | None = None,
+    reason: str | None = None,
+    limit: int = 100,
+) -> list[ReviewItem]:
+    """This tenant's open review items, highest risk first, then oldest: for its moderators only
+    (anyone else gets an empty list; the views answer 404 before asking). ``reason`` is a flag
+    reason, or "held" for pre-moderated posts."""
+    if not can_moderate(member=member, tenant=tenant):
+        return []
+    items = ReviewItem.objects.filter(status=ReviewStatus.OPEN)
+    if community_slug:
+        items = items.filter(community__slug=community_slug)
+    if reason == HELD_FILTER:
+        items = items.filter(held=True)
+    elif reason:
+        items = items.filter(reasons__contains=[reason])
+    return list(
+        items.select_related("community", "post__author", "post__topic")
+        .prefetch_related("post__flags")
+        .order_by("-risk", "-escalated", "created_at", "id")[: max(1, min(limit, 500))]
+    )
+
+
+def open_review_count(*, member: Member, tenant: Tenant) -> int:
+    if not can_moderate(member=member, tenant=tenant):
+        return 0
+    return ReviewItem.objects.filter(status=ReviewStatus.OPEN).count()
+
+
 # ---------------------------------------------------------------------------------------------
 # Clinical trials (communities link to trials; trials never import communities)
 # ---------------------------------------------------------------------------------------------
@@ -338,7 +488,8 @@ def moderation_log(
 def trial_discussions(*, member: Member, tenant: Tenant, nct_id: str) -> list[Topic]:
     """This tenant's live topics about a trial, in communities the member may read."""
     return list(
-        Topic.objects.filter(
+        visible_topics(member=member, tenant=tenant)
+        .filter(
             trial_nct_id=nct_id.strip().upper(),
             deleted_at__isnull=True,
             community__in=readable_communities(member=member, tenant=tenant),

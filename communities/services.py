@@ -26,6 +26,7 @@ from communities.models import (
     CommunityMembership,
     CommunityMembershipStatus,
     CommunitySubscription,
+    ContentStatus,
     JoiningPolicy,
     ModerationAction,
     ModerationActionKind,
@@ -35,6 +36,7 @@ from communities.models import (
     PostRevision,
     Reaction,
     ReactionKind,
+    ReviewItem,
     Tag,
     TagKind,
     TagStatus,
@@ -121,7 +123,7 @@ def _require_reader(member: Member, tenant: Tenant, community: Community) -> Non
 def _record_moderation(
     *,
     kind: str,
-    actor: Member,
+    actor: Member | None,
     summary: str,
     subject_id: int | None = None,
     community: Community | None = None,
@@ -129,11 +131,16 @@ def _record_moderation(
     post_id: int | None = None,
     tag_id: int | None = None,
     reason: str = "",
+    before_text: str = "",
+    after_text: str = "",
 ) -> ModerationAction:
-    """Append the audit row of a moderation decision (call inside the decision's transaction)."""
+    """Append the audit row of a moderation decision (call inside the decision's transaction).
+    ``actor`` None means the rules decided (enough flags hid a post)."""
     return ModerationAction.objects.create(
         kind=kind,
-        actor_id=actor.pk,
+        actor_id=actor.pk if actor is not None else None,
+        before_text=before_text,
+        after_text=after_text,
         subject_id=subject_id,
         community=community,
         topic_id_ref=topic_id,
@@ -208,6 +215,21 @@ def _describe(window: datetime.timedelta) -> str:
     return f"{seconds} seconds"
 
 
+def needs_premoderation(*, member: Member, tenant: Tenant, community: Community) -> bool:
+    """A member's first ``community.premoderated_posts`` posts in a community wait for a moderator
+    (approved posts count; held ones don't). Moderators never wait."""
+    if community.premoderated_posts == 0 or can_moderate(member=member, tenant=tenant):
+        return False
+    approved = Post.objects.filter(
+        author_id=member.pk, topic__community_id=community.pk, status=ContentStatus.PUBLISHED
+    ).count()
+    return approved < community.premoderated_posts
+
+
+def _hold_for_review(*, post: Post, community: Community) -> None:
+    ReviewItem.objects.create(post=post, community=community, held=True)
+
+
 def _lock_poster(member: Member, tenant: Tenant) -> None:
     from members.models import TenantMembership
 
@@ -254,6 +276,7 @@ def create_community(
     visibility: str = Visibility.MEMBERS_ONLY,
     joining_policy: str = JoiningPolicy.OPEN,
     listed_in_directory: bool = True,
+    premoderated_posts: int = 2,
 ) -> Community:
     """Tenant admins and platform superusers create communities."""
     _require_signed_in(acting_member)
@@ -274,6 +297,7 @@ def create_community(
                 visibility=visibility,
                 joining_policy=joining_policy,
                 listed_in_directory=listed_in_directory,
+                premoderated_posts=_clean_premoderated(premoderated_posts),
             )
             community.conditions.set(condition_list)
             _sync_directory(tenant=tenant, community=community)
@@ -303,8 +327,25 @@ def _sync_directory(*, tenant: Tenant, community: Community, old_slug: str | Non
 
 
 UPDATABLE_COMMUNITY_FIELDS = frozenset(
-    {"name", "slug", "description", "rules", "condition_ids", "visibility", "joining_policy", "listed_in_directory"}
-)
+    {
+        "name", "slug", "description", "rules", "condition_ids", "visibility", "joining_policy", "listed_in_directory",
+        "premoderated_posts",
+    }
+)  # fmt: skip
+
+
+def _clean_premoderated(value: Any) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = -1
+    if not 0 <= count <= 50:
+        raise InvalidInput(
+            "Held first posts: a number from 0 to 50.",
+            code="premoderated_invalid",
+            details={"premoderated_posts": ["0–50."]},
+        )
+    return count
 
 
 def update_community(*, acting_member: Member, tenant: Tenant, community: Community, **changes: Any) -> Community:
@@ -334,6 +375,9 @@ def update_community(*, acting_member: Member, tenant: Tenant, community: Commun
         community.visibility = changes.get("visibility", community.visibility)
         community.joining_policy = changes.get("joining_policy", community.joining_policy)
         community.listed_in_directory = bool(changes.get("listed_in_directory", community.listed_in_directory))
+        community.premoderated_posts = _clean_premoderated(
+            changes.get("premoderated_posts", community.premoderated_posts)
+        )
         community.save()
         if "condition_ids" in changes:
             community.conditions.set(condition_list)
@@ -534,9 +578,11 @@ def create_topic(
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
-        topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member)
+        held = needs_premoderation(member=acting_member, tenant=tenant, community=community)
+        status = ContentStatus.HELD if held else ContentStatus.PUBLISHED
+        topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member, status=status)
         post = Post.objects.create(
-            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html
+            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html, status=status
         )
         tags += [
             _propose(member=acting_member, community=community, kind=TagKind.TOPIC, name=name)
@@ -547,7 +593,11 @@ def create_topic(
         refresh_search_vectors(topic_ids=[topic.pk])
         TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
         post.topic = topic
-        notifications.notify_new_post(tenant=tenant, post=post)
+        if held:
+            # Nobody hears of it until a moderator approves it (then notify_new_post runs).
+            _hold_for_review(post=post, community=community)
+        else:
+            notifications.notify_new_post(tenant=tenant, post=post)
     return topic
 
 
@@ -571,6 +621,8 @@ def create_reply(
     _require_participant(acting_member, community)
     if topic.deleted_at is not None:
         raise InvalidInput("This topic was removed.", code="topic_removed")
+    if topic.locked_at is not None and not can_moderate(member=acting_member, tenant=tenant):
+        raise NotAllowed("A moderator locked this topic: no new replies.", code="topic_locked")
     body = _clean_body(body)
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
@@ -581,19 +633,26 @@ def create_reply(
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
+        held = needs_premoderation(member=acting_member, tenant=tenant, community=community)
         post = Post.objects.create(
             topic=topic,
             author=acting_member,
             quoted_post=quoted_post,
             body_markdown=body,
             body_html=body_html,
+            status=ContentStatus.HELD if held else ContentStatus.PUBLISHED,
         )
-        Topic.objects.filter(pk=topic.pk).update(last_activity_at=now, reply_count=F("reply_count") + 1)
+        if not held:
+            # A held reply moves nothing others can see: counters and activity follow its approval.
+            Topic.objects.filter(pk=topic.pk).update(last_activity_at=now, reply_count=F("reply_count") + 1)
         TopicSubscription.objects.get_or_create(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
-        notifications.notify_new_post(tenant=tenant, post=post)
+        if held:
+            _hold_for_review(post=post, community=community)
+        else:
+            notifications.notify_new_post(tenant=tenant, post=post)
     return post
 
 
@@ -649,7 +708,7 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
         updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(
             deleted_at=timezone.now(), deleted_by=acting_member
         )
-        if updated and not post.is_opening:
+        if updated and not post.is_opening and post.status == ContentStatus.PUBLISHED:
             # reply_count counts visible replies, so "unanswered" and the feed stay truthful.
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
         if updated and post.is_opening:
@@ -677,7 +736,7 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
     _require_moderator(acting_member, tenant)
     with transaction.atomic():
         updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=False).update(deleted_at=None, deleted_by=None)
-        if updated and not post.is_opening:
+        if updated and not post.is_opening and post.status == ContentStatus.PUBLISHED:
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])

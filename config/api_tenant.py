@@ -56,6 +56,15 @@ urlpatterns = [
     path("feed/", community_api.FeedView.as_view(), name="api-feed"),
     path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
     path("moderation-log/", community_api.ModerationLogView.as_view(), name="api-moderation-log"),
+    path("moderation-log/export/", community_api.ModerationLogExportView.as_view(), name="api-moderation-log-export"),
+    path("moderation/queue/", community_api.ReviewQueueView.as_view(), name="api-review-queue"),
+    path(
+        "moderation/queue/<int:item_id>/decision/",
+        community_api.ReviewDecisionView.as_view(),
+        name="api-review-decision",
+    ),
+    path("moderation/settings/", community_api.ModerationSettingsView.as_view(), name="api-moderation-settings"),
+    path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them
     path(
