@@ -331,6 +331,7 @@ class ModerationActionKind(models.TextChoices):
     TOPIC_LOCKED = "topic_locked", "Topic locked"
     MISINFORMATION = "misinformation", "Marked as misinformation"
     ESCALATED = "escalated", "Escalated to the site's administrators"
+    RULES_CHANGED = "rules_changed", "Moderation rules changed"
     JOIN_APPROVED = "join_approved", "Join request approved"
     JOIN_REFUSED = "join_refused", "Join request refused"
     TAG_CURATED = "tag_curated", "Tag curated"
@@ -455,9 +456,49 @@ class ModerationSettings(models.Model):
     flag_threshold = models.PositiveSmallIntegerField(
         default=3, help_text="Flag weight at which a post is hidden until a moderator decides."
     )
+    new_member_posts = models.PositiveSmallIntegerField(
+        default=3, help_text="A member is new here until this many of their posts are published."
+    )
+    new_members_may_link = models.BooleanField(default=False, help_text="May new members post links?")
+    link_allowed_domains = models.TextField(
+        blank=True, help_text="One domain per line; when any are listed, links elsewhere are refused."
+    )
+    link_denied_domains = models.TextField(blank=True, help_text="One domain per line; links there are refused.")
 
     class Meta:
         verbose_name_plural = "moderation settings"
 
     def __str__(self) -> str:
         return "moderation settings"
+
+
+class WatchedWordAction(models.TextChoices):
+    BLOCK = "block", "Block the post (with a message)"
+    HOLD = "hold", "Hold the post for review"
+    FLAG = "flag", "Publish, and flag for review"
+    CENSOR = "censor", "Replace the words with ****"
+    REPLACE = "replace", "Replace with other text"
+
+
+class WatchedWord(models.Model):
+    """A word, phrase or RE2 regular expression a tenant watches for in posts (communities.watched)."""
+
+    pattern = models.CharField(max_length=300)
+    is_regex = models.BooleanField(default=False)
+    action = models.CharField(max_length=8, choices=WatchedWordAction.choices)
+    replacement = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300, blank=True, help_text="Shown to the author of a blocked post.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["action", "pattern"]
+        constraints = [
+            models.UniqueConstraint(fields=["pattern", "is_regex", "action"], name="one_watched_word_per_action")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.pattern}"

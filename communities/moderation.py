@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities import notifications
+from communities import notifications, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -40,9 +41,11 @@ from communities.models import (
     ReviewStatus,
     RiskLevel,
     Topic,
+    WatchedWord,
+    WatchedWordAction,
 )
 from communities.search import refresh_search_vectors
-from communities.selectors import can_moderate, can_read_community, can_see_content
+from communities.selectors import can_moderate, can_read_community, can_see_content, moderation_settings
 from communities.services import (
     CommunityNotFound,
     _clean_body,
@@ -56,6 +59,7 @@ from tenants.models import Tenant
 from tenants.selectors import current_tenant
 
 FLAG_TEXT_MAX = 500
+_DOMAIN_RE = re.compile(r"[a-z0-9]([a-z0-9\-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9\-]*[a-z0-9])?)+")
 AUTO_HIDDEN_REASON = "Hidden after reports from members, until a moderator reviews it."
 
 
@@ -80,18 +84,13 @@ class Decision:
     }
 
 
-def moderation_settings() -> ModerationSettings:
-    settings_row, _ = ModerationSettings.objects.get_or_create(pk=1)
-    return settings_row
-
-
 def update_moderation_settings(*, acting_member: Member, tenant: Tenant, flag_threshold: int) -> ModerationSettings:
     """Tenant moderators set how much flag weight hides a post (1–50)."""
     _require_moderator(acting_member, tenant)
     if not 1 <= int(flag_threshold) <= 50:
         raise InvalidInput("The flag threshold is a number from 1 to 50.", code="threshold_invalid")
     with transaction.atomic():
-        row = moderation_settings()
+        row, _ = ModerationSettings.objects.get_or_create(pk=1)
         row.flag_threshold = int(flag_threshold)
         row.save(update_fields=["flag_threshold"])
     return row
@@ -396,3 +395,146 @@ def review_item_for_moderator(*, member: Member, tenant: Tenant, item_id: int) -
     if item is None:
         raise CommunityNotFound("No such review item.")
     return item
+
+
+# ---------------------------------------------------------------------------------------------
+# Watched words and link rules (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatternTrial:
+    matched: bool
+    outcome: str
+    text: str
+    message: str
+
+
+def try_pattern(
+    *, acting_member: Member, tenant: Tenant, pattern: str, is_regex: bool, action: str, replacement: str, sample: str
+) -> PatternTrial:
+    """What a watched word would do to a sample text, before saving it (nothing is written)."""
+    _require_moderator(acting_member, tenant)
+    action = _clean_action(action)
+    rule = watched.Rule(
+        source=watched.compile_source(pattern=pattern, is_regex=is_regex),
+        action=action,
+        replacement=replacement,
+        message="",
+        label=pattern,
+    )
+    screening = watched.RuleSet([rule]).screen(sample[:20_000])
+    if not screening.matched:
+        return PatternTrial(matched=False, outcome="none", text=sample, message="No match in the sample.")
+    descriptions = {
+        WatchedWordAction.BLOCK: "The post would be refused.",
+        WatchedWordAction.HOLD: "The post would wait for a moderator.",
+        WatchedWordAction.FLAG: "The post would be published and put in the review queue.",
+        WatchedWordAction.CENSOR: "The matched words would be replaced with ****.",
+        WatchedWordAction.REPLACE: "The matched words would be replaced.",
+    }
+    return PatternTrial(
+        matched=True, outcome=action, text=screening.text, message=descriptions[WatchedWordAction(action)]
+    )
+
+
+def _clean_action(action: str) -> str:
+    if action not in WatchedWordAction.values:
+        raise InvalidInput(
+            f"Action is one of: {', '.join(WatchedWordAction.values)}.",
+            code="action_invalid",
+            details={"action": ["Choose an action."]},
+        )
+    return action
+
+
+def add_watched_word(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    pattern: str,
+    is_regex: bool = False,
+    action: str,
+    replacement: str = "",
+    message: str = "",
+) -> WatchedWord:
+    """Moderators add a watched word; a pattern RE2 can't run is refused with the reason."""
+    _require_moderator(acting_member, tenant)
+    action = _clean_action(action)
+    pattern = (pattern or "").strip()
+    watched.compile_source(pattern=pattern, is_regex=is_regex)
+    if action == WatchedWordAction.REPLACE and not replacement.strip():
+        raise InvalidInput(
+            "Say what to replace it with.", code="replacement_required", details={"replacement": ["Required."]}
+        )
+    try:
+        with transaction.atomic():
+            word = WatchedWord.objects.create(
+                pattern=pattern,
+                is_regex=is_regex,
+                action=action,
+                replacement=replacement.strip()[:200],
+                message=" ".join(message.split())[:300],
+                created_by=acting_member,
+            )
+            _record_moderation(
+                kind=ModerationActionKind.RULES_CHANGED,
+                actor=acting_member,
+                summary=f"Added the watched {'pattern' if is_regex else 'word'} “{pattern}” ({action})"[:300],
+            )
+    except IntegrityError as error:
+        raise Conflict("That word is already watched with that action.", code="watched_word_exists") from error
+    return word
+
+
+def remove_watched_word(*, acting_member: Member, tenant: Tenant, word: WatchedWord) -> None:
+    _require_moderator(acting_member, tenant)
+    with transaction.atomic():
+        deleted, _ = WatchedWord.objects.filter(pk=word.pk).delete()
+        if deleted:
+            _record_moderation(
+                kind=ModerationActionKind.RULES_CHANGED,
+                actor=acting_member,
+                summary=f"Removed the watched word “{word.pattern}” ({word.action})"[:300],
+            )
+
+
+def update_link_rules(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    new_members_may_link: bool,
+    new_member_posts: int,
+    allowed_domains: str,
+    denied_domains: str,
+) -> ModerationSettings:
+    """Moderators set the link rules (see communities.watched)."""
+    _require_moderator(acting_member, tenant)
+    if not 0 <= int(new_member_posts) <= 100:
+        raise InvalidInput("New-member posts: a number from 0 to 100.", code="new_member_posts_invalid")
+    cleaned = {}
+    for name, text in (("allowed", allowed_domains), ("denied", denied_domains)):
+        domains = [line.strip().lower() for line in (text or "").splitlines() if line.strip()]
+        bad = [d for d in domains if not _DOMAIN_RE.fullmatch(d)]
+        if bad:
+            raise InvalidInput(
+                f"Not a domain: {', '.join(bad[:3])}.",
+                code="domain_invalid",
+                details={f"{name}_domains": [f"Not a domain: {bad[0]}"]},
+            )
+        cleaned[name] = "\n".join(domains)
+    with transaction.atomic():
+        row, _ = ModerationSettings.objects.get_or_create(pk=1)
+        row.new_members_may_link = bool(new_members_may_link)
+        row.new_member_posts = int(new_member_posts)
+        row.link_allowed_domains = cleaned["allowed"]
+        row.link_denied_domains = cleaned["denied"]
+        row.save()
+        _record_moderation(
+            kind=ModerationActionKind.RULES_CHANGED,
+            actor=acting_member,
+            summary="Changed the link rules",
+            after_text=f"new members may link: {row.new_members_may_link}; new until {row.new_member_posts} posts; "
+            f"allowed: {cleaned['allowed'] or '-'}; denied: {cleaned['denied'] or '-'}",
+        )
+    return row

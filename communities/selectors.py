@@ -23,6 +23,7 @@ from communities.models import (
     ContentStatus,
     ModerationAction,
     ModerationActionKind,
+    ModerationSettings,
     Notification,
     NotificationKind,
     Post,
@@ -445,6 +446,11 @@ def moderation_log_rows(*, member: Member, tenant: Tenant) -> list[list[str]]:
 # ---------------------------------------------------------------------------------------------
 
 HELD_FILTER = "held"
+
+
+def moderation_settings() -> ModerationSettings:
+    """This tenant's moderation settings (the defaults until someone saves them)."""
+    return ModerationSettings.objects.order_by("pk").first() or ModerationSettings()
 
 
 def review_queue(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
-from communities import notifications
+from communities import notifications, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -37,6 +37,7 @@ from communities.models import (
     Reaction,
     ReactionKind,
     ReviewItem,
+    ReviewStatus,
     Tag,
     TagKind,
     TagStatus,
@@ -226,8 +227,13 @@ def needs_premoderation(*, member: Member, tenant: Tenant, community: Community)
     return approved < community.premoderated_posts
 
 
-def _hold_for_review(*, post: Post, community: Community) -> None:
-    ReviewItem.objects.create(post=post, community=community, held=True)
+def _queue_for_review(*, post: Post, community: Community, held: bool, screening: watched.PostScreening) -> None:
+    """Held posts (pre-moderation or a HOLD word) and posts with a FLAG word wait in the review queue."""
+    by_words = screening.hold or screening.flag
+    if held or by_words:
+        ReviewItem.objects.create(
+            post=post, community=community, held=held, reasons=[watched.WATCHED_WORD_REASON] if by_words else []
+        )
 
 
 def _lock_poster(member: Member, tenant: Tenant) -> None:
@@ -558,6 +564,7 @@ def create_topic(
     body: str,
     tag_ids: Iterable[int] = (),
     proposed_tag_names: Sequence[str] = (),
+    platform_text: bool = False,
 ) -> Topic:
     """Start a question or an update. ``proposed_tag_names`` become PROPOSED topic-kind tags.
 
@@ -574,11 +581,17 @@ def create_topic(
         raise InvalidInput("Choose tags from this community's list.", code="tag_invalid")
     for proposed in proposed_tag_names:
         _clean_tag(TagKind.TOPIC, proposed)  # validate all before writing anything
+    # ``platform_text``: the body was written by the platform (a trial discussion's opening, with the
+    # registry's link), so the member's link rules don't apply to it; watched words still do.
+    screening = watched.screen_post(
+        member=acting_member, tenant=tenant, title=title, body=body, check_links=not platform_text
+    )
+    title, body = screening.title, screening.body
     body_html = render_markdown(body)
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
-        held = needs_premoderation(member=acting_member, tenant=tenant, community=community)
+        held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
         status = ContentStatus.HELD if held else ContentStatus.PUBLISHED
         topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member, status=status)
         post = Post.objects.create(
@@ -593,10 +606,9 @@ def create_topic(
         refresh_search_vectors(topic_ids=[topic.pk])
         TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
         post.topic = topic
-        if held:
-            # Nobody hears of it until a moderator approves it (then notify_new_post runs).
-            _hold_for_review(post=post, community=community)
-        else:
+        _queue_for_review(post=post, community=community, held=held, screening=screening)
+        if not held:
+            # A held post: nobody hears of it until a moderator approves it (then notify_new_post runs).
             notifications.notify_new_post(tenant=tenant, post=post)
     return topic
 
@@ -626,6 +638,8 @@ def create_reply(
     body = _clean_body(body)
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body)
+    body = screening.body
     # The quote is rendered from the quoted text now: later edits of that post don't rewrite this one.
     source = f"{_quote_markdown(quoted_post, tenant=tenant)}\n\n{body}" if quoted_post else body
     body_html = render_markdown(source)
@@ -633,7 +647,7 @@ def create_reply(
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
-        held = needs_premoderation(member=acting_member, tenant=tenant, community=community)
+        held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
         post = Post.objects.create(
             topic=topic,
             author=acting_member,
@@ -649,9 +663,8 @@ def create_reply(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
-        if held:
-            _hold_for_review(post=post, community=community)
-        else:
+        _queue_for_review(post=post, community=community, held=held, screening=screening)
+        if not held:
             notifications.notify_new_post(tenant=tenant, post=post)
     return post
 
@@ -675,6 +688,11 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
         raise NotAllowed("The time to edit this post has passed.", code="edit_window_closed")
     body = _clean_body(body)
     new_title = _clean_title(title) if title is not None and post.is_opening else None
+    # An edit passes the same rules (BLOCK refuses it, words are censored or replaced); a HOLD or FLAG
+    # word in an edit puts the post in the review queue without unpublishing it.
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body, title=new_title or "")
+    body = screening.body
+    new_title = screening.title if new_title is not None else None
     quoted = post.quoted_post
     source = f"{_quote_markdown(quoted, tenant=tenant)}\n\n{body}" if quoted else body
     with transaction.atomic():
@@ -693,6 +711,12 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             post.refresh_from_db(fields=["edit_count"])
         if post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if (screening.hold or screening.flag) and not ReviewItem.objects.filter(
+            post_id=post.pk, status=ReviewStatus.OPEN
+        ).exists():
+            ReviewItem.objects.create(
+                post=post, community_id=post.topic.community_id, reasons=[watched.WATCHED_WORD_REASON]
+            )
     return post
 
 
@@ -925,6 +949,7 @@ def open_trial_discussion(
                 kind=TopicKind.UPDATE,
                 title=title,
                 body=body,
+                platform_text=True,
             )
             Topic.objects.filter(pk=topic.pk).update(trial_nct_id=trial.nct_id)
             topic.trial_nct_id = trial.nct_id
