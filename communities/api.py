@@ -37,6 +37,8 @@ from communities.models import (
     Topic,
     TopicKind,
     Visibility,
+    WatchedWord,
+    WatchedWordAction,
     WatchLevel,
 )
 from communities.moderation import Decision
@@ -1011,7 +1013,7 @@ class ModerationSettingsView(APIView):
     @extend_schema(responses=ModerationSettingsSerializer, summary="This tenant's moderation settings (moderators)")
     def get(self, request: Request) -> Response:
         _require_moderator(request)
-        return Response(ModerationSettingsSerializer(moderation.moderation_settings()).data)
+        return Response(ModerationSettingsSerializer(selectors.moderation_settings()).data)
 
     @extend_schema(
         request=ModerationSettingsSerializer, responses=ModerationSettingsSerializer, summary="Change them (moderators)"
@@ -1022,6 +1024,109 @@ class ModerationSettingsView(APIView):
             acting_member=_member(request), tenant=_tenant(request), flag_threshold=data["flag_threshold"]
         )
         return Response(ModerationSettingsSerializer(row).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Watched words and link rules
+# ---------------------------------------------------------------------------------------------
+
+
+class WatchedWordSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    pattern = serializers.CharField(max_length=300)
+    is_regex = serializers.BooleanField(required=False, default=False, help_text="RE2 syntax")
+    action = serializers.ChoiceField(choices=WatchedWordAction.choices)
+    replacement = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    message = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class PatternTestSerializer(serializers.Serializer[Any]):
+    pattern = serializers.CharField(max_length=300)
+    is_regex = serializers.BooleanField(required=False, default=False)
+    action = serializers.ChoiceField(choices=WatchedWordAction.choices)
+    replacement = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    sample = serializers.CharField(max_length=20_000)
+
+
+class PatternTrialSerializer(serializers.Serializer[Any]):
+    matched = serializers.BooleanField()
+    outcome = serializers.CharField()
+    text = serializers.CharField(help_text="The sample as it would be saved")
+    message = serializers.CharField()
+
+
+class LinkRulesSerializer(serializers.Serializer[Any]):
+    new_members_may_link = serializers.BooleanField()
+    new_member_posts = serializers.IntegerField(min_value=0, max_value=100)
+    link_allowed_domains = serializers.CharField(allow_blank=True, help_text="One domain per line")
+    link_denied_domains = serializers.CharField(allow_blank=True, help_text="One domain per line")
+
+
+class WatchedWordListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=WatchedWordSerializer(many=True), summary="This tenant's watched words (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(WatchedWordSerializer(WatchedWord.objects.order_by("action", "pattern"), many=True).data)
+
+    @extend_schema(
+        request=WatchedWordSerializer, responses={201: WatchedWordSerializer}, summary="Watch a word or pattern"
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(WatchedWordSerializer, request)
+        word = moderation.add_watched_word(acting_member=_member(request), tenant=_tenant(request), **data)
+        return Response(WatchedWordSerializer(word).data, status=status.HTTP_201_CREATED)
+
+
+class WatchedWordDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={204: None}, summary="Stop watching a word")
+    def delete(self, request: Request, word_id: int) -> Response:
+        _require_moderator(request)
+        word = WatchedWord.objects.filter(pk=word_id).first()
+        if word is None:
+            raise Http404("No such watched word.")
+        moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WatchedWordTestView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=PatternTestSerializer,
+        responses=PatternTrialSerializer,
+        summary="What a watched word would do to a sample text (saves nothing)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(PatternTestSerializer, request)
+        trial = moderation.try_pattern(acting_member=_member(request), tenant=_tenant(request), **data)
+        return Response(PatternTrialSerializer(trial).data)
+
+
+class LinkRulesView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=LinkRulesSerializer, summary="This tenant's link rules (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(LinkRulesSerializer(selectors.moderation_settings()).data)
+
+    @extend_schema(request=LinkRulesSerializer, responses=LinkRulesSerializer, summary="Change the link rules")
+    def put(self, request: Request) -> Response:
+        data = _valid(LinkRulesSerializer, request)
+        row = moderation.update_link_rules(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            new_members_may_link=data["new_members_may_link"],
+            new_member_posts=data["new_member_posts"],
+            allowed_domains=data["link_allowed_domains"],
+            denied_domains=data["link_denied_domains"],
+        )
+        return Response(LinkRulesSerializer(row).data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility
+from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility, WatchedWordAction
 from communities.moderation import Decision
 from conditions.models import Condition
 from config.errors import DomainError
@@ -30,6 +30,10 @@ FIELD_FOR_CODE = {
     "body_too_long": "body",
     "community_required": "community",
     "community_same": "community",
+    "pattern_invalid": "pattern",
+    "action_invalid": "action",
+    "replacement_required": "replacement",
+    "watched_word_exists": "pattern",
 }
 
 
@@ -153,4 +157,33 @@ class ReviewDecisionForm(forms.Form):
 class ModerationSettingsForm(forms.Form):
     flag_threshold = forms.IntegerField(
         label="Flag weight that hides a post until a moderator decides", min_value=1, max_value=50
+    )
+
+
+class WatchedWordForm(forms.Form):
+    pattern = forms.CharField(label="Word, phrase or pattern", max_length=300)
+    is_regex = forms.BooleanField(label="Regular expression (RE2 syntax)", required=False)
+    action = forms.ChoiceField(label="Action", choices=WatchedWordAction.choices)
+    replacement = forms.CharField(label="Replace with (for “Replace”)", max_length=200, required=False)
+    message = forms.CharField(label="Message to the author (for “Block”)", max_length=300, required=False)
+    sample = forms.CharField(
+        label="Sample text to test against",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class LinkRulesForm(forms.Form):
+    new_members_may_link = forms.BooleanField(label="New members may post links", required=False)
+    new_member_posts = forms.IntegerField(
+        label="A member is new until this many of their posts are published", min_value=0, max_value=100
+    )
+    allowed_domains = forms.CharField(
+        label="Allowed link domains (one per line; empty: any)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    denied_domains = forms.CharField(
+        label="Denied link domains (one per line)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

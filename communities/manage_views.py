@@ -24,10 +24,12 @@ from communities import moderation, services
 from communities.manage_forms import (
     CommunityForm,
     JoinDecisionForm,
+    LinkRulesForm,
     MergeTagForm,
     ModerationSettingsForm,
     ReviewDecisionForm,
     TagForm,
+    WatchedWordForm,
     show_domain_error,
 )
 from communities.models import (
@@ -38,6 +40,7 @@ from communities.models import (
     Tag,
     TagStatus,
     Topic,
+    WatchedWord,
 )
 from communities.selectors import (
     HELD_FILTER,
@@ -45,6 +48,7 @@ from communities.selectors import (
     access_community,
     moderation_log,
     moderation_log_rows,
+    moderation_settings,
     open_review_count,
     review_queue,
     unread_count,
@@ -282,9 +286,7 @@ def _queue_page(
         "reasons": REASON_FILTERS,
         "community_filter": community_slug or "",
         "reason_filter": reason or "",
-        "settings_form": ModerationSettingsForm(
-            initial={"flag_threshold": moderation.moderation_settings().flag_threshold}
-        ),
+        "settings_form": ModerationSettingsForm(initial={"flag_threshold": moderation_settings().flag_threshold}),
     }
     response = _render(request, "queue.html", context)
     response.status_code = status
@@ -349,6 +351,112 @@ def moderation_settings_save(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
     return redirect("manage-queue")
+
+
+# ---------------------------------------------------------------------------------------------
+# Watched words and link rules (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+def _words_page(
+    request: HttpRequest,
+    *,
+    form: WatchedWordForm | None = None,
+    links_form: LinkRulesForm | None = None,
+    trial: moderation.PatternTrial | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    row = moderation_settings()
+    context = {
+        "words": list(WatchedWord.objects.order_by("action", "pattern")),
+        "form": form or WatchedWordForm(),
+        "links_form": links_form
+        or LinkRulesForm(
+            initial={
+                "new_members_may_link": row.new_members_may_link,
+                "new_member_posts": row.new_member_posts,
+                "allowed_domains": row.link_allowed_domains,
+                "denied_domains": row.link_denied_domains,
+            }
+        ),
+        "trial": trial,
+    }
+    response = _render(request, "words.html", context)
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def watched_words(request: HttpRequest) -> HttpResponse:
+    """Add a watched word, or first test it against a sample (the "Test" button saves nothing)."""
+    if request.method != "POST":
+        return _words_page(request)
+    form = WatchedWordForm(request.POST)
+    if not form.is_valid():
+        return _words_page(request, form=form, status=400)
+    data = form.cleaned_data
+    member, tenant = _member(request), _tenant(request)
+    try:
+        if request.POST.get("intent") == "test":
+            trial = moderation.try_pattern(
+                acting_member=member,
+                tenant=tenant,
+                pattern=data["pattern"],
+                is_regex=data["is_regex"],
+                action=data["action"],
+                replacement=data["replacement"],
+                sample=data["sample"],
+            )
+            return _words_page(request, form=form, trial=trial)
+        moderation.add_watched_word(
+            acting_member=member,
+            tenant=tenant,
+            pattern=data["pattern"],
+            is_regex=data["is_regex"],
+            action=data["action"],
+            replacement=data["replacement"],
+            message=data["message"],
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _words_page(request, form=form, status=error.http_status)
+    messages.success(request, f"Now watching “{data['pattern']}”.")
+    return redirect("manage-words")
+
+
+@_managers_only(admin=False)
+@require_POST
+def watched_word_remove(request: HttpRequest, word_id: int) -> HttpResponse:
+    word = WatchedWord.objects.filter(pk=word_id).first()
+    if word is None:
+        raise Http404("No such watched word.")
+    moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+    messages.info(request, f"No longer watching “{word.pattern}”.")
+    return redirect("manage-words")
+
+
+@_managers_only(admin=False)
+@require_POST
+def link_rules(request: HttpRequest) -> HttpResponse:
+    form = LinkRulesForm(request.POST)
+    if not form.is_valid():
+        return _words_page(request, links_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        moderation.update_link_rules(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            new_members_may_link=data["new_members_may_link"],
+            new_member_posts=data["new_member_posts"],
+            allowed_domains=data["allowed_domains"],
+            denied_domains=data["denied_domains"],
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _words_page(request, links_form=form, status=error.http_status)
+    messages.success(request, "Link rules saved.")
+    return redirect("manage-words")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -71,7 +71,9 @@ def compile_source(*, pattern: str, is_regex: bool) -> str:
         # Whole words only where the phrase starts/ends with a letter or digit (RE2's \b is ASCII).
         start = r"\b" if pattern[0].isascii() and pattern[0].isalnum() else ""
         end = r"\b" if pattern[-1].isascii() and pattern[-1].isalnum() else ""
-        source = f"(?i:{start}{re2.escape(' '.join(pattern.split()))}{end})"
+        # Any run of spaces between the words of a phrase matches ("miracle   cure").
+        phrase = r"\s+".join(re2.escape(word) for word in pattern.split())
+        source = f"(?i:{start}{phrase}{end})"
     try:
         re2.compile(source, options=_options())
     except re2.error as error:

@@ -64,6 +64,14 @@ urlpatterns = [
         name="api-review-decision",
     ),
     path("moderation/settings/", community_api.ModerationSettingsView.as_view(), name="api-moderation-settings"),
+    path("moderation/watched-words/", community_api.WatchedWordListView.as_view(), name="api-watched-words"),
+    path("moderation/watched-words/test/", community_api.WatchedWordTestView.as_view(), name="api-watched-word-test"),
+    path(
+        "moderation/watched-words/<int:word_id>/",
+        community_api.WatchedWordDetailView.as_view(),
+        name="api-watched-word",
+    ),
+    path("moderation/link-rules/", community_api.LinkRulesView.as_view(), name="api-link-rules"),
     path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them
