@@ -25,12 +25,15 @@ from communities.models import (
     CommunityMembership,
     CommunityMembershipStatus,
     ContentStatus,
+    CrisisTerm,
     FlagReason,
     JoiningPolicy,
     ModerationAction,
     Notification,
+    OnCallModerator,
     Post,
     ReviewItem,
+    ReviewStatus,
     Tag,
     TagKind,
     TagStatus,
@@ -194,6 +197,11 @@ class PostSerializer(serializers.Serializer[Any]):
     hidden_reason = serializers.CharField(source="post.hidden_reason", read_only=True)
     misinformation_note = serializers.CharField(source="post.misinformation_note", read_only=True)
     misinformation_url = serializers.CharField(source="post.misinformation_url", read_only=True)
+    crisis_resources = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="For the author of a post that looks like a crisis: where to find help now",
+    )
 
     def get_body_markdown(self, view: selectors.PostView) -> str | None:
         viewer = self.context.get("member")
@@ -208,11 +216,13 @@ class PostSerializer(serializers.Serializer[Any]):
 def _post_view(post: Post, *, member: Member) -> dict[str, Any]:
     """One post as its author just wrote, edited or reacted to it."""
     removed = post.deleted_at is not None
+    in_crisis = ReviewItem.objects.filter(post_id=post.pk, status=ReviewStatus.OPEN, risk__gt=0).exists()
     view = selectors.PostView(
         post=post,
         body_html=post.body_html if not removed else selectors.REMOVED_HTML,
         is_removed=removed,
         is_answer=post.topic.answer_id == post.pk,
+        crisis_resources=selectors.crisis_resources() if in_crisis and post.author_id == member.pk else (),
     )
     return dict(PostSerializer(view, context={"member": member}).data)
 
@@ -1127,6 +1137,57 @@ class LinkRulesView(APIView):
             denied_domains=data["link_denied_domains"],
         )
         return Response(LinkRulesSerializer(row).data)
+
+
+class CrisisTermSerializer(serializers.Serializer[Any]):
+    phrase = serializers.CharField(max_length=200)
+    risk = serializers.ChoiceField(choices=["low", "medium", "high"])
+
+
+class CrisisSettingsSerializer(serializers.Serializer[Any]):
+    resources = serializers.CharField(help_text="Shown to the author of a post in crisis; one per line")
+    terms = CrisisTermSerializer(many=True, help_text="The crisis-language list (replaced as a whole)")
+    on_call = serializers.ListField(
+        child=serializers.UUIDField(), help_text="public_id of the moderators emailed at once about urgent posts"
+    )
+
+
+def _crisis_settings() -> dict[str, Any]:
+    return {
+        "resources": selectors.moderation_settings().crisis_resources,
+        "terms": [
+            {"phrase": term.phrase, "risk": term.get_risk_display().lower()} for term in CrisisTerm.objects.all()
+        ],
+        "on_call": [
+            on_call.member.public_id for on_call in OnCallModerator.objects.select_related("member").order_by("pk")
+        ],
+    }
+
+
+class CrisisSettingsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=CrisisSettingsSerializer, summary="Crisis escalation settings (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
+
+    @extend_schema(
+        request=CrisisSettingsSerializer, responses=CrisisSettingsSerializer, summary="Change them (moderators)"
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(CrisisSettingsSerializer, request)
+        ids = dict(Member.objects.filter(public_id__in=data["on_call"]).values_list("public_id", "pk"))
+        if len(ids) != len(set(data["on_call"])):
+            raise InvalidInput("Unknown member.", code="member_unknown", details={"on_call": ["Unknown member."]})
+        moderation.update_crisis_settings(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            resources=data["resources"],
+            terms=[(term["phrase"], term["risk"]) for term in data["terms"]],
+            on_call_member_ids=ids.values(),
+        )
+        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -187,3 +187,33 @@ class LinkRulesForm(forms.Form):
     denied_domains = forms.CharField(
         label="Denied link domains (one per line)", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class CrisisSettingsForm(forms.Form):
+    resources = forms.CharField(
+        label="Crisis resources shown to the author (one per line)", widget=forms.Textarea(attrs={"rows": 5})
+    )
+    terms = forms.CharField(
+        label="Crisis language, one per line as “risk: phrase” (risk is low, medium or high)",
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    on_call = forms.MultipleChoiceField(
+        label="On call (emailed at once about urgent posts; nobody ticked: every moderator)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, moderators: Iterable[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["on_call"].choices = [(str(pk), name) for pk, name in moderators]  # type: ignore[attr-defined]
+
+    def clean_terms(self) -> list[tuple[str, str]]:
+        pairs = []
+        for number, line in enumerate(self.cleaned_data["terms"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            risk, separator, phrase = line.partition(":")
+            if not separator or risk.strip().lower() not in ("low", "medium", "high") or not phrase.strip():
+                raise forms.ValidationError(f"Line {number}: write it as “high: phrase”.")
+            pairs.append((phrase.strip(), risk.strip().lower()))
+        return pairs

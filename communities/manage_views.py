@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from communities import moderation, services
 from communities.manage_forms import (
     CommunityForm,
+    CrisisSettingsForm,
     JoinDecisionForm,
     LinkRulesForm,
     MergeTagForm,
@@ -36,7 +37,9 @@ from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    CrisisTerm,
     FlagReason,
+    OnCallModerator,
     Tag,
     TagStatus,
     Topic,
@@ -54,7 +57,7 @@ from communities.selectors import (
     unread_count,
 )
 from config.errors import DomainError
-from members.models import Member
+from members.models import Member, MembershipRole, TenantMembership
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
 from tenants.models import Tenant
 
@@ -457,6 +460,60 @@ def link_rules(request: HttpRequest) -> HttpResponse:
         return _words_page(request, links_form=form, status=error.http_status)
     messages.success(request, "Link rules saved.")
     return redirect("manage-words")
+
+
+# ---------------------------------------------------------------------------------------------
+# Crisis escalation (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+def _moderator_choices(tenant: Tenant) -> list[tuple[int, str]]:
+    memberships = list(
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN)
+        ).order_by("member_id")
+    )
+    attach_display_names(memberships, tenant=tenant, attrs=("member",))
+    return [(m.member_id, m.member_name) for m in memberships]  # type: ignore[attr-defined]
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def crisis_settings(request: HttpRequest) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    moderators = _moderator_choices(tenant)
+    status = 200
+    if request.method == "POST":
+        form = CrisisSettingsForm(request.POST, moderators=moderators)
+        if form.is_valid():
+            try:
+                moderation.update_crisis_settings(
+                    acting_member=member,
+                    tenant=tenant,
+                    resources=form.cleaned_data["resources"],
+                    terms=form.cleaned_data["terms"],
+                    on_call_member_ids=[int(pk) for pk in form.cleaned_data["on_call"]],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+                status = error.http_status
+            else:
+                messages.success(request, "Crisis settings saved.")
+                return redirect("manage-crisis")
+        else:
+            status = 400
+    else:
+        form = CrisisSettingsForm(
+            initial={
+                "resources": moderation_settings().crisis_resources,
+                "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in CrisisTerm.objects.all()),
+                "on_call": [str(pk) for pk in OnCallModerator.objects.values_list("member_id", flat=True)],
+            },
+            moderators=moderators,
+        )
+    response = _render(request, "crisis.html", {"form": form})
+    response.status_code = status
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

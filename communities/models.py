@@ -438,6 +438,8 @@ class ReviewItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decision = models.CharField(max_length=16, blank=True)
+    # When the on-call moderators were emailed about it (once per item).
+    alerted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-risk", "created_at", "id"]
@@ -464,6 +466,16 @@ class ModerationSettings(models.Model):
         blank=True, help_text="One domain per line; when any are listed, links elsewhere are refused."
     )
     link_denied_domains = models.TextField(blank=True, help_text="One domain per line; links there are refused.")
+    crisis_resources = models.TextField(
+        default=(
+            "If you or someone else is in immediate danger, call your local emergency number "
+            "(112 in Europe, 911 in the US and Canada, 999 in the UK).\n"
+            "US: 988 Suicide & Crisis Lifeline, call or text 988.\n"
+            "UK and Ireland: Samaritans, call 116 123 (free, any time).\n"
+            "Elsewhere: find a free, confidential helpline at https://findahelpline.com"
+        ),
+        help_text="Shown to a member whose post looks like a crisis; one resource per line.",
+    )
 
     class Meta:
         verbose_name_plural = "moderation settings"
@@ -502,3 +514,26 @@ class WatchedWord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.pattern}"
+
+
+class CrisisTerm(models.Model):
+    """A word or phrase of crisis language (communities.crisis rates posts with these)."""
+
+    phrase = models.CharField(max_length=200, unique=True)
+    risk = models.PositiveSmallIntegerField(choices=[c for c in RiskLevel.choices if c[0]], default=RiskLevel.MEDIUM)
+
+    class Meta:
+        ordering = ["-risk", "phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class OnCallModerator(models.Model):
+    """A moderator emailed at once about posts that may show an urgent risk of harm."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"on call: member {self.member_id}"

@@ -26,15 +26,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities import notifications, watched
+from communities import crisis, notifications, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
     ContentStatus,
+    CrisisTerm,
     Flag,
     FlagReason,
     ModerationActionKind,
     ModerationSettings,
+    OnCallModerator,
     Post,
     PostRevision,
     ReviewItem,
@@ -147,8 +149,12 @@ def flag_post(*, member: Member, tenant: Tenant, post: Post, reason: str, text: 
             if reason not in item.reasons:
                 item.reasons = [*item.reasons, reason]
             if reason == FlagReason.URGENT_RISK:
-                item.risk = max(item.risk, RiskLevel.HIGH)
+                urgent = Flag.objects.filter(post_id=locked.pk, reason=FlagReason.URGENT_RISK).count()
+                text = f"{topic.title}\n{locked.body_markdown}" if locked.is_opening else locked.body_markdown
+                item.risk = max(item.risk, crisis.assess(text=text, urgent_flags=urgent))
             item.save(update_fields=["reasons", "risk"])
+            if item.risk >= RiskLevel.MEDIUM and item.alerted_at is None:
+                crisis.alert_on_call(tenant=tenant, item_id=item.pk)
             if locked.status == ContentStatus.PUBLISHED and locked.flag_weight >= threshold:
                 _set_status(locked, ContentStatus.HIDDEN, hidden_reason=AUTO_HIDDEN_REASON)
                 _record_moderation(
@@ -536,5 +542,69 @@ def update_link_rules(
             summary="Changed the link rules",
             after_text=f"new members may link: {row.new_members_may_link}; new until {row.new_member_posts} posts; "
             f"allowed: {cleaned['allowed'] or '-'}; denied: {cleaned['denied'] or '-'}",
+        )
+    return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Crisis escalation settings (moderators)
+# ---------------------------------------------------------------------------------------------
+
+RISK_NAMES = {"low": RiskLevel.LOW, "medium": RiskLevel.MEDIUM, "high": RiskLevel.HIGH}
+
+
+def update_crisis_settings(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    resources: str,
+    terms: Iterable[tuple[str, str]],
+    on_call_member_ids: Iterable[int],
+) -> ModerationSettings:
+    """Replace the crisis resources, the crisis-language list ((phrase, "low"|"medium"|"high") pairs)
+    and who is on call (moderators or admins of this tenant only)."""
+    _require_moderator(acting_member, tenant)
+    lines = [line.strip() for line in (resources or "").splitlines() if line.strip()]
+    if not lines:
+        raise InvalidInput(
+            "List at least one crisis resource.", code="resources_required", details={"resources": ["Required."]}
+        )
+    cleaned: dict[str, int] = {}
+    for phrase, risk in terms:
+        phrase = " ".join(phrase.split()).lower()
+        if risk not in RISK_NAMES:
+            raise InvalidInput(f"Risk is low, medium or high, not “{risk}”.", code="risk_invalid")
+        watched.compile_source(pattern=phrase, is_regex=False)
+        cleaned[phrase] = RISK_NAMES[risk]
+    if not cleaned:
+        raise InvalidInput("Keep at least one crisis phrase.", code="terms_required", details={"terms": ["Required."]})
+    wanted = set(on_call_member_ids)
+    moderating = set(
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, member_id__in=wanted, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN)
+        ).values_list("member_id", flat=True)
+    )
+    if wanted - moderating:
+        raise InvalidInput("Only this site's moderators can be on call.", code="on_call_not_moderator")
+    with transaction.atomic():
+        row, _ = ModerationSettings.objects.get_or_create(pk=1)
+        before = f"{row.crisis_resources}\n--\n" + "\n".join(
+            f"{t.get_risk_display()}: {t.phrase}" for t in CrisisTerm.objects.all()
+        )
+        row.crisis_resources = "\n".join(lines)
+        row.save(update_fields=["crisis_resources"])
+        CrisisTerm.objects.exclude(phrase__in=list(cleaned)).delete()
+        for phrase, level in cleaned.items():
+            CrisisTerm.objects.update_or_create(phrase=phrase, defaults={"risk": level})
+        OnCallModerator.objects.exclude(member_id__in=moderating).delete()
+        for member_id in moderating:
+            OnCallModerator.objects.get_or_create(member_id=member_id)
+        _record_moderation(
+            kind=ModerationActionKind.RULES_CHANGED,
+            actor=acting_member,
+            summary=f"Changed the crisis settings ({len(cleaned)} phrases, {len(moderating)} on call)",
+            before_text=before,
+            after_text=f"{row.crisis_resources}\n--\n"
+            + "\n".join(f"{RiskLevel(r).label}: {p}" for p, r in sorted(cleaned.items())),
         )
     return row

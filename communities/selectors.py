@@ -276,6 +276,8 @@ class PostView:
     is_removed: bool
     is_answer: bool
     my_reactions: frozenset[str] = field(default_factory=frozenset)
+    # For the author of a post that looks like a crisis: the tenant's crisis resources.
+    crisis_resources: tuple[str, ...] = ()
 
 
 def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 500) -> list[PostView]:
@@ -295,6 +297,14 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
             "post_id", "kind"
         ):
             mine.setdefault(post_id, set()).add(kind)
+    in_crisis: set[int] = set()
+    if member.is_authenticated and posts:
+        in_crisis = set(
+            ReviewItem.objects.filter(
+                post__topic_id=topic.pk, post__author_id=member.pk, status=ReviewStatus.OPEN, risk__gt=0
+            ).values_list("post_id", flat=True)
+        )
+    resources = crisis_resources() if in_crisis else ()
     views = []
     for post in posts:
         removed = post.deleted_at is not None
@@ -305,6 +315,7 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
                 is_removed=removed,
                 is_answer=topic.answer_id == post.pk,
                 my_reactions=frozenset(mine.get(post.pk, ())),
+                crisis_resources=resources if post.pk in in_crisis else (),
             )
         )
     return views
@@ -446,6 +457,11 @@ def moderation_log_rows(*, member: Member, tenant: Tenant) -> list[list[str]]:
 # ---------------------------------------------------------------------------------------------
 
 HELD_FILTER = "held"
+
+
+def crisis_resources() -> tuple[str, ...]:
+    """The tenant's crisis resources, one per line (a sensible default list until they edit it)."""
+    return tuple(line.strip() for line in moderation_settings().crisis_resources.splitlines() if line.strip())
 
 
 def moderation_settings() -> ModerationSettings:

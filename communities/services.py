@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
-from communities import notifications, watched
+from communities import crisis, notifications, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -38,6 +38,7 @@ from communities.models import (
     ReactionKind,
     ReviewItem,
     ReviewStatus,
+    RiskLevel,
     Tag,
     TagKind,
     TagStatus,
@@ -227,13 +228,18 @@ def needs_premoderation(*, member: Member, tenant: Tenant, community: Community)
     return approved < community.premoderated_posts
 
 
-def _queue_for_review(*, post: Post, community: Community, held: bool, screening: watched.PostScreening) -> None:
-    """Held posts (pre-moderation or a HOLD word) and posts with a FLAG word wait in the review queue."""
+def _queue_for_review(
+    *, tenant: Tenant, post: Post, community: Community, held: bool, screening: watched.PostScreening, risk: int
+) -> None:
+    """Held posts (pre-moderation or a HOLD word), posts with a FLAG word and posts in crisis language
+    wait in the review queue; at medium or high risk the on-call moderators are emailed at once."""
     by_words = screening.hold or screening.flag
-    if held or by_words:
-        ReviewItem.objects.create(
-            post=post, community=community, held=held, reasons=[watched.WATCHED_WORD_REASON] if by_words else []
-        )
+    if not (held or by_words or risk):
+        return
+    reasons = ([watched.WATCHED_WORD_REASON] if by_words else []) + ([crisis.CRISIS_REASON] if risk else [])
+    item = ReviewItem.objects.create(post=post, community=community, held=held, reasons=reasons, risk=risk)
+    if risk >= RiskLevel.MEDIUM:
+        crisis.alert_on_call(tenant=tenant, item_id=item.pk)
 
 
 def _lock_poster(member: Member, tenant: Tenant) -> None:
@@ -587,6 +593,7 @@ def create_topic(
         member=acting_member, tenant=tenant, title=title, body=body, check_links=not platform_text
     )
     title, body = screening.title, screening.body
+    risk = crisis.assess(text=f"{title}\n{body}")
     body_html = render_markdown(body)
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
@@ -606,7 +613,7 @@ def create_topic(
         refresh_search_vectors(topic_ids=[topic.pk])
         TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
         post.topic = topic
-        _queue_for_review(post=post, community=community, held=held, screening=screening)
+        _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
         if not held:
             # A held post: nobody hears of it until a moderator approves it (then notify_new_post runs).
             notifications.notify_new_post(tenant=tenant, post=post)
@@ -640,6 +647,7 @@ def create_reply(
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
     screening = watched.screen_post(member=acting_member, tenant=tenant, body=body)
     body = screening.body
+    risk = crisis.assess(text=body)
     # The quote is rendered from the quoted text now: later edits of that post don't rewrite this one.
     source = f"{_quote_markdown(quoted_post, tenant=tenant)}\n\n{body}" if quoted_post else body
     body_html = render_markdown(source)
@@ -663,7 +671,7 @@ def create_reply(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
-        _queue_for_review(post=post, community=community, held=held, screening=screening)
+        _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
         if not held:
             notifications.notify_new_post(tenant=tenant, post=post)
     return post

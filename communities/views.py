@@ -368,6 +368,7 @@ def _topic_page(
                 "hidden_reason": post.hidden_reason,
                 "misinformation_note": post.misinformation_note,
                 "misinformation_url": post.misinformation_url,
+                "crisis_resources": view.crisis_resources,
                 "can_mark_answer": (
                     topic.kind == TopicKind.QUESTION
                     and is_mine(topic.author_id)

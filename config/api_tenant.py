@@ -72,6 +72,7 @@ urlpatterns = [
         name="api-watched-word",
     ),
     path("moderation/link-rules/", community_api.LinkRulesView.as_view(), name="api-link-rules"),
+    path("moderation/crisis/", community_api.CrisisSettingsView.as_view(), name="api-crisis-settings"),
     path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them

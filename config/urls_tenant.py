@@ -44,6 +44,7 @@ urlpatterns = [
     path("manage/words/", manage_views.watched_words, name="manage-words"),
     path("manage/words/<int:word_id>/remove/", manage_views.watched_word_remove, name="manage-word-remove"),
     path("manage/words/links/", manage_views.link_rules, name="manage-link-rules"),
+    path("manage/crisis/", manage_views.crisis_settings, name="manage-crisis"),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),
     path("manage/communities/<slug:slug>/requests/", manage_views.join_requests, name="manage-requests"),
