@@ -104,6 +104,8 @@ def journey_community(committed_db: None, tenant_a: Any) -> Iterator[JourneyComm
                 description="Sharing what helps on the tired days.",
                 visibility=Visibility.MEMBERS_ONLY,
                 joining_policy=JoiningPolicy.OPEN,
+                # This journey is about asking and replying; pre-moderation has its own journey.
+                premoderated_posts=0,
             )
             tag = create_tag(
                 acting_member=admin, tenant=tenant_a, community=community, kind=TagKind.SYMPTOM, name=TAG_NAME
