@@ -29,6 +29,7 @@ from communities.models import (
     Flag,
     ModerationAction,
     Notification,
+    OnCallModerator,
     Post,
     PostRevision,
     Reaction,
@@ -95,6 +96,7 @@ def export_member_data(member: Member) -> dict[str, Any]:
             _decision(action) for action in ModerationAction.objects.filter(subject_id=member.pk)
             .select_related("community").order_by("created_at", "id")
         ],
+        "on_call_for_urgent_posts": OnCallModerator.objects.filter(member_id=member.pk).exists(),
         "my_reports": [
             {"post_id": f.post_id, "reason": f.reason, "text": f.text, "created_at": f.created_at,
              "resolved_at": f.resolved_at}
@@ -159,6 +161,7 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
     Flag.objects.filter(member_id=member.pk).update(member=None, text="")
     ReviewItem.objects.filter(decided_by_id=member.pk).update(decided_by=None)
     WatchedWord.objects.filter(created_by_id=member.pk).update(created_by=None)
+    OnCallModerator.objects.filter(member_id=member.pk).delete()
     PostRevision.objects.filter(edited_by_id=member.pk).update(edited_by=None)
 
     own_post_ids = list(Post.objects.filter(author_id=member.pk).values_list("pk", flat=True))
@@ -202,6 +205,7 @@ def register() -> None:
         models=[
             CommunityMembership, Tag, Topic, Post, PostRevision, Reaction, TopicSubscription,
             CommunitySubscription, Notification, ModerationAction, Flag, ReviewItem, WatchedWord,
+            OnCallModerator,
         ],
         export=export_member_data,
         erase=erase_member_data,

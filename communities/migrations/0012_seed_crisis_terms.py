@@ -21,6 +21,6 @@ def seed(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("communities", "0010_crisis_escalation")]
+    dependencies = [("communities", "0011_crisis_terms_and_on_call")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
