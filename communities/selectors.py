@@ -101,13 +101,15 @@ def active_community_ids(*, member: Member) -> set[int]:
 # ---------------------------------------------------------------------------------------------
 
 
-def content_visibility(*, member: Member, tenant: Tenant, prefix: str = "") -> Q:
+def content_visibility(*, member: Member, tenant: Tenant, prefix: str = "", is_moderator: bool | None = None) -> Q:
     """A filter on anything with ``status`` and ``author`` (a Post, a Topic, or a relation to one
     through ``prefix``, e.g. ``"post__"``): published content for everyone; held (pre-moderation)
     and hidden (flagged, or hidden by a moderator) content for its author and this tenant's
     moderators only. Web pages, the API, the feed, search and notifications all filter with it, and
     so should any new reader (search is being rewritten: call this, don't copy it)."""
-    if member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant):
+    if is_moderator is None:
+        is_moderator = member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant)
+    if is_moderator:
         return Q()
     published = Q(**{f"{prefix}status": ContentStatus.PUBLISHED})
     if member.is_authenticated and member.is_active:
@@ -286,24 +288,26 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
     if not can_read_community(member=member, tenant=tenant, community=topic.community):
         raise Http404("No such topic.")
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
-    posts = list(
-        visible_posts(member=member, tenant=tenant, posts=Post.objects.filter(topic_id=topic.pk))
-        .select_related("author")
-        .order_by("created_at", "id")[:limit]
+    posts_here = Post.objects.filter(
+        content_visibility(member=member, tenant=tenant, is_moderator=is_moderator), topic_id=topic.pk
     )
+    if member.is_authenticated:
+        # Which of the viewer's own posts look like a crisis (in the same query, not one more).
+        posts_here = posts_here.annotate(
+            in_crisis=Exists(
+                ReviewItem.objects.filter(
+                    post_id=OuterRef("pk"), post__author_id=member.pk, status=ReviewStatus.OPEN, risk__gt=0
+                )
+            )
+        )
+    posts = list(posts_here.select_related("author").order_by("created_at", "id")[:limit])
     mine: dict[int, set[str]] = {}
     if member.is_authenticated and posts:
         for post_id, kind in Reaction.objects.filter(member_id=member.pk, post__topic_id=topic.pk).values_list(
             "post_id", "kind"
         ):
             mine.setdefault(post_id, set()).add(kind)
-    in_crisis: set[int] = set()
-    if member.is_authenticated and posts:
-        in_crisis = set(
-            ReviewItem.objects.filter(
-                post__topic_id=topic.pk, post__author_id=member.pk, status=ReviewStatus.OPEN, risk__gt=0
-            ).values_list("post_id", flat=True)
-        )
+    in_crisis = {post.pk for post in posts if getattr(post, "in_crisis", False)}
     resources = crisis_resources() if in_crisis else ()
     views = []
     for post in posts:

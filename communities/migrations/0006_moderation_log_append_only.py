@@ -4,6 +4,7 @@ UPDATE is refused except the one change erasure and community deletion need: cle
 community references (actor, subject, community) to NULL while every other column stays as it was.
 DELETE and TRUNCATE are always refused. The function lives in public (one definition); the triggers
 sit on each tenant's table (migrations run per schema, and a clone copies them with the table).
+Only the table's owner can lift them (ALTER TABLE ... DISABLE TRIGGER): the application never does.
 """
 
 from django.db import migrations

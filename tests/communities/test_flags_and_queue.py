@@ -148,8 +148,8 @@ def test_other_needs_words_and_urgent_goes_first(world):
     opening = world.topic.posts.get(is_opening=True)
     flag(world, world.others[1], post=opening, reason=FlagReason.URGENT_RISK, text="She says she wants to end it")
     queue = review_queue(member=world.moderator, tenant=world.tenant)
-    # Urgent first although it came second; then oldest first.
-    assert [(item.post_id, item.risk) for item in queue] == [(opening.pk, RiskLevel.HIGH), (world.reply.pk, 0)]
+    # Urgent first although it came second (one urgent report, no crisis words: medium); then oldest first.
+    assert [(item.post_id, item.risk) for item in queue] == [(opening.pk, RiskLevel.MEDIUM), (world.reply.pk, 0)]
     assert review_queue(member=world.alice, tenant=world.tenant) == []
 
 
