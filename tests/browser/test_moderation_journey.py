@@ -40,10 +40,9 @@ class Inbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = message_from_bytes(envelope.content)
-        body = parsed.get_payload(decode=True) if not parsed.is_multipart() else b""
-        self.messages.append(
-            (list(envelope.rcpt_tos), str(parsed["Subject"]), (body or b"").decode("utf-8", "replace"))
-        )
+        payload = parsed.get_payload(decode=True) if not parsed.is_multipart() else b""
+        body = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+        self.messages.append((list(envelope.rcpt_tos), str(parsed["Subject"]), body))
         return "250 Message accepted for delivery"
 
 
@@ -87,7 +86,7 @@ def cast_of(committed_db: None, tenant_a: Any) -> Iterator[Cast]:
     from communities.models import Community, JoiningPolicy, ModerationAction, OnCallModerator, Visibility
     from communities.services import create_community, join_community
     from directory.services import withdraw_community
-    from members.models import MembershipRole
+    from members.models import Member, MembershipRole
     from members.services import join_tenant
     from tenants.db import use_public_schema
     from tests.factories import MemberFactory, TenantMembershipFactory
@@ -96,8 +95,8 @@ def cast_of(committed_db: None, tenant_a: Any) -> Iterator[Cast]:
     slug = f"moderated-{token}"
     with tenant_context(tenant_a):
         log_before = ModerationAction.objects.aggregate(top=Max("id"))["top"] or 0
-    people = {
-        name: MemberFactory(email=f"{name}-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=name.title())
+    people: dict[str, Member] = {
+        name: cast(Member, MemberFactory(email=f"{name}-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=name.title()))
         for name in ("admin", "newcomer", "moderator", "reader")
     }
     admin, moderator = people["admin"], people["moderator"]
