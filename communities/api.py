@@ -6,10 +6,13 @@ signed-in member (the services check the finer rules and raise domain errors wit
 
 from __future__ import annotations
 
+import csv
 from typing import Any, cast
 
 from django.db import connection
-from django.http import Http404
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.fields import empty
@@ -17,27 +20,42 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communities import feed, selectors, services
+from communities import feed, moderation, selectors, services
 from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    ContentStatus,
+    CrisisTerm,
+    FlagReason,
     JoiningPolicy,
     ModerationAction,
     Notification,
+    OnCallModerator,
     Post,
+    ReviewItem,
+    ReviewStatus,
     Tag,
     TagKind,
     TagStatus,
     Topic,
     TopicKind,
     Visibility,
+    WatchedWord,
+    WatchedWordAction,
     WatchLevel,
 )
+from communities.moderation import Decision
 from config.api import query_int
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
-from members.selectors import FORMER_MEMBER_NAME, attach_display_names, local_id_of, tenant_name_of
+from members.selectors import (
+    FORMER_MEMBER_NAME,
+    attach_display_names,
+    can_administer_tenant,
+    local_id_of,
+    tenant_name_of,
+)
 from tenants.models import Tenant
 
 # ---------------------------------------------------------------------------------------------
@@ -81,6 +99,10 @@ def _readable_post(request: Request, post_id: int) -> Post:
         raise Http404("No such post.")
     topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
     post = Post.objects.select_related("author", "quoted_post__author").get(pk=post_id)
+    if not selectors.can_see_content(
+        member=_member(request), tenant=_tenant(request), status=post.status, author_id=post.author_id
+    ):
+        raise Http404("No such post.")
     post.topic = topic
     return post
 
@@ -123,7 +145,7 @@ class CommunitySerializer(serializers.ModelSerializer[Community]):
         model = Community
         fields = [
             "slug", "name", "description", "rules", "visibility", "joining_policy", "listed_in_directory",
-            "conditions", "created_at",
+            "premoderated_posts", "conditions", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -152,16 +174,22 @@ class TagSerializer(serializers.ModelSerializer[Tag]):
 class TopicSerializer(serializers.ModelSerializer[Topic]):
     community = serializers.CharField(source="community.slug", read_only=True)
     author = AuthorSerializer(read_only=True, allow_null=True)
-    tags = TagSerializer(many=True, read_only=True)
+    tags = serializers.SerializerMethodField()
     answer_post_id = serializers.IntegerField(source="answer_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Topic
         fields = [
             "id", "community", "kind", "title", "author", "tags", "created_at", "last_activity_at", "reply_count",
-            "reaction_count", "answer_post_id",
+            "reaction_count", "answer_post_id", "status", "locked_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    @extend_schema_field(TagSerializer(many=True))
+    def get_tags(self, topic: Topic) -> list[dict[str, Any]]:
+        # Proposed tags wait for a moderator; the prefetch may already have filtered them out.
+        curated = [tag for tag in topic.tags.all() if tag.status == TagStatus.CURATED]
+        return cast(list[dict[str, Any]], TagSerializer(curated, many=True).data)
 
 
 class ReactionCountsSerializer(serializers.Serializer[Post]):
@@ -187,6 +215,20 @@ class PostSerializer(serializers.Serializer[Any]):
     created_at = serializers.DateTimeField(source="post.created_at", read_only=True)
     edited_at = serializers.DateTimeField(source="post.edited_at", read_only=True, allow_null=True)
     edit_count = serializers.IntegerField(source="post.edit_count", read_only=True)
+    status = serializers.ChoiceField(
+        source="post.status",
+        choices=ContentStatus.choices,
+        read_only=True,
+        help_text="held: awaiting review; hidden: hidden pending a moderator (both seen by author and moderators only)",
+    )
+    hidden_reason = serializers.CharField(source="post.hidden_reason", read_only=True)
+    misinformation_note = serializers.CharField(source="post.misinformation_note", read_only=True)
+    misinformation_url = serializers.CharField(source="post.misinformation_url", read_only=True)
+    crisis_resources = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="For the author of a post that looks like a crisis: where to find help now",
+    )
 
     def get_body_markdown(self, view: selectors.PostView) -> str | None:
         viewer = self.context.get("member")
@@ -201,11 +243,13 @@ class PostSerializer(serializers.Serializer[Any]):
 def _post_view(post: Post, *, member: Member) -> dict[str, Any]:
     """One post as its author just wrote, edited or reacted to it."""
     removed = post.deleted_at is not None
+    in_crisis = ReviewItem.objects.filter(post_id=post.pk, status=ReviewStatus.OPEN, risk__gt=0).exists()
     view = selectors.PostView(
         post=post,
         body_html=post.body_html if not removed else selectors.REMOVED_HTML,
         is_removed=removed,
         is_answer=post.topic.answer_id == post.pk,
+        crisis_resources=selectors.crisis_resources() if in_crisis and post.author_id == member.pk else (),
     )
     return dict(PostSerializer(view, context={"member": member}).data)
 
@@ -301,6 +345,7 @@ class CommunityCreateSerializer(serializers.Serializer[Any]):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False, default=Visibility.MEMBERS_ONLY)
     joining_policy = serializers.ChoiceField(choices=JoiningPolicy.choices, required=False, default=JoiningPolicy.OPEN)
     listed_in_directory = serializers.BooleanField(required=False, default=True)
+    premoderated_posts = serializers.IntegerField(required=False, default=2, min_value=0, max_value=50)
 
 
 class CommunityUpdateSerializer(serializers.Serializer[Any]):
@@ -312,6 +357,7 @@ class CommunityUpdateSerializer(serializers.Serializer[Any]):
     visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
     joining_policy = serializers.ChoiceField(choices=JoiningPolicy.choices, required=False)
     listed_in_directory = serializers.BooleanField(required=False)
+    premoderated_posts = serializers.IntegerField(required=False, min_value=0, max_value=50)
 
 
 class JoinDecisionSerializer(serializers.Serializer[Any]):
@@ -334,6 +380,8 @@ class ModerationActionSerializer(serializers.Serializer[Any]):
     topic_id = serializers.IntegerField(source="topic_id_ref", read_only=True, allow_null=True)
     post_id = serializers.IntegerField(source="post_id_ref", read_only=True, allow_null=True)
     tag_id = serializers.IntegerField(source="tag_id_ref", read_only=True, allow_null=True)
+    before_text = serializers.CharField(read_only=True)
+    after_text = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 
     def get_community(self, action: ModerationAction) -> str | None:
@@ -529,10 +577,17 @@ class CommunityWatchView(APIView):
 class CommunityTagsView(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
 
-    @extend_schema(responses=TagSerializer(many=True), summary="Tags of a community (curated and proposed)")
+    @extend_schema(
+        responses=TagSerializer(many=True),
+        summary="Tags of a community (curated; moderators and their proposers also see proposed ones)",
+    )
     def get(self, request: Request, slug: str) -> Response:
         community = _readable_community(request, slug)
         tags = Tag.objects.filter(community=community).exclude(status=TagStatus.MERGED).order_by("kind", "name")
+        if not selectors.can_moderate(member=_member(request), tenant=_tenant(request)):
+            # Members see the curated list and the tags they proposed themselves (pending review).
+            member_id = _member(request).pk if _member(request).is_authenticated else None
+            tags = tags.filter(Q(status=TagStatus.CURATED) | Q(proposed_by_id=member_id))
         return Response(TagSerializer(tags, many=True).data)
 
     @extend_schema(
@@ -861,6 +916,330 @@ class ModerationLogView(APIView):
         actions = selectors.moderation_log(member=member, tenant=tenant, community=community)
         attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
         return Response(ModerationActionSerializer(actions, many=True).data)
+
+
+class ModerationLogExportView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        summary="The whole moderation log as CSV (tenant administrators)",
+    )
+    def get(self, request: Request) -> HttpResponse:
+        member, tenant = _member(request), _tenant(request)
+        if not can_administer_tenant(member=member, tenant=tenant):
+            raise NotAllowed("Only this site's administrators can export the moderation log.", code="not_admin")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
+        writer = csv.writer(response)
+        writer.writerow(selectors.MODERATION_LOG_COLUMNS)
+        writer.writerows(selectors.moderation_log_rows(member=member, tenant=tenant))
+        return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Flags and the review queue
+# ---------------------------------------------------------------------------------------------
+
+
+class FlagInputSerializer(serializers.Serializer[Any]):
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    text = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
+
+
+class FlagSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    post_id = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    text = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class ReviewFlagSerializer(FlagSerializer):
+    weight = serializers.IntegerField(read_only=True)
+
+
+class ReviewItemSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    community = serializers.CharField(source="community.slug", read_only=True)
+    status = serializers.CharField(read_only=True)
+    held = serializers.BooleanField(read_only=True)
+    reasons = serializers.ListField(child=serializers.CharField(), read_only=True)
+    risk = serializers.CharField(source="get_risk_display", read_only=True)
+    escalated = serializers.BooleanField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    decision = serializers.CharField(read_only=True)
+    topic_id = serializers.IntegerField(source="post.topic_id", read_only=True)
+    topic_title = serializers.CharField(source="post.topic.title", read_only=True)
+    post_id = serializers.IntegerField(read_only=True)
+    post_status = serializers.CharField(source="post.status", read_only=True)
+    body_markdown = serializers.CharField(source="post.body_markdown", read_only=True)
+    body_html = serializers.CharField(source="post.body_html", read_only=True)
+    author = AuthorSerializer(source="post.author", read_only=True, allow_null=True)
+    flags = ReviewFlagSerializer(source="post.flags.all", many=True, read_only=True)
+
+
+class ReviewDecisionSerializer(serializers.Serializer[Any]):
+    decision = serializers.ChoiceField(choices=list(Decision.LABELS.items()))
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Needed to hide, edit, mark, escalate",
+    )
+    body = serializers.CharField(required=False, default="", allow_blank=True, help_text="The new text (edit)")
+    link = serializers.CharField(
+        max_length=500, required=False, default="", allow_blank=True, help_text="Trusted resource (misinformation)"
+    )
+    community = serializers.SlugField(required=False, default="", allow_blank=True, help_text="Target (move)")
+
+
+class ModerationSettingsSerializer(serializers.Serializer[Any]):
+    flag_threshold = serializers.IntegerField(min_value=1, max_value=50)
+
+
+class PostFlagView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=FlagInputSerializer, responses={201: FlagSerializer}, summary="Report a post (once per member)"
+    )
+    def post(self, request: Request, post_id: int) -> Response:
+        post = _readable_post(request, post_id)
+        data = _valid(FlagInputSerializer, request)
+        flag = moderation.flag_post(
+            member=_member(request), tenant=_tenant(request), post=post, reason=data["reason"], text=data["text"]
+        )
+        return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
+
+
+class ReviewQueueView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("community", str, required=False, description="a community's slug"),
+            OpenApiParameter("reason", str, required=False, description="a flag reason, or 'held'"),
+        ],
+        responses=ReviewItemSerializer(many=True),
+        summary="This tenant's review queue (moderators): urgent first, then oldest",
+    )
+    def get(self, request: Request) -> Response:
+        member, tenant = _member(request), _tenant(request)
+        _require_moderator(request)
+        items = selectors.review_queue(
+            member=member,
+            tenant=tenant,
+            community_slug=request.query_params.get("community") or None,
+            reason=request.query_params.get("reason") or None,
+        )
+        attach_display_names([item.post for item in items], tenant=tenant)
+        return Response(ReviewItemSerializer(items, many=True).data)
+
+
+class ReviewDecisionView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=ReviewDecisionSerializer, responses=ReviewItemSerializer, summary="Decide a review item (moderators)"
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        member, tenant = _member(request), _tenant(request)
+        try:
+            item = moderation.review_item_for_moderator(member=member, tenant=tenant, item_id=item_id)
+        except services.CommunityNotFound as error:
+            raise Http404(error.message) from error
+        data = _valid(ReviewDecisionSerializer, request)
+        target = None
+        if data["community"]:
+            target = Community.objects.filter(slug=data["community"]).first()
+            if target is None:
+                raise InvalidInput("No such community.", code="community_unknown", details={"community": ["Unknown."]})
+        decided = moderation.decide(
+            acting_member=member,
+            tenant=tenant,
+            item=item,
+            choice=moderation.DecisionInput(
+                decision=data["decision"], reason=data["reason"], body=data["body"], link=data["link"], community=target
+            ),
+        )
+        decided = ReviewItem.objects.select_related("community", "post__author", "post__topic").get(pk=decided.pk)
+        attach_display_names([decided.post], tenant=tenant)
+        return Response(ReviewItemSerializer(decided).data)
+
+
+class ModerationSettingsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=ModerationSettingsSerializer, summary="This tenant's moderation settings (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(ModerationSettingsSerializer(selectors.moderation_settings()).data)
+
+    @extend_schema(
+        request=ModerationSettingsSerializer, responses=ModerationSettingsSerializer, summary="Change them (moderators)"
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(ModerationSettingsSerializer, request)
+        row = moderation.update_moderation_settings(
+            acting_member=_member(request), tenant=_tenant(request), flag_threshold=data["flag_threshold"]
+        )
+        return Response(ModerationSettingsSerializer(row).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Watched words and link rules
+# ---------------------------------------------------------------------------------------------
+
+
+class WatchedWordSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(read_only=True)
+    pattern = serializers.CharField(max_length=300)
+    is_regex = serializers.BooleanField(required=False, default=False, help_text="RE2 syntax")
+    action = serializers.ChoiceField(choices=WatchedWordAction.choices)
+    replacement = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    message = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class PatternTestSerializer(serializers.Serializer[Any]):
+    pattern = serializers.CharField(max_length=300)
+    is_regex = serializers.BooleanField(required=False, default=False)
+    action = serializers.ChoiceField(choices=WatchedWordAction.choices)
+    replacement = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    sample = serializers.CharField(max_length=20_000)
+
+
+class PatternTrialSerializer(serializers.Serializer[Any]):
+    matched = serializers.BooleanField()
+    outcome = serializers.CharField()
+    text = serializers.CharField(help_text="The sample as it would be saved")
+    message = serializers.CharField()
+
+
+class LinkRulesSerializer(serializers.Serializer[Any]):
+    new_members_may_link = serializers.BooleanField()
+    new_member_posts = serializers.IntegerField(min_value=0, max_value=100)
+    link_allowed_domains = serializers.CharField(allow_blank=True, help_text="One domain per line")
+    link_denied_domains = serializers.CharField(allow_blank=True, help_text="One domain per line")
+
+
+class WatchedWordListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=WatchedWordSerializer(many=True), summary="This tenant's watched words (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(WatchedWordSerializer(WatchedWord.objects.order_by("action", "pattern"), many=True).data)
+
+    @extend_schema(
+        request=WatchedWordSerializer, responses={201: WatchedWordSerializer}, summary="Watch a word or pattern"
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(WatchedWordSerializer, request)
+        word = moderation.add_watched_word(acting_member=_member(request), tenant=_tenant(request), **data)
+        return Response(WatchedWordSerializer(word).data, status=status.HTTP_201_CREATED)
+
+
+class WatchedWordDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={204: None}, summary="Stop watching a word")
+    def delete(self, request: Request, word_id: int) -> Response:
+        _require_moderator(request)
+        word = WatchedWord.objects.filter(pk=word_id).first()
+        if word is None:
+            raise Http404("No such watched word.")
+        moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WatchedWordTestView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        request=PatternTestSerializer,
+        responses=PatternTrialSerializer,
+        summary="What a watched word would do to a sample text (saves nothing)",
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(PatternTestSerializer, request)
+        trial = moderation.try_pattern(acting_member=_member(request), tenant=_tenant(request), **data)
+        return Response(PatternTrialSerializer(trial).data)
+
+
+class LinkRulesView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=LinkRulesSerializer, summary="This tenant's link rules (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(LinkRulesSerializer(selectors.moderation_settings()).data)
+
+    @extend_schema(request=LinkRulesSerializer, responses=LinkRulesSerializer, summary="Change the link rules")
+    def put(self, request: Request) -> Response:
+        data = _valid(LinkRulesSerializer, request)
+        row = moderation.update_link_rules(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            new_members_may_link=data["new_members_may_link"],
+            new_member_posts=data["new_member_posts"],
+            allowed_domains=data["link_allowed_domains"],
+            denied_domains=data["link_denied_domains"],
+        )
+        return Response(LinkRulesSerializer(row).data)
+
+
+class CrisisTermSerializer(serializers.Serializer[Any]):
+    phrase = serializers.CharField(max_length=200)
+    risk = serializers.ChoiceField(choices=["low", "medium", "high"])
+
+
+class CrisisSettingsSerializer(serializers.Serializer[Any]):
+    resources = serializers.CharField(help_text="Shown to the author of a post in crisis; one per line")
+    terms = CrisisTermSerializer(many=True, help_text="The crisis-language list (replaced as a whole)")
+    on_call = serializers.ListField(
+        child=serializers.UUIDField(), help_text="public_id of the moderators emailed at once about urgent posts"
+    )
+
+
+def _crisis_settings() -> dict[str, Any]:
+    return {
+        "resources": selectors.moderation_settings().crisis_resources,
+        "terms": [
+            {"phrase": term.phrase, "risk": term.get_risk_display().lower()} for term in CrisisTerm.objects.all()
+        ],
+        "on_call": [
+            on_call.member.public_id for on_call in OnCallModerator.objects.select_related("member").order_by("pk")
+        ],
+    }
+
+
+class CrisisSettingsView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=CrisisSettingsSerializer, summary="Crisis escalation settings (moderators)")
+    def get(self, request: Request) -> Response:
+        _require_moderator(request)
+        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
+
+    @extend_schema(
+        request=CrisisSettingsSerializer, responses=CrisisSettingsSerializer, summary="Change them (moderators)"
+    )
+    def put(self, request: Request) -> Response:
+        data = _valid(CrisisSettingsSerializer, request)
+        ids = dict(Member.objects.filter(public_id__in=data["on_call"]).values_list("public_id", "pk"))
+        if len(ids) != len(set(data["on_call"])):
+            raise InvalidInput("Unknown member.", code="member_unknown", details={"on_call": ["Unknown member."]})
+        moderation.update_crisis_settings(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            resources=data["resources"],
+            terms=[(term["phrase"], term["risk"]) for term in data["terms"]],
+            on_call_member_ids=ids.values(),
+        )
+        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
 
 
 # ---------------------------------------------------------------------------------------------

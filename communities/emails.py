@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from communities.models import Notification
+from communities.models import ContentStatus, Notification, NotificationKind
+from communities.selectors import notification_target
 from members.models import EmailNotifications, Member
 from members.services import make_unsubscribe_token
 from tenants.models import Tenant
@@ -40,6 +42,8 @@ def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
             recipient__is_active=True,
             recipient__email_verified_at__isnull=False,
         )
+        # A post held or hidden since the notice was written is not emailed (the rule of the inbox).
+        .filter(Q(post__isnull=True) | Q(post__status=ContentStatus.PUBLISHED) | Q(kind=NotificationKind.MODERATION))
         .select_related("recipient", "topic", "actor")
         .order_by("recipient_id", "created_at", "id")
     )
@@ -57,7 +61,7 @@ def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notificatio
     unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
     home_url = tenant_url(tenant=tenant)
     items = [
-        {"notification": item, "url": f"{home_url}t/{item.topic_id}/" if item.topic_id else ""}
+        {"notification": item, "url": f"{home_url}{notification_target(notification=item).lstrip('/')}"}
         for item in notifications
     ]
     context = {

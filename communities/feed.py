@@ -8,7 +8,8 @@ Candidates (a signed-in member): topics active in the last ``WINDOW_DAYS`` days,
   conditions and their MeSH descendants), or
 - followed by the member (topic watch level watching/tracking);
 
-minus removed topics, topics and communities the member muted, and anything they cannot read.
+minus removed topics, held or hidden ones (selectors.visible_topics), topics and communities the
+member muted, and anything they cannot read.
 
 Score (higher first; ties broken by id, newest first)::
 
@@ -45,13 +46,14 @@ from django.utils import timezone
 from communities.models import (
     Community,
     CommunitySubscription,
+    ContentStatus,
     Topic,
     TopicKind,
     TopicSubscription,
     Visibility,
     WatchLevel,
 )
-from communities.selectors import active_community_ids, readable_communities
+from communities.selectors import active_community_ids, public_tags, readable_communities, visible_topics
 from conditions.selectors import descendant_ids
 from config.errors import InvalidInput
 from members.models import Member
@@ -167,7 +169,9 @@ def _paginate(
     page = ordered[:limit]
     # One query for the page's topics with their author and community, one for their tags.
     topics = (
-        Topic.objects.select_related("author", "community").prefetch_related("tags").in_bulk([pk for _, pk, _ in page])
+        Topic.objects.select_related("author", "community")
+        .prefetch_related(public_tags())
+        .in_bulk([pk for _, pk, _ in page])
     )
     items = [FeedItem(topic=topics[pk], score=score, reasons=reasons) for score, pk, reasons in page if pk in topics]
     next_cursor = _encode_cursor(page[-1][0], page[-1][1], now) if len(ordered) > limit and page else None
@@ -199,7 +203,8 @@ def feed_for(*, member: Member, tenant: Tenant, cursor: str | None = None, limit
     muted_communities = CommunitySubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
     relevant = Q(community_id__in=joined | by_condition) | Q(pk__in=followed.values("topic_id"))
     candidates = (
-        Topic.objects.filter(
+        visible_topics(member=member, tenant=tenant)
+        .filter(
             relevant,
             deleted_at__isnull=True,
             last_activity_at__gte=now - datetime.timedelta(days=WINDOW_DAYS),
@@ -245,6 +250,7 @@ def anonymous_feed(*, tenant: Tenant, cursor: str | None = None, limit: int = 20
     candidates = (
         Topic.objects.filter(
             deleted_at__isnull=True,
+            status=ContentStatus.PUBLISHED,
             community__visibility=Visibility.OPEN,
             last_activity_at__gte=now - datetime.timedelta(days=WINDOW_DAYS),
         )

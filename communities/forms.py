@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from communities.models import ReactionKind, Tag, TopicKind, WatchLevel
+from communities.models import FlagReason, ReactionKind, Tag, TopicKind, WatchLevel
 from config.errors import DomainError
 
 
@@ -63,6 +63,18 @@ class ReactionForm(forms.Form):
 class RemovalForm(forms.Form):
     reason = forms.CharField(
         label="Why is this post removed? (optional; its author and the moderation log see it)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong with this post?", choices=FlagReason.choices, widget=forms.RadioSelect
+    )
+    text = forms.CharField(
+        label="Anything the moderators should know? (needed for “Something else”)",
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -8,7 +8,8 @@ from typing import Any
 
 from django import forms
 
-from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility
+from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility, WatchedWordAction
+from communities.moderation import Decision
 from conditions.models import Condition
 from config.errors import DomainError
 
@@ -23,6 +24,16 @@ FIELD_FOR_CODE = {
     "condition_unknown": "conditions",
     "tag_invalid": "name",
     "tag_kind_invalid": "kind",
+    "reason_required": "reason",
+    "link_invalid": "link",
+    "body_empty": "body",
+    "body_too_long": "body",
+    "community_required": "community",
+    "community_same": "community",
+    "pattern_invalid": "pattern",
+    "action_invalid": "action",
+    "replacement_required": "replacement",
+    "watched_word_exists": "pattern",
 }
 
 
@@ -57,6 +68,14 @@ class CommunityForm(forms.Form):
         initial=True,
         help_text="Shows the name, description and conditions on the directory of every partner's communities.",
     )
+    premoderated_posts = forms.IntegerField(
+        label="First posts held for review",
+        required=False,
+        min_value=0,
+        max_value=50,
+        initial=2,
+        help_text="How many of a new member's first posts wait for a moderator before others see them (0: none).",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,6 +94,7 @@ class CommunityForm(forms.Form):
             "visibility": community.visibility,
             "joining_policy": community.joining_policy,
             "listed_in_directory": community.listed_in_directory,
+            "premoderated_posts": community.premoderated_posts,
         }
 
     def service_fields(self) -> dict[str, Any]:
@@ -89,6 +109,8 @@ class CommunityForm(forms.Form):
             "visibility": data["visibility"],
             "joining_policy": data["joining_policy"],
             "listed_in_directory": data["listed_in_directory"],
+            # Left empty: the current count (or, for a new community, the default).
+            **({"premoderated_posts": data["premoderated_posts"]} if data["premoderated_posts"] is not None else {}),
         }
 
 
@@ -111,3 +133,87 @@ class MergeTagForm(forms.Form):
         field = self.fields["target"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(tag.pk, f"{tag.get_kind_display()}: {tag.name}") for tag in targets]
+
+
+class ReviewDecisionForm(forms.Form):
+    """One form for every decision on a review item; the service says which fields each one needs."""
+
+    decision = forms.ChoiceField(choices=[(key, label) for key, label in Decision.LABELS.items()])
+    reason = forms.CharField(
+        label="Reason or note (the author sees it; the log keeps it)",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    body = forms.CharField(label="New text (for “Edit”)", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    link = forms.CharField(label="Trusted resource (for “Misinformation”)", max_length=500, required=False)
+    community = forms.ChoiceField(label="Move to (for “Move”)", required=False)
+
+    def __init__(self, *args: Any, communities: Iterable[Community] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].choices = [("", "—")] + [(c.slug, c.name) for c in communities]  # type: ignore[attr-defined]
+
+
+class ModerationSettingsForm(forms.Form):
+    flag_threshold = forms.IntegerField(
+        label="Flag weight that hides a post until a moderator decides", min_value=1, max_value=50
+    )
+
+
+class WatchedWordForm(forms.Form):
+    pattern = forms.CharField(label="Word, phrase or pattern", max_length=300)
+    is_regex = forms.BooleanField(label="Regular expression (RE2 syntax)", required=False)
+    action = forms.ChoiceField(label="Action", choices=WatchedWordAction.choices)
+    replacement = forms.CharField(label="Replace with (for “Replace”)", max_length=200, required=False)
+    message = forms.CharField(label="Message to the author (for “Block”)", max_length=300, required=False)
+    sample = forms.CharField(
+        label="Sample text to test against",
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class LinkRulesForm(forms.Form):
+    new_members_may_link = forms.BooleanField(label="New members may post links", required=False)
+    new_member_posts = forms.IntegerField(
+        label="A member is new until this many of their posts are published", min_value=0, max_value=100
+    )
+    allowed_domains = forms.CharField(
+        label="Allowed link domains (one per line; empty: any)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    denied_domains = forms.CharField(
+        label="Denied link domains (one per line)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CrisisSettingsForm(forms.Form):
+    resources = forms.CharField(
+        label="Crisis resources shown to the author (one per line)", widget=forms.Textarea(attrs={"rows": 5})
+    )
+    terms = forms.CharField(
+        label="Crisis language, one per line as “risk: phrase” (risk is low, medium or high)",
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+    on_call = forms.MultipleChoiceField(
+        label="On call (emailed at once about urgent posts; nobody ticked: every moderator)",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, moderators: Iterable[tuple[int, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["on_call"].choices = [(str(pk), name) for pk, name in moderators]  # type: ignore[attr-defined]
+
+    def clean_terms(self) -> list[tuple[str, str]]:
+        pairs = []
+        for number, line in enumerate(self.cleaned_data["terms"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            risk, separator, phrase = line.partition(":")
+            if not separator or risk.strip().lower() not in ("low", "medium", "high") or not phrase.strip():
+                raise forms.ValidationError(f"Line {number}: write it as “high: phrase”.")
+            pairs.append((phrase.strip(), risk.strip().lower()))
+        return pairs

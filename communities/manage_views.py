@@ -7,6 +7,7 @@ sign-in page. Writes are POST-only and show the services' messages; no page is e
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
@@ -19,19 +20,44 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from communities import services
-from communities.manage_forms import CommunityForm, JoinDecisionForm, MergeTagForm, TagForm, show_domain_error
+from communities import moderation, services
+from communities.manage_forms import (
+    CommunityForm,
+    CrisisSettingsForm,
+    JoinDecisionForm,
+    LinkRulesForm,
+    MergeTagForm,
+    ModerationSettingsForm,
+    ReviewDecisionForm,
+    TagForm,
+    WatchedWordForm,
+    show_domain_error,
+)
 from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    CrisisTerm,
+    FlagReason,
+    OnCallModerator,
     Tag,
     TagStatus,
     Topic,
+    WatchedWord,
 )
-from communities.selectors import access_community, moderation_log, unread_count
+from communities.selectors import (
+    HELD_FILTER,
+    MODERATION_LOG_COLUMNS,
+    access_community,
+    moderation_log,
+    moderation_log_rows,
+    moderation_settings,
+    open_review_count,
+    review_queue,
+    unread_count,
+)
 from config.errors import DomainError
-from members.models import Member
+from members.models import Member, MembershipRole, TenantMembership
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
 from tenants.models import Tenant
 
@@ -151,6 +177,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "pending_requests": _named(list(_pending_requests()[:DASHBOARD_LIST_LIMIT]), request, "member"),
         "proposed_tags": _named(list(_proposed_tags()[:DASHBOARD_LIST_LIMIT]), request, "proposed_by"),
         "list_limit": DASHBOARD_LIST_LIMIT,
+        "open_reviews": open_review_count(member=_member(request), tenant=_tenant(request)),
     }
     return _render(request, "dashboard.html", context)
 
@@ -216,6 +243,277 @@ def moderation_log_page(request: HttpRequest) -> HttpResponse:
     actions = moderation_log(member=_member(request), tenant=_tenant(request))
     attach_display_names(actions, tenant=_tenant(request), attrs=("actor", "subject"))
     return _render(request, "moderation_log.html", {"actions": actions})
+
+
+@_managers_only(admin=True)
+@require_safe
+def moderation_log_export(request: HttpRequest) -> HttpResponse:
+    """The whole log as CSV, for the tenant's administrators."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
+    writer = csv.writer(response)
+    writer.writerow(MODERATION_LOG_COLUMNS)
+    writer.writerows(moderation_log_rows(member=_member(request), tenant=_tenant(request)))
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Review queue (moderators)
+# ---------------------------------------------------------------------------------------------
+
+REASON_FILTERS = [(HELD_FILTER, "Held (new members' first posts)"), *FlagReason.choices]
+
+
+def _queue_page(
+    request: HttpRequest, *, status: int = 200, failed: dict[int, ReviewDecisionForm] | None = None
+) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    community_slug = request.GET.get("community") or None
+    reason = request.GET.get("reason") or None
+    items = review_queue(member=member, tenant=tenant, community_slug=community_slug, reason=reason)
+    attach_display_names([item.post for item in items], tenant=tenant)
+    communities = list(Community.objects.order_by("name"))
+    failed = failed or {}
+    rows = [
+        {
+            "item": item,
+            "flags": list(item.post.flags.all()),
+            "form": failed.get(item.pk)
+            or ReviewDecisionForm(initial={"body": item.post.body_markdown}, communities=communities),
+        }
+        for item in items
+    ]
+    context = {
+        "rows": rows,
+        "communities": communities,
+        "reasons": REASON_FILTERS,
+        "community_filter": community_slug or "",
+        "reason_filter": reason or "",
+        "settings_form": ModerationSettingsForm(initial={"flag_threshold": moderation_settings().flag_threshold}),
+    }
+    response = _render(request, "queue.html", context)
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=False)
+@require_safe
+def review_queue_page(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+@_managers_only(admin=False)
+@require_POST
+def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    try:
+        item = moderation.review_item_for_moderator(member=member, tenant=tenant, item_id=item_id)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    communities = list(Community.objects.order_by("name"))
+    form = ReviewDecisionForm(request.POST, communities=communities)
+    if form.is_valid():
+        data = form.cleaned_data
+        target = next((c for c in communities if c.slug == data["community"]), None)
+        try:
+            moderation.decide(
+                acting_member=member,
+                tenant=tenant,
+                item=item,
+                choice=moderation.DecisionInput(
+                    decision=data["decision"],
+                    reason=data["reason"],
+                    body=data["body"],
+                    link=data["link"],
+                    community=target,
+                ),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, f"Done: {moderation.Decision.LABELS[data['decision']].lower()}.")
+            return redirect("manage-queue")
+    return _queue_page(request, status=400, failed={item.pk: form})
+
+
+@_managers_only(admin=False)
+@require_POST
+def moderation_settings_save(request: HttpRequest) -> HttpResponse:
+    form = ModerationSettingsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The flag threshold is a number from 1 to 50.")
+    else:
+        try:
+            moderation.update_moderation_settings(
+                acting_member=_member(request),
+                tenant=_tenant(request),
+                flag_threshold=form.cleaned_data["flag_threshold"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, "Saved.")
+    return redirect("manage-queue")
+
+
+# ---------------------------------------------------------------------------------------------
+# Watched words and link rules (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+def _words_page(
+    request: HttpRequest,
+    *,
+    form: WatchedWordForm | None = None,
+    links_form: LinkRulesForm | None = None,
+    trial: moderation.PatternTrial | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    row = moderation_settings()
+    context = {
+        "words": list(WatchedWord.objects.order_by("action", "pattern")),
+        "form": form or WatchedWordForm(),
+        "links_form": links_form
+        or LinkRulesForm(
+            initial={
+                "new_members_may_link": row.new_members_may_link,
+                "new_member_posts": row.new_member_posts,
+                "allowed_domains": row.link_allowed_domains,
+                "denied_domains": row.link_denied_domains,
+            }
+        ),
+        "trial": trial,
+    }
+    response = _render(request, "words.html", context)
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def watched_words(request: HttpRequest) -> HttpResponse:
+    """Add a watched word, or first test it against a sample (the "Test" button saves nothing)."""
+    if request.method != "POST":
+        return _words_page(request)
+    form = WatchedWordForm(request.POST)
+    if not form.is_valid():
+        return _words_page(request, form=form, status=400)
+    data = form.cleaned_data
+    member, tenant = _member(request), _tenant(request)
+    try:
+        if request.POST.get("intent") == "test":
+            trial = moderation.try_pattern(
+                acting_member=member,
+                tenant=tenant,
+                pattern=data["pattern"],
+                is_regex=data["is_regex"],
+                action=data["action"],
+                replacement=data["replacement"],
+                sample=data["sample"],
+            )
+            return _words_page(request, form=form, trial=trial)
+        moderation.add_watched_word(
+            acting_member=member,
+            tenant=tenant,
+            pattern=data["pattern"],
+            is_regex=data["is_regex"],
+            action=data["action"],
+            replacement=data["replacement"],
+            message=data["message"],
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _words_page(request, form=form, status=error.http_status)
+    messages.success(request, f"Now watching “{data['pattern']}”.")
+    return redirect("manage-words")
+
+
+@_managers_only(admin=False)
+@require_POST
+def watched_word_remove(request: HttpRequest, word_id: int) -> HttpResponse:
+    word = WatchedWord.objects.filter(pk=word_id).first()
+    if word is None:
+        raise Http404("No such watched word.")
+    moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+    messages.info(request, f"No longer watching “{word.pattern}”.")
+    return redirect("manage-words")
+
+
+@_managers_only(admin=False)
+@require_POST
+def link_rules(request: HttpRequest) -> HttpResponse:
+    form = LinkRulesForm(request.POST)
+    if not form.is_valid():
+        return _words_page(request, links_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        moderation.update_link_rules(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            new_members_may_link=data["new_members_may_link"],
+            new_member_posts=data["new_member_posts"],
+            allowed_domains=data["allowed_domains"],
+            denied_domains=data["denied_domains"],
+        )
+    except DomainError as error:
+        form.add_error(None, error.message)
+        return _words_page(request, links_form=form, status=error.http_status)
+    messages.success(request, "Link rules saved.")
+    return redirect("manage-words")
+
+
+# ---------------------------------------------------------------------------------------------
+# Crisis escalation (moderators)
+# ---------------------------------------------------------------------------------------------
+
+
+def _moderator_choices(tenant: Tenant) -> list[tuple[int, str]]:
+    memberships = list(
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN)
+        ).order_by("member_id")
+    )
+    attach_display_names(memberships, tenant=tenant, attrs=("member",))
+    return [(m.member_id, m.member_name) for m in memberships]  # type: ignore[attr-defined]
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def crisis_settings(request: HttpRequest) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    moderators = _moderator_choices(tenant)
+    status = 200
+    if request.method == "POST":
+        form = CrisisSettingsForm(request.POST, moderators=moderators)
+        if form.is_valid():
+            try:
+                moderation.update_crisis_settings(
+                    acting_member=member,
+                    tenant=tenant,
+                    resources=form.cleaned_data["resources"],
+                    terms=form.cleaned_data["terms"],
+                    on_call_member_ids=[int(pk) for pk in form.cleaned_data["on_call"]],
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+                status = error.http_status
+            else:
+                messages.success(request, "Crisis settings saved.")
+                return redirect("manage-crisis")
+        else:
+            status = 400
+    else:
+        form = CrisisSettingsForm(
+            initial={
+                "resources": moderation_settings().crisis_resources,
+                "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in CrisisTerm.objects.all()),
+                "on_call": [str(pk) for pk in OnCallModerator.objects.values_list("member_id", flat=True)],
+            },
+            moderators=moderators,
+        )
+    response = _render(request, "crisis.html", {"form": form})
+    response.status_code = status
+    return response
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,10 @@ class Community(models.Model):
     listed_in_directory = models.BooleanField(
         default=True, help_text="Show name, description and conditions in the platform's community directory."
     )
+    premoderated_posts = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="How many of a member's first posts here wait for a moderator before others see them (0: none).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,6 +109,15 @@ class TopicKind(models.TextChoices):
     UPDATE = "update", "Update"
 
 
+class ContentStatus(models.TextChoices):
+    """Who sees a post (and, for its opening post, a topic). One rule reads it:
+    communities.selectors.visible_posts / visible_topics."""
+
+    PUBLISHED = "published", "Published"
+    HELD = "held", "Awaiting review"
+    HIDDEN = "hidden", "Hidden pending a moderator"
+
+
 class TopicManager(models.Manager["Topic"]):
     def get_queryset(self) -> models.QuerySet[Topic]:
         # The search vector is only ever read inside SQL (matching and ranking); loading it with every
@@ -128,6 +141,9 @@ class Topic(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
     # A discussion of one clinical trial (trials.Trial.nct_id): one live topic per trial per community.
     trial_nct_id = models.CharField(max_length=11, null=True, blank=True)
+    # The opening post's status, copied here by the services so lists filter topics without a join.
+    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.PUBLISHED)
+    locked_at = models.DateTimeField(null=True, blank=True)
 
     objects = TopicManager()
 
@@ -175,6 +191,13 @@ class Post(models.Model):
     helpful_count = models.PositiveIntegerField(default=0)
     same_here_count = models.PositiveIntegerField(default=0)
     support_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.PUBLISHED)
+    # Shown to the author (and moderators) while the post is hidden.
+    hidden_reason = models.CharField(max_length=500, blank=True)
+    # Sum of the weights of its open flags; at the tenant's threshold the post is hidden.
+    flag_weight = models.PositiveIntegerField(default=0)
+    misinformation_note = models.CharField(max_length=500, blank=True)
+    misinformation_url = models.URLField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -259,6 +282,7 @@ class CommunitySubscription(models.Model):
 
 class NotificationKind(models.TextChoices):
     REPLY = "reply", "Reply to your topic"
+    QUOTE = "quote", "Reply quoting your post"
     MENTION = "mention", "Mention"
     ANSWER = "answer", "Answer to a question you follow"
     WATCHED = "watched", "New post in something you watch"
@@ -270,6 +294,8 @@ class Notification(models.Model):
     kind = models.CharField(max_length=10, choices=NotificationKind.choices)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # A notice about a community rather than a post (a join request decided) links to the community.
+    community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -297,6 +323,15 @@ class Notification(models.Model):
 class ModerationActionKind(models.TextChoices):
     POST_REMOVED = "post_removed", "Post removed"
     POST_RESTORED = "post_restored", "Post restored"
+    POST_APPROVED = "post_approved", "Post approved"
+    POST_HIDDEN = "post_hidden", "Post hidden"
+    AUTO_HIDDEN = "auto_hidden", "Post hidden by flags"
+    POST_EDITED = "post_edited", "Post edited by a moderator"
+    TOPIC_MOVED = "topic_moved", "Topic moved"
+    TOPIC_LOCKED = "topic_locked", "Topic locked"
+    MISINFORMATION = "misinformation", "Marked as misinformation"
+    ESCALATED = "escalated", "Escalated to the site's administrators"
+    RULES_CHANGED = "rules_changed", "Moderation rules changed"
     JOIN_APPROVED = "join_approved", "Join request approved"
     JOIN_REFUSED = "join_refused", "Join request refused"
     TAG_CURATED = "tag_curated", "Tag curated"
@@ -327,6 +362,9 @@ class ModerationAction(models.Model):
     tag_id_ref = models.BigIntegerField(null=True, blank=True)
     reason = models.CharField(max_length=500, blank=True)
     summary = models.CharField(max_length=300)
+    # The post's text before and after the decision (an edit, or what a hidden post said).
+    before_text = models.TextField(blank=True)
+    after_text = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -340,3 +378,162 @@ class ModerationAction(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Moderation actions are append-only.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    MISINFORMATION = "misinformation", "Misinformation"
+    HARASSMENT = "harassment", "Harassment or abuse"
+    OFF_TOPIC = "off_topic", "Off-topic"
+    PRIVACY = "privacy", "Privacy (someone's personal details)"
+    URGENT_RISK = "urgent_risk", "Urgent risk of harm (self-harm, medical emergency)"
+    OTHER = "other", "Something else"
+
+
+class Flag(models.Model):
+    """A member's report of a post (a topic is flagged through its opening post). One per member per post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=16, choices=FlagReason.choices)
+    text = models.CharField(max_length=500, blank=True)
+    weight = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["post", "member"], name="one_flag_per_member_per_post")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} flag on post {self.post_id}"
+
+
+class ReviewStatus(models.TextChoices):
+    OPEN = "open", "Waiting for a moderator"
+    DECIDED = "decided", "Decided"
+
+
+class RiskLevel(models.IntegerChoices):
+    NONE = 0, "None"
+    LOW = 1, "Low"
+    MEDIUM = 2, "Medium"
+    HIGH = 3, "High"
+
+
+class ReviewItem(models.Model):
+    """A post waiting in the tenant's review queue: held by pre-moderation, or flagged.
+    At most one open item per post; flags and holds of the same post join it."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="review_items")
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=8, choices=ReviewStatus.choices, default=ReviewStatus.OPEN)
+    held = models.BooleanField(default=False, help_text="Pre-moderation: nobody else has seen it yet.")
+    reasons = models.JSONField(default=list, help_text="Flag reasons so far (for filtering).")
+    risk = models.PositiveSmallIntegerField(choices=RiskLevel.choices, default=RiskLevel.NONE)
+    escalated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision = models.CharField(max_length=16, blank=True)
+    # When the on-call moderators were emailed about it (once per item).
+    alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-risk", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["post"], condition=Q(status="open"), name="one_open_review_per_post")
+        ]
+        indexes = [models.Index(fields=["status", "-risk", "created_at"], name="review_queue_order")]
+
+    def __str__(self) -> str:
+        return f"review of post {self.post_id} ({self.status})"
+
+
+class ModerationSettings(models.Model):
+    """This tenant's moderation knobs (one row, created on first read)."""
+
+    flag_threshold = models.PositiveSmallIntegerField(
+        default=3, help_text="Flag weight at which a post is hidden until a moderator decides."
+    )
+    new_member_posts = models.PositiveSmallIntegerField(
+        default=3, help_text="A member is new here until this many of their posts are published."
+    )
+    new_members_may_link = models.BooleanField(default=False, help_text="May new members post links?")
+    link_allowed_domains = models.TextField(
+        blank=True, help_text="One domain per line; when any are listed, links elsewhere are refused."
+    )
+    link_denied_domains = models.TextField(blank=True, help_text="One domain per line; links there are refused.")
+    crisis_resources = models.TextField(
+        default=(
+            "If you or someone else is in immediate danger, call your local emergency number "
+            "(112 in Europe, 911 in the US and Canada, 999 in the UK).\n"
+            "US: 988 Suicide & Crisis Lifeline, call or text 988.\n"
+            "UK and Ireland: Samaritans, call 116 123 (free, any time).\n"
+            "Elsewhere: find a free, confidential helpline at https://findahelpline.com"
+        ),
+        help_text="Shown to a member whose post looks like a crisis; one resource per line.",
+    )
+
+    class Meta:
+        verbose_name_plural = "moderation settings"
+
+    def __str__(self) -> str:
+        return "moderation settings"
+
+
+class WatchedWordAction(models.TextChoices):
+    BLOCK = "block", "Block the post (with a message)"
+    HOLD = "hold", "Hold the post for review"
+    FLAG = "flag", "Publish, and flag for review"
+    CENSOR = "censor", "Replace the words with ****"
+    REPLACE = "replace", "Replace with other text"
+
+
+class WatchedWord(models.Model):
+    """A word, phrase or RE2 regular expression a tenant watches for in posts (communities.watched)."""
+
+    pattern = models.CharField(max_length=300)
+    is_regex = models.BooleanField(default=False)
+    action = models.CharField(max_length=8, choices=WatchedWordAction.choices)
+    replacement = models.CharField(max_length=200, blank=True)
+    message = models.CharField(max_length=300, blank=True, help_text="Shown to the author of a blocked post.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["action", "pattern"]
+        constraints = [
+            models.UniqueConstraint(fields=["pattern", "is_regex", "action"], name="one_watched_word_per_action")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.pattern}"
+
+
+class CrisisTerm(models.Model):
+    """A word or phrase of crisis language (communities.crisis rates posts with these)."""
+
+    phrase = models.CharField(max_length=200, unique=True)
+    risk = models.PositiveSmallIntegerField(choices=[c for c in RiskLevel.choices if c[0]], default=RiskLevel.MEDIUM)
+
+    class Meta:
+        ordering = ["-risk", "phrase"]
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
+class OnCallModerator(models.Model):
+    """A moderator emailed at once about posts that may show an urgent risk of harm."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"on call: member {self.member_id}"

@@ -6,17 +6,19 @@ Rules (one place, so the list page, the API and the email digest agree):
   members only); never someone who muted the topic or its community.
 - One notification per recipient per post: the most specific kind wins (MENTION > REPLY > WATCHED),
   and the unique constraint (recipient, post, kind) with ``ignore_conflicts`` makes a retry harmless.
-- REPLY: the topic's author for every reply, and the author of a quoted post.
+- REPLY: the topic's author for every reply. QUOTE: the author of a quoted post (not "your topic").
 - MENTION: ``@name`` where ``name`` equals a member of this tenant's display name with spaces removed,
   case-insensitive (``@JaneDoe`` reaches "Jane Doe"). Mentions inside code spans/blocks are ignored.
 - WATCHED: members watching the topic, or watching the community (unless they set the topic lower).
 - ANSWER: when a question's answer is marked, its followers (watching/tracking) and the answer's author.
-- MODERATION: the post's author, when someone else removes or restores their post.
+- MODERATION: the post's author, when someone else removes or restores their post (with the reason
+  given); the person asking to join a community, when a moderator approves or refuses.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import Func, Value
@@ -136,10 +138,11 @@ def notify_new_post(*, tenant: Tenant, post: Post) -> int:
         if level == WatchLevel.WATCHING:
             recipients[member_id] = NotificationKind.WATCHED
     if not post.is_opening:
+        # "Reply to your topic" only for the topic's author; whoever was quoted hears of a quote.
+        if post.quoted_post_id and post.quoted_post and post.quoted_post.author_id:
+            recipients[post.quoted_post.author_id] = NotificationKind.QUOTE
         if topic.author_id:
             recipients[topic.author_id] = NotificationKind.REPLY
-        if post.quoted_post_id and post.quoted_post and post.quoted_post.author_id:
-            recipients[post.quoted_post.author_id] = NotificationKind.REPLY
     for member_id in _mentioned_member_ids(tenant=tenant, names=mentioned_names(post.body_html)):
         recipients[member_id] = NotificationKind.MENTION
 
@@ -165,8 +168,14 @@ def notify_answer(*, topic: Topic, post: Post, actor: Member) -> int:
     )
 
 
-def notify_moderation(*, post: Post, action: str, actor: Member) -> int:
-    """A moderator acted on someone's post (``action`` is e.g. "removed" or "restored")."""
+def _with_reason(text: str, reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    return f"{text}. Reason: {reason}" if reason else text
+
+
+def notify_moderation(*, post: Post, action: str, actor: Member, reason: str = "") -> int:
+    """A moderator acted on someone's post (``action`` is e.g. "removed" or "restored"); the reason
+    the moderator gave is part of the message, so the author learns why."""
     if not post.author_id or post.author_id == actor.pk:
         return 0
     topic = post.topic
@@ -176,5 +185,79 @@ def notify_moderation(*, post: Post, action: str, actor: Member) -> int:
         post=post,
         topic=topic,
         actor_id=actor.pk,
-        message=f"A moderator {action} your post in “{topic.title}”"[:300],
+        message=_with_reason(f"A moderator {action} your post in “{topic.title}”", reason)[:300],
+    )
+
+
+def notify_join_decision(
+    *, community: Community, member_id: int, approved: bool, actor: Member, reason: str = ""
+) -> int:
+    """A moderator decided someone's request to join a community."""
+    if member_id == actor.pk:
+        return 0
+    if approved:
+        message = f"Your request to join {community.name} was approved. Welcome!"
+    else:
+        message = _with_reason(f"Your request to join {community.name} was not approved", reason)
+    Notification.objects.create(
+        recipient_id=member_id,
+        kind=NotificationKind.MODERATION,
+        community=community,
+        actor_id=actor.pk,
+        message=message[:300],
+    )
+    _schedule_email_delivery()
+    return 1
+
+
+def _replace_moderation_notices(*, post: Post, recipient_ids: set[int], actor_id: int | None, message: str) -> int:
+    """One moderation notice per person per post (the unique slot): a later decision replaces it."""
+    if not recipient_ids:
+        return 0
+    Notification.objects.filter(
+        post_id=post.pk, kind=NotificationKind.MODERATION, recipient_id__in=recipient_ids
+    ).delete()
+    rows = [
+        Notification(
+            recipient_id=member_id,
+            kind=NotificationKind.MODERATION,
+            topic_id=post.topic_id,
+            post=post,
+            actor_id=actor_id,
+            message=message[:300],
+        )
+        for member_id in recipient_ids
+    ]
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    _schedule_email_delivery()
+    return len(rows)
+
+
+def notify_review_decision(
+    *, post: Post, actor: Member | None, author_message: str, flagger_ids: list[int], flagger_message: str
+) -> int:
+    """A decision from the review queue: the author hears what happened (with the reason), and so
+    does everyone who reported the post (never the moderator who decided)."""
+    actor_id = actor.pk if actor is not None else None
+    sent = 0
+    if author_message and post.author_id and post.author_id != actor_id:
+        sent += _replace_moderation_notices(
+            post=post, recipient_ids={post.author_id}, actor_id=actor_id, message=author_message
+        )
+    flaggers = set(flagger_ids) - {actor_id or 0, post.author_id or 0}
+    if flagger_message:
+        sent += _replace_moderation_notices(
+            post=post, recipient_ids=flaggers, actor_id=actor_id, message=flagger_message
+        )
+    return sent
+
+
+def notify_escalation(*, post: Post, actor: Member, admin_ids: Iterable[int], reason: str) -> int:
+    """A moderator escalated a review item: the tenant's administrators hear of it."""
+    recipients = set(admin_ids) - {actor.pk}
+    return _replace_moderation_notices(
+        post=post,
+        recipient_ids=recipients,
+        actor_id=actor.pk,
+        message=_with_reason(f"A moderator needs your decision on a post in “{post.topic.title}”", reason),
     )

@@ -26,14 +26,18 @@ from communities.markdown import render_markdown
 from communities.models import (
     CommunityMembership,
     CommunitySubscription,
+    Flag,
     ModerationAction,
     Notification,
+    OnCallModerator,
     Post,
     PostRevision,
     Reaction,
+    ReviewItem,
     Tag,
     Topic,
     TopicSubscription,
+    WatchedWord,
 )
 from communities.selectors import REMOVED_HTML
 from communities.services import REACTION_COUNTERS
@@ -92,6 +96,12 @@ def export_member_data(member: Member) -> dict[str, Any]:
             _decision(action) for action in ModerationAction.objects.filter(subject_id=member.pk)
             .select_related("community").order_by("created_at", "id")
         ],
+        "on_call_for_urgent_posts": OnCallModerator.objects.filter(member_id=member.pk).exists(),
+        "my_reports": [
+            {"post_id": f.post_id, "reason": f.reason, "text": f.text, "created_at": f.created_at,
+             "resolved_at": f.resolved_at}
+            for f in Flag.objects.filter(member_id=member.pk).order_by("created_at")
+        ],
         "moderation_decisions_i_took": [
             _decision(action) for action in ModerationAction.objects.filter(actor_id=member.pk)
             .select_related("community").order_by("created_at", "id")
@@ -147,6 +157,11 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
     ModerationAction.objects.filter(actor_id=member.pk).update(actor=None)
     ModerationAction.objects.filter(subject_id=member.pk).update(subject=None)
     Post.objects.filter(deleted_by_id=member.pk).update(deleted_by=None)
+    # Their reports keep counting (the decision they led to stands) without naming them or their words.
+    Flag.objects.filter(member_id=member.pk).update(member=None, text="")
+    ReviewItem.objects.filter(decided_by_id=member.pk).update(decided_by=None)
+    WatchedWord.objects.filter(created_by_id=member.pk).update(created_by=None)
+    OnCallModerator.objects.filter(member_id=member.pk).delete()
     PostRevision.objects.filter(edited_by_id=member.pk).update(edited_by=None)
 
     own_post_ids = list(Post.objects.filter(author_id=member.pk).values_list("pk", flat=True))
@@ -189,7 +204,8 @@ def register() -> None:
         name="communities",
         models=[
             CommunityMembership, Tag, Topic, Post, PostRevision, Reaction, TopicSubscription,
-            CommunitySubscription, Notification, ModerationAction,
+            CommunitySubscription, Notification, ModerationAction, Flag, ReviewItem, WatchedWord,
+            OnCallModerator,
         ],
         export=export_member_data,
         erase=erase_member_data,

@@ -1,6 +1,6 @@
 """Full-text search over topics (PostgreSQL text search in the tenant's schema).
 
-Each topic keeps a ``search_vector``: its title (weight A), its tags' names (B) and its opening post
+Each topic keeps a ``search_vector``: its title (weight A), its curated tags' names (B) and its opening post
 (C, left out while the opening post is removed, so removed words are not findable). The services
 refresh it in the same transaction as every write that changes one of those, with the one statement
 below, which also backfills any number of topics at once (migration, bench generator).
@@ -22,7 +22,8 @@ UPDATE communities_topic AS topic SET search_vector =
     setweight(to_tsvector(%(config)s::regconfig, coalesce(topic.title, '')), 'A')
     || setweight(to_tsvector(%(config)s::regconfig, coalesce((
         SELECT string_agg(tag.name, ' ') FROM communities_topic_tags AS link
-        JOIN communities_tag AS tag ON tag.id = link.tag_id WHERE link.topic_id = topic.id
+        JOIN communities_tag AS tag ON tag.id = link.tag_id
+        WHERE link.topic_id = topic.id AND tag.status = 'curated'
     ), '')), 'B')
     || setweight(to_tsvector(%(config)s::regconfig, coalesce((
         SELECT post.body_markdown FROM communities_post AS post

@@ -10,9 +10,10 @@ import base64
 import binascii
 import datetime
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 
@@ -20,18 +21,25 @@ from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    ContentStatus,
     ModerationAction,
+    ModerationActionKind,
+    ModerationSettings,
     Notification,
+    NotificationKind,
     Post,
     Reaction,
+    ReviewItem,
+    ReviewStatus,
     Tag,
+    TagStatus,
     Topic,
     Visibility,
 )
 from communities.search import SEARCH_CONFIG
 from config.errors import InvalidInput
 from members.models import Member
-from members.selectors import can_moderate_tenant, membership_of
+from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
 from partnerships.archive import small_cell
 from tenants.models import Tenant
 
@@ -89,6 +97,62 @@ def active_community_ids(*, member: Member) -> set[int]:
             "community_id", flat=True
         )
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Who sees held and hidden content: the one rule every reader uses
+# ---------------------------------------------------------------------------------------------
+
+
+def content_visibility(*, member: Member, tenant: Tenant, prefix: str = "", is_moderator: bool | None = None) -> Q:
+    """A filter on anything with ``status`` and ``author`` (a Post, a Topic, or a relation to one
+    through ``prefix``, e.g. ``"post__"``): published content for everyone; held (pre-moderation)
+    and hidden (flagged, or hidden by a moderator) content for its author and this tenant's
+    moderators only. Web pages, the API, the feed, search and notifications all filter with it, and
+    so should any new reader (search is being rewritten: call this, don't copy it)."""
+    if is_moderator is None:
+        is_moderator = member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant)
+    if is_moderator:
+        return Q()
+    published = Q(**{f"{prefix}status": ContentStatus.PUBLISHED})
+    if member.is_authenticated and member.is_active:
+        return published | Q(**{f"{prefix}author_id": member.pk})
+    return published
+
+
+def visible_posts(*, member: Member, tenant: Tenant, posts: QuerySet[Post] | None = None) -> QuerySet[Post]:
+    """``posts`` (default: all) narrowed to what this member may see (see content_visibility)."""
+    posts = Post.objects.all() if posts is None else posts
+    return posts.filter(content_visibility(member=member, tenant=tenant))
+
+
+def visible_topics(*, member: Member, tenant: Tenant, topics: QuerySet[Topic] | None = None) -> QuerySet[Topic]:
+    """``topics`` (default: all) narrowed by their opening post's status (Topic.status mirrors it)."""
+    topics = Topic.objects.all() if topics is None else topics
+    return topics.filter(content_visibility(member=member, tenant=tenant))
+
+
+def can_see_content(*, member: Member, tenant: Tenant, status: str, author_id: int | None) -> bool:
+    """The same rule for one row already in hand."""
+    if status == ContentStatus.PUBLISHED:
+        return True
+    if not member.is_authenticated or not member.is_active:
+        return False
+    return (author_id is not None and author_id == member.pk) or can_moderate(member=member, tenant=tenant)
+
+
+def visible_notifications(member: Member) -> QuerySet[Notification]:
+    """A member's notifications, minus those about posts others can't see right now (held or hidden):
+    they reappear if a moderator approves the post. Moderation notices always show."""
+    return Notification.objects.filter(recipient_id=member.pk).filter(
+        Q(post__isnull=True) | Q(post__status=ContentStatus.PUBLISHED) | Q(kind=NotificationKind.MODERATION)
+    )
+
+
+def public_tags() -> Prefetch[Any]:
+    """Prefetch of the tags a topic shows: curated ones only. A member's proposed tag stays with the
+    moderators until they curate it (or merge it into one that is)."""
+    return Prefetch("tags", queryset=Tag.objects.filter(status=TagStatus.CURATED))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,17 +238,27 @@ def community_topics(
     """
     if not can_read_community(member=member, tenant=tenant, community=community):
         raise Http404("No such community.")
-    topics = Topic.objects.filter(community_id=community.pk, deleted_at__isnull=True)
+    topics = visible_topics(
+        member=member, tenant=tenant, topics=Topic.objects.filter(community_id=community.pk, deleted_at__isnull=True)
+    )
     if kind:
         topics = topics.filter(kind=kind)
     if tag_slug:
-        topics = topics.filter(Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("pk"), tag__slug=tag_slug)))
+        topics = topics.filter(
+            Exists(
+                Tag.topics.through.objects.filter(
+                    topic_id=OuterRef("pk"), tag__slug=tag_slug, tag__status=TagStatus.CURATED
+                )
+            )
+        )
     position = _decode_activity_cursor(cursor) if cursor else None
     if position is not None:
         stamp, pk = position
         topics = topics.filter(Q(last_activity_at__lt=stamp) | Q(last_activity_at=stamp, id__lt=pk))
     rows = list(
-        topics.select_related("author").prefetch_related("tags").order_by("-last_activity_at", "-id")[: limit + 1]
+        topics.select_related("author")
+        .prefetch_related(public_tags())
+        .order_by("-last_activity_at", "-id")[: limit + 1]
     )
     items = rows[:limit]
     next_cursor = _encode_activity_cursor(items[-1]) if len(rows) > limit and items else None
@@ -195,6 +269,8 @@ def access_topic(*, member: Member, tenant: Tenant, topic_id: int) -> Topic:
     """The topic if this member may read it; 404 alike for missing, deleted and forbidden."""
     topic = Topic.objects.select_related("community", "author").filter(pk=topic_id, deleted_at__isnull=True).first()
     if topic is None or not can_read_community(member=member, tenant=tenant, community=topic.community):
+        raise Http404("No such topic.")
+    if not can_see_content(member=member, tenant=tenant, status=topic.status, author_id=topic.author_id):
         raise Http404("No such topic.")
     return topic
 
@@ -208,6 +284,8 @@ class PostView:
     is_removed: bool
     is_answer: bool
     my_reactions: frozenset[str] = field(default_factory=frozenset)
+    # For the author of a post that looks like a crisis: the tenant's crisis resources.
+    crisis_resources: tuple[str, ...] = ()
 
 
 def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 500) -> list[PostView]:
@@ -216,13 +294,27 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
     if not can_read_community(member=member, tenant=tenant, community=topic.community):
         raise Http404("No such topic.")
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
-    posts = list(Post.objects.filter(topic_id=topic.pk).select_related("author").order_by("created_at", "id")[:limit])
+    posts_here = Post.objects.filter(
+        content_visibility(member=member, tenant=tenant, is_moderator=is_moderator), topic_id=topic.pk
+    )
+    if member.is_authenticated:
+        # Which of the viewer's own posts look like a crisis (in the same query, not one more).
+        posts_here = posts_here.annotate(
+            in_crisis=Exists(
+                ReviewItem.objects.filter(
+                    post_id=OuterRef("pk"), post__author_id=member.pk, status=ReviewStatus.OPEN, risk__gt=0
+                )
+            )
+        )
+    posts = list(posts_here.select_related("author").order_by("created_at", "id")[:limit])
     mine: dict[int, set[str]] = {}
     if member.is_authenticated and posts:
         for post_id, kind in Reaction.objects.filter(member_id=member.pk, post__topic_id=topic.pk).values_list(
             "post_id", "kind"
         ):
             mine.setdefault(post_id, set()).add(kind)
+    in_crisis = {post.pk for post in posts if getattr(post, "in_crisis", False)}
+    resources = crisis_resources() if in_crisis else ()
     views = []
     for post in posts:
         removed = post.deleted_at is not None
@@ -233,6 +325,7 @@ def topic_posts(*, member: Member, tenant: Tenant, topic: Topic, limit: int = 50
                 is_removed=removed,
                 is_answer=topic.answer_id == post.pk,
                 my_reactions=frozenset(mine.get(post.pk, ())),
+                crisis_resources=resources if post.pk in in_crisis else (),
             )
         )
     return views
@@ -256,7 +349,7 @@ def search_topics(
         return []
     if tag_kind:
         tag_links = Tag.topics.through.objects.filter(
-            topic_id=OuterRef("pk"), tag__kind=tag_kind, tag__name__icontains=query
+            topic_id=OuterRef("pk"), tag__kind=tag_kind, tag__name__icontains=query, tag__status=TagStatus.CURATED
         )
         topics = Topic.objects.filter(Exists(tag_links)).annotate(rank=Value(0.0, output_field=FloatField()))
     else:
@@ -264,12 +357,16 @@ def search_topics(
         topics = Topic.objects.filter(search_vector=search_query).annotate(
             rank=SearchRank(F("search_vector"), search_query)
         )
-    topics = topics.filter(deleted_at__isnull=True, community__in=readable_communities(member=member, tenant=tenant))
+    topics = topics.filter(
+        content_visibility(member=member, tenant=tenant),
+        deleted_at__isnull=True,
+        community__in=readable_communities(member=member, tenant=tenant),
+    )
     if kind:
         topics = topics.filter(kind=kind)
     return list(
         topics.select_related("author", "community")
-        .prefetch_related("tags")
+        .prefetch_related(public_tags())
         .order_by("-rank", "-last_activity_at", "-id")[:limit]
     )
 
@@ -280,14 +377,24 @@ def search_topics(
 
 
 def notifications_for(*, member: Member, unread_only: bool = False, limit: int = 50) -> list[Notification]:
-    notifications = Notification.objects.filter(recipient_id=member.pk)
+    notifications = visible_notifications(member)
     if unread_only:
         notifications = notifications.filter(read_at__isnull=True)
-    return list(notifications.select_related("actor", "topic").order_by("-created_at", "-id")[:limit])
+    return list(notifications.select_related("actor", "topic", "community").order_by("-created_at", "-id")[:limit])
+
+
+def notification_target(*, notification: Notification) -> str:
+    """Where opening a notification leads: the post, else its topic, else its community."""
+    if notification.topic_id:
+        anchor = f"#post-{notification.post_id}" if notification.post_id else ""
+        return f"/t/{notification.topic_id}/{anchor}"
+    if notification.community_id:
+        return f"/c/{Community.objects.values_list('slug', flat=True).get(pk=notification.community_id)}/"
+    return "/notifications/"
 
 
 def unread_count(*, member: Member) -> int:
-    return Notification.objects.filter(recipient_id=member.pk, read_at__isnull=True).count()
+    return visible_notifications(member).filter(read_at__isnull=True).count()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -310,6 +417,101 @@ def moderation_log(
     return list(actions.order_by("-created_at", "-id")[: max(1, min(limit, 500))])
 
 
+MODERATION_LOG_COLUMNS = [
+    "id", "when", "decision", "summary", "moderator", "about", "community", "topic_id", "post_id", "reason",
+    "before_text", "after_text",
+]  # fmt: skip
+
+
+def _csv_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ is a formula to a spreadsheet: quote it so it stays text.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def moderation_log_rows(*, member: Member, tenant: Tenant) -> list[list[str]]:
+    """The whole moderation log as rows of text (MODERATION_LOG_COLUMNS), oldest first, for this
+    tenant's administrators only (anyone else gets no rows). Names are as this tenant knows them."""
+    if not can_administer_tenant(member=member, tenant=tenant):
+        return []
+    actions = list(
+        ModerationAction.objects.select_related("actor", "subject", "community").order_by("created_at", "id")
+    )
+    attach_display_names(actions, tenant=tenant, attrs=("actor", "subject"))
+    return [
+        [
+            _csv_cell(value)
+            for value in (
+                action.pk,
+                action.created_at.isoformat(),
+                action.kind,
+                action.summary,
+                "(rules: flags)"
+                if action.kind == ModerationActionKind.AUTO_HIDDEN
+                else getattr(action, "actor_name", ""),
+                getattr(action, "subject_name", "") if action.subject_id else "",
+                action.community.slug if action.community else "",
+                action.topic_id_ref,
+                action.post_id_ref,
+                action.reason,
+                action.before_text,
+                action.after_text,
+            )
+        ]
+        for action in actions
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Review queue
+# ---------------------------------------------------------------------------------------------
+
+HELD_FILTER = "held"
+
+
+def crisis_resources() -> tuple[str, ...]:
+    """The tenant's crisis resources, one per line (a sensible default list until they edit it)."""
+    return tuple(line.strip() for line in moderation_settings().crisis_resources.splitlines() if line.strip())
+
+
+def moderation_settings() -> ModerationSettings:
+    """This tenant's moderation settings (the defaults until someone saves them)."""
+    return ModerationSettings.objects.order_by("pk").first() or ModerationSettings()
+
+
+def review_queue(
+    *,
+    member: Member,
+    tenant: Tenant,
+    community_slug: str | None = None,
+    reason: str | None = None,
+    limit: int = 100,
+) -> list[ReviewItem]:
+    """This tenant's open review items, highest risk first, then oldest: for its moderators only
+    (anyone else gets an empty list; the views answer 404 before asking). ``reason`` is a flag
+    reason, or "held" for pre-moderated posts."""
+    if not can_moderate(member=member, tenant=tenant):
+        return []
+    items = ReviewItem.objects.filter(status=ReviewStatus.OPEN)
+    if community_slug:
+        items = items.filter(community__slug=community_slug)
+    if reason == HELD_FILTER:
+        items = items.filter(held=True)
+    elif reason:
+        items = items.filter(reasons__contains=[reason])
+    return list(
+        items.select_related("community", "post__author", "post__topic")
+        .prefetch_related("post__flags")
+        .order_by("-risk", "-escalated", "created_at", "id")[: max(1, min(limit, 500))]
+    )
+
+
+def open_review_count(*, member: Member, tenant: Tenant) -> int:
+    if not can_moderate(member=member, tenant=tenant):
+        return 0
+    return ReviewItem.objects.filter(status=ReviewStatus.OPEN).count()
+
+
 # ---------------------------------------------------------------------------------------------
 # Clinical trials (communities link to trials; trials never import communities)
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +520,8 @@ def moderation_log(
 def trial_discussions(*, member: Member, tenant: Tenant, nct_id: str) -> list[Topic]:
     """This tenant's live topics about a trial, in communities the member may read."""
     return list(
-        Topic.objects.filter(
+        visible_topics(member=member, tenant=tenant)
+        .filter(
             trial_nct_id=nct_id.strip().upper(),
             deleted_at__isnull=True,
             community__in=readable_communities(member=member, tenant=tenant),

@@ -19,13 +19,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
-from communities import notifications
+from communities import crisis, notifications, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
     CommunitySubscription,
+    ContentStatus,
     JoiningPolicy,
     ModerationAction,
     ModerationActionKind,
@@ -35,6 +36,9 @@ from communities.models import (
     PostRevision,
     Reaction,
     ReactionKind,
+    ReviewItem,
+    ReviewStatus,
+    RiskLevel,
     Tag,
     TagKind,
     TagStatus,
@@ -122,7 +126,7 @@ def _require_reader(member: Member, tenant: Tenant, community: Community) -> Non
 def _record_moderation(
     *,
     kind: str,
-    actor: Member,
+    actor: Member | None,
     summary: str,
     subject_id: int | None = None,
     community: Community | None = None,
@@ -130,11 +134,16 @@ def _record_moderation(
     post_id: int | None = None,
     tag_id: int | None = None,
     reason: str = "",
+    before_text: str = "",
+    after_text: str = "",
 ) -> ModerationAction:
-    """Append the audit row of a moderation decision (call inside the decision's transaction)."""
+    """Append the audit row of a moderation decision (call inside the decision's transaction).
+    ``actor`` None means the rules decided (enough flags hid a post)."""
     return ModerationAction.objects.create(
         kind=kind,
-        actor_id=actor.pk,
+        actor_id=actor.pk if actor is not None else None,
+        before_text=before_text,
+        after_text=after_text,
         subject_id=subject_id,
         community=community,
         topic_id_ref=topic_id,
@@ -210,6 +219,31 @@ def _describe(window: datetime.timedelta) -> str:
     return f"{seconds} seconds"
 
 
+def needs_premoderation(*, member: Member, tenant: Tenant, community: Community) -> bool:
+    """A member's first ``community.premoderated_posts`` posts in a community wait for a moderator
+    (approved posts count; held ones don't). Moderators never wait."""
+    if community.premoderated_posts == 0 or can_moderate(member=member, tenant=tenant):
+        return False
+    approved = Post.objects.filter(
+        author_id=member.pk, topic__community_id=community.pk, status=ContentStatus.PUBLISHED
+    ).count()
+    return approved < community.premoderated_posts
+
+
+def _queue_for_review(
+    *, tenant: Tenant, post: Post, community: Community, held: bool, screening: watched.PostScreening, risk: int
+) -> None:
+    """Held posts (pre-moderation or a HOLD word), posts with a FLAG word and posts in crisis language
+    wait in the review queue; at medium or high risk the on-call moderators are emailed at once."""
+    by_words = screening.hold or screening.flag
+    if not (held or by_words or risk):
+        return
+    reasons = ([watched.WATCHED_WORD_REASON] if by_words else []) + ([crisis.CRISIS_REASON] if risk else [])
+    item = ReviewItem.objects.create(post=post, community=community, held=held, reasons=reasons, risk=risk)
+    if risk >= RiskLevel.MEDIUM:
+        crisis.alert_on_call(tenant=tenant, item_id=item.pk)
+
+
 def _lock_poster(member: Member, tenant: Tenant) -> None:
     from members.models import TenantMembership
 
@@ -260,6 +294,7 @@ def create_community(
     visibility: str = Visibility.MEMBERS_ONLY,
     joining_policy: str = JoiningPolicy.OPEN,
     listed_in_directory: bool = True,
+    premoderated_posts: int = 2,
 ) -> Community:
     """Tenant admins and platform superusers create communities."""
     _require_signed_in(acting_member)
@@ -280,6 +315,7 @@ def create_community(
                 visibility=visibility,
                 joining_policy=joining_policy,
                 listed_in_directory=listed_in_directory,
+                premoderated_posts=_clean_premoderated(premoderated_posts),
             )
             community.conditions.set(condition_list)
             _sync_directory(tenant=tenant, community=community)
@@ -309,8 +345,25 @@ def _sync_directory(*, tenant: Tenant, community: Community, old_slug: str | Non
 
 
 UPDATABLE_COMMUNITY_FIELDS = frozenset(
-    {"name", "slug", "description", "rules", "condition_ids", "visibility", "joining_policy", "listed_in_directory"}
-)
+    {
+        "name", "slug", "description", "rules", "condition_ids", "visibility", "joining_policy", "listed_in_directory",
+        "premoderated_posts",
+    }
+)  # fmt: skip
+
+
+def _clean_premoderated(value: Any) -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = -1
+    if not 0 <= count <= 50:
+        raise InvalidInput(
+            "Held first posts: a number from 0 to 50.",
+            code="premoderated_invalid",
+            details={"premoderated_posts": ["0–50."]},
+        )
+    return count
 
 
 def update_community(*, acting_member: Member, tenant: Tenant, community: Community, **changes: Any) -> Community:
@@ -340,6 +393,9 @@ def update_community(*, acting_member: Member, tenant: Tenant, community: Commun
         community.visibility = changes.get("visibility", community.visibility)
         community.joining_policy = changes.get("joining_policy", community.joining_policy)
         community.listed_in_directory = bool(changes.get("listed_in_directory", community.listed_in_directory))
+        community.premoderated_posts = _clean_premoderated(
+            changes.get("premoderated_posts", community.premoderated_posts)
+        )
         community.save()
         if "condition_ids" in changes:
             community.conditions.set(condition_list)
@@ -397,6 +453,9 @@ def decide_join_request(
             summary=f"{'Approved' if approve else 'Refused'} a request to join {community.name}",
             reason=reason,
         )
+        notifications.notify_join_decision(
+            community=community, member_id=locked.member_id, approved=approve, actor=acting_member, reason=reason
+        )
         if not approve:
             locked.delete()
             return None
@@ -442,6 +501,8 @@ def create_tag(*, acting_member: Member, tenant: Tenant, community: Community, k
         if tag.status != TagStatus.CURATED:
             tag.status = TagStatus.CURATED
             tag.save(update_fields=["status"])
+            # Now public: its topics become findable by its name.
+            refresh_search_vectors(topic_ids=tag.topics.values_list("pk", flat=True))
         if created or tag.proposed_by_id is not None:
             _record_moderation(
                 kind=ModerationActionKind.TAG_CURATED,
@@ -497,6 +558,7 @@ def merge_tags(*, acting_member: Member, tenant: Tenant, source: Tag, target: Ta
         if target.status == TagStatus.PROPOSED:
             target.status = TagStatus.CURATED
             target.save(update_fields=["status"])
+            refresh_search_vectors(topic_ids=target.topics.values_list("pk", flat=True))
         _record_moderation(
             kind=ModerationActionKind.TAG_MERGED,
             actor=acting_member,
@@ -523,6 +585,7 @@ def create_topic(
     body: str,
     tag_ids: Iterable[int] = (),
     proposed_tag_names: Sequence[str] = (),
+    platform_text: bool = False,
 ) -> Topic:
     """Start a question or an update. ``proposed_tag_names`` become PROPOSED topic-kind tags.
 
@@ -541,13 +604,22 @@ def create_topic(
         )
     for proposed in proposed_tag_names:
         _clean_tag(TagKind.TOPIC, proposed, field="proposed_tags")  # validate all before writing anything
+    # ``platform_text``: the body was written by the platform (a trial discussion's opening, with the
+    # registry's link), so the member's link rules don't apply to it; watched words still do.
+    screening = watched.screen_post(
+        member=acting_member, tenant=tenant, title=title, body=body, check_links=not platform_text
+    )
+    title, body = screening.title, screening.body
+    risk = crisis.assess(text=f"{title}\n{body}")
     body_html = render_markdown(body)
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
-        topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member)
+        held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
+        status = ContentStatus.HELD if held else ContentStatus.PUBLISHED
+        topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member, status=status)
         post = Post.objects.create(
-            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html
+            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html, status=status
         )
         tags += [
             _propose(member=acting_member, community=community, kind=TagKind.TOPIC, name=name)
@@ -558,7 +630,10 @@ def create_topic(
         refresh_search_vectors(topic_ids=[topic.pk])
         TopicSubscription.objects.create(topic=topic, member=acting_member, level=WatchLevel.WATCHING)
         post.topic = topic
-        notifications.notify_new_post(tenant=tenant, post=post)
+        _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
+        if not held:
+            # A held post: nobody hears of it until a moderator approves it (then notify_new_post runs).
+            notifications.notify_new_post(tenant=tenant, post=post)
     return topic
 
 
@@ -582,9 +657,14 @@ def create_reply(
     _require_participant(acting_member, community)
     if topic.deleted_at is not None:
         raise InvalidInput("This topic was removed.", code="topic_removed")
+    if topic.locked_at is not None and not can_moderate(member=acting_member, tenant=tenant):
+        raise NotAllowed("A moderator locked this topic: no new replies.", code="topic_locked")
     body = _clean_body(body)
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body)
+    body = screening.body
+    risk = crisis.assess(text=body)
     # The quote is rendered from the quoted text now: later edits of that post don't rewrite this one.
     source = f"{_quote_markdown(quoted_post, tenant=tenant)}\n\n{body}" if quoted_post else body
     body_html = render_markdown(source)
@@ -592,19 +672,25 @@ def create_reply(
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
+        held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
         post = Post.objects.create(
             topic=topic,
             author=acting_member,
             quoted_post=quoted_post,
             body_markdown=body,
             body_html=body_html,
+            status=ContentStatus.HELD if held else ContentStatus.PUBLISHED,
         )
-        Topic.objects.filter(pk=topic.pk).update(last_activity_at=now, reply_count=F("reply_count") + 1)
+        if not held:
+            # A held reply moves nothing others can see: counters and activity follow its approval.
+            Topic.objects.filter(pk=topic.pk).update(last_activity_at=now, reply_count=F("reply_count") + 1)
         TopicSubscription.objects.get_or_create(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
-        notifications.notify_new_post(tenant=tenant, post=post)
+        _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
+        if not held:
+            notifications.notify_new_post(tenant=tenant, post=post)
     return post
 
 
@@ -627,6 +713,11 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
         raise NotAllowed("The time to edit this post has passed.", code="edit_window_closed")
     body = _clean_body(body)
     new_title = _clean_title(title) if title is not None and post.is_opening else None
+    # An edit passes the same rules (BLOCK refuses it, words are censored or replaced); a HOLD or FLAG
+    # word in an edit puts the post in the review queue without unpublishing it.
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body, title=new_title or "")
+    body = screening.body
+    new_title = screening.title if new_title is not None else None
     quoted = post.quoted_post
     source = f"{_quote_markdown(quoted, tenant=tenant)}\n\n{body}" if quoted else body
     with transaction.atomic():
@@ -645,6 +736,12 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             post.refresh_from_db(fields=["edit_count"])
         if post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if (screening.hold or screening.flag) and not ReviewItem.objects.filter(
+            post_id=post.pk, status=ReviewStatus.OPEN
+        ).exists():
+            ReviewItem.objects.create(
+                post=post, community_id=post.topic.community_id, reasons=[watched.WATCHED_WORD_REASON]
+            )
     return post
 
 
@@ -660,7 +757,7 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
         updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=True).update(
             deleted_at=timezone.now(), deleted_by=acting_member
         )
-        if updated and not post.is_opening:
+        if updated and not post.is_opening and post.status == ContentStatus.PUBLISHED:
             # reply_count counts visible replies, so "unanswered" and the feed stay truthful.
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
         if updated and post.is_opening:
@@ -679,7 +776,7 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
                 reason=reason,
             )
         if updated:
-            notifications.notify_moderation(post=post, action="removed", actor=acting_member)
+            notifications.notify_moderation(post=post, action="removed", actor=acting_member, reason=reason)
     return post
 
 
@@ -688,7 +785,7 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
     _require_moderator(acting_member, tenant)
     with transaction.atomic():
         updated = Post.objects.filter(pk=post.pk, deleted_at__isnull=False).update(deleted_at=None, deleted_by=None)
-        if updated and not post.is_opening:
+        if updated and not post.is_opening and post.status == ContentStatus.PUBLISHED:
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
@@ -707,7 +804,7 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
             # The removal notice was already sent for this post; a restore notice has its own text but
             # shares the (recipient, post, kind) slot, so replace the removal notice.
             Notification.objects.filter(post_id=post.pk, kind=NotificationKind.MODERATION).delete()
-            notifications.notify_moderation(post=post, action="restored", actor=acting_member)
+            notifications.notify_moderation(post=post, action="restored", actor=acting_member, reason=reason)
     return post
 
 
@@ -812,6 +909,19 @@ def set_community_watch_level(
 # ---------------------------------------------------------------------------------------------
 
 
+def open_notification(*, member: Member, notification_id: int) -> Notification:
+    """The member opens one of their notifications: it is read from now on. Someone else's (or a
+    missing) notification is refused alike."""
+    _require_signed_in(member)
+    notification = Notification.objects.filter(pk=notification_id, recipient_id=member.pk).first()
+    if notification is None:
+        raise CommunityNotFound("No such notification.")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return notification
+
+
 def mark_notifications_read(*, member: Member, notification_ids: Iterable[int] | None = None) -> int:
     """Mark some (or all) of the member's notifications read; returns how many changed."""
     _require_signed_in(member)
@@ -864,6 +974,7 @@ def open_trial_discussion(
                 kind=TopicKind.UPDATE,
                 title=title,
                 body=body,
+                platform_text=True,
             )
             Topic.objects.filter(pk=topic.pk).update(trial_nct_id=trial.nct_id)
             topic.trial_nct_id = trial.nct_id

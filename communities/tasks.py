@@ -56,3 +56,15 @@ def send_daily_digests() -> dict[str, int]:
     from tenants.services import for_each_tenant
 
     return for_each_tenant(lambda tenant: deliver_digests(tenant=tenant))
+
+
+@shared_task(acks_late=True)
+def send_crisis_alert(review_item_id: int) -> int:
+    """Runs in the tenant's schema: email the on-call moderators about an urgent post (once)."""
+    from communities.crisis import deliver_crisis_alert  # crisis imports this module to enqueue
+    from tenants.selectors import current_tenant
+
+    tenant = current_tenant()
+    if tenant is None or tenant.schema_name == "public":
+        return 0
+    return deliver_crisis_alert(tenant=tenant, item_id=review_item_id)

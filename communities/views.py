@@ -20,10 +20,11 @@ from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
-from communities import services
+from communities import moderation, services
 from communities.feed import anonymous_feed, feed_for
 from communities.forms import (
     EditPostForm,
+    FlagForm,
     ReactionForm,
     RemovalForm,
     ReplyForm,
@@ -36,6 +37,7 @@ from communities.models import (
     CommunityMembership,
     CommunityMembershipStatus,
     CommunitySubscription,
+    ContentStatus,
     Post,
     PostRevision,
     ReactionKind,
@@ -52,9 +54,11 @@ from communities.selectors import (
     active_community_ids,
     can_moderate,
     can_read_community,
+    can_see_content,
     community_topics,
     find_communities,
     is_active_community_member,
+    notification_target,
     notifications_for,
     search_topics,
     topic_posts,
@@ -69,6 +73,9 @@ from tenants.selectors import root_url
 
 ROBOTS_NOINDEX = "noindex, nofollow"
 _Page = TypeVar("_Page")
+HELD_MESSAGE = (
+    "Thanks! Your post is awaiting review: a moderator looks at new members' first posts before others see them."
+)
 REACTIONS = [(kind.value, kind.label, services.REACTION_COUNTERS[kind]) for kind in ReactionKind]
 
 
@@ -283,6 +290,8 @@ def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
             except DomainError as error:
                 add_domain_error(form, error)
             else:
+                if topic.status == ContentStatus.HELD:
+                    messages.info(request, HELD_MESSAGE)
                 return redirect("topic-detail", topic_id=topic.pk)
         kind = form.data.get("kind") if form.data.get("kind") in TopicKind.values else kind
     else:
@@ -361,6 +370,19 @@ def _topic_page(
                 "can_delete": not removed and is_mine(post.author_id),
                 # Someone else's post: a moderator removes it through a page that asks why.
                 "can_remove": not removed and is_moderator and not is_mine(post.author_id),
+                # Anyone signed in may report someone else's visible post (the service checks the rest).
+                "can_report": (
+                    member.is_authenticated
+                    and not removed
+                    and not is_mine(post.author_id)
+                    and post.status == ContentStatus.PUBLISHED
+                ),
+                "is_held": post.status == ContentStatus.HELD,
+                "is_hidden": post.status == ContentStatus.HIDDEN,
+                "hidden_reason": post.hidden_reason,
+                "misinformation_note": post.misinformation_note,
+                "misinformation_url": post.misinformation_url,
+                "crisis_resources": view.crisis_resources,
                 "can_mark_answer": (
                     topic.kind == TopicKind.QUESTION
                     and is_mine(topic.author_id)
@@ -374,9 +396,10 @@ def _topic_page(
         "topic": topic,
         "community": topic.community,
         "rows": rows,
-        "tags": list(topic.tags.all()),
+        "tags": list(topic.tags.filter(status=TagStatus.CURATED)),
         "is_moderator": is_moderator,
         "is_participant": is_participant,
+        "can_reply": is_participant and (topic.locked_at is None or is_moderator),
         "is_signed_in": member.is_authenticated,
         "reply_form": reply_form,
         "quoting": str(quoting) if quoting else "",
@@ -391,10 +414,13 @@ def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
     return _topic_page(request, topic)
 
 
-def _post_in(topic: Topic, post_id: int) -> Post:
-    """A post of a topic the member may already read (access_topic checked it)."""
+def _post_in(request: HttpRequest, topic: Topic, post_id: int) -> Post:
+    """A post of a topic the member may already read (access_topic checked it), if they may see the
+    post itself (held and hidden posts: their author and moderators only)."""
     post = Post.objects.select_related("topic__community", "author").filter(pk=post_id, topic_id=topic.pk).first()
-    if post is None:
+    if post is None or not can_see_content(
+        member=_member(request), tenant=_tenant(request), status=post.status, author_id=post.author_id
+    ):
         raise Http404("No such post.")
     return post
 
@@ -423,6 +449,8 @@ def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
         except DomainError as error:
             add_domain_error(form, error)
         else:
+            if post.status == ContentStatus.HELD:
+                messages.info(request, HELD_MESSAGE)
             return redirect(f"/t/{topic.pk}/#post-{post.pk}")
     return _topic_page(request, topic, reply_form=form, status=400)
 
@@ -431,7 +459,7 @@ def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
 def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
-    post = _post_in(topic, post_id)
+    post = _post_in(request, topic, post_id)
     if post.author_id != member.pk:
         raise Http404("No such post.")
     if request.method == "POST":
@@ -458,7 +486,7 @@ def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse
 def _post_action(request: HttpRequest, topic_id: int, post_id: int, action: str) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
-    post = _post_in(topic, post_id)
+    post = _post_in(request, topic, post_id)
     try:
         if action == "delete":
             services.delete_post(acting_member=member, tenant=tenant, post=post)
@@ -493,7 +521,7 @@ def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
     """A moderator removes someone else's post, saying why (the author is told; the log keeps it)."""
     member, tenant = _member(request), _tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
-    post = _post_in(topic, post_id)
+    post = _post_in(request, topic, post_id)
     if not can_moderate(member=member, tenant=tenant):
         raise Http404("No such page.")
     form = RemovalForm(request.POST or None)
@@ -507,6 +535,33 @@ def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
             return redirect(f"/t/{topic.pk}/#post-{post.pk}")
     context = {"topic": topic, "community": topic.community, "post": post, "form": form}
     return _render(request, "communities/post_remove.html", context)
+
+
+@login_required
+def post_report(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
+    """Any signed-in member reports someone else's post to the moderators, with a reason."""
+    member, tenant = _member(request), _tenant(request)
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    post = _post_in(request, topic, post_id)
+    form = FlagForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            moderation.flag_post(
+                member=member,
+                tenant=tenant,
+                post=post,
+                reason=form.cleaned_data["reason"],
+                text=form.cleaned_data["text"],
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.http_status
+        else:
+            messages.success(request, "Thank you. The moderators will look at this post.")
+            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+    context = {"topic": topic, "community": topic.community, "post": post, "form": form}
+    return _render(request, "communities/post_report.html", context, status=status)
 
 
 @require_POST
@@ -557,6 +612,16 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
     context = {"notifications": notifications}
     return _render(request, "communities/notifications.html", context)
+
+
+@login_required
+def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
+    """Following a notification marks it read, then leads to what it is about."""
+    try:
+        notification = services.open_notification(member=_member(request), notification_id=notification_id)
+    except DomainError as error:
+        raise Http404(error.message) from error
+    return redirect(notification_target(notification=notification))
 
 
 @require_POST

@@ -62,6 +62,24 @@ urlpatterns = [
     path("feed/", community_api.FeedView.as_view(), name="api-feed"),
     path("notifications/", community_api.NotificationListView.as_view(), name="api-notifications"),
     path("moderation-log/", community_api.ModerationLogView.as_view(), name="api-moderation-log"),
+    path("moderation-log/export/", community_api.ModerationLogExportView.as_view(), name="api-moderation-log-export"),
+    path("moderation/queue/", community_api.ReviewQueueView.as_view(), name="api-review-queue"),
+    path(
+        "moderation/queue/<int:item_id>/decision/",
+        community_api.ReviewDecisionView.as_view(),
+        name="api-review-decision",
+    ),
+    path("moderation/settings/", community_api.ModerationSettingsView.as_view(), name="api-moderation-settings"),
+    path("moderation/watched-words/", community_api.WatchedWordListView.as_view(), name="api-watched-words"),
+    path("moderation/watched-words/test/", community_api.WatchedWordTestView.as_view(), name="api-watched-word-test"),
+    path(
+        "moderation/watched-words/<int:word_id>/",
+        community_api.WatchedWordDetailView.as_view(),
+        name="api-watched-word",
+    ),
+    path("moderation/link-rules/", community_api.LinkRulesView.as_view(), name="api-link-rules"),
+    path("moderation/crisis/", community_api.CrisisSettingsView.as_view(), name="api-crisis-settings"),
+    path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them
     path(

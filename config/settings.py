@@ -395,6 +395,7 @@ SPECTACULAR_SETTINGS = {
         "MembershipRoleEnum": "members.models.MembershipRole",
         "TopicKindEnum": "communities.models.TopicKind",
         "TagKindEnum": "communities.models.TagKind",
+        "ContentStatusEnum": "communities.models.ContentStatus",
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",

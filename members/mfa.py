@@ -26,6 +26,15 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-community-request": None,
     "api-tag-merge": None,
     "api-post-restore": None,
+    "api-review-queue": None,
+    "api-review-decision": None,
+    "api-moderation-log-export": None,
+    "api-moderation-settings": None,
+    "api-watched-words": None,
+    "api-watched-word-test": None,
+    "api-watched-word": None,
+    "api-link-rules": None,
+    "api-crisis-settings": None,
     "api-communities": {"POST"},
     "api-community": {"PATCH", "PUT", "DELETE"},
     # A token carries its member's role into the API without a session: a moderator or admin
@@ -41,6 +50,12 @@ PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {
     "api-provision-tenant": {"POST"},
     "api-staff-member-data": None,
     "api-research-dataset": None,
+    "api-agreements": None,
+    "api-agreement": None,
+    "api-agreement-action": None,
+    "api-studies": None,
+    "api-study-decide": None,
+    "api-tenant-publish": None,
 }
 PUBLIC_PRIVILEGED_PREFIXES = ("/admin/", "/api/v1/consent/staff/")
 PUBLIC_OPEN = ("/admin/login/", "/admin/logout/")

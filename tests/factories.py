@@ -51,6 +51,9 @@ class CommunityFactory(factory.django.DjangoModelFactory[Community]):
     slug = factory.Sequence(lambda n: f"community-{n}")
     description = "A place to talk."
     visibility = Visibility.MEMBERS_ONLY
+    # Tests of posting, feeds and notifications want posts published at once; the pre-moderation
+    # tests turn it on (the model's default, 2, is what a real community gets).
+    premoderated_posts = 0
 
 
 class TenantMembershipFactory(factory.django.DjangoModelFactory[TenantMembership]):

@@ -104,6 +104,8 @@ def journey_community(committed_db: None, tenant_a: Any) -> Iterator[JourneyComm
                 description="Sharing what helps on the tired days.",
                 visibility=Visibility.MEMBERS_ONLY,
                 joining_policy=JoiningPolicy.OPEN,
+                # This journey is about asking and replying; pre-moderation has its own journey.
+                premoderated_posts=0,
             )
             tag = create_tag(
                 acting_member=admin, tenant=tenant_a, community=community, kind=TagKind.SYMPTOM, name=TAG_NAME
@@ -281,9 +283,11 @@ def test_join_ask_get_a_reply_and_see_it_in_notifications_and_feed(
     expect(items.first).to_contain_text("Reply to your topic")
     expect(items.first).to_contain_text(BOB_NAME)
     link = items.first.get_by_role("link", name=QUESTION_TITLE)
-    expect(link).to_have_attribute("href", f"/t/{topic_id}/#post-{reply_id}")
+    # The link opens the notification (marking it read), which leads on to the reply.
+    expect(link).to_have_attribute("href", re.compile(r"^/notifications/\d+/$"))
     link.click()
     page.wait_for_url(f"{alpha}/t/{topic_id}/#post-{reply_id}")
+    expect(_header(page).locator(".unread")).to_have_count(0)
     expect(page.locator(f"#post-{reply_id}")).to_contain_text(REPLY_BODY)
     expect(page.locator("article.post")).to_have_count(2)
 

@@ -1,0 +1,121 @@
+"""Urgent risk of harm: crisis language in posts, urgent-risk flags, the risk matrix and the alert.
+
+Risk matrix (``assess``), the highest row that applies wins:
+
+| signal                                                                  | risk   |
+| ----------------------------------------------------------------------- | ------ |
+| a HIGH crisis term ("kill myself", "overdose"...)                       | high   |
+| an urgent-risk flag on a post that also has any crisis term             | high   |
+| two or more urgent-risk flags from different members                    | high   |
+| a MEDIUM crisis term ("hurt myself", "chest pain"...)                   | medium |
+| one urgent-risk flag                                                    | medium |
+| a LOW crisis term ("hopeless"...) only                                  | low    |
+
+A post with any risk is published as written (people in crisis must not be silenced or kept
+waiting) and goes to the top of the review queue; its author sees the tenant's crisis resources.
+At medium or high risk the tenant's on-call moderators (all its moderators and admins if nobody is
+on call) are emailed at once by a Celery task, once per review item.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from communities.models import CrisisTerm, OnCallModerator, ReviewItem, ReviewStatus, RiskLevel
+from communities.tasks import send_crisis_alert
+from communities.watched import Rule, RuleSet, compile_source
+from members.models import Member, MembershipRole, TenantMembership
+from tenants.models import Tenant
+from tenants.selectors import tenant_url
+
+CRISIS_REASON = "crisis_language"
+_cache: dict[str, tuple[tuple[object, ...], RuleSet, dict[str, int]]] = {}
+
+
+def _rules() -> tuple[RuleSet, dict[str, int]]:
+    schema = connection.schema_name  # type: ignore[attr-defined]
+    stamp = CrisisTerm.objects.aggregate(count=Count("id"), top=Max("id"), risk=Max("risk"))
+    key = (stamp["count"], stamp["top"], stamp["risk"])
+    cached = _cache.get(schema)
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    terms = list(CrisisTerm.objects.order_by("id"))
+    rules = [
+        Rule(source=compile_source(pattern=t.phrase, is_regex=False), action="flag", label=t.phrase) for t in terms
+    ]
+    ruleset, risks = RuleSet(rules), {t.phrase: t.risk for t in terms}
+    _cache[schema] = (key, ruleset, risks)
+    return ruleset, risks
+
+
+def term_risk(text: str) -> int:
+    """The highest risk of the crisis terms in ``text`` (0: none)."""
+    ruleset, risks = _rules()
+    return max((risks.get(label, 0) for label in ruleset.screen(text).matched), default=RiskLevel.NONE)
+
+
+def assess(*, text: str, urgent_flags: int = 0) -> int:
+    """The risk matrix of the module docstring."""
+    terms = term_risk(text)
+    if terms == RiskLevel.HIGH or (urgent_flags and terms) or urgent_flags >= 2:
+        return RiskLevel.HIGH
+    if terms == RiskLevel.MEDIUM or urgent_flags == 1:
+        return RiskLevel.MEDIUM
+    return terms
+
+
+def alert_on_call(*, tenant: Tenant, item_id: int) -> None:
+    """After commit, a worker emails the on-call moderators about this review item (once)."""
+
+    def enqueue() -> None:
+        with tenant_context(tenant):
+            send_crisis_alert.delay(item_id)
+
+    transaction.on_commit(enqueue)
+
+
+def on_call_recipients(*, tenant: Tenant) -> list[Member]:
+    """The on-call moderators still moderating here; everyone who moderates if nobody is on call."""
+    moderating = TenantMembership.objects.filter(
+        tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN)
+    ).values_list("member_id", flat=True)
+    on_call = OnCallModerator.objects.filter(member_id__in=list(moderating)).values_list("member_id", flat=True)
+    ids = list(on_call) or list(moderating)
+    return list(Member.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+
+
+def deliver_crisis_alert(*, tenant: Tenant, item_id: int) -> int:
+    """Email the on-call moderators about an urgent review item, once (a retried task sends nothing
+    new: the item is claimed with a row lock and stamped in the same transaction). Returns emails sent."""
+    with transaction.atomic():
+        item = (
+            ReviewItem.objects.select_for_update(of=("self",))
+            .select_related("post__topic", "community")
+            .filter(pk=item_id, alerted_at__isnull=True, status=ReviewStatus.OPEN)
+            .first()
+        )
+        if item is None:
+            return 0
+        recipients = on_call_recipients(tenant=tenant)
+        queue_url = f"{tenant_url(tenant=tenant)}manage/queue/"
+        risk = item.get_risk_display().lower()
+        body = (
+            f"A post in {item.community.name} ({tenant.name}) may show an urgent risk of harm ({risk} risk).\n\n"
+            f"Topic: {item.post.topic.title}\n"
+            f"Review it now: {queue_url}\n\n"
+            "You get this because you are on call for this community site."
+        )
+        for member in recipients:
+            send_mail(
+                subject=f"[{tenant.name}] Urgent: a post needs a moderator now ({risk} risk)",
+                message=body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[member.email],
+            )
+        ReviewItem.objects.filter(pk=item.pk).update(alerted_at=timezone.now())
+    return len(recipients)

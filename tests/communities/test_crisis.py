@@ -1,0 +1,120 @@
+"""Urgent risk of harm: crisis language and urgent reports are rated by the matrix, jump the queue,
+email the on-call moderators once, and show the author the tenant's crisis resources."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django_tenants.utils import tenant_context
+
+from communities import crisis, moderation, services
+from communities.models import ContentStatus, FlagReason, ReviewItem, RiskLevel, TopicKind
+from communities.selectors import review_queue
+from config.errors import InvalidInput
+from tenants.db import use_public_schema
+from tests.conftest import TENANT_A, signed_in
+from tests.factories import community_world
+
+pytestmark = pytest.mark.django_db
+HOST = TENANT_A["domain"]
+API = "/api/v1"
+JSON = "application/json"
+
+
+@pytest.fixture
+def world(tenant_a, settings):
+    settings.KINDRED_POSTING_RATE = "1000/1m"
+    with tenant_context(tenant_a):
+        w = community_world(tenant=tenant_a)
+        w.topic = services.create_topic(
+            acting_member=w.alice, tenant=tenant_a, community=w.community, kind=TopicKind.QUESTION,
+            title="Bad week", body="Everything hurts.",
+        )  # fmt: skip
+        mail.outbox.clear()
+        yield w
+
+
+@pytest.mark.parametrize(
+    ("text", "urgent_flags", "risk"),
+    [
+        ("I want to die", 0, RiskLevel.HIGH),
+        ("I might hurt myself", 0, RiskLevel.MEDIUM),
+        ("Feeling hopeless", 0, RiskLevel.LOW),
+        ("Feeling hopeless", 1, RiskLevel.HIGH),
+        ("Nice weather", 1, RiskLevel.MEDIUM),
+        ("Nice weather", 2, RiskLevel.HIGH),
+        ("Nice weather", 0, RiskLevel.NONE),
+        ("Suicidality research paper", 0, RiskLevel.NONE),  # whole words only
+    ],
+)
+def test_risk_matrix(world, text, urgent_flags, risk):
+    assert crisis.assess(text=text, urgent_flags=urgent_flags) == risk
+
+
+def test_crisis_post_stays_up_jumps_the_queue_and_emails_on_call_once(world, django_capture_on_commit_callbacks):
+    moderation.update_crisis_settings(
+        acting_member=world.moderator, tenant=world.tenant, resources="Call 112\nText 988",
+        terms=[("want to die", "high"), ("hopeless", "low")], on_call_member_ids=[world.moderator.pk],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        older = services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="hopeless")
+        post = services.create_reply(
+            acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="I want to die"
+        )
+    assert post.status == ContentStatus.PUBLISHED
+    queue = review_queue(member=world.moderator, tenant=world.tenant)
+    assert [(item.post_id, item.risk) for item in queue] == [(post.pk, RiskLevel.HIGH), (older.pk, RiskLevel.LOW)]
+    # Only medium and high alert; only the on-call moderator; once.
+    assert [message.to for message in mail.outbox] == [[world.moderator.email]]
+    assert "Urgent" in mail.outbox[0].subject and "/manage/queue/" in mail.outbox[0].body
+    item = ReviewItem.objects.get(post=post)
+    assert crisis.deliver_crisis_alert(tenant=world.tenant, item_id=item.pk) == 0
+    assert len(mail.outbox) == 1
+    use_public_schema()
+    page = signed_in(HOST, world.bob).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "You are not alone." in page and "Text 988" in page
+    assert "You are not alone." not in signed_in(HOST, world.alice).get(f"/t/{world.topic.pk}/").content.decode()
+    api = signed_in(HOST, world.bob).get(f"{API}/topics/{world.topic.pk}/").json()
+    assert [p["crisis_resources"] for p in api["posts"] if p["id"] == post.pk] == [["Call 112", "Text 988"]]
+
+
+def test_urgent_flag_alerts_every_moderator_when_nobody_is_on_call(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        moderation.flag_post(
+            member=world.bob, tenant=world.tenant, post=world.topic.posts.get(), reason=FlagReason.URGENT_RISK, text=""
+        )
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([world.admin.email, world.moderator.email])
+    assert ReviewItem.objects.get().risk == RiskLevel.MEDIUM
+
+
+def test_crisis_settings_are_validated_web_and_api(world):
+    with pytest.raises(InvalidInput) as refused:
+        moderation.update_crisis_settings(
+            acting_member=world.moderator, tenant=world.tenant, resources="Call 112", terms=[("x", "high")],
+            on_call_member_ids=[world.alice.pk],
+        )  # fmt: skip
+    assert refused.value.code == "on_call_not_moderator"
+    use_public_schema()
+    moderator = signed_in(HOST, world.moderator)
+    page = moderator.get("/manage/crisis/").content.decode()
+    assert "high: kill myself" in page and "findahelpline.com" in page
+    bad = moderator.post("/manage/crisis/", {"resources": "Call 112", "terms": "urgent kill myself"})
+    assert bad.status_code == 400 and "Line 1" in bad.content.decode()
+    saved = moderator.post(
+        "/manage/crisis/", {"resources": "Call 112", "terms": "high: end it all", "on_call": [str(world.moderator.pk)]}
+    )
+    assert saved.status_code == 302
+    got = moderator.get(f"{API}/moderation/crisis/").json()
+    assert got == {
+        "resources": "Call 112",
+        "terms": [{"phrase": "end it all", "risk": "high"}],
+        "on_call": [str(world.moderator.public_id)],
+    }
+    put = moderator.put(
+        f"{API}/moderation/crisis/",
+        {"resources": "Call 999", "terms": [{"phrase": "no way out", "risk": "medium"}], "on_call": []},
+        content_type=JSON,
+    )
+    assert put.status_code == 200 and put.json()["terms"] == [{"phrase": "no way out", "risk": "medium"}]
+    assert signed_in(HOST, world.alice).get(f"{API}/moderation/crisis/").status_code == 403
+    assert signed_in(HOST, world.alice).get("/manage/crisis/").status_code == 404
