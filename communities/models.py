@@ -8,7 +8,8 @@ list pages never aggregate.
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -156,6 +157,12 @@ class Topic(models.Model):
         return self.title
 
 
+class PostManager(models.Manager["Post"]):
+    def get_queryset(self) -> models.QuerySet[Post]:
+        # Like the topic's, the post's search vector is only read inside SQL.
+        return super().get_queryset().defer("search_vector")
+
+
 class Post(models.Model):
     """The opening post of a topic or a reply. Deleting is soft: moderators can see and restore."""
 
@@ -175,10 +182,16 @@ class Post(models.Model):
     helpful_count = models.PositiveIntegerField(default=0)
     same_here_count = models.PositiveIntegerField(default=0)
     support_count = models.PositiveIntegerField(default=0)
+    # Body (and, on an opening post, the topic's title and tags); NULL while removed. Kept by
+    # communities.search.index_posts in the same transaction as every write that changes it.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = PostManager()
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            GinIndex(fields=["search_vector"], name="post_search"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),
         ]
@@ -340,3 +353,39 @@ class ModerationAction(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Moderation actions are append-only.")
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class SearchSynonym(models.Model):
+    """A partner's own group of words that mean the same in search ("MTX", "methotrexate").
+
+    Adds to the condition taxonomy's names and synonyms; partner admins edit them under /manage/.
+    """
+
+    terms = ArrayField(models.CharField(max_length=80), help_text="Two or more words or phrases that mean the same.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [GinIndex(fields=["terms"], name="synonym_terms")]
+
+    def __str__(self) -> str:
+        return " = ".join(self.terms)
+
+
+class SearchTerm(models.Model):
+    """The partner's vocabulary, word by word and community by community, for "did you mean".
+
+    Per community so a suggestion never reveals a word of a community the searcher cannot read.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=60)
+    ndoc = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "word"], name="one_search_term_per_community")]
+        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_term_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -1,21 +1,38 @@
-"""Full-text search over topics (PostgreSQL text search in the tenant's schema).
+"""Full-text search in the tenant's schema: the index upkeep, the query language and safe snippets.
 
-Each topic keeps a ``search_vector``: its title (weight A), its tags' names (B) and its opening post
-(C, left out while the opening post is removed, so removed words are not findable). The services
-refresh it in the same transaction as every write that changes one of those, with the one statement
-below, which also backfills any number of topics at once (migration, bench generator).
+Two indexes, both PostgreSQL ``tsvector`` columns with a GIN index, both kept by the services in the
+same transaction as every write that changes them (so the next query sees a new, edited or removed
+post), and both backfilled by their migration:
 
-Queries use ``websearch_to_tsquery`` (quoted phrases, ``or``, ``-word``) and the English stemmer, so
-"infusions" finds "infusion"; a GIN index answers them without reading the posts.
+* ``Topic.search_vector``: title (A), tag names (B), opening post (C); the older topic-level search.
+* ``Post.search_vector``: every post's body; an opening post also carries its topic's title (A) and
+  tags (B), so a title match ranks its topic first. NULL while the post is removed, so removed words
+  are never findable, whatever the query.
+
+The query language is what people know from web search: words (English stemming), "exact phrases",
+``OR`` between words, ``-word`` to exclude, plus synonyms: the condition taxonomy's names and synonyms
+and the partner's own list (``SearchSynonym``). Parsing never fails: any text (operators only,
+unbalanced quotes, NUL bytes, 10,000 characters) becomes a query, possibly an empty one.
+
+Snippets come from ``ts_headline`` with control characters as markers; ``render_snippet`` escapes the
+whole text and only then turns markers into ``<mark>``, so members' words can never inject HTML.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
+from django.contrib.postgres.search import SearchQuery
 from django.db import connection
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 SEARCH_CONFIG = "english"
+# The words of the "did you mean" vocabulary are unstemmed: a suggestion must be a real word.
+VOCABULARY_CONFIG = "simple"
 
 REFRESH_SQL = """
 UPDATE communities_topic AS topic SET search_vector =
@@ -31,15 +48,291 @@ UPDATE communities_topic AS topic SET search_vector =
     ), '')), 'C')
 """
 
+# One statement for one post, a thousand or all of them (migration, bench generator).
+POST_REFRESH_SQL = """
+UPDATE communities_post AS post SET search_vector = CASE WHEN post.deleted_at IS NOT NULL THEN NULL ELSE
+    CASE WHEN post.is_opening THEN
+        setweight(to_tsvector(%(config)s::regconfig, coalesce(topic.title, '')), 'A')
+        || setweight(to_tsvector(%(config)s::regconfig, coalesce((
+            SELECT string_agg(tag.name, ' ') FROM communities_topic_tags AS link
+            JOIN communities_tag AS tag ON tag.id = link.tag_id WHERE link.topic_id = topic.id
+        ), '')), 'B')
+    ELSE ''::tsvector END
+    || to_tsvector(%(config)s::regconfig, post.body_markdown) END
+FROM communities_topic AS topic WHERE topic.id = post.topic_id
+"""
+
+# New words join the vocabulary as they are written; existing rows are not touched (no row locks on
+# common words, so concurrent posts never wait on each other). Counts are rebuilt by
+# rebuild_search_vocabulary, which also drops the words of removed posts.
+_VOCABULARY_WORDS_SQL = """
+SELECT topic.community_id, word.lexeme, count(*)
+FROM communities_post AS post
+JOIN communities_topic AS topic ON topic.id = post.topic_id
+CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(%(vocab)s::regconfig,
+    post.body_markdown || ' ' || CASE WHEN post.is_opening THEN topic.title ELSE '' END))) AS word(lexeme)
+WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND word.lexeme ~ '^[a-z][a-z''-]{2,39}$'
+"""
+VOCABULARY_ADD_SQL = (
+    "INSERT INTO communities_searchterm (community_id, word, ndoc) "
+    + _VOCABULARY_WORDS_SQL
+    + " AND post.id = ANY(%(ids)s) GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (community_id, word) DO NOTHING"
+)
+VOCABULARY_REBUILD_SQL = (
+    "INSERT INTO communities_searchterm (community_id, word, ndoc) " + _VOCABULARY_WORDS_SQL + " GROUP BY 1, 2"
+)
+
 
 def refresh_search_vectors(*, topic_ids: Iterable[int] | None = None) -> int:
-    """Recompute the search vector of these topics (all topics of the current schema when None)."""
+    """Recompute the search vectors of these topics and of their opening posts (title and tags live in
+    both); all topics of the current schema when None."""
     with connection.cursor() as cursor:
         if topic_ids is None:
             cursor.execute(REFRESH_SQL, {"config": SEARCH_CONFIG})
-        else:
-            ids = sorted(set(topic_ids))
-            if not ids:
-                return 0
-            cursor.execute(REFRESH_SQL + " WHERE topic.id = ANY(%(ids)s)", {"config": SEARCH_CONFIG, "ids": ids})
+            count = cursor.rowcount
+            cursor.execute(POST_REFRESH_SQL + " AND post.is_opening", {"config": SEARCH_CONFIG})
+            return count
+        ids = sorted(set(topic_ids))
+        if not ids:
+            return 0
+        cursor.execute(REFRESH_SQL + " WHERE topic.id = ANY(%(ids)s)", {"config": SEARCH_CONFIG, "ids": ids})
+        count = cursor.rowcount
+        cursor.execute(
+            POST_REFRESH_SQL + " AND post.is_opening AND post.topic_id = ANY(%(ids)s)",
+            {"config": SEARCH_CONFIG, "ids": ids},
+        )
+        opening_ids = [row[0] for row in _fetch(cursor, "SELECT id FROM communities_post WHERE is_opening AND topic_id = ANY(%s)", [ids])]
+        _add_vocabulary(cursor, opening_ids)
+        return count
+
+
+def index_posts(*, post_ids: Iterable[int] | None = None) -> int:
+    """Recompute the search vector of these posts (all posts of the current schema when None) and add
+    their new words to the "did you mean" vocabulary."""
+    with connection.cursor() as cursor:
+        if post_ids is None:
+            cursor.execute(POST_REFRESH_SQL, {"config": SEARCH_CONFIG})
+            return cursor.rowcount
+        ids = sorted(set(post_ids))
+        if not ids:
+            return 0
+        cursor.execute(POST_REFRESH_SQL + " AND post.id = ANY(%(ids)s)", {"config": SEARCH_CONFIG, "ids": ids})
+        count = cursor.rowcount
+        _add_vocabulary(cursor, ids)
+        return count
+
+
+def rebuild_search_vocabulary() -> int:
+    """Recount the vocabulary of the current schema from the posts that are not removed."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM communities_searchterm")
+        cursor.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG})
         return cursor.rowcount
+
+
+def _add_vocabulary(cursor: Any, post_ids: Sequence[int]) -> None:
+    if post_ids:
+        cursor.execute(VOCABULARY_ADD_SQL, {"vocab": VOCABULARY_CONFIG, "ids": list(post_ids)})
+
+
+def _fetch(cursor: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    cursor.execute(sql, params)
+    return list(cursor.fetchall())
+
+
+# ---------------------------------------------------------------------------------------------
+# The query language
+# ---------------------------------------------------------------------------------------------
+
+MAX_QUERY_CHARS = 300
+MAX_UNITS = 12
+MAX_ALTERNATIVES = 8
+MAX_SYNONYM_WORDS = 4
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# A quoted phrase (the closing quote may be missing: it then runs to the end), or a bare word.
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD_CHARS = re.compile(r"[^\w'+-]+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One thing to look for: a word or a phrase, and what else means the same."""
+
+    text: str
+    phrase: bool = False
+    alternatives: tuple[str, ...] = ()  # synonyms, not including ``text``
+
+
+@dataclass
+class ParsedQuery:
+    """The query as understood: all ``groups`` must match (each group is a set of units of which one
+    must match, from ``a OR b``), none of ``excluded`` may."""
+
+    text: str
+    groups: list[list[Unit]] = field(default_factory=list)
+    excluded: list[Unit] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def plain_words(self) -> list[str]:
+        """Positive single words, for "did you mean"."""
+        return [unit.text for group in self.groups for unit in group if not unit.phrase]
+
+    def to_search_query(self) -> SearchQuery | None:
+        """The tsquery: each unit (and each synonym) as a phrase query, ANDed over groups."""
+        if self.is_empty:
+            return None
+        combined: SearchQuery | None = None
+        for group in self.groups:
+            either: SearchQuery | None = None
+            for unit in group:
+                for text in (unit.text, *unit.alternatives):
+                    term = SearchQuery(text, search_type="phrase", config=SEARCH_CONFIG)
+                    either = term if either is None else either | term
+            assert either is not None
+            combined = either if combined is None else combined & either
+        for unit in self.excluded:
+            term = SearchQuery(unit.text, search_type="phrase", config=SEARCH_CONFIG)
+            assert combined is not None
+            combined = combined & ~term
+        return combined
+
+    def describe_synonyms(self) -> list[tuple[str, tuple[str, ...]]]:
+        return [(unit.text, unit.alternatives) for group in self.groups for unit in group if unit.alternatives]
+
+    def replaced(self, words: dict[str, str]) -> str:
+        """The query text with some words replaced (for "did you mean")."""
+        out = self.text
+        for old, new in words.items():
+            out = re.sub(rf"(?<![\w-]){re.escape(old)}(?!\w)", new, out, flags=re.IGNORECASE)
+        return out
+
+
+def clean_query_text(text: str) -> str:
+    """Drop NUL and other control characters, collapse spaces, keep at most MAX_QUERY_CHARS."""
+    text = _CONTROL.sub(" ", text or "")
+    return " ".join(text.split())[:MAX_QUERY_CHARS]
+
+
+def _clean_words(text: str) -> str:
+    return " ".join(w.strip("'+-") for w in _WORD_CHARS.sub(" ", text).split() if w.strip("'+-"))
+
+
+SynonymLookup = Callable[[Sequence[str]], dict[str, tuple[str, ...]]]
+
+
+def parse_query(text: str, *, synonyms: SynonymLookup | None = None) -> ParsedQuery:
+    """Parse a person's query. ``synonyms`` maps lower-cased words and phrases to what else they mean."""
+    cleaned = clean_query_text(text)
+    parsed = ParsedQuery(text=cleaned)
+    # (negated, is_phrase, text) or None for OR
+    tokens: list[tuple[bool, bool, str] | None] = []
+    for match in _TOKEN.finditer(cleaned):
+        negated, quoted, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None:
+            if bare.upper() == "OR" or bare == "|":
+                tokens.append(None)
+                continue
+            neg = bare.startswith("-") and len(bare) > 1
+            words = _clean_words(bare[1:] if neg else bare)
+            if words:
+                tokens.append((neg, " " in words, words))
+        else:
+            words = _clean_words(quoted or "")
+            if words:
+                tokens.append((bool(negated), True, words))
+        if len(tokens) >= MAX_UNITS * 2:
+            break
+
+    # Runs of consecutive plain words may form a known multi-word synonym ("multiple sclerosis").
+    candidates: set[str] = set()
+    plain_runs: list[list[str]] = []
+    run: list[str] = []
+    for token in tokens + [None]:
+        if token is not None and not token[0] and not token[1]:
+            run.append(token[2])
+            continue
+        if run:
+            plain_runs.append(run)
+            run = []
+    for run in plain_runs:
+        for size in range(1, MAX_SYNONYM_WORDS + 1):
+            for start in range(0, len(run) - size + 1):
+                candidates.add(" ".join(run[start : start + size]).lower())
+    for token in tokens:
+        if token is not None and token[1]:
+            candidates.add(token[2].lower())
+    known = synonyms(sorted(candidates)) if (synonyms and candidates) else {}
+
+    def unit_for(words: str, *, phrase: bool) -> Unit:
+        alternatives = tuple(a for a in known.get(words.lower(), ()) if a.lower() != words.lower())
+        return Unit(text=words, phrase=phrase or " " in words, alternatives=alternatives[:MAX_ALTERNATIVES])
+
+    pending_or = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token is None:
+            pending_or = bool(parsed.groups)
+            index += 1
+            continue
+        negated, is_phrase, words = token
+        if negated:
+            parsed.excluded.append(Unit(text=words, phrase=is_phrase))
+            pending_or = False
+            index += 1
+            continue
+        # Greedy: the longest run of plain words starting here that is a known synonym.
+        unit = unit_for(words, phrase=is_phrase)
+        if not is_phrase:
+            for size in range(MAX_SYNONYM_WORDS, 1, -1):
+                window = tokens[index : index + size]
+                if len(window) == size and all(t is not None and not t[0] and not t[1] for t in window):
+                    joined = " ".join(t[2] for t in window if t is not None)
+                    if joined.lower() in known:
+                        unit = unit_for(joined, phrase=True)
+                        index += size - 1
+                        break
+        if pending_or and parsed.groups:
+            parsed.groups[-1].append(unit)
+        else:
+            parsed.groups.append([unit])
+        pending_or = False
+        index += 1
+        if len(parsed.groups) + len(parsed.excluded) >= MAX_UNITS:
+            break
+    return parsed
+
+
+# ---------------------------------------------------------------------------------------------
+# Snippets
+# ---------------------------------------------------------------------------------------------
+
+# ts_headline wraps matches in these; no one types them, and render_snippet copes if someone did.
+MARK_START = "\x02"
+MARK_STOP = "\x03"
+HEADLINE_OPTIONS = {"max_words": 28, "min_words": 12, "max_fragments": 2, "fragment_delimiter": " … "}
+
+
+def render_snippet(headline: str) -> SafeString:
+    """Escape a ts_headline result, then turn its markers into balanced ``<mark>`` elements."""
+    out: list[str] = []
+    inside = False
+    for piece in re.split(f"([{MARK_START}{MARK_STOP}])", headline or ""):
+        if piece == MARK_START:
+            if not inside:
+                out.append("<mark>")
+                inside = True
+        elif piece == MARK_STOP:
+            if inside:
+                out.append("</mark>")
+                inside = False
+        elif piece:
+            out.append(escape(_CONTROL.sub(" ", piece)))
+    if inside:
+        out.append("</mark>")
+    return mark_safe("".join(out))  # noqa: S308 - every piece of text above was escaped

@@ -44,7 +44,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
-from communities.search import refresh_search_vectors
+from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, is_active_community_member
 from conditions.models import Condition
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed
@@ -587,6 +587,7 @@ def create_reply(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
+        index_posts(post_ids=[post.pk])
         notifications.notify_new_post(tenant=tenant, post=post)
     return post
 
@@ -628,6 +629,8 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             post.refresh_from_db(fields=["edit_count"])
         if post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        else:
+            index_posts(post_ids=[post.pk])
     return post
 
 
@@ -648,6 +651,8 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if updated:
+            index_posts(post_ids=[post.pk])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated and post.author_id != acting_member.pk:
             # An author deleting their own post is not a moderation decision; a moderator's removal is.
@@ -675,6 +680,8 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if updated:
+            index_posts(post_ids=[post.pk])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated:
             _record_moderation(
