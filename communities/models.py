@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -385,7 +385,7 @@ class SearchTerm(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["community", "word"], name="one_search_term_per_community")]
-        indexes = [GinIndex(OpClass("word", name="gin_trgm_ops"), name="search_term_trgm")]
+        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="search_term_trgm")]
 
     def __str__(self) -> str:
         return self.word

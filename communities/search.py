@@ -20,9 +20,11 @@ whole text and only then turns markers into ``<mark>``, so members' words can ne
 
 from __future__ import annotations
 
+import datetime
 import re
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
@@ -85,13 +87,12 @@ VOCABULARY_REBUILD_SQL = (
 
 def refresh_search_vectors(*, topic_ids: Iterable[int] | None = None) -> int:
     """Recompute the search vectors of these topics and of their opening posts (title and tags live in
-    both); all topics of the current schema when None."""
+    both); with None, every topic of the current schema (and no post)."""
     with connection.cursor() as cursor:
         if topic_ids is None:
+            # Topics only: migration 0004 calls this before posts have a vector (index_posts does those).
             cursor.execute(REFRESH_SQL, {"config": SEARCH_CONFIG})
-            count = cursor.rowcount
-            cursor.execute(POST_REFRESH_SQL + " AND post.is_opening", {"config": SEARCH_CONFIG})
-            return count
+            return cursor.rowcount
         ids = sorted(set(topic_ids))
         if not ids:
             return 0
@@ -101,7 +102,10 @@ def refresh_search_vectors(*, topic_ids: Iterable[int] | None = None) -> int:
             POST_REFRESH_SQL + " AND post.is_opening AND post.topic_id = ANY(%(ids)s)",
             {"config": SEARCH_CONFIG, "ids": ids},
         )
-        opening_ids = [row[0] for row in _fetch(cursor, "SELECT id FROM communities_post WHERE is_opening AND topic_id = ANY(%s)", [ids])]
+        opening_ids = [
+            row[0]
+            for row in _fetch(cursor, "SELECT id FROM communities_post WHERE is_opening AND topic_id = ANY(%s)", [ids])
+        ]
         _add_vocabulary(cursor, opening_ids)
         return count
 
@@ -252,7 +256,7 @@ def parse_query(text: str, *, synonyms: SynonymLookup | None = None) -> ParsedQu
     candidates: set[str] = set()
     plain_runs: list[list[str]] = []
     run: list[str] = []
-    for token in tokens + [None]:
+    for token in [*tokens, None]:
         if token is not None and not token[0] and not token[1]:
             run.append(token[2])
             continue
@@ -336,3 +340,134 @@ def render_snippet(headline: str) -> SafeString:
     if inside:
         out.append("</mark>")
     return mark_safe("".join(out))  # noqa: S308 - every piece of text above was escaped
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters and sort, read from a query string the same way by the web page and the API
+# ---------------------------------------------------------------------------------------------
+
+SORT_RELEVANCE = "relevance"
+SORT_NEWEST = "newest"
+SORTS = (SORT_RELEVANCE, SORT_NEWEST)
+STATUS_ANSWERED = "answered"
+STATUS_UNANSWERED = "unanswered"
+STATUSES = (STATUS_ANSWERED, STATUS_UNANSWERED)
+# Query-string name -> tag kind ("tag" is the plain topic tag).
+TAG_PARAMS = {"tag": "topic", "symptom": "symptom", "treatment": "treatment"}
+MAX_TAG_FILTERS = 5
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,120}$")
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    community: str = ""
+    kind: str = ""
+    tags: tuple[tuple[str, str], ...] = ()  # (tag kind, tag slug), all must be on the topic
+    status: str = ""
+    after: datetime.date | None = None
+    before: datetime.date | None = None
+    author: uuid.UUID | None = None
+
+    def active(self) -> list[str]:
+        """Names of the filters in use, in the order a page lists them."""
+        names = [name for name in ("community", "kind", "status", "after", "before", "author") if getattr(self, name)]
+        return names + [f"{kind}:{slug}" for kind, slug in self.tags]
+
+    def without(self, name: str) -> SearchFilters:
+        if ":" in name:
+            return replace(self, tags=tuple(tag for tag in self.tags if f"{tag[0]}:{tag[1]}" != name))
+        return replace(self, **{name: None if name in ("after", "before", "author") else ""})
+
+    def as_params(self) -> list[tuple[str, str]]:
+        params = [
+            (name, str(getattr(self, name)))
+            for name in ("community", "kind", "status", "after", "before", "author")
+            if getattr(self, name)
+        ]
+        by_kind = {kind: param for param, kind in TAG_PARAMS.items()}
+        return params + [(by_kind[kind], slug) for kind, slug in self.tags]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    query: str = ""
+    filters: SearchFilters = SearchFilters()
+    sort: str = SORT_RELEVANCE
+    page: int = 1
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _date(value: str, name: str, errors: dict[str, list[str]]) -> datetime.date | None:
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        errors[name] = ["Use a date like 2025-01-31."]
+        return None
+
+
+def search_request_from(params: Any, *, kinds: Sequence[str]) -> SearchRequest:
+    """Read q, filters, sort and page from a QueryDict-like object. Bad values are dropped and listed
+    in ``errors`` (the API refuses them, the page says what it ignored); nothing raises."""
+    errors: dict[str, list[str]] = {}
+
+    def one(name: str) -> str:
+        return clean_query_text(str(params.get(name, "") or ""))[:120].strip()
+
+    kind = one("kind")
+    if kind and kind not in kinds:
+        errors["kind"] = [f"Kind is one of: {', '.join(kinds)}."]
+        kind = ""
+    status = one("status")
+    if status and status not in STATUSES:
+        errors["status"] = [f"Status is one of: {', '.join(STATUSES)}."]
+        status = ""
+    sort = one("sort") or SORT_RELEVANCE
+    if sort not in SORTS:
+        errors["sort"] = [f"Sort is one of: {', '.join(SORTS)}."]
+        sort = SORT_RELEVANCE
+    community = one("community")
+    if community and not _SLUG.match(community):
+        errors["community"] = ["Unknown community."]
+        community = ""
+    tags: list[tuple[str, str]] = []
+    for param, tag_kind in TAG_PARAMS.items():
+        values = params.getlist(param) if hasattr(params, "getlist") else [params.get(param, "")]
+        for value in values:
+            slug = clean_query_text(str(value or "")).strip()
+            if not slug:
+                continue
+            if not _SLUG.match(slug):
+                errors[param] = ["Unknown tag."]
+                continue
+            tags.append((tag_kind, slug.lower()))
+    if len(tags) > MAX_TAG_FILTERS:
+        errors["tag"] = [f"Filter by at most {MAX_TAG_FILTERS} tags."]
+        tags = tags[:MAX_TAG_FILTERS]
+    author: uuid.UUID | None = None
+    if one("author"):
+        try:
+            author = uuid.UUID(one("author"))
+        except ValueError:
+            errors["author"] = ["Unknown member."]
+    after, before = _date(one("after"), "after", errors), _date(one("before"), "before", errors)
+    if after and before and after > before:
+        errors["before"] = ["The end date is before the start date."]
+        before = None
+    try:
+        page = max(1, min(int(one("page") or 1), 100))
+    except ValueError:
+        errors["page"] = ["A page is a number."]
+        page = 1
+    filters = SearchFilters(
+        community=community,
+        kind=kind,
+        tags=tuple(dict.fromkeys(tags)),
+        status=status,
+        after=after,
+        before=before,
+        author=author,
+    )
+    query = clean_query_text(str(params.get("q", "") or ""))
+    return SearchRequest(query=query, filters=filters, sort=sort, page=page, errors=errors)

@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='searchterm',
-            index=django.contrib.postgres.indexes.GinIndex(django.contrib.postgres.indexes.OpClass('word', name='gin_trgm_ops'), name='search_term_trgm'),
+            index=django.contrib.postgres.indexes.GinIndex(fields=['word'], opclasses=['gin_trgm_ops'], name='search_term_trgm'),
         ),
         migrations.AddConstraint(
             model_name='searchterm',
