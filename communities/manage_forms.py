@@ -111,3 +111,12 @@ class MergeTagForm(forms.Form):
         field = self.fields["target"]
         assert isinstance(field, forms.TypedChoiceField)
         field.choices = [(tag.pk, f"{tag.get_kind_display()}: {tag.name}") for tag in targets]
+
+
+class SynonymForm(forms.Form):
+    terms = forms.CharField(
+        label="Words that mean the same",
+        max_length=900,
+        help_text="Separate them with commas, e.g. “MTX, methotrexate”. Condition names and their "
+        "synonyms from the medical taxonomy are already included.",
+    )

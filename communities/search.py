@@ -186,6 +186,11 @@ class ParsedQuery:
         """Positive single words, for "did you mean"."""
         return [unit.text for group in self.groups for unit in group if not unit.phrase]
 
+    @property
+    def positive_texts(self) -> list[str]:
+        """What to look for, as typed (no synonyms): the words other sources (trials, resources) match."""
+        return [unit.text for group in self.groups for unit in group]
+
     def to_search_query(self) -> SearchQuery | None:
         """The tsquery: each unit (and each synonym) as a phrase query, ANDed over groups."""
         if self.is_empty:
@@ -471,3 +476,30 @@ def search_request_from(params: Any, *, kinds: Sequence[str]) -> SearchRequest:
     )
     query = clean_query_text(str(params.get("q", "") or ""))
     return SearchRequest(query=query, filters=filters, sort=sort, page=page, errors=errors)
+
+
+# ---------------------------------------------------------------------------------------------
+# Other sources on the search page (communities never import cms: cms joins this registry)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceHit:
+    title: str
+    url: str
+    summary: str = ""
+
+
+# (key, label, search(words=..., limit=...) -> hits)
+ResourceSearch = Callable[..., list[SourceHit]]
+_RESOURCE_SOURCES: list[tuple[str, str, ResourceSearch]] = []
+
+
+def register_resource_source(key: str, label: str, search: ResourceSearch) -> None:
+    """A higher app (cms) offers a tab of the search page: ``search(words=[...], limit=n)``."""
+    if all(existing != key for existing, _, _ in _RESOURCE_SOURCES):
+        _RESOURCE_SOURCES.append((key, label, search))
+
+
+def resource_sources() -> list[tuple[str, str, ResourceSearch]]:
+    return list(_RESOURCE_SOURCES)

@@ -35,6 +35,17 @@ urlpatterns = [
     path("search/", community_views.search, name="community-search"),
     path("manage/", manage_views.dashboard, name="manage-dashboard"),
     path("manage/log/", manage_views.moderation_log_page, name="manage-moderation-log"),
+    path("manage/search/synonyms/", manage_views.search_synonyms, name="manage-search-synonyms"),
+    path(
+        "manage/search/synonyms/<int:synonym_id>/",
+        manage_views.search_synonym_edit,
+        name="manage-search-synonym-edit",
+    ),
+    path(
+        "manage/search/synonyms/<int:synonym_id>/delete/",
+        manage_views.search_synonym_delete,
+        name="manage-search-synonym-delete",
+    ),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),
     path("manage/communities/<slug:slug>/requests/", manage_views.join_requests, name="manage-requests"),
