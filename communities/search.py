@@ -50,9 +50,9 @@ UPDATE communities_topic AS topic SET search_vector =
     ), '')), 'C')
 """
 
-# One statement for one post, a thousand or all of them (migration, bench generator).
-POST_REFRESH_SQL = """
-UPDATE communities_post AS post SET search_vector = CASE WHEN post.deleted_at IS NOT NULL THEN NULL ELSE
+# A post's vector, over a row aliased ``post`` and its topic aliased ``topic`` (parameter: config).
+POST_VECTOR_SQL = """
+CASE WHEN post.deleted_at IS NOT NULL THEN NULL ELSE
     CASE WHEN post.is_opening THEN
         setweight(to_tsvector(%(config)s::regconfig, coalesce(topic.title, '')), 'A')
         || setweight(to_tsvector(%(config)s::regconfig, coalesce((
@@ -61,8 +61,14 @@ UPDATE communities_post AS post SET search_vector = CASE WHEN post.deleted_at IS
         ), '')), 'B')
     ELSE ''::tsvector END
     || to_tsvector(%(config)s::regconfig, post.body_markdown) END
-FROM communities_topic AS topic WHERE topic.id = post.topic_id
 """
+
+# One statement for one post, a thousand or all of them (migration, bench generator).
+POST_REFRESH_SQL = (
+    "UPDATE communities_post AS post SET search_vector = "  # noqa: S608 - fixed SQL
+    + POST_VECTOR_SQL
+    + " FROM communities_topic AS topic WHERE topic.id = post.topic_id"
+)
 
 # New words join the vocabulary as they are written; existing rows are not touched (no row locks on
 # common words, so concurrent posts never wait on each other). Counts are rebuilt by
@@ -80,9 +86,17 @@ VOCABULARY_ADD_SQL = (
     + _VOCABULARY_WORDS_SQL
     + " AND post.id = ANY(%(ids)s) GROUP BY 1, 2 ORDER BY 1, 2 ON CONFLICT (community_id, word) DO NOTHING"
 )
-VOCABULARY_REBUILD_SQL = (
-    "INSERT INTO communities_searchterm (community_id, word, ndoc) " + _VOCABULARY_WORDS_SQL + " GROUP BY 1, 2"
-)
+# Per community, with ts_stat (one pass in C over the community's posts); parameters: vocab, community.
+VOCABULARY_REBUILD_SQL = """
+INSERT INTO communities_searchterm (community_id, word, ndoc)
+SELECT %(community)s, stat.word, stat.ndoc FROM ts_stat(format(
+    'SELECT to_tsvector(%%L::regconfig, post.body_markdown || '' '' || '
+    'CASE WHEN post.is_opening THEN topic.title ELSE '''' END) '
+    'FROM communities_post AS post JOIN communities_topic AS topic ON topic.id = post.topic_id '
+    'WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND topic.community_id = %%s',
+    %(vocab)s, %(community)s)) AS stat
+WHERE stat.word ~ '^[a-z][a-z''-]{2,39}$'
+"""
 
 
 def refresh_search_vectors(*, topic_ids: Iterable[int] | None = None) -> int:
@@ -128,10 +142,14 @@ def index_posts(*, post_ids: Iterable[int] | None = None) -> int:
 
 def rebuild_search_vocabulary() -> int:
     """Recount the vocabulary of the current schema from the posts that are not removed."""
+    count = 0
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM communities_searchterm")
-        cursor.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG})
-        return cursor.rowcount
+        cursor.execute("SELECT id FROM communities_community ORDER BY id")
+        for (community_id,) in cursor.fetchall():
+            cursor.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG, "community": community_id})
+            count += cursor.rowcount
+    return count
 
 
 def _add_vocabulary(cursor: Any, post_ids: Sequence[int]) -> None:
@@ -324,7 +342,9 @@ def parse_query(text: str, *, synonyms: SynonymLookup | None = None) -> ParsedQu
 # ts_headline wraps matches in these; no one types them, and render_snippet copes if someone did.
 MARK_START = "\x02"
 MARK_STOP = "\x03"
-HEADLINE_OPTIONS = {"max_words": 28, "min_words": 12, "max_fragments": 2, "fragment_delimiter": " … "}
+HEADLINE_MAX_WORDS = 28
+HEADLINE_MIN_WORDS = 12
+HEADLINE_FRAGMENTS = 2
 
 
 def render_snippet(headline: str) -> SafeString:
@@ -381,7 +401,9 @@ class SearchFilters:
     def without(self, name: str) -> SearchFilters:
         if ":" in name:
             return replace(self, tags=tuple(tag for tag in self.tags if f"{tag[0]}:{tag[1]}" != name))
-        return replace(self, **{name: None if name in ("after", "before", "author") else ""})
+        if name in ("after", "before", "author"):
+            return replace(self, **{name: None})  # type: ignore[arg-type]
+        return replace(self, **{name: ""})  # type: ignore[arg-type]
 
     def as_params(self) -> list[tuple[str, str]]:
         params = [

@@ -38,7 +38,9 @@ from communities.models import (
     WatchLevel,
 )
 from communities.search import (
-    HEADLINE_OPTIONS,
+    HEADLINE_FRAGMENTS,
+    HEADLINE_MAX_WORDS,
+    HEADLINE_MIN_WORDS,
     MARK_START,
     MARK_STOP,
     SEARCH_CONFIG,
@@ -306,39 +308,36 @@ SUGGEST_BELOW = 3
 SUGGEST_SIMILARITY = 0.4
 
 
-def searchable_community_ids(*, member: Member, tenant: Tenant) -> list[int]:
+def _searchable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
     """Communities whose posts a search may show this member: readable, and not muted by them."""
-    readable = set(readable_communities(member=member, tenant=tenant).values_list("pk", flat=True))
+    communities = readable_communities(member=member, tenant=tenant)
     if member.is_authenticated:
-        readable -= set(
-            CommunitySubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED).values_list(
-                "community_id", flat=True
-            )
-        )
-    return sorted(readable)
+        muted = CommunitySubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
+        communities = communities.exclude(pk__in=muted.values("community_id"))
+    return communities
+
+
+def searchable_community_ids(*, member: Member, tenant: Tenant) -> list[int]:
+    return sorted(_searchable_communities(member=member, tenant=tenant).values_list("pk", flat=True))
 
 
 def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
     """THE visibility rule of search: the posts a search may show this member, and no other.
 
     Not removed; in a live topic the member did not mute; in a community they may read and did not
-    mute. Everything search shows (results, counts, "remove this filter" hints) starts here; a new
-    rule for posts (held, hidden) belongs in this one filter. Other partners' posts live in other
-    schemas and are never reachable from this one.
+    mute. Everything search shows (results, counts, "remove this filter" hints, and the vocabulary of
+    "did you mean" through the same communities) starts here; a new rule for posts (held, hidden)
+    belongs in this one filter. Other partners' posts live in other schemas and are never reachable
+    from this one. Subqueries, not lists: the rule costs no extra round trip.
     """
     posts = Post.objects.filter(
         deleted_at__isnull=True,
         topic__deleted_at__isnull=True,
-        topic__community_id__in=searchable_community_ids(member=member, tenant=tenant),
+        topic__community_id__in=_searchable_communities(member=member, tenant=tenant).values("pk"),
     )
     if member.is_authenticated:
-        muted_topics = list(
-            TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED).values_list(
-                "topic_id", flat=True
-            )
-        )
-        if muted_topics:
-            posts = posts.exclude(topic_id__in=muted_topics)
+        muted_topics = TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
+        posts = posts.exclude(topic_id__in=muted_topics.values("topic_id"))
     return posts
 
 
@@ -500,11 +499,18 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
             config=SEARCH_CONFIG,
             start_sel=MARK_START,
             stop_sel=MARK_STOP,
-            **HEADLINE_OPTIONS,
+            max_words=HEADLINE_MAX_WORDS,
+            min_words=HEADLINE_MIN_WORDS,
+            max_fragments=HEADLINE_FRAGMENTS,
+            fragment_delimiter=" … ",
         )
-        posts = Post.objects.filter(pk__in=post_ids).annotate(headline=headline).in_bulk()
-        attach_display_names(posts.values(), tenant=tenant)
-        attach_display_names(topics.values(), tenant=tenant)
+        posts = (
+            Post.objects.filter(pk__in=post_ids)
+            .only("id", "topic_id", "author_id", "is_opening", "created_at")
+            .annotate(headline=headline)
+            .in_bulk()
+        )
+        attach_display_names([*posts.values(), *topics.values()], tenant=tenant)  # one query for both
         for topic_id in page_ids:
             result.topics.append(
                 TopicHit(

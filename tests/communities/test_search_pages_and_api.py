@@ -41,7 +41,7 @@ def world(tenant_a, settings):
             title="Closed room",
             body="Biotin again, privately.",
         )
-    yield w
+    return w
 
 
 def test_page_shows_topics_posts_and_escaped_snippets(world):
