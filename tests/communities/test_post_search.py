@@ -272,3 +272,12 @@ def test_other_partners_never_see_these_posts(world, tenant_b):
         from django.contrib.auth.models import AnonymousUser
 
         assert search_posts(member=AnonymousUser(), tenant=tenant_b, request=request).topics == []
+
+
+def test_erased_members_words_are_not_findable(world):
+    from communities.personal_data import erase_member_data
+
+    assert titles(world, "belimumab") == ["Tired after infusions"]  # bob's reply
+    erase_member_data(world.bob, keep_posts=False)
+    assert titles(world, "belimumab") == []
+    assert titles(world, "infusion") == ["Tired after infusions"]  # alice's words stay
