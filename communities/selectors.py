@@ -301,7 +301,9 @@ def search_topics(
 SEARCH_PAGE_SIZE = 10
 # Relevance is decided among the newest matching posts, at most this many: a word in every other
 # post would otherwise make each query rank hundreds of thousands of rows (see bench/search.py).
-SEARCH_CANDIDATES = 1000
+SEARCH_CANDIDATES = 500
+# Post-id windows searched in turn, newest first (None: everything older); see _candidates.
+SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 60_000, 200_000, 600_000, None)
 POSTS_PER_TOPIC = 3
 RECENCY_SCALE_DAYS = 365.0
 SUGGEST_BELOW = 3
@@ -381,7 +383,7 @@ class SearchResult:
     parsed: ParsedQuery
     topics: list[TopicHit] = field(default_factory=list)
     total_topics: int = 0
-    capped: bool = False  # more posts matched than were ranked: "1,000+"
+    capped: bool = False  # more posts matched than were ranked (SEARCH_CANDIDATES)
     has_next: bool = False
     suggestion: str = ""
     relaxations: list[tuple[str, int]] = field(default_factory=list)  # (filter name, topics without it)
@@ -442,11 +444,38 @@ def _did_you_mean(*, parsed: ParsedQuery, community_ids: list[int]) -> str:
     return parsed.replaced(replacements) if replacements else ""
 
 
+def _candidates(posts: QuerySet[Post], search_query: SearchQuery) -> list[tuple[int, int, datetime.datetime, float]]:
+    """The newest matching posts, at most SEARCH_CANDIDATES + 1, with their rank.
+
+    Looked for in windows of post ids going back from the newest (ids follow posting order): the GIN
+    index finds the matches of each window and only those rows are read. One query over the whole
+    table would either walk the primary key backwards reading every post until enough match (slow for
+    words in one post of a hundred) or read every match of a common word before sorting them.
+    """
+    newest = Post.objects.aggregate(newest=Max("id"))["newest"] or 0
+    rows: list[tuple[int, int, datetime.datetime, float]] = []
+    upper = newest + 1
+    for span in SEARCH_WINDOWS:
+        lower = max(0, newest - span) if span else 0
+        window = posts.filter(search_vector=search_query, id__lt=upper)
+        if lower:
+            window = window.filter(id__gte=lower)
+        rows += list(
+            window.annotate(rank=SearchRank(F("search_vector"), search_query))
+            .order_by("-id")
+            .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
+        )
+        if len(rows) > SEARCH_CANDIDATES or not lower:
+            break
+        upper = lower
+    return rows
+
+
 def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:
     """Topics with their best-matching posts (opening post or replies) and highlighted snippets.
 
-    A bounded number of queries whatever the data: visibility (2-3), synonyms (2), the ranked
-    candidates (one GIN-served query of at most SEARCH_CANDIDATES rows), the page's topics and tags,
+    A bounded number of queries whatever the data: synonyms (2), the viewer's role (1), the ranked
+    candidates (1 to 6 GIN-served queries, SEARCH_WINDOWS), the page's topics and tags,
     one ts_headline query for the shown posts, display names; plus "did you mean" and "remove a
     filter" only when few or no topics match.
     """
@@ -461,13 +490,7 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
     search_query = parsed.to_search_query()
     assert search_query is not None
     visible = searchable_posts(member=member, tenant=tenant)
-    rows = list(
-        _filtered(visible, request.filters)
-        .filter(search_vector=search_query)
-        .annotate(rank=SearchRank(F("search_vector"), search_query))
-        .order_by("-id")
-        .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1]
-    )
+    rows = _candidates(_filtered(visible, request.filters), search_query)
     result.capped = len(rows) > SEARCH_CANDIDATES
     by_topic: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
     for post_id, topic_id, created_at, rank in rows[:SEARCH_CANDIDATES]:
