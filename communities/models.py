@@ -167,6 +167,11 @@ class Post(models.Model):
     """The opening post of a topic or a reply. Deleting is soft: moderators can see and restore."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    # The topic's community, copied at creation (topics never move): search's community filter then
+    # combines an index on (community, id) with the text index instead of joining every match.
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     is_opening = models.BooleanField(default=False)
     quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -192,6 +197,7 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search"),
+            models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),
         ]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramSimilarity
-from django.db.models import BooleanField, Exists, F, FloatField, Func, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import BooleanField, Exists, F, FloatField, Func, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -392,7 +392,8 @@ class SearchResult:
 
 def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
     if filters.community:
-        posts = posts.filter(topic__community__slug=filters.community)
+        community = Community.objects.filter(slug=filters.community).values("pk")[:1]
+        posts = posts.filter(community_id=Subquery(community))
     if filters.kind:
         posts = posts.filter(topic__kind=filters.kind)
     for tag_kind, slug in filters.tags:
@@ -462,7 +463,9 @@ def _candidates(posts: QuerySet[Post], search_query: SearchQuery) -> list[tuple[
             window = window.filter(id__gte=lower)
         rows += list(
             window.annotate(rank=SearchRank(F("search_vector"), search_query))
-            .order_by("-id")
+            # Not "-id": with the primary key in that order the planner may walk it backwards through
+            # a whole window when a filter is narrow; posting time keeps it on the GIN index.
+            .order_by("-created_at", "-id")
             .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
         )
         if len(rows) > SEARCH_CANDIDATES or not lower:

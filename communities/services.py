@@ -531,7 +531,12 @@ def create_topic(
         _check_posting_rate(acting_member, tenant)
         topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member)
         post = Post.objects.create(
-            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html
+            topic=topic,
+            community=community,
+            author=acting_member,
+            is_opening=True,
+            body_markdown=body,
+            body_html=body_html,
         )
         tags += [
             _propose(member=acting_member, community=community, kind=TagKind.TOPIC, name=name)
@@ -578,6 +583,7 @@ def create_reply(
         _check_posting_rate(acting_member, tenant)
         post = Post.objects.create(
             topic=topic,
+            community_id=topic.community_id,
             author=acting_member,
             quoted_post=quoted_post,
             body_markdown=body,
