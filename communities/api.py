@@ -700,7 +700,8 @@ class SearchResultSerializer(serializers.Serializer[Any]):
     has_next = serializers.BooleanField(read_only=True)
     total_topics = serializers.IntegerField(read_only=True)
     capped = serializers.BooleanField(
-        read_only=True, help_text="True when more posts matched than were ranked (only the newest 500 are)."
+        read_only=True,
+        help_text="True when older matching posts were left out: only the most recent (at most 500) are ranked.",
     )
     suggestion = serializers.CharField(read_only=True, help_text="“Did you mean”: a corrected query, or empty.")
     message = serializers.CharField(read_only=True, help_text="Why nothing was searched, or empty.")

@@ -304,6 +304,8 @@ SEARCH_PAGE_SIZE = 10
 SEARCH_CANDIDATES = 500
 # Post-id windows searched in turn, newest first (None: everything older); see _candidates.
 SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 60_000, 200_000, 600_000, None)
+SEARCH_ENOUGH = 100
+SEARCH_ENOUGH_SPAN = 200_000
 POSTS_PER_TOPIC = 3
 RECENCY_SCALE_DAYS = 365.0
 SUGGEST_BELOW = 3
@@ -445,8 +447,12 @@ def _did_you_mean(*, parsed: ParsedQuery, community_ids: list[int]) -> str:
     return parsed.replaced(replacements) if replacements else ""
 
 
-def _candidates(posts: QuerySet[Post], search_query: SearchQuery) -> list[tuple[int, int, datetime.datetime, float]]:
-    """The newest matching posts, at most SEARCH_CANDIDATES + 1, with their rank.
+def _candidates(
+    posts: QuerySet[Post], search_query: SearchQuery
+) -> tuple[list[tuple[int, int, datetime.datetime, float]], bool]:
+    """The newest matching posts, at most SEARCH_CANDIDATES + 1, with their rank, and whether older
+    matches were left out (at most SEARCH_CANDIDATES are ranked; with SEARCH_ENOUGH of them found in the
+    newest SEARCH_ENOUGH_SPAN posts the search goes no further back).
 
     Looked for in windows of post ids going back from the newest (ids follow posting order): the GIN
     index finds the matches of each window and only those rows are read. One query over the whole
@@ -469,9 +475,11 @@ def _candidates(posts: QuerySet[Post], search_query: SearchQuery) -> list[tuple[
             .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
         )
         if len(rows) > SEARCH_CANDIDATES or not lower:
-            break
+            return rows, len(rows) > SEARCH_CANDIDATES
+        if len(rows) >= SEARCH_ENOUGH and newest - lower >= SEARCH_ENOUGH_SPAN:
+            return rows, True  # enough recent matches: older ones are left out, and the page says so
         upper = lower
-    return rows
+    return rows, False
 
 
 def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:
@@ -493,8 +501,7 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
     search_query = parsed.to_search_query()
     assert search_query is not None
     visible = searchable_posts(member=member, tenant=tenant)
-    rows = _candidates(_filtered(visible, request.filters), search_query)
-    result.capped = len(rows) > SEARCH_CANDIDATES
+    rows, result.capped = _candidates(_filtered(visible, request.filters), search_query)
     by_topic: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
     for post_id, topic_id, created_at, rank in rows[:SEARCH_CANDIDATES]:
         by_topic.setdefault(topic_id, []).append((post_id, created_at, float(rank)))

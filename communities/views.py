@@ -49,7 +49,6 @@ from communities.models import (
 )
 from communities.search import parse_query, resource_sources, search_request_from
 from communities.selectors import (
-    SEARCH_CANDIDATES,
     access_community,
     access_topic,
     active_community_ids,
@@ -634,7 +633,6 @@ def search(request: HttpRequest) -> HttpResponse:
             "next_url": "/search/?" + urlencode([*base_params, ("page", search_request.page + 1)]),
             "prev_url": "/search/?" + urlencode([*base_params, ("page", search_request.page - 1)]),
             "ignored": search_request.errors,
-            "candidates": SEARCH_CANDIDATES,
         }
     )
     return _render(request, "communities/search.html", context)
