@@ -147,7 +147,9 @@ def _ensure_forum(slug: str, scale: float) -> None:
 
     connection.set_schema_to_public()
     targets = Targets.for_scale(scale)
-    tenant = Tenant.objects.filter(slug=slug).first()
+    # A new bench database has no tables yet: the generator bootstraps it.
+    bootstrapped = "tenants_tenant" in connection.introspection.table_names()
+    tenant = Tenant.objects.filter(slug=slug).first() if bootstrapped else None
     posts = 0
     if tenant is not None:
         with connection.cursor() as cur:
