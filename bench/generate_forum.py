@@ -66,6 +66,7 @@ LOADED_TABLES = (
     "communities_reaction",
     "communities_topicsubscription",
 )
+POST_STAGE = "bench_post_stage"
 
 
 @dataclass
@@ -120,6 +121,7 @@ class Forum:
     t_author: list[int] = field(default_factory=list)
     t_created: list[float] = field(default_factory=list)
     t_replies: list[int] = field(default_factory=list)
+    post_columns: Sequence[str] = ()
     t_title: list[str] = field(default_factory=list)
     # Filled while the posts are written.
     t_last_activity: list[float] = field(default_factory=list)
@@ -179,15 +181,17 @@ def main() -> None:
             timings.append(_timed("communities_tag", lambda: _load_tags(cur, forum, rng)))
             timings.append(_timed("communities_communitymembership", lambda: _load_memberships(cur, forum, rng)))
             _plan_topics(forum, targets, rng)
-            timings.append(_timed("communities_post", lambda: _load_posts(cur, forum, targets, rng)))
+            timings.append(_timed("posts staged", lambda: _load_posts(cur, forum, targets, rng)))
             timings.append(_timed("communities_topic", lambda: _load_topics(cur, forum)))
             timings.append(_timed("communities_topic_tags", lambda: _load_topic_tags(cur, forum, rng)))
+            timings.append(_timed("communities_post (+ search vectors)", lambda: _insert_posts(cur, forum)))
             timings.append(_timed("communities_reaction", lambda: _load_reactions(cur, forum)))
             timings.append(_timed("communities_topicsubscription", lambda: _load_subscriptions(cur, forum)))
             if dropped:
                 timings.append(_timed("recreate indexes and FKs", lambda: _recreate(cur, dropped)))
             # After the indexes: the statement looks each topic's opening post and tags up by index.
             timings.append(_timed("topic search vectors", lambda: _index_search(cur)))
+            timings.append(_timed("search vocabulary", lambda: _index_vocabulary(cur)))
             timings.append(_timed("sequences", lambda: _reset_sequences(cur)))
         commit_started = time.perf_counter()
     # Deferred foreign-key checks (the --keep-indexes baseline) run at commit.
@@ -420,7 +424,8 @@ def _load_members(
     columns = (
         "password", "last_login", "is_superuser", "public_id", "email", "display_name", "role", "birth_year",
         "country", "region", "is_active", "is_staff", "email_verified_at", "date_joined", "session_generation",
-        "signup_tenant_id", "email_notifications",
+        "signup_tenant_id", "email_notifications", "sex", "show_conditions", "show_location", "show_role",
+        "listed_in_member_lists",
     )  # fmt: skip
     countries = ("GB", "US", "DE", "FR", "ES", "NL", "IE", "CA", "AU", "")
     roles = ("patient", "patient", "patient", "caregiver", "other", "")
@@ -435,7 +440,7 @@ def _load_members(
                 make_password(None),  # "!" + random: an unusable password, as Django stores it
                 None, False, uuid.uuid4(), f"{prefix}{idx:06d}@bench.invalid",
                 name, rng.choice(roles), 1940 + rng.randrange(65), rng.choice(countries), "", True, False,
-                joined, joined, 0, tenant_id, "digest",
+                joined, joined, 0, tenant_id, "digest", "", False, False, False, False,
             )  # fmt: skip
 
     count = _copy(cur, "public.members_member", columns, rows(), freeze=False)
@@ -447,9 +452,9 @@ def _load_members(
     _copy(
         cur,
         "public.members_tenantmembership",
-        ("role", "joined_at", "member_id", "tenant_id"),
+        ("role", "joined_at", "member_id", "tenant_id", "display_name"),
         (
-            ("moderator" if idx in moderators else "member", _ts(now - HISTORY_DAYS * DAY), mid, tenant_id)
+            ("moderator" if idx in moderators else "member", _ts(now - HISTORY_DAYS * DAY), mid, tenant_id, "")
             for idx, mid in enumerate(forum.member_ids)
         ),
         freeze=False,
@@ -725,7 +730,38 @@ def _load_posts(cur: Any, forum: Forum, targets: Targets, rng: random.Random) ->
             # The accepted answer is usually one of the first replies.
             forum.t_answer.append(opening_id + 1 + min(replies - 1, int(rng.expovariate(0.5))) if answered else None)
 
-    return _copy(cur, "communities_post", columns, rows())
+    # Staged, then written once with its search vector by _insert_posts (an UPDATE afterwards would
+    # write every post twice and leave the table twice its size).
+    cur.execute(f"CREATE TEMP TABLE {POST_STAGE} (LIKE communities_post INCLUDING DEFAULTS) ON COMMIT DROP")
+    forum.post_columns = columns
+    return _copy(cur, POST_STAGE, columns, rows())
+
+
+def _insert_posts(cur: Any, forum: Forum) -> int:
+    """Staged posts into communities_post with the vector the services would write (communities/search.py)."""
+    from communities.search import POST_VECTOR_SQL, SEARCH_CONFIG
+
+    columns = ", ".join(forum.post_columns)
+    selected = ", ".join(f"post.{name}" for name in forum.post_columns)
+    cur.execute(
+        f"INSERT INTO communities_post ({columns}, community_id, search_vector) "
+        f"SELECT {selected}, topic.community_id, {POST_VECTOR_SQL} "
+        f"FROM {POST_STAGE} AS post JOIN communities_topic AS topic ON topic.id = post.topic_id ORDER BY post.id",
+        {"config": SEARCH_CONFIG},
+    )
+    return int(cur.rowcount)
+
+
+def _index_vocabulary(cur: Any) -> int:
+    """The "did you mean" vocabulary, by the statement the services use (communities/search.py)."""
+    from communities.search import VOCABULARY_CONFIG, VOCABULARY_REBUILD_SQL
+
+    cur.execute("SELECT id FROM communities_community ORDER BY id")
+    count = 0
+    for (community_id,) in cur.fetchall():
+        cur.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG, "community": community_id})
+        count += int(cur.rowcount)
+    return count
 
 
 def _html_checker() -> Callable[[Forum, str, str], None]:

@@ -35,6 +35,7 @@ from communities.models import (
     Post,
     ReviewItem,
     ReviewStatus,
+    SearchSynonym,
     Tag,
     TagKind,
     TagStatus,
@@ -46,6 +47,7 @@ from communities.models import (
     WatchLevel,
 )
 from communities.moderation import Decision
+from communities.search import SORTS, STATUSES, search_request_from
 from config.api import query_int
 from config.errors import InvalidInput, NotAllowed
 from members.models import Member
@@ -745,6 +747,185 @@ class TopicSearchView(APIView):
         )
         attach_display_names(topics, tenant=_tenant(request))
         return Response(TopicSerializer(topics, many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Search over every post (the web page's /search/ with the same parameters)
+# ---------------------------------------------------------------------------------------------
+
+
+class SearchPostSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="post.pk", read_only=True)
+    is_opening = serializers.BooleanField(source="post.is_opening", read_only=True)
+    author_name = serializers.CharField(source="post.author_name", read_only=True)
+    created_at = serializers.DateTimeField(source="post.created_at", read_only=True)
+    url = serializers.SerializerMethodField()
+    snippet_html = serializers.CharField(
+        source="snippet",
+        read_only=True,
+        help_text="An escaped excerpt of the post; matching words are wrapped in <mark>. Safe to insert as HTML.",
+    )
+    rank = serializers.FloatField(read_only=True)
+
+    def get_url(self, hit: selectors.PostHit) -> str:
+        return f"/t/{hit.post.topic_id}/#post-{hit.post.pk}"
+
+
+class SearchTopicSerializer(serializers.Serializer[Any]):
+    topic = TopicSerializer(read_only=True)
+    score = serializers.FloatField(read_only=True)
+    match_count = serializers.IntegerField(
+        read_only=True, help_text="Matching posts in this topic (among those ranked)."
+    )
+    posts = SearchPostSerializer(many=True, read_only=True, help_text="The best-matching posts, at most three.")
+
+
+class SearchSynonymUsedSerializer(serializers.Serializer[Any]):
+    term = serializers.CharField(read_only=True)
+    also = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+
+class SearchRelaxationSerializer(serializers.Serializer[Any]):
+    filter = serializers.CharField(
+        read_only=True, help_text="community, kind, status, after, before, author or kind:slug of a tag"
+    )
+    topics = serializers.IntegerField(read_only=True, help_text="Topics found without it (counted up to 100).")
+
+
+class SearchResultSerializer(serializers.Serializer[Any]):
+    query = serializers.CharField(read_only=True)
+    sort = serializers.CharField(read_only=True)
+    page = serializers.IntegerField(read_only=True)
+    has_next = serializers.BooleanField(read_only=True)
+    total_topics = serializers.IntegerField(read_only=True)
+    capped = serializers.BooleanField(
+        read_only=True,
+        help_text="True when older matching posts were left out: only the most recent (at most 500) are ranked.",
+    )
+    suggestion = serializers.CharField(read_only=True, help_text="“Did you mean”: a corrected query, or empty.")
+    message = serializers.CharField(read_only=True, help_text="Why nothing was searched, or empty.")
+    synonyms = SearchSynonymUsedSerializer(many=True, read_only=True)
+    relaxations = SearchRelaxationSerializer(
+        many=True, read_only=True, help_text="On zero results: filters whose removal would find something."
+    )
+    results = SearchTopicSerializer(many=True, read_only=True)
+
+
+_SEARCH_PARAMETERS = [
+    OpenApiParameter("q", str, required=True, description='Words, "exact phrases", OR between words, -word to exclude'),
+    OpenApiParameter("community", str, required=False, description="a community's slug"),
+    OpenApiParameter("kind", str, enum=TopicKind.values, required=False),
+    OpenApiParameter("status", str, enum=list(STATUSES), required=False, description="questions answered or not"),
+    OpenApiParameter(
+        "tag", str, required=False, many=True, description="slug of a topic tag (repeat: all must be on the topic)"
+    ),
+    OpenApiParameter("symptom", str, required=False, many=True, description="slug of a symptom tag"),
+    OpenApiParameter("treatment", str, required=False, many=True, description="slug of a treatment tag"),
+    OpenApiParameter("after", OpenApiTypes.DATE, required=False, description="posts written on or after"),
+    OpenApiParameter("before", OpenApiTypes.DATE, required=False, description="posts written on or before"),
+    OpenApiParameter("author", OpenApiTypes.UUID, required=False, description="the author's public_id"),
+    OpenApiParameter("sort", str, enum=list(SORTS), required=False),
+    OpenApiParameter("page", int, required=False, description="1 to 100, ten topics a page"),
+]
+
+
+class SearchView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=_SEARCH_PARAMETERS,
+        responses=SearchResultSerializer,
+        summary="Search every post I can read: topics with their best-matching posts and snippets",
+    )
+    def get(self, request: Request) -> Response:
+        search_request = search_request_from(request.query_params, kinds=TopicKind.values)
+        if search_request.errors:
+            raise InvalidInput(
+                "Some search parameters are not valid.", code="search_invalid", details=search_request.errors
+            )
+        result = selectors.search_posts(member=_member(request), tenant=_tenant(request), request=search_request)
+        data = {
+            "query": search_request.query,
+            "sort": search_request.sort,
+            "page": search_request.page,
+            "has_next": result.has_next,
+            "total_topics": result.total_topics,
+            "capped": result.capped,
+            "suggestion": result.suggestion,
+            "message": result.message,
+            "synonyms": [{"term": term, "also": list(also)} for term, also in result.parsed.describe_synonyms()],
+            "relaxations": [{"filter": name, "topics": count} for name, count in result.relaxations],
+            "results": result.topics,
+        }
+        return Response(SearchResultSerializer(data).data)
+
+
+class SearchSynonymSerializer(serializers.ModelSerializer[SearchSynonym]):
+    terms = serializers.ListField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        max_length=50,
+        help_text="Two or more words or phrases that search treats as the same.",
+    )
+
+    class Meta:
+        model = SearchSynonym
+        fields = ["id", "terms", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+def _admin_only(request: Request) -> None:
+    if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+        raise Http404("Not found.")
+
+
+class SearchSynonymListView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=SearchSynonymSerializer(many=True), summary="This site's search synonyms (admins)")
+    def get(self, request: Request) -> Response:
+        _admin_only(request)
+        return Response(SearchSynonymSerializer(SearchSynonym.objects.order_by("id"), many=True).data)
+
+    @extend_schema(
+        request=SearchSynonymSerializer,
+        responses={201: SearchSynonymSerializer},
+        summary="Add a synonym group (admins)",
+    )
+    def post(self, request: Request) -> Response:
+        _admin_only(request)
+        data = _valid(SearchSynonymSerializer, request)
+        synonym = services.create_search_synonym(
+            acting_member=_member(request), tenant=_tenant(request), terms=data["terms"]
+        )
+        return Response(SearchSynonymSerializer(synonym).data, status=status.HTTP_201_CREATED)
+
+
+class SearchSynonymDetailView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def _synonym(self, request: Request, synonym_id: int) -> SearchSynonym:
+        _admin_only(request)
+        synonym = SearchSynonym.objects.filter(pk=synonym_id).first()
+        if synonym is None:
+            raise Http404("No such synonym group.")
+        return synonym
+
+    @extend_schema(
+        request=SearchSynonymSerializer, responses=SearchSynonymSerializer, summary="Change a synonym group (admins)"
+    )
+    def put(self, request: Request, synonym_id: int) -> Response:
+        synonym = self._synonym(request, synonym_id)
+        data = _valid(SearchSynonymSerializer, request)
+        synonym = services.update_search_synonym(
+            acting_member=_member(request), tenant=_tenant(request), synonym=synonym, terms=data["terms"]
+        )
+        return Response(SearchSynonymSerializer(synonym).data)
+
+    @extend_schema(responses={204: None}, summary="Delete a synonym group (admins)")
+    def delete(self, request: Request, synonym_id: int) -> Response:
+        synonym = self._synonym(request, synonym_id)
+        services.delete_search_synonym(acting_member=_member(request), tenant=_tenant(request), synonym=synonym)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # ---------------------------------------------------------------------------------------------

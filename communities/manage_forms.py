@@ -217,3 +217,12 @@ class CrisisSettingsForm(forms.Form):
                 raise forms.ValidationError(f"Line {number}: write it as “high: phrase”.")
             pairs.append((phrase.strip(), risk.strip().lower()))
         return pairs
+
+
+class SynonymForm(forms.Form):
+    terms = forms.CharField(
+        label="Words that mean the same",
+        max_length=900,
+        help_text="Separate them with commas, e.g. “MTX, methotrexate”. Condition names and their "
+        "synonyms from the medical taxonomy are already included.",
+    )

@@ -29,6 +29,7 @@ from communities.manage_forms import (
     MergeTagForm,
     ModerationSettingsForm,
     ReviewDecisionForm,
+    SynonymForm,
     TagForm,
     WatchedWordForm,
     show_domain_error,
@@ -40,6 +41,7 @@ from communities.models import (
     CrisisTerm,
     FlagReason,
     OnCallModerator,
+    SearchSynonym,
     Tag,
     TagStatus,
     Topic,
@@ -641,3 +643,75 @@ def tag_merge(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
     else:
         messages.success(request, f"“{source.name}” was merged into “{target.name}”; its topics carry the new tag.")
     return redirect("manage-tags", slug=community.slug)
+
+
+# ---------------------------------------------------------------------------------------------
+# Search synonyms (tenant admins)
+# ---------------------------------------------------------------------------------------------
+
+
+def _synonym_terms(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",")]
+
+
+@_managers_only(admin=True)
+@require_http_methods(["GET", "POST"])
+def search_synonyms(request: HttpRequest) -> HttpResponse:
+    """The partner's own synonyms; each line of the list is one group of words that mean the same."""
+    form = SynonymForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            synonym = services.create_search_synonym(
+                acting_member=_member(request),
+                tenant=_tenant(request),
+                terms=_synonym_terms(form.cleaned_data["terms"]),
+            )
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            messages.success(request, f"Search now treats {' = '.join(synonym.terms)} as the same.")
+            return redirect("manage-search-synonyms")
+    synonyms = list(SearchSynonym.objects.order_by("id"))
+    rows = [
+        (synonym, SynonymForm(initial={"terms": ", ".join(synonym.terms)}, prefix=f"s{synonym.pk}"))
+        for synonym in synonyms
+    ]
+    return _render(request, "search_synonyms.html", {"form": form, "rows": rows})
+
+
+def _synonym(synonym_id: int) -> SearchSynonym:
+    synonym = SearchSynonym.objects.filter(pk=synonym_id).first()
+    if synonym is None:
+        raise Http404("No such synonym group.")
+    return synonym
+
+
+@_managers_only(admin=True)
+@require_POST
+def search_synonym_edit(request: HttpRequest, synonym_id: int) -> HttpResponse:
+    synonym = _synonym(synonym_id)
+    form = SynonymForm(request.POST, prefix=f"s{synonym.pk}")
+    if not form.is_valid():
+        messages.error(request, "Type two or more words or phrases, separated by commas.")
+        return redirect("manage-search-synonyms")
+    try:
+        services.update_search_synonym(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            synonym=synonym,
+            terms=_synonym_terms(form.cleaned_data["terms"]),
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The synonyms are saved.")
+    return redirect("manage-search-synonyms")
+
+
+@_managers_only(admin=True)
+@require_POST
+def search_synonym_delete(request: HttpRequest, synonym_id: int) -> HttpResponse:
+    synonym = _synonym(synonym_id)
+    services.delete_search_synonym(acting_member=_member(request), tenant=_tenant(request), synonym=synonym)
+    messages.success(request, f"{' = '.join(synonym.terms)}: removed from the synonyms.")
+    return redirect("manage-search-synonyms")

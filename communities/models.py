@@ -8,6 +8,7 @@ list pages never aggregate.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -172,10 +173,21 @@ class Topic(models.Model):
         return self.title
 
 
+class PostManager(models.Manager["Post"]):
+    def get_queryset(self) -> models.QuerySet[Post]:
+        # Like the topic's, the post's search vector is only read inside SQL.
+        return super().get_queryset().defer("search_vector")
+
+
 class Post(models.Model):
     """The opening post of a topic or a reply. Deleting is soft: moderators can see and restore."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="posts")
+    # The topic's community, copied at creation (topics never move): search's community filter then
+    # combines an index on (community, id) with the text index instead of joining every match.
+    community = models.ForeignKey(
+        Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     is_opening = models.BooleanField(default=False)
     quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -198,10 +210,17 @@ class Post(models.Model):
     flag_weight = models.PositiveIntegerField(default=0)
     misinformation_note = models.CharField(max_length=500, blank=True)
     misinformation_url = models.URLField(max_length=500, blank=True)
+    # Body (and, on an opening post, the topic's title and tags); NULL while removed. Kept by
+    # communities.search.index_posts in the same transaction as every write that changes it.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = PostManager()
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
+            GinIndex(fields=["search_vector"], name="post_search"),
+            models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),
         ]
@@ -537,3 +556,39 @@ class OnCallModerator(models.Model):
 
     def __str__(self) -> str:
         return f"on call: member {self.member_id}"
+
+
+class SearchSynonym(models.Model):
+    """A partner's own group of words that mean the same in search ("MTX", "methotrexate").
+
+    Adds to the condition taxonomy's names and synonyms; partner admins edit them under /manage/.
+    """
+
+    terms = ArrayField(models.CharField(max_length=80), help_text="Two or more words or phrases that mean the same.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [GinIndex(fields=["terms"], name="synonym_terms")]
+
+    def __str__(self) -> str:
+        return " = ".join(self.terms)
+
+
+class SearchTerm(models.Model):
+    """The partner's vocabulary, word by word and community by community, for "did you mean".
+
+    Per community so a suggestion never reveals a word of a community the searcher cannot read.
+    """
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    word = models.CharField(max_length=60)
+    ndoc = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["community", "word"], name="one_search_term_per_community")]
+        indexes = [GinIndex(fields=["word"], opclasses=["gin_trgm_ops"], name="search_term_trgm")]
+
+    def __str__(self) -> str:
+        return self.word

@@ -46,7 +46,7 @@ from communities.models import (
     WatchedWord,
     WatchedWordAction,
 )
-from communities.search import refresh_search_vectors
+from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, can_see_content, moderation_settings
 from communities.services import (
     CommunityNotFound,
@@ -332,6 +332,8 @@ def _apply(
         _publish(post)
         if post.is_opening:
             refresh_search_vectors(topic_ids=[topic.pk])
+        else:
+            index_posts(post_ids=[post.pk])
         return (
             ModerationActionKind.POST_EDITED,
             f"Edited post #{post.pk}",
@@ -341,6 +343,8 @@ def _apply(
         assert choice.community is not None
         old_name = topic.community.name
         Topic.objects.filter(pk=topic.pk).update(community=choice.community)
+        # Posts keep a copy of their community for search's community filter: it moves with them.
+        Post.objects.filter(topic_id=topic.pk).update(community=choice.community)
         # Tags belong to a community: the old community's tags don't follow the topic.
         topic.tags.clear()
         ReviewItem.objects.filter(post__topic_id=topic.pk).update(community=choice.community)

@@ -39,6 +39,7 @@ from communities.models import (
     TopicSubscription,
     WatchedWord,
 )
+from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import REMOVED_HTML
 from communities.services import REACTION_COUNTERS
 from members.models import Member
@@ -185,6 +186,7 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
                 body_html=render_markdown(f"{quote}\n\n{revision.body_markdown}")
             )
 
+    reindexed = set(own_post_ids)
     # @mentions of the member anywhere in this tenant.
     for handle in _handles(member):
         pattern = re.compile(rf"(?<![\w@])@{re.escape(handle)}[.\-]*(?![\w])", re.IGNORECASE)
@@ -195,6 +197,13 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
                     body_markdown=pattern.sub(FORMER_HANDLE, row.body_markdown),
                     body_html=pattern.sub(FORMER_HANDLE, row.body_html),
                 )
+                if model is Post:
+                    reindexed.add(row.pk)
+    # Search must not find the erased words (or the handle) from the next query on.
+    refresh_search_vectors(
+        topic_ids=Post.objects.filter(pk__in=reindexed, is_opening=True).values_list("topic_id", flat=True)
+    )
+    index_posts(post_ids=reindexed)
 
 
 def register() -> None:

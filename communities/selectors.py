@@ -9,18 +9,38 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Prefetch, Q, QuerySet, Value
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, TrigramSimilarity
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
 from django.http import Http404
+from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from communities.models import (
     Community,
     CommunityMembership,
     CommunityMembershipStatus,
+    CommunitySubscription,
     ContentStatus,
     ModerationAction,
     ModerationActionKind,
@@ -31,12 +51,33 @@ from communities.models import (
     Reaction,
     ReviewItem,
     ReviewStatus,
+    SearchSynonym,
+    SearchTerm,
     Tag,
     TagStatus,
     Topic,
+    TopicKind,
+    TopicSubscription,
     Visibility,
+    WatchLevel,
 )
-from communities.search import SEARCH_CONFIG
+from communities.search import (
+    HEADLINE_FRAGMENTS,
+    HEADLINE_MAX_WORDS,
+    HEADLINE_MIN_WORDS,
+    MARK_START,
+    MARK_STOP,
+    SEARCH_CONFIG,
+    SORT_NEWEST,
+    STATUS_ANSWERED,
+    STATUS_UNANSWERED,
+    ParsedQuery,
+    SearchFilters,
+    SearchRequest,
+    parse_query,
+    render_snippet,
+)
+from conditions.selectors import synonym_groups
 from config.errors import InvalidInput
 from members.models import Member
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
@@ -369,6 +410,287 @@ def search_topics(
         .prefetch_related(public_tags())
         .order_by("-rank", "-last_activity_at", "-id")[:limit]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Search over every post (communities/search.py: index, query language, snippets)
+# ---------------------------------------------------------------------------------------------
+
+SEARCH_PAGE_SIZE = 10
+# Relevance is decided among the newest matching posts, at most this many: a word in every other
+# post would otherwise make each query rank hundreds of thousands of rows (see bench/search.py).
+SEARCH_CANDIDATES = 500
+# Post-id windows searched in turn, newest first (None: everything older); see _candidates.
+SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 60_000, 200_000, 600_000, None)
+SEARCH_ENOUGH = 100
+SEARCH_ENOUGH_SPAN = 200_000
+POSTS_PER_TOPIC = 3
+RECENCY_SCALE_DAYS = 365.0
+SUGGEST_BELOW = 3
+SUGGEST_SIMILARITY = 0.4
+
+
+def _searchable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
+    """Communities whose posts a search may show this member: readable, and not muted by them."""
+    communities = readable_communities(member=member, tenant=tenant)
+    if member.is_authenticated:
+        muted = CommunitySubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
+        communities = communities.exclude(pk__in=muted.values("community_id"))
+    return communities
+
+
+def searchable_community_ids(*, member: Member, tenant: Tenant) -> list[int]:
+    return sorted(_searchable_communities(member=member, tenant=tenant).values_list("pk", flat=True))
+
+
+def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
+    """THE visibility rule of search: the posts a search may show this member, and no other.
+
+    Not removed; published, or held or hidden but the member's own (moderators see all), in a topic
+    that is so too (content_visibility); in a live topic the member did not mute; in a community they
+    may read and did not mute. Everything search shows (results, counts, "remove this filter" hints,
+    and the vocabulary of "did you mean" through the same communities) starts here. Other partners'
+    posts live in other schemas and are never reachable from this one. Subqueries, not lists: the
+    rule costs no extra round trip.
+    """
+    is_moderator = member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant)
+    posts = Post.objects.filter(
+        content_visibility(member=member, tenant=tenant, is_moderator=is_moderator),
+        content_visibility(member=member, tenant=tenant, prefix="topic__", is_moderator=is_moderator),
+        deleted_at__isnull=True,
+        topic__deleted_at__isnull=True,
+        topic__community_id__in=_searchable_communities(member=member, tenant=tenant).values("pk"),
+    )
+    if member.is_authenticated:
+        muted_topics = TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
+        posts = posts.exclude(topic_id__in=muted_topics.values("topic_id"))
+    return posts
+
+
+def search_synonyms(phrases: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """What else each phrase means: the condition taxonomy plus this partner's own synonym list."""
+    groups = dict(synonym_groups(phrases=phrases))
+    wanted = {phrase.lower() for phrase in phrases}
+    if wanted:
+        own_sql = "EXISTS (SELECT 1 FROM unnest(terms) AS term WHERE lower(term) = ANY(%s))"
+        own = (
+            SearchSynonym.objects.alias(hit=RawSQL(own_sql, [sorted(wanted)], output_field=BooleanField()))  # noqa: S611
+            .filter(hit=True)
+            .values_list("terms", flat=True)
+        )
+        for terms in own:
+            for term in terms:
+                key = term.lower()
+                if key in wanted:
+                    groups[key] = tuple(dict.fromkeys([*groups.get(key, ()), *terms]))
+    return groups
+
+
+@dataclass
+class PostHit:
+    post: Post  # with ``author_name`` set for this tenant
+    snippet: SafeString
+    rank: float
+
+
+@dataclass
+class TopicHit:
+    topic: Topic
+    score: float
+    match_count: int
+    posts: list[PostHit]
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    parsed: ParsedQuery
+    topics: list[TopicHit] = field(default_factory=list)
+    total_topics: int = 0
+    capped: bool = False  # more posts matched than were ranked (SEARCH_CANDIDATES)
+    has_next: bool = False
+    suggestion: str = ""
+    relaxations: list[tuple[str, int]] = field(default_factory=list)  # (filter name, topics without it)
+    message: str = ""
+
+
+def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
+    if filters.community:
+        community = Community.objects.filter(slug=filters.community).values("pk")[:1]
+        posts = posts.filter(community_id=Subquery(community))
+    if filters.kind:
+        posts = posts.filter(topic__kind=filters.kind)
+    for tag_kind, slug in filters.tags:
+        posts = posts.filter(
+            Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug))
+        )
+    if filters.status == STATUS_ANSWERED:
+        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=False)
+    elif filters.status == STATUS_UNANSWERED:
+        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=True)
+    if filters.after:
+        posts = posts.filter(created_at__date__gte=filters.after)
+    if filters.before:
+        posts = posts.filter(created_at__date__lte=filters.before)
+    if filters.author:
+        posts = posts.filter(author__public_id=filters.author)
+    return posts
+
+
+def _topic_score(hits: list[tuple[int, datetime.datetime, float]], now: datetime.datetime) -> float:
+    """Best post's rank, a little more for several matching posts, then a recency boost."""
+    best = max(rank for _, _, rank in hits)
+    newest = max(created for _, created, _ in hits)
+    age_days = max(0.0, (now - newest).total_seconds() / 86_400)
+    return best * (1 + 0.1 * min(len(hits) - 1, 5)) / (1 + age_days / RECENCY_SCALE_DAYS)
+
+
+def _did_you_mean(*, parsed: ParsedQuery, community_ids: list[int]) -> str:
+    """A query with each unknown word replaced by the nearest word of the readable vocabulary."""
+    replacements: dict[str, str] = {}
+    for word in parsed.plain_words[:6]:
+        lowered = word.lower()
+        if len(lowered) < 4 or not lowered.isalpha():
+            continue
+        terms = SearchTerm.objects.filter(community_id__in=community_ids)
+        if terms.filter(word=lowered).exists():
+            continue
+        best = (
+            terms.annotate(similarity=TrigramSimilarity("word", lowered))
+            .filter(similarity__gte=SUGGEST_SIMILARITY)
+            .values("word")
+            .annotate(best=Max("similarity"), docs=Sum("ndoc"))
+            .order_by("-best", "-docs", "word")
+            .values_list("word", flat=True)
+            .first()
+        )
+        if best:
+            replacements[word] = best
+    return parsed.replaced(replacements) if replacements else ""
+
+
+def _candidates(
+    posts: QuerySet[Post], search_query: SearchQuery
+) -> tuple[list[tuple[int, int, datetime.datetime, float]], bool]:
+    """The newest matching posts, at most SEARCH_CANDIDATES + 1, with their rank, and whether older
+    matches were left out (at most SEARCH_CANDIDATES are ranked; with SEARCH_ENOUGH of them found in the
+    newest SEARCH_ENOUGH_SPAN posts the search goes no further back).
+
+    Looked for in windows of post ids going back from the newest (ids follow posting order): the GIN
+    index finds the matches of each window and only those rows are read. One query over the whole
+    table would either walk the primary key backwards reading every post until enough match (slow for
+    words in one post of a hundred) or read every match of a common word before sorting them.
+    """
+    newest = Post.objects.aggregate(newest=Max("id"))["newest"] or 0
+    rows: list[tuple[int, int, datetime.datetime, float]] = []
+    upper = newest + 1
+    for span in SEARCH_WINDOWS:
+        lower = max(0, newest - span) if span else 0
+        window = posts.filter(search_vector=search_query, id__lt=upper)
+        if lower:
+            window = window.filter(id__gte=lower)
+        rows += list(
+            window.annotate(rank=SearchRank(F("search_vector"), search_query))
+            # Not "-id": with the primary key in that order the planner may walk it backwards through
+            # a whole window when a filter is narrow; posting time keeps it on the GIN index.
+            .order_by("-created_at", "-id")
+            .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
+        )
+        if len(rows) > SEARCH_CANDIDATES or not lower:
+            return rows, len(rows) > SEARCH_CANDIDATES
+        if len(rows) >= SEARCH_ENOUGH and newest - lower >= SEARCH_ENOUGH_SPAN:
+            return rows, True  # enough recent matches: older ones are left out, and the page says so
+        upper = lower
+    return rows, False
+
+
+def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:
+    """Topics with their best-matching posts (opening post or replies) and highlighted snippets.
+
+    A bounded number of queries whatever the data: synonyms (2), the viewer's role (1), the ranked
+    candidates (1 to 6 GIN-served queries, SEARCH_WINDOWS), the page's topics and tags,
+    one ts_headline query for the shown posts, display names; plus "did you mean" and "remove a
+    filter" only when few or no topics match.
+    """
+    parsed = parse_query(request.query, synonyms=search_synonyms)
+    result = SearchResult(request=request, parsed=parsed)
+    if parsed.is_empty:
+        if parsed.excluded:
+            result.message = "Add a word to look for, not only words to leave out."
+        elif request.query.strip():
+            result.message = "Type a word to look for: operators and punctuation alone find nothing."
+        return result
+    search_query = parsed.to_search_query()
+    assert search_query is not None
+    visible = searchable_posts(member=member, tenant=tenant)
+    rows, result.capped = _candidates(_filtered(visible, request.filters), search_query)
+    by_topic: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
+    for post_id, topic_id, created_at, rank in rows[:SEARCH_CANDIDATES]:
+        by_topic.setdefault(topic_id, []).append((post_id, created_at, float(rank)))
+    now = timezone.now()
+    scores = {topic_id: _topic_score(hits, now) for topic_id, hits in by_topic.items()}
+    if request.sort == SORT_NEWEST:
+        order = sorted(by_topic, key=lambda t: (max(h[1] for h in by_topic[t]), t), reverse=True)
+    else:
+        order = sorted(by_topic, key=lambda t: (scores[t], t), reverse=True)
+    result.total_topics = len(order)
+    start = (request.page - 1) * SEARCH_PAGE_SIZE
+    page_ids = order[start : start + SEARCH_PAGE_SIZE]
+    result.has_next = len(order) > start + SEARCH_PAGE_SIZE
+
+    if page_ids:
+        topics = Topic.objects.select_related("community", "author").prefetch_related("tags").in_bulk(page_ids)
+        shown: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
+        for topic_id in page_ids:
+            hits = by_topic[topic_id]
+            key = (lambda h: (h[1], h[0])) if request.sort == SORT_NEWEST else (lambda h: (h[2], h[1]))
+            shown[topic_id] = sorted(hits, key=key, reverse=True)[:POSTS_PER_TOPIC]
+        post_ids = [post_id for hits in shown.values() for post_id, _, _ in hits]
+        # A member could type the marker characters themselves: they are taken out before highlighting.
+        body = Func(F("body_markdown"), Value(MARK_START + MARK_STOP), Value(""), function="translate")
+        headline = SearchHeadline(
+            body,
+            search_query,
+            config=SEARCH_CONFIG,
+            start_sel=MARK_START,
+            stop_sel=MARK_STOP,
+            max_words=HEADLINE_MAX_WORDS,
+            min_words=HEADLINE_MIN_WORDS,
+            max_fragments=HEADLINE_FRAGMENTS,
+            fragment_delimiter=" … ",
+        )
+        posts = (
+            Post.objects.filter(pk__in=post_ids)
+            .only("id", "topic_id", "author_id", "is_opening", "created_at")
+            .annotate(headline=headline)
+            .in_bulk()
+        )
+        attach_display_names([*posts.values(), *topics.values()], tenant=tenant)  # one query for both
+        for topic_id in page_ids:
+            result.topics.append(
+                TopicHit(
+                    topic=topics[topic_id],
+                    score=scores[topic_id],
+                    match_count=len(by_topic[topic_id]),
+                    posts=[
+                        PostHit(post=posts[post_id], snippet=render_snippet(posts[post_id].headline), rank=rank)
+                        for post_id, _, rank in shown[topic_id]
+                        if post_id in posts
+                    ],
+                )
+            )
+
+    if result.total_topics < SUGGEST_BELOW:
+        result.suggestion = _did_you_mean(
+            parsed=parsed, community_ids=searchable_community_ids(member=member, tenant=tenant)
+        )
+    if result.total_topics == 0:
+        for name in request.filters.active():
+            relaxed = _filtered(visible, request.filters.without(name)).filter(search_vector=search_query)
+            found = relaxed.values("topic_id").distinct()[:100].count()
+            if found:
+                result.relaxations.append((name, found))
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from communities.models import (
     ReviewItem,
     ReviewStatus,
     RiskLevel,
+    SearchSynonym,
     Tag,
     TagKind,
     TagStatus,
@@ -48,7 +49,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
-from communities.search import refresh_search_vectors
+from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, is_active_community_member
 from conditions.models import Condition
 from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
@@ -619,7 +620,13 @@ def create_topic(
         status = ContentStatus.HELD if held else ContentStatus.PUBLISHED
         topic = Topic.objects.create(community=community, kind=kind, title=title, author=acting_member, status=status)
         post = Post.objects.create(
-            topic=topic, author=acting_member, is_opening=True, body_markdown=body, body_html=body_html, status=status
+            topic=topic,
+            community=community,
+            author=acting_member,
+            is_opening=True,
+            body_markdown=body,
+            body_html=body_html,
+            status=status,
         )
         tags += [
             _propose(member=acting_member, community=community, kind=TagKind.TOPIC, name=name)
@@ -675,6 +682,7 @@ def create_reply(
         held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
         post = Post.objects.create(
             topic=topic,
+            community_id=topic.community_id,
             author=acting_member,
             quoted_post=quoted_post,
             body_markdown=body,
@@ -688,6 +696,7 @@ def create_reply(
             topic=topic, member=acting_member, defaults={"level": WatchLevel.TRACKING}
         )
         topic.refresh_from_db(fields=["last_activity_at", "reply_count"])
+        index_posts(post_ids=[post.pk])
         _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
         if not held:
             notifications.notify_new_post(tenant=tenant, post=post)
@@ -736,6 +745,8 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             post.refresh_from_db(fields=["edit_count"])
         if post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        else:
+            index_posts(post_ids=[post.pk])
         if (screening.hold or screening.flag) and not ReviewItem.objects.filter(
             post_id=post.pk, status=ReviewStatus.OPEN
         ).exists():
@@ -762,6 +773,8 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
             Topic.objects.filter(pk=post.topic_id, reply_count__gt=0).update(reply_count=F("reply_count") - 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if updated:
+            index_posts(post_ids=[post.pk])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated and post.author_id != acting_member.pk:
             # An author deleting their own post is not a moderation decision; a moderator's removal is.
@@ -789,6 +802,8 @@ def restore_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: s
             Topic.objects.filter(pk=post.topic_id).update(reply_count=F("reply_count") + 1)
         if updated and post.is_opening:
             refresh_search_vectors(topic_ids=[post.topic_id])
+        if updated:
+            index_posts(post_ids=[post.pk])
         post.refresh_from_db(fields=["deleted_at", "deleted_by"])
         if updated:
             _record_moderation(
@@ -981,3 +996,71 @@ def open_trial_discussion(
     except IntegrityError:
         return live.get(), False
     return topic, True
+
+
+# ---------------------------------------------------------------------------------------------
+# Search synonyms (the partner's own list; the condition taxonomy's synonyms come for free)
+# ---------------------------------------------------------------------------------------------
+
+SYNONYM_TERM_MAX = 80
+SYNONYM_TERMS_MAX = 10
+
+
+def _require_admin(member: Member, tenant: Tenant) -> None:
+    _require_signed_in(member)
+    if not can_administer_tenant(member=member, tenant=tenant):
+        raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
+
+
+def _clean_synonym_terms(terms: Iterable[str]) -> list[str]:
+    cleaned: dict[str, str] = {}
+    for term in terms:
+        text = " ".join(str(term).replace("\x00", " ").split())
+        if not text:
+            continue
+        if len(text) > SYNONYM_TERM_MAX:
+            raise InvalidInput(
+                f"Each word or phrase has at most {SYNONYM_TERM_MAX} characters.",
+                code="synonym_too_long",
+                details={"terms": [f"“{text[:20]}…” is too long."]},
+            )
+        if any(char in text for char in ',"'):
+            raise InvalidInput(
+                "Words and phrases cannot contain commas or quotes.",
+                code="synonym_invalid",
+                details={"terms": ["Remove commas and quotes."]},
+            )
+        cleaned.setdefault(text.lower(), text)
+    if len(cleaned) < 2:
+        raise InvalidInput(
+            "Give at least two different words or phrases that mean the same.",
+            code="synonym_too_few",
+            details={"terms": ["At least two."]},
+        )
+    if len(cleaned) > SYNONYM_TERMS_MAX:
+        raise InvalidInput(
+            f"A group has at most {SYNONYM_TERMS_MAX} words or phrases.",
+            code="synonym_too_many",
+            details={"terms": [f"At most {SYNONYM_TERMS_MAX}."]},
+        )
+    return list(cleaned.values())
+
+
+def create_search_synonym(*, acting_member: Member, tenant: Tenant, terms: Iterable[str]) -> SearchSynonym:
+    """Tenant admins add a group of words that search treats as the same ("MTX", "methotrexate")."""
+    _require_admin(acting_member, tenant)
+    return SearchSynonym.objects.create(terms=_clean_synonym_terms(terms))
+
+
+def update_search_synonym(
+    *, acting_member: Member, tenant: Tenant, synonym: SearchSynonym, terms: Iterable[str]
+) -> SearchSynonym:
+    _require_admin(acting_member, tenant)
+    synonym.terms = _clean_synonym_terms(terms)
+    synonym.save(update_fields=["terms", "updated_at"])
+    return synonym
+
+
+def delete_search_synonym(*, acting_member: Member, tenant: Tenant, synonym: SearchSynonym) -> None:
+    _require_admin(acting_member, tenant)
+    synonym.delete()

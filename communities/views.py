@@ -41,6 +41,8 @@ from communities.models import (
     Post,
     PostRevision,
     ReactionKind,
+    Tag,
+    TagKind,
     TagStatus,
     Topic,
     TopicKind,
@@ -48,6 +50,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from communities.search import parse_query, resource_sources, search_request_from
 from communities.selectors import (
     access_community,
     access_topic,
@@ -60,7 +63,7 @@ from communities.selectors import (
     is_active_community_member,
     notification_target,
     notifications_for,
-    search_topics,
+    search_posts,
     topic_posts,
     unread_count,
     visible_communities,
@@ -70,6 +73,7 @@ from members.models import Member
 from members.selectors import attach_display_names, can_moderate_tenant, membership_of
 from tenants.models import Tenant
 from tenants.selectors import root_url
+from trials.selectors import TrialQuery, search_trials
 
 ROBOTS_NOINDEX = "noindex, nofollow"
 _Page = TypeVar("_Page")
@@ -632,13 +636,85 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
     return redirect("notifications")
 
 
+FILTER_LABELS = {
+    "community": "community",
+    "kind": "kind",
+    "status": "answered / unanswered",
+    "after": "from date",
+    "before": "to date",
+    "author": "author",
+}
+
+
 def search(request: HttpRequest) -> HttpResponse:
+    """One search page, three tabs: discussions (posts grouped by topic), trials, resources."""
     member, tenant = _member(request), _tenant(request)
-    query = (request.GET.get("q") or "").strip()[:200]
-    kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else None
-    results = search_topics(member=member, tenant=tenant, query=query, kind=kind) if query else []
-    attach_display_names(results, tenant=tenant)
-    return _render(request, "communities/search.html", {"query": query, "kind": kind, "results": results})
+    search_request = search_request_from(request.GET, kinds=TopicKind.values)
+    tabs = [("posts", "Discussions"), ("trials", "Trials")] + [(key, label) for key, label, _ in resource_sources()]
+    tab = request.GET.get("tab", "posts")
+    tab = tab if tab in dict(tabs) else "posts"
+    context: dict[str, Any] = {"search": search_request, "tabs": tabs, "tab": tab}
+    result = None
+    if search_request.query:
+        if tab == "posts":
+            result = search_posts(member=member, tenant=tenant, request=search_request)
+        else:
+            words = parse_query(search_request.query).positive_texts
+            if tab == "trials":
+                context["trials"] = search_trials(query=TrialQuery(keyword=" ".join(words)), limit=20).hits
+            else:
+                source = next(fn for key, _, fn in resource_sources() if key == tab)
+                context["resources"] = source(words=words, limit=20)
+    filters = search_request.filters
+    communities = list(visible_communities(member=member, tenant=tenant))
+    tags = Tag.objects.filter(
+        community_id__in=[c.pk for c in communities if can_read_community(member=member, tenant=tenant, community=c)],
+        status=TagStatus.CURATED,
+    ).order_by("kind", "name")
+    tag_choices: dict[str, dict[str, str]] = {}
+    for tag in tags:
+        tag_choices.setdefault(tag.kind, {}).setdefault(tag.slug, tag.name)
+    selected_tags = dict(filters.tags)
+    base_params = [("q", search_request.query), *filters.as_params()]
+    if search_request.sort != "relevance":
+        base_params.append(("sort", search_request.sort))
+    relaxations = []
+    if result is not None:
+        for name, count in result.relaxations:
+            label = FILTER_LABELS.get(name, name.replace(":", " tag ").replace("topic tag", "tag"))
+            params = [("q", search_request.query), *filters.without(name).as_params()]
+            relaxations.append((label, count, "/search/?" + urlencode(params)))
+    context.update(
+        {
+            "result": result,
+            "filters": filters,
+            "communities": communities,
+            "tag_choices": [
+                (
+                    param,
+                    kind.label,
+                    sorted(tag_choices.get(kind.value, {}).items(), key=lambda item: item[1]),
+                    selected_tags.get(kind.value, ""),
+                )
+                for param, kind in (
+                    ("tag", TagKind.TOPIC),
+                    ("symptom", TagKind.SYMPTOM),
+                    ("treatment", TagKind.TREATMENT),
+                )
+            ],
+            "relaxations": relaxations,
+            "suggestion_url": (
+                "/search/?" + urlencode([("q", result.suggestion), *filters.as_params()])
+                if result is not None and result.suggestion
+                else ""
+            ),
+            "tab_query": urlencode([("q", search_request.query)]),
+            "next_url": "/search/?" + urlencode([*base_params, ("page", search_request.page + 1)]),
+            "prev_url": "/search/?" + urlencode([*base_params, ("page", search_request.page - 1)]),
+            "ignored": search_request.errors,
+        }
+    )
+    return _render(request, "communities/search.html", context)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import IntegerField
+from django.db.models import BooleanField, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
@@ -87,3 +87,31 @@ def descendant_ids(*, condition_ids: Iterable[int]) -> set[int]:
             [wanted],
         )
         return {row[0] for row in cursor.fetchall()}
+
+
+def synonym_groups(*, phrases: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """For each of ``phrases`` that is a condition's name or synonym (case, hyphens and apostrophes
+    folded), everything else that condition is called: {"ms": ("Multiple Sclerosis", ...)}.
+
+    Keys are the phrases as given, lower-cased. One query for any number of phrases.
+    """
+    wanted = {_normalise(phrase): phrase.lower() for phrase in phrases if phrase.strip()}
+    if not wanted:
+        return {}
+    table = connection.ops.quote_name(Condition._meta.db_table)
+    name = _NORMALISE_SQL.format(f"{table}.name")
+    synonym = _NORMALISE_SQL.format("syn")
+    sql = f"({name} = ANY(%s) OR EXISTS (SELECT 1 FROM unnest({table}.synonyms) AS syn WHERE {synonym} = ANY(%s)))"  # noqa: S608
+    rows = (
+        Condition.objects.alias(hit=RawSQL(sql, [list(wanted), list(wanted)], output_field=BooleanField()))  # noqa: S611
+        .filter(hit=True)
+        .values_list("name", "synonyms")
+    )
+    groups: dict[str, tuple[str, ...]] = {}
+    for condition_name, synonyms in rows:
+        names = (condition_name, *synonyms)
+        for spelled in names:
+            key = wanted.get(_normalise(spelled))
+            if key is not None:
+                groups[key] = tuple(dict.fromkeys([*groups.get(key, ()), *names]))
+    return groups

@@ -50,6 +50,13 @@ urlpatterns = [
     path("topics/<int:topic_id>/answer/", community_api.TopicAnswerView.as_view(), name="api-topic-answer"),
     path("topics/<int:topic_id>/posts/", community_api.TopicPostsView.as_view(), name="api-topic-posts"),
     path("search/topics/", community_api.TopicSearchView.as_view(), name="api-search-topics"),
+    path("search/", community_api.SearchView.as_view(), name="api-search"),
+    path("search/synonyms/", community_api.SearchSynonymListView.as_view(), name="api-search-synonyms"),
+    path(
+        "search/synonyms/<int:synonym_id>/",
+        community_api.SearchSynonymDetailView.as_view(),
+        name="api-search-synonym",
+    ),
     # Posts
     path("posts/<int:post_id>/", community_api.PostDetailView.as_view(), name="api-post"),
     path("posts/<int:post_id>/restore/", community_api.PostRestoreView.as_view(), name="api-post-restore"),

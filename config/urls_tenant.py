@@ -53,6 +53,17 @@ urlpatterns = [
     path("manage/words/<int:word_id>/remove/", manage_views.watched_word_remove, name="manage-word-remove"),
     path("manage/words/links/", manage_views.link_rules, name="manage-link-rules"),
     path("manage/crisis/", manage_views.crisis_settings, name="manage-crisis"),
+    path("manage/search/synonyms/", manage_views.search_synonyms, name="manage-search-synonyms"),
+    path(
+        "manage/search/synonyms/<int:synonym_id>/",
+        manage_views.search_synonym_edit,
+        name="manage-search-synonym-edit",
+    ),
+    path(
+        "manage/search/synonyms/<int:synonym_id>/delete/",
+        manage_views.search_synonym_delete,
+        name="manage-search-synonym-delete",
+    ),
     path("manage/communities/new/", manage_views.community_new, name="manage-community-new"),
     path("manage/communities/<slug:slug>/edit/", manage_views.community_edit, name="manage-community-edit"),
     path("manage/communities/<slug:slug>/requests/", manage_views.join_requests, name="manage-requests"),

@@ -110,6 +110,7 @@ class PostFactory(factory.django.DjangoModelFactory[Post]):
         model = Post
 
     topic = factory.SubFactory(TopicFactory)
+    community = factory.LazyAttribute(lambda post: post.topic.community)
     author = factory.SubFactory(MemberFactory)
     body_markdown = factory.Sequence(lambda n: f"Reply {n}")
     body_html = factory.LazyAttribute(lambda post: f"<p>{post.body_markdown}</p>")

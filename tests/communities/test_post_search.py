@@ -1,0 +1,283 @@
+"""Search over every post: replies, stemming, phrases, OR, exclusions, synonyms, filters with text,
+snippets, "did you mean", zero-result hints, index upkeep, and bad queries that never fail."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.http import QueryDict
+from django.utils import timezone
+from django_tenants.utils import tenant_context
+
+from communities import services
+from communities.models import (
+    CommunitySubscription,
+    Post,
+    SearchSynonym,
+    TagKind,
+    TopicKind,
+    Visibility,
+    WatchLevel,
+)
+from communities.search import parse_query, rebuild_search_vocabulary, render_snippet, search_request_from
+from communities.selectors import search_posts
+from conditions.models import Condition
+from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tenant_a, settings):
+    settings.KINDRED_POSTING_RATE = "1000/1m"
+    with tenant_context(tenant_a):
+        w = community_world(tenant=tenant_a)
+        w.fatigue_tag = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
+        w.mtx_tag = TagFactory(community=w.community, kind=TagKind.TREATMENT, name="Methotrexate", slug="methotrexate")
+
+        def topic(title, body, member=None, community=None, **fields):
+            return services.create_topic(
+                acting_member=member or w.alice,
+                tenant=tenant_a,
+                community=community or w.community,
+                kind=fields.pop("kind", TopicKind.QUESTION),
+                title=title,
+                body=body,
+                **fields,
+            )
+
+        def reply(topic_, body, member=None):
+            return services.create_reply(acting_member=member or w.bob, tenant=tenant_a, topic=topic_, body=body)
+
+        w.topic, w.reply = topic, reply
+        w.infusion = topic("Tired after infusions", "I sleep all day after each infusion.", tag_ids=[w.fatigue_tag.pk])
+        w.side = reply(w.infusion, "The side effects of belimumab faded after three months for me.")
+        w.nausea = topic("Weekly doses", "My stomach hurts on Mondays.", tag_ids=[w.mtx_tag.pk])
+        w.mtx = reply(w.nausea, "Taking MTX with folic acid stopped the nausea.", member=w.alice)
+        w.garden = topic("Gardening", "Raised beds help my joint pain.", kind=TopicKind.UPDATE)
+        yield w
+
+
+def search(world, q="", member=None, **params):
+    query = QueryDict(mutable=True)
+    query["q"] = q
+    for key, value in params.items():
+        if isinstance(value, list):
+            query.setlist(key, value)
+        else:
+            query[key] = value
+    request = search_request_from(query, kinds=TopicKind.values)
+    assert not request.errors, request.errors
+    return search_posts(member=member or world.alice, tenant=world.tenant, request=request)
+
+
+def titles(world, q, **kwargs):
+    return [hit.topic.title for hit in search(world, q, **kwargs).topics]
+
+
+def test_a_word_only_in_a_reply_finds_its_topic_and_the_reply(world):
+    result = search(world, "belimumab")
+    assert [hit.topic.title for hit in result.topics] == ["Tired after infusions"]
+    assert [hit.post.pk for hit in result.topics[0].posts] == [world.side.pk]
+    assert "<mark>belimumab</mark>" in result.topics[0].posts[0].snippet
+
+
+def test_stemming_phrases_or_and_exclusions(world):
+    assert titles(world, "infusions") == ["Tired after infusions"]  # the body says "infusion"
+    assert titles(world, "effect") == ["Tired after infusions"]  # "side effects" in a reply
+    assert titles(world, '"side effects"') == ["Tired after infusions"]
+    assert titles(world, '"effects side"') == []
+    assert sorted(titles(world, "nausea OR gardening")) == ["Gardening", "Weekly doses"]
+    assert titles(world, "nausea OR") == ["Weekly doses"]
+    assert titles(world, "pain -raised") == []
+    assert titles(world, 'stomach -"joint pain"') == ["Weekly doses"]
+
+
+def test_title_matches_rank_first(world):
+    world.reply(world.garden, "Infusions of patience in the garden.")
+    assert titles(world, "infusion") == ["Tired after infusions", "Gardening"]
+
+
+def test_taxonomy_and_partner_synonyms(world):
+    Condition.objects.get_or_create(
+        mesh_id="D009103", defaults={"name": "Multiple Sclerosis", "synonyms": ["MS", "disseminated sclerosis"]}
+    )
+    world.reply(world.garden, "Multiple sclerosis makes the heat hard.")
+    assert titles(world, "MS") == ["Gardening"]
+    assert titles(world, "ms heat") == ["Gardening"]
+    # Partner's own list: "methotrexate" finds the reply that only says "MTX", and back.
+    assert titles(world, "methotrexate") == ["Weekly doses"]  # the tag, on the opening post
+    world.reply(world.infusion, "My rheumatologist added methotrexate.")
+    assert titles(world, "MTX") == ["Weekly doses"]
+    SearchSynonym.objects.create(terms=["MTX", "methotrexate"])
+    assert sorted(titles(world, "MTX")) == ["Tired after infusions", "Weekly doses"]
+    assert titles(world, "folic acid -methotrexate") == ["Weekly doses"]  # exclusions are never expanded
+
+
+def test_each_filter_narrows_the_text(world):
+    other = CommunityFactory(name="Other", slug="other", visibility=Visibility.OPEN)
+    CommunityMembershipFactory(community=other, member=world.alice)
+    world.topic("Sleep in the other place", "Nausea at night.", community=other)
+    assert sorted(titles(world, "nausea")) == ["Sleep in the other place", "Weekly doses"]
+    assert titles(world, "nausea", community="other") == ["Sleep in the other place"]
+    assert titles(world, "pain", kind="update") == ["Gardening"]
+    assert titles(world, "pain", kind="question") == []
+    assert titles(world, "sleep", symptom="fatigue") == ["Tired after infusions"]
+    assert titles(world, "nausea", treatment="methotrexate") == ["Weekly doses"]
+    assert titles(world, "nausea", tag="unknown-tag") == []
+    services.mark_answer(acting_member=world.alice, tenant=world.tenant, topic=world.nausea, post=world.mtx)
+    assert titles(world, "nausea", status="answered") == ["Weekly doses"]
+    assert titles(world, "nausea", status="unanswered") == ["Sleep in the other place"]
+    assert titles(world, "infusion", status="unanswered") == ["Tired after infusions"]
+    today = timezone.localdate()
+    assert titles(world, "nausea", after=(today + datetime.timedelta(days=1)).isoformat()) == []
+    assert sorted(titles(world, "nausea", before=today.isoformat())) == ["Sleep in the other place", "Weekly doses"]
+    assert titles(world, "belimumab", author=str(world.bob.public_id)) == ["Tired after infusions"]
+    assert titles(world, "belimumab", author=str(world.alice.public_id)) == []
+
+
+def test_newest_sort(world):
+    world.reply(world.garden, "Stomach cramps after digging.")
+    assert titles(world, "stomach", sort="newest") == ["Gardening", "Weekly doses"]
+
+
+def test_snippets_escape_member_text(world):
+    world.reply(world.garden, 'Ibuprofen <script>alert("x")</script> & <b>rest</b> \x02 help.')
+    result = search(world, "ibuprofen")
+    snippet = str(result.topics[0].posts[0].snippet)
+    assert "<script" not in snippet and "<b>" not in snippet
+    assert "alert(&quot;x&quot;)" in snippet
+    assert snippet.count("<mark>") == snippet.count("</mark>") == 1
+    assert str(render_snippet("a \x02b\x02 c \x03\x03 d \x03")) == "a <mark>b c </mark> d "
+
+
+def test_did_you_mean_and_filter_hints(world):
+    rebuild_search_vocabulary()
+    result = search(world, "belimumb")
+    assert result.total_topics == 0
+    assert result.suggestion == "belimumab"
+    assert search(world, "belimumab").suggestion == ""
+    result = search(world, "belimumab", kind="update")
+    assert result.total_topics == 0
+    assert result.relaxations == [("kind", 1)]
+
+
+def test_index_follows_new_edited_removed_and_restored_posts(world):
+    post = world.reply(world.garden, "Compost tea every morning.")
+    assert titles(world, "compost") == ["Gardening"]
+    services.edit_post(acting_member=world.bob, tenant=world.tenant, post=post, body="Mulch every morning.")
+    assert titles(world, "compost") == []
+    assert titles(world, "mulch") == ["Gardening"]
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=post, reason="test")
+    assert titles(world, "mulch") == []
+    assert titles(world, "mulch", member=world.moderator) == []  # removed posts stay out, for moderators too
+    services.restore_post(acting_member=world.moderator, tenant=world.tenant, post=post)
+    assert titles(world, "mulch") == ["Gardening"]
+    opening = Post.objects.get(topic=world.garden, is_opening=True)
+    services.edit_post(
+        acting_member=world.alice, tenant=world.tenant, post=opening, body="Raised beds.", title="Allotment"
+    )
+    assert titles(world, "allotment") == ["Allotment"]
+    assert titles(world, "gardening") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   ",
+        "-",
+        "OR OR",
+        '""',
+        "!!! & | ( ) : * < >",
+        '"unbalanced quote',
+        'side "effects',
+        "\x00belimumab\x00",
+        "x" * 10_000,
+        "belimumab " * 2_000,
+        "-belimumab",
+        "'; DROP TABLE communities_post; --",
+        "\\",
+        "a:* & !b",
+    ],
+)
+def test_bad_queries_return_a_clean_result(world, query):
+    result = search(world, query)
+    assert result.total_topics in (0, 1)
+    if query.startswith("\x00"):
+        assert [hit.topic.title for hit in result.topics] == ["Tired after infusions"]
+    assert Post.objects.count() >= 5  # nothing dropped
+
+
+def test_only_exclusions_ask_for_a_word(world):
+    result = search(world, "-pain")
+    assert result.topics == [] and "Add a word" in result.message
+
+
+def test_parse_keeps_units_bounded():
+    parsed = parse_query("a " * 500)
+    assert len(parsed.groups) <= 12
+    assert parse_query('"multiple sclerosis" OR ms -"heat"').excluded[0].text == "heat"
+
+
+# ---------------------------------------------------------------------------------------------
+# Visibility: one table of cases
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def places(world):
+    open_ = CommunityFactory(name="Open", slug="open-place", visibility=Visibility.OPEN)
+    closed = world.community  # members only: alice and bob
+    CommunityMembershipFactory(community=open_, member=world.moderator)
+    world.topic("Open talk", "Zebrafish everywhere.", community=open_, member=world.moderator)
+    world.reply(world.infusion, "Zebrafish in the closed room.")
+    removed = world.reply(world.garden, "Zebrafish removed later.")
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=removed, reason="off topic")
+    dead = world.topic("Deleted topic", "Zebrafish in a deleted topic.")
+    type(dead).objects.filter(pk=dead.pk).update(deleted_at=timezone.now())
+    return open_, closed
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", ["Open talk"]),
+        ("stranger", ["Open talk"]),
+        ("carol", ["Open talk"]),  # tenant member, not in the members-only community
+        ("alice", ["Open talk", "Tired after infusions"]),
+        ("moderator", ["Open talk", "Tired after infusions"]),
+        ("alice_muting_open", ["Tired after infusions"]),
+    ],
+)
+def test_visibility_table(world, places, who, expected):
+    from django.contrib.auth.models import AnonymousUser
+
+    open_, _ = places
+    if who == "anonymous":
+        member = AnonymousUser()
+    elif who == "alice_muting_open":
+        member = world.alice
+        CommunitySubscription.objects.create(community=open_, member=member, level=WatchLevel.MUTED)
+    else:
+        member = getattr(world, who)
+    assert sorted(titles(world, "zebrafish", member=member)) == expected
+
+
+def test_other_partners_never_see_these_posts(world, tenant_b):
+    with tenant_context(tenant_b):
+        community_world(tenant=tenant_b, visibility=Visibility.OPEN)
+        request = search_request_from(QueryDict("q=belimumab"), kinds=TopicKind.values)
+        from django.contrib.auth.models import AnonymousUser
+
+        assert search_posts(member=AnonymousUser(), tenant=tenant_b, request=request).topics == []
+
+
+def test_erased_members_words_are_not_findable(world):
+    from communities.personal_data import erase_member_data
+
+    assert titles(world, "belimumab") == ["Tired after infusions"]  # bob's reply
+    erase_member_data(world.bob, keep_posts=False)
+    assert titles(world, "belimumab") == []
+    assert titles(world, "infusion") == ["Tired after infusions"]  # alice's words stay
