@@ -29,11 +29,13 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("provisioning.py", ["--runs", "1", "--migrate-runs", "1"]),
     ("generate_forum.py", ["--scale", "0.001", "--reset"]),
     ("forum_pages.py", ["--requests", "3", "--warmup", "1"]),
+    ("search.py", ["--scale", "0.001", "--queries", "5", "--rounds", "1"]),
     ("trials.py", ["--records", "40", "--queries", "3", "--warmup", "1", "--page-size", "20"]),
     ("tenants_at_scale.py", ["--tenants", "3"]),
     ("api_tokens.py", ["--requests", "3"]),
     ("stripe_webhooks.py", ["--events", "3"]),
     ("edge_guard.py", ["--runs", "2"]),
+    ("moderation.py", ["--runs", "3", "--patterns", "20", "--words", "100"]),
 ]
 # Modules the benches share, not benches.
 NOT_BENCHES = {"_setup.py", "forum_vocabulary.py"}
