@@ -69,6 +69,7 @@ urlpatterns = [
     path("auth/handoff/", member_views.issue_handoff, name="issue-handoff"),
     path("admin/login/", member_views.root_sign_in, name="admin-sign-in"),
     path("stripe/webhook/", partnership_views.stripe_webhook, name="stripe-webhook"),
+    path("studies/submit/", partnership_views.submit_study, name="submit-study"),
     path("partnerships/archives/<uuid:public_id>/", partnership_views.archive_download, name="partner-archive"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),

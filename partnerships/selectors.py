@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from members.models import Member, MembershipRole, TenantMembership
 from partnerships.models import (
@@ -85,3 +85,44 @@ def studies_visible_to(*, member: Member) -> QuerySet[StudyInvitation]:
         return base
     admin_tenants = TenantMembership.objects.filter(member=member, role=MembershipRole.ADMIN).values("tenant_id")
     return base.filter(Q(tenant__in=admin_tenants) | Q(agreement__partner__representatives=member)).distinct()
+
+
+def studies_for_tenant(*, tenant: Tenant) -> QuerySet[StudyInvitation]:
+    """Every invitation addressed to this tenant (what its admins decide on): waiting ones first."""
+    return (
+        StudyInvitation.objects.filter(tenant=tenant)
+        .select_related("agreement__partner")
+        .prefetch_related("conditions")
+        .annotate(
+            pending=Case(
+                When(status=StudyStatus.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("pending", "-created_at", "-pk")
+    )
+
+
+def research_agreements_represented_by(*, member: Member) -> QuerySet[PartnershipAgreement]:
+    """The research agreements of the partners this member acts for (whatever their status: the submit
+    service says why an inactive one cannot be used)."""
+    if not member.is_authenticated or not member.is_active:
+        return PartnershipAgreement.objects.none()
+    return (
+        PartnershipAgreement.objects.filter(kind=AgreementKind.RESEARCH, partner__representatives=member)
+        .select_related("partner")
+        .prefetch_related("tenants", "conditions")
+        .distinct()
+        .order_by("partner__name", "-created_at", "-pk")
+    )
+
+
+def studies_of_partners_represented_by(*, member: Member) -> QuerySet[StudyInvitation]:
+    """The invitations the partners this member acts for submitted (by any of their representatives)."""
+    if not member.is_authenticated or not member.is_active:
+        return StudyInvitation.objects.none()
+    return (
+        StudyInvitation.objects.filter(agreement__partner__representatives=member)
+        .select_related("agreement__partner", "tenant")
+        .distinct()
+        .order_by("-created_at", "-pk")
+    )

@@ -1,5 +1,6 @@
 """Root domain: the Stripe webhook. Tenant hosts: the sponsorship disclosure and the partner admin's
-read-only view of their agreement and invoices, with the directory publish control."""
+read-only view of their agreement and invoices, with the directory publish control, and their decisions
+on study invitations. Root domain also: a research partner's representatives submit study invitations."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError
+from config.errors import DomainError, NotAllowed, add_error_details_to_form
+from members.models import Member
 from members.selectors import can_administer_tenant
 from partnerships import selectors, services
-from partnerships.models import PartnershipAgreement
+from partnerships.forms import StudyDecisionForm, StudySubmitForm
+from partnerships.models import PartnershipAgreement, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +89,99 @@ def study_invitations(request: HttpRequest) -> HttpResponse:
     """Approved study invitations of this community, labelled as such (anyone may read them)."""
     studies = selectors.sent_studies_for(tenant=request.tenant)  # type: ignore[attr-defined]
     return render(request, "partnerships/studies.html", {"studies": studies})
+
+
+@login_required
+@never_cache
+def manage_studies(request: HttpRequest) -> HttpResponse:
+    """A tenant admin's list of the study invitations addressed to this community (never another's)."""
+    tenant = request.tenant  # type: ignore[attr-defined]
+    member: Member = request.user  # type: ignore[assignment]
+    if not can_administer_tenant(member=member, tenant=tenant):
+        raise Http404
+    studies = selectors.studies_for_tenant(tenant=tenant)
+    response = render(
+        request,
+        "partnerships/manage_studies.html",
+        {"studies": studies, "tenant": tenant, "can_manage": True, "indexable": False},
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@login_required
+@require_POST
+def manage_study_decide(request: HttpRequest, public_id: str) -> HttpResponse:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    member: Member = request.user  # type: ignore[assignment]
+    if not can_administer_tenant(member=member, tenant=tenant):
+        raise Http404
+    # Looked up within this tenant only: another community's invitation is a 404 like a missing one.
+    study = selectors.studies_for_tenant(tenant=tenant).filter(public_id=public_id).first()
+    if study is None:
+        raise Http404
+    form = StudyDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Approve or Decline; a reason has at most 500 characters.")
+        return redirect("/manage/studies/")
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        study = services.decide_study_invitation(
+            acting_member=member, study_id=study.pk, approve=approve, reason=form.cleaned_data["reason"]
+        )
+    except NotAllowed as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, f"{study.title}: {exc.message}")
+    else:
+        if not approve:
+            messages.success(request, f"Declined “{study.title}”. The research partner is told why.")
+        elif study.status == StudyStatus.APPROVED:
+            messages.success(
+                request, f"Approved “{study.title}”. It is being sent to members who agreed to study contact."
+            )
+        else:
+            messages.success(request, f"Approved “{study.title}”. It is sent once Kindred's staff approve it too.")
+    return redirect("/manage/studies/")
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def submit_study(request: HttpRequest) -> HttpResponse:
+    """Root domain: a research partner's representative proposes a study invitation and follows their
+    partner's submissions. Whether they may submit is the service's decision; its refusal is shown."""
+    member: Member = request.user  # type: ignore[assignment]
+    agreements = selectors.research_agreements_represented_by(member=member)
+    form = StudySubmitForm(request.POST or None, agreements=agreements)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            study = services.submit_study_invitation(
+                submitted_by=member,
+                agreement=data["agreement"],
+                tenant=data["tenant"],
+                title=data["title"],
+                summary=data["summary"],
+                eligibility=data["eligibility"],
+                contact=data["contact"],
+                ethics_approval_ref=data["ethics_approval_ref"],
+                condition_ids=[condition.pk for condition in data["conditions"]],
+            )
+        except DomainError as exc:
+            add_error_details_to_form(form, exc)
+            if exc.details:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Submitted “{study.title}”. Kindred's staff and {study.tenant.name}'s admins review it; "
+                "nobody is contacted before both approve.",
+            )
+            return redirect("/studies/submit/")
+    context = {
+        "form": form,
+        "has_agreements": agreements.exists(),
+        "studies": selectors.studies_of_partners_represented_by(member=member),
+    }
+    return render(request, "partnerships/submit_study.html", context)
