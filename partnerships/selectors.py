@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 
 from members.models import Member, MembershipRole, TenantMembership
 from partnerships.models import (
     SPONSOR_VISIBLE_STATUSES,
+    AgreementEvent,
     AgreementKind,
     AgreementStatus,
     Partner,
@@ -117,12 +120,20 @@ def research_agreements_represented_by(*, member: Member) -> QuerySet[Partnershi
 
 
 def studies_of_partners_represented_by(*, member: Member) -> QuerySet[StudyInvitation]:
-    """The invitations the partners this member acts for submitted (by any of their representatives)."""
+    """The invitations the partners this member acts for submitted (by any of their representatives), each
+    with the reason given when it was declined (kept on the agreement's audit row)."""
     if not member.is_authenticated or not member.is_active:
         return StudyInvitation.objects.none()
+    rejection = (
+        AgreementEvent.objects.filter(action="study_rejected")
+        .annotate(study_ref=KT("changes__study"))
+        .filter(study_ref=Cast(OuterRef("public_id"), output_field=CharField()))
+        .order_by("-created_at", "-pk")
+    )
     return (
         StudyInvitation.objects.filter(agreement__partner__representatives=member)
         .select_related("agreement__partner", "tenant")
+        .annotate(rejection_reason=Subquery(rejection.values("reason")[:1]))
         .distinct()
         .order_by("-created_at", "-pk")
     )

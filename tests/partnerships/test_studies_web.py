@@ -155,6 +155,11 @@ def test_a_representative_submits_on_the_root_and_follows_the_review(setting, be
     assert list(study.conditions.all()) == [setting["lupus"]] and study.tenant == setting["tenant"]
     assert "Awaiting approval" in page and "Kindred staff: pending" in page
     assert "Beta-only heart study" not in page  # another partner's submissions stay theirs
+    services.decide_study_invitation(
+        acting_member=setting["admin"], study_id=study.pk, approve=False, reason="Our members are children"
+    )
+    page = client.get("/studies/submit/").content.decode()
+    assert "Rejected" in page and "Reason: Our members are children" in page
 
     # The service's field errors are shown, and nothing is saved.
     response = client.post("/studies/submit/", _form(setting, ethics_approval_ref=" ", title=""))
