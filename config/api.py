@@ -19,8 +19,8 @@ from rest_framework.views import exception_handler
 from config.errors import DomainError, InvalidInput
 
 # Signed-out requests are told how to sign in (RFC 9110 requires the header on a 401). Session
-# cookies have no registered scheme; an authentication class with its own header (a bearer token)
-# takes precedence, because DRF sets that header before this handler runs.
+# cookies have no registered scheme; it follows the challenge of an authentication class with its
+# own header (a bearer token), which DRF sets before this handler runs.
 WWW_AUTHENTICATE = 'Session realm="Kindred", sign_in="/accounts/login/"'
 DEFAULT_RETRY_AFTER_SECONDS = 60
 
@@ -31,8 +31,8 @@ def kindred_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return None
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         response.status_code = status.HTTP_401_UNAUTHORIZED
-        if "WWW-Authenticate" not in response:
-            response["WWW-Authenticate"] = WWW_AUTHENTICATE
+        challenge = response.get("WWW-Authenticate")
+        response["WWW-Authenticate"] = f"{challenge}, {WWW_AUTHENTICATE}" if challenge else WWW_AUTHENTICATE
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and "Retry-After" not in response:
         response["Retry-After"] = str(_retry_after(exc))
     return response

@@ -19,6 +19,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
@@ -177,6 +178,20 @@ def check_form_body(body: bytes) -> None:
     check_text("body", text)
 
 
+def check_multipart_fields_utf8(body: bytes, boundary: str) -> None:
+    """Refuse a multipart body whose text fields (parts without a filename) are not valid UTF-8."""
+    if not boundary:
+        return  # the parser refuses it below
+    for part in body.split(b"--" + boundary.encode("latin-1"))[1:]:
+        head, separator, content = part.partition(b"\r\n\r\n")
+        if not separator or b"filename=" in head.lower():
+            continue
+        try:
+            content.removesuffix(b"\r\n").decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput("body", "A form field is not valid UTF-8.") from None
+
+
 def check_request(request: HttpRequest) -> None:
     check_path(request)
     check_query(request)
@@ -188,7 +203,11 @@ def check_request(request: HttpRequest) -> None:
     elif content_type == "application/x-www-form-urlencoded":
         check_form_body(request.body)
     elif content_type == "multipart/form-data":
-        # Files may hold any bytes; the fields are text and reach the database.
+        # Files may hold any bytes; the fields are text and reach the database. Django decodes
+        # fields replacing bad bytes, so the raw fields are checked first (bodies small enough to
+        # hold in memory; larger ones are uploads, whose fields are still checked below).
+        if int(request.META.get("CONTENT_LENGTH") or 0) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            check_multipart_fields_utf8(request.body, request.content_params.get("boundary", ""))
         try:
             fields = request.POST
         except MultiPartParserError:

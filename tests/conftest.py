@@ -53,8 +53,14 @@ def _prepare_test_database(name: str, fingerprint: str) -> bool:
         if row is not None:
             admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
-        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{fingerprint}'")
         return True
+
+
+def _mark_test_database_ready(name: str, fingerprint: str) -> None:
+    # Only once migrated and provisioned: a run killed half-way leaves no mark, so the next
+    # run starts again from an empty database instead of trusting a half-migrated one.
+    with admin_connection(settings.DATABASES["default"]) as admin:
+        admin.execute(f"COMMENT ON DATABASE \"{name}\" IS '{fingerprint}'")
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +68,8 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
     from tenants.services import bootstrap_platform, provision_tenant
 
     test_name = settings.DATABASES["default"]["TEST"]["NAME"]
-    _prepare_test_database(test_name, _migrations_fingerprint())
+    fingerprint = _migrations_fingerprint()
+    _prepare_test_database(test_name, fingerprint)
     for alias in connections:
         connections[alias].close()
     settings.DATABASES["default"]["NAME"] = test_name
@@ -73,6 +80,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker: Any) -> It
         for spec in (TENANT_A, TENANT_B):
             provision_tenant(name=spec["name"], slug=spec["slug"], domain=spec["domain"], listed=True)
         erase_committed_members()
+    _mark_test_database_ready(test_name, fingerprint)
     yield
     for alias in connections:
         connections[alias].close()

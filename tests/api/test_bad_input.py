@@ -316,7 +316,8 @@ def test_web_404_stays_html(tenant_a):
 def test_signed_out_is_401_with_www_authenticate(tenant_a, host, path):
     response = host_client(host).get(path)
     assert_api_error(response, 401, "not_authenticated")
-    assert response["WWW-Authenticate"].startswith("Session ")
+    # Two ways in: an API token (Bearer), or the session of the web sign-in.
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", Session realm="Kindred"')
 
 
 def test_signed_in_without_permission_is_still_403(tenant_a, member):
@@ -348,3 +349,36 @@ def test_very_long_numbers_in_paths_and_paging_are_refused_or_read(tenant_a, dig
 
 def test_unicode_digits_in_a_path_are_not_ids(tenant_a):
     assert_api_error(host_client(TENANT).get("/api/v1/topics/²³/"), 404, "not_found")
+
+
+def _multipart(fields: list[tuple[bytes, bytes]], boundary: bytes = b"kindredboundary") -> bytes:
+    parts = [b"--" + boundary + b"\r\n" + head + b"\r\n\r\n" + value + b"\r\n" for head, value in fields]
+    return b"".join(parts) + b"--" + boundary + b"--\r\n"
+
+
+def test_invalid_utf8_in_a_multipart_field_is_refused_not_replaced(tenant_a):
+    body = _multipart(
+        [
+            (b'Content-Disposition: form-data; name="email"', b"a\xff\xfe@example.org"),
+            (b'Content-Disposition: form-data; name="password"', b"long-enough-pass-1"),
+        ]
+    )
+    response = host_client(ROOT).generic(
+        "POST", "/api/v1/auth/signup/", body, "multipart/form-data; boundary=kindredboundary"
+    )
+    assert_api_error(response, 400, "invalid")
+    assert "UTF-8" in response.json()["message"] + str(response.json()["details"])
+
+
+def test_a_file_part_may_hold_any_bytes(tenant_a):
+    body = _multipart(
+        [
+            (b'Content-Disposition: form-data; name="email"', b"not-an-email"),
+            (b'Content-Disposition: form-data; name="file"; filename="x.bin"', b"\xff\xfe\x00\x01"),
+        ]
+    )
+    response = host_client(ROOT).generic(
+        "POST", "/api/v1/auth/signup/", body, "multipart/form-data; boundary=kindredboundary"
+    )
+    assert response.status_code == 400
+    assert "UTF-8" not in str(response.json())  # refused for the email, not for the file's bytes

@@ -204,8 +204,8 @@ class TestStorageAndBinding:
     def test_malformed_authorization_is_refused(self, world):
         assert host_client(HOST_A, HTTP_AUTHORIZATION="Bearer").get("/api/v1/me/").status_code == 401
         assert host_client(HOST_A, HTTP_AUTHORIZATION="Bearer a b").get("/api/v1/me/").status_code == 401
-        # No credentials at all stays what it was: 403 for the API's protected endpoints.
-        assert host_client(HOST_A).get("/api/v1/me/").status_code == 403
+        # No credentials at all: 401, saying how to sign in.
+        assert host_client(HOST_A).get("/api/v1/me/").status_code == 401
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 
 from apitokens import services as token_services
+from communities import moderation
 from communities import services as community_services
-from communities.models import CommunityMembership, JoiningPolicy, Post, Tag, TopicKind, Visibility
+from communities.models import CommunityMembership, JoiningPolicy, Post, ReviewItem, Tag, TopicKind, Visibility
 from members.models import Member
 from members.selectors import local_id_of, member_by_local_id
 from tenants.db import use_public_schema
@@ -83,6 +84,15 @@ def world(tenant_a, tenant_b, settings) -> Any:
         )
         pending = CommunityMembership.objects.get(member=people["pending"], community=community)
         opening = Post.objects.get(topic=topic, is_opening=True)
+        # A report puts the reply in the review queue: its item names the flagger and the author.
+        flag = moderation.flag_post(member=people["alice"], tenant=tenant_a, post=reply, reason="spam")
+        item = ReviewItem.objects.get(post=flag.post)
+        word = moderation.add_watched_word(
+            acting_member=people["admin"], tenant=tenant_a, pattern="miracle cure", action="flag"
+        )
+        synonym = community_services.create_search_synonym(
+            acting_member=people["admin"], tenant=tenant_a, terms=["MTX", "methotrexate"]
+        )
     use_public_schema()
     token = token_services.create_personal_token(
         member=people["alice"], tenant=tenant_a, name="walk", scopes=["read"], expires_in_days=5
@@ -97,6 +107,9 @@ def world(tenant_a, tenant_b, settings) -> Any:
         "nct_id": "NCT07310001",
         "kind": "helpful",
         "token_id": token.pk,
+        "item_id": item.pk,
+        "word_id": word.pk,
+        "synonym_id": synonym.pk,
     }
     return type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
 
