@@ -224,7 +224,7 @@ class TenantMeSerializer(serializers.Serializer[dict[str, Any]]):
 
     id = serializers.CharField(read_only=True, help_text="My id on this tenant (differs on every other).")
     display_name = serializers.CharField(read_only=True, help_text="The name I show here.")
-    role = serializers.ChoiceField(choices=MemberRole.choices, read_only=True)
+    role = serializers.ChoiceField(choices=MemberRole.choices, read_only=True, allow_blank=True)
     conditions = serializers.ListField(child=serializers.IntegerField(), read_only=True, help_text="Condition ids")
     birth_year = serializers.IntegerField(read_only=True, allow_null=True)
     country = serializers.CharField(read_only=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django.test import Client
 
 from config.embedded_db import admin_connection
@@ -161,6 +161,17 @@ def client_b(tenant_b: Any) -> Client:
 APPEND_ONLY_TABLES = frozenset({"communities_moderationaction"})
 
 
+def _delete_rows_of(cursor: Any, *, schema: str, table: str, column: str, ids: list[int]) -> None:
+    append_only = table in APPEND_ONLY_TABLES
+    if append_only:
+        # The database refuses deletes there (a trigger); a committed test's rows must still go,
+        # or every later test would see them. Only the table's owner can lift it, as here.
+        cursor.execute(f'ALTER TABLE "{schema}"."{table}" DISABLE TRIGGER USER')
+    cursor.execute(f'DELETE FROM "{schema}"."{table}" WHERE "{column}" = ANY(%s)', [ids])
+    if append_only:
+        cursor.execute(f'ALTER TABLE "{schema}"."{table}" ENABLE TRIGGER USER')
+
+
 def erase_committed_members() -> None:
     """Delete members made by committed tests, and every row in any schema that points at them."""
     with connection.cursor() as cursor:
@@ -174,15 +185,20 @@ def erase_committed_members() -> None:
                 "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
                 "WHERE k.contype = 'f' AND k.confrelid = 'public.members_member'::regclass"
             )
-            for schema, table, column in cursor.fetchall():
-                append_only = table in APPEND_ONLY_TABLES
-                if append_only:
-                    # The database refuses deletes there (a trigger); a committed test's rows must still go,
-                    # or every later test would see them. Only the table's owner can lift it, as here.
-                    cursor.execute(f'ALTER TABLE "{schema}"."{table}" DISABLE TRIGGER USER')
-                cursor.execute(f'DELETE FROM "{schema}"."{table}" WHERE "{column}" = ANY(%s)', [ids])
-                if append_only:
-                    cursor.execute(f'ALTER TABLE "{schema}"."{table}" ENABLE TRIGGER USER')
+            pending = cursor.fetchall()
+            # Rows pointing at these members may be pointed at in turn (a token's audit events):
+            # a delete that another table's rows still block is tried again after the others.
+            for _attempt in range(5):
+                blocked = []
+                for schema, table, column in pending:
+                    try:
+                        with transaction.atomic():
+                            _delete_rows_of(cursor, schema=schema, table=table, column=column, ids=ids)
+                    except IntegrityError:
+                        blocked.append((schema, table, column))
+                pending = blocked
+                if not pending:
+                    break
             cursor.execute("DELETE FROM public.members_member WHERE id = ANY(%s)", [ids])
     use_public_schema()
 
