@@ -207,7 +207,7 @@ def check_request(request: HttpRequest) -> None:
         # fields replacing bad bytes, so the raw fields are checked first (bodies small enough to
         # hold in memory; larger ones are uploads, whose fields are still checked below).
         if int(request.META.get("CONTENT_LENGTH") or 0) <= settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
-            check_multipart_fields_utf8(request.body, request.content_params.get("boundary", ""))
+            check_multipart_fields_utf8(request.body, (request.content_params or {}).get("boundary", ""))
         try:
             fields = request.POST
         except MultiPartParserError:
