@@ -35,7 +35,7 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("api_tokens.py", ["--requests", "3"]),
     ("stripe_webhooks.py", ["--events", "3"]),
     ("edge_guard.py", ["--runs", "2"]),
-    ("moderation.py", ["--runs", "3", "--patterns", "20", "--words", "100"]),
+    ("moderation.py", ["--runs", "3"]),
 ]
 # Modules the benches share, not benches.
 NOT_BENCHES = {"_setup.py", "forum_vocabulary.py"}
