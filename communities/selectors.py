@@ -81,7 +81,6 @@ from conditions.selectors import synonym_groups
 from config.errors import InvalidInput
 from members.models import Member
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
-from partnerships.archive import small_cell
 from tenants.models import Tenant
 
 REMOVED_TEXT = "[removed]"
@@ -861,12 +860,12 @@ def covered_condition_ids() -> set[int]:
 def archive_statistics() -> dict[str, object]:
     """Aggregate counts of this tenant's communities for its partner's archive: no names, no people.
 
-    Monthly counts below the archive's small-cell threshold are reported as "<5".
+    The archive reports the small monthly counts as "<5" (partnerships.archive.register_statistics).
     """
 
     def per_month(queryset: QuerySet[Topic] | QuerySet[Post]) -> dict[str, object]:
         rows = queryset.annotate(month=TruncMonth("created_at")).values("month").annotate(n=Count("id"))
-        return {f"{row['month']:%Y-%m}": small_cell(row["n"]) for row in rows.order_by("month")}
+        return {f"{row['month']:%Y-%m}": row["n"] for row in rows.order_by("month")}
 
     return {
         "communities": Community.objects.count(),

@@ -31,7 +31,11 @@ _PERSONAL_PAGE_KEYS = {"owner", "locked_by", "locked_at", "locked", "latest_revi
 
 
 def register_statistics(provider: StatisticsProvider) -> None:
-    """A tenant app adds its aggregate counts (run inside the tenant's schema)."""
+    """A tenant app adds its aggregate counts (run inside the tenant's schema).
+
+    A provider returns raw numbers: totals of things at the top level ({"communities": 3}) and
+    breakdowns of people's activity as dicts of counts ({"posts_per_month": {"2026-11": 2}}). The
+    archive, not the provider, reports every count in a breakdown below the threshold as "<5"."""
     if provider not in _providers:
         _providers.append(provider)
 
@@ -60,7 +64,8 @@ def _pages() -> list[dict[str, Any]]:
 def _statistics(tenant: Tenant) -> dict[str, Any]:
     stats: dict[str, Any] = {"members": small_cell(TenantMembership.objects.filter(tenant=tenant).count())}
     for provider in _providers:
-        stats.update(provider())
+        for key, value in provider().items():
+            stats[key] = {k: small_cell(v) for k, v in value.items()} if isinstance(value, dict) else value
     return stats
 
 
