@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.purge_expired_exports_task",
         "schedule": 60 * 60.0,
     },
+    "evaluate-trust-levels": {
+        "task": "communities.tasks.evaluate_trust_levels",
+        "schedule": crontab(hour=int(env("KINDRED_TRUST_HOUR", "4")), minute=15),
+    },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,
