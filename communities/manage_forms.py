@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility, WatchedWordAction
+from communities.models import Community, JoiningPolicy, RestrictionKind, Tag, TagKind, Visibility, WatchedWordAction
 from communities.moderation import Decision
 from conditions.models import Condition
 from config.errors import DomainError
@@ -226,3 +226,29 @@ class SynonymForm(forms.Form):
         help_text="Separate them with commas, e.g. “MTX, methotrexate”. Condition names and their "
         "synonyms from the medical taxonomy are already included.",
     )
+
+
+class RestrictForm(forms.Form):
+    kind = forms.ChoiceField(choices=RestrictionKind.choices)
+    days = forms.IntegerField(
+        min_value=1, max_value=3650, required=False, help_text="Leave empty to suspend until you lift it."
+    )
+    reason = forms.CharField(max_length=500, help_text="The member reads this.")
+
+
+class TrustForm(forms.Form):
+    level = forms.ChoiceField(choices=[(name, name.title()) for name in ("new", "member", "trusted", "leader")])
+    locked = forms.BooleanField(
+        required=False, initial=True, help_text="Keep this level (untick to let the rules decide again)."
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class ModeratorAddForm(forms.Form):
+    member_id = forms.CharField(max_length=64, label="Member's id on this site", help_text="From their profile link.")
+    reason = forms.CharField(max_length=300, required=False)
+
+
+class SlowModeForm(forms.Form):
+    minutes = forms.IntegerField(min_value=0, max_value=24 * 60, help_text="One post per member per N minutes; 0: off.")
+    reason = forms.CharField(max_length=500, required=False)

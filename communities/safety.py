@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import re2
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -337,26 +338,36 @@ def evaluate_all_trust(*, tenant: Tenant) -> int:
     return count
 
 
-def record_reading(*, member: Member, tenant: Tenant, topic: Topic, posts_seen: int) -> None:
-    """A member saw ``posts_seen`` posts of a topic: posts read grows by what is new to them."""
+_RECORD_READING_SQL = """
+WITH old AS (
+    SELECT posts_seen FROM communities_topicread WHERE topic_id = %(topic)s AND member_id = %(member)s
+), upsert AS (
+    INSERT INTO communities_topicread (topic_id, member_id, posts_seen, updated_at)
+    VALUES (%(topic)s, %(member)s, %(seen)s, now())
+    ON CONFLICT (topic_id, member_id) DO UPDATE
+        SET posts_seen = GREATEST(communities_topicread.posts_seen, EXCLUDED.posts_seen), updated_at = now()
+)
+INSERT INTO communities_membertrust (member_id, level, locked, posts_read, updated_at)
+SELECT %(member)s, 0, false, GREATEST(0, %(seen)s - COALESCE((SELECT posts_seen FROM old), 0)), now()
+ON CONFLICT (member_id) DO UPDATE SET posts_read = communities_membertrust.posts_read + EXCLUDED.posts_read
+"""
+
+
+def record_reading(*, member: Member, topic: Topic, posts_seen: int) -> None:
+    """A member saw ``posts_seen`` posts of a topic: their posts-read count grows by what is new to
+    them. One statement whatever the history (topic pages call it on every view); the ladder picks
+    the new count up at the next evaluation (their next post, or the daily run)."""
     if not member.is_authenticated or posts_seen <= 0:
         return
-    with transaction.atomic():
-        read, created = TopicRead.objects.select_for_update().get_or_create(
-            topic_id=topic.pk, member_id=member.pk, defaults={"posts_seen": posts_seen}
-        )
-        delta = posts_seen if created else max(0, posts_seen - read.posts_seen)
-        if not delta:
-            return
-        if not created:
-            TopicRead.objects.filter(pk=read.pk).update(posts_seen=posts_seen)
-        trust, _ = MemberTrust.objects.get_or_create(member_id=member.pk)
-        MemberTrust.objects.filter(pk=trust.pk).update(posts_read=F("posts_read") + delta)
-    evaluate_trust(member=member, tenant=tenant)
+    with connection.cursor() as cursor:
+        cursor.execute(_RECORD_READING_SQL, {"topic": topic.pk, "member": member.pk, "seen": int(posts_seen)})
 
 
 def check_new_member_limits(*, member: Member, tenant: Tenant, text: str, opening_topic: bool) -> None:
-    """New members: at most N links, images and @mentions per post and M topics a day."""
+    """New members: at most N links, images and @mentions per post and M topics a day.
+    ``KINDRED_NEW_MEMBER_LIMITS`` (on unless set to 0) switches them off platform-wide."""
+    if not getattr(settings, "KINDRED_NEW_MEMBER_LIMITS", True):
+        return
     if can_moderate(member=member, tenant=tenant) or trust_level(member=member) > TrustLevel.NEW:
         return
     row = moderation_settings()

@@ -330,6 +330,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# New members' limits per post (links, images, mentions) and topics per day (communities.safety); the
+# numbers are each tenant's (ModerationSettings). 0 switches the limits off platform-wide.
+KINDRED_NEW_MEMBER_LIMITS = env("KINDRED_NEW_MEMBER_LIMITS", "1") not in ("0", "false", "False", "")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "daily-notification-digests": {

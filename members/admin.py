@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from members.models import Member, RoleChange, TenantMembership
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from config.errors import DomainError
+from members import services
+from members.models import Member, PlatformSuspension, RoleChange, TenantMembership
 
 
 class MembershipInline(admin.TabularInline[TenantMembership, Member]):
@@ -40,3 +47,50 @@ class RoleChangeAdmin(admin.ModelAdmin[RoleChange]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+class PlatformSuspensionForm(forms.ModelForm[PlatformSuspension]):
+    days = forms.IntegerField(
+        min_value=1, max_value=services.SUSPENSION_DAYS_MAX, required=False, help_text="Leave empty: until lifted."
+    )
+
+    class Meta:
+        model = PlatformSuspension
+        fields = ["member", "reason"]
+
+
+@admin.register(PlatformSuspension)
+class PlatformSuspensionAdmin(admin.ModelAdmin[PlatformSuspension]):
+    """Platform staff suspend a member everywhere (members.services.suspend_platform_wide); rows are
+    the record: they are never edited or deleted, only lifted."""
+
+    form = PlatformSuspensionForm
+    list_display = ["member", "reason", "starts_at", "ends_at", "lifted_at", "created_by"]
+    list_filter = ["lifted_at"]
+    search_fields = ["member__email", "member__display_name"]
+    raw_id_fields = ["member"]
+    actions = ["lift"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: PlatformSuspension, form: Any, change: bool) -> None:
+        try:
+            saved = services.suspend_platform_wide(
+                acting_member=request.user,  # type: ignore[arg-type]
+                member=obj.member,
+                reason=obj.reason,
+                days=form.cleaned_data.get("days"),
+            )
+        except DomainError as error:
+            self.message_user(request, error.message, level=messages.ERROR)
+            return
+        obj.pk = saved.pk
+
+    @admin.action(description="Lift the selected suspensions now")
+    def lift(self, request: HttpRequest, queryset: QuerySet[PlatformSuspension]) -> None:
+        for suspension in queryset.filter(lifted_at__isnull=True).select_related("member"):
+            services.lift_platform_suspension(acting_member=request.user, member=suspension.member)  # type: ignore[arg-type]
