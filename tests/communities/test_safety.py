@@ -39,7 +39,7 @@ from members.models import MembershipRole, PlatformSuspension, TenantMembership
 from members.selectors import local_id_of
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
-from tests.factories import MemberFactory, TenantMembershipFactory, community_world
+from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
 
 pytestmark = pytest.mark.django_db
 HOST, HOST_B = TENANT_A["domain"], TENANT_B["domain"]
@@ -388,6 +388,7 @@ def test_topic_page_counts_posts_read(world):
 
 
 def test_slow_mode_one_post_per_member_with_the_wait(world):
+    CommunityMembershipFactory(community=world.community, member=world.moderator)
     topic = topic_by(world, world.moderator)
     with pytest.raises(NotAllowed):
         moderation.set_slow_mode(acting_member=world.alice, tenant=world.tenant, topic=topic, minutes=10)
