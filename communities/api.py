@@ -35,8 +35,8 @@ from communities.models import (
     Notification,
     OnCallModerator,
     Post,
-    ReviewItem,
     RestrictionKind,
+    ReviewItem,
     ReviewStatus,
     SearchSynonym,
     Tag,
@@ -1474,7 +1474,7 @@ def _member_here(request: Request, member_id: str) -> Member:
     return membership.member
 
 
-class RestrictionSerializer(serializers.Serializer[MemberRestriction]):
+class RestrictionSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(read_only=True)
     member = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=RestrictionKind.choices)
@@ -1501,11 +1501,15 @@ class RestrictionInputSerializer(serializers.Serializer[Any]):
 class RestrictionListView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=RestrictionSerializer(many=True), summary="Silenced and suspended members now (moderators)")
+    @extend_schema(
+        responses=RestrictionSerializer(many=True), summary="Silenced and suspended members now (moderators)"
+    )
     def get(self, request: Request) -> Response:
         _require_moderator(request)
         rows = list(
-            MemberRestriction.objects.filter(safety.active_restrictions()).select_related("member").order_by("-id")[:500]
+            MemberRestriction.objects.filter(safety.active_restrictions())
+            .select_related("member")
+            .order_by("-id")[:500]
         )
         return Response(RestrictionSerializer(rows, many=True).data)
 
@@ -1540,7 +1544,9 @@ class RestrictionDetailView(APIView):
             )
         except services.CommunityNotFound as error:
             raise Http404(error.message) from error
-        lifted = moderation.lift_restriction(acting_member=_member(request), tenant=_tenant(request), restriction=restriction)
+        lifted = moderation.lift_restriction(
+            acting_member=_member(request), tenant=_tenant(request), restriction=restriction
+        )
         return Response(RestrictionSerializer(lifted).data)
 
 
@@ -1583,7 +1589,9 @@ class MemberTrustView(APIView):
         _require_moderator(request)
         return Response(TrustSerializer(_trust_data(_member_here(request, member_id), _tenant(request))).data)
 
-    @extend_schema(request=TrustInputSerializer, responses=TrustSerializer, summary="Set a member's trust level (moderators)")
+    @extend_schema(
+        request=TrustInputSerializer, responses=TrustSerializer, summary="Set a member's trust level (moderators)"
+    )
     def put(self, request: Request, member_id: str) -> Response:
         _require_moderator(request)
         member = _member_here(request, member_id)
@@ -1601,7 +1609,9 @@ class MemberTrustView(APIView):
 
 class SlowModeSerializer(serializers.Serializer[Any]):
     minutes = serializers.IntegerField(
-        min_value=0, max_value=moderation.SLOW_MODE_MAX_MINUTES, help_text="One post per member per this many minutes; 0: off"
+        min_value=0,
+        max_value=moderation.SLOW_MODE_MAX_MINUTES,
+        help_text="One post per member per this many minutes; 0: off",
     )
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 
@@ -1609,13 +1619,19 @@ class SlowModeSerializer(serializers.Serializer[Any]):
 class TopicSlowModeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=SlowModeSerializer, responses=SlowModeSerializer, summary="Set a topic's slow mode (moderators)")
+    @extend_schema(
+        request=SlowModeSerializer, responses=SlowModeSerializer, summary="Set a topic's slow mode (moderators)"
+    )
     def put(self, request: Request, topic_id: int) -> Response:
         _require_moderator(request)
         topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
         data = _valid(SlowModeSerializer, request)
         topic = moderation.set_slow_mode(
-            acting_member=_member(request), tenant=_tenant(request), topic=topic, minutes=data["minutes"], reason=data["reason"]
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            topic=topic,
+            minutes=data["minutes"],
+            reason=data["reason"],
         )
         return Response({"minutes": topic.slow_mode_minutes, "reason": data["reason"]})
 
@@ -1642,14 +1658,18 @@ def _moderator_rows(tenant: Tenant) -> list[dict[str, Any]]:
 class ModeratorListView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=ModeratorSerializer(many=True), summary="This tenant's moderators and administrators (admins)")
+    @extend_schema(
+        responses=ModeratorSerializer(many=True), summary="This tenant's moderators and administrators (admins)"
+    )
     def get(self, request: Request) -> Response:
         if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
             raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
         return Response(ModeratorSerializer(_moderator_rows(_tenant(request)), many=True).data)
 
     @extend_schema(
-        request=ModeratorInputSerializer, responses={201: ModeratorSerializer(many=True)}, summary="Add a moderator (admins)"
+        request=ModeratorInputSerializer,
+        responses={201: ModeratorSerializer(many=True)},
+        summary="Add a moderator (admins)",
     )
     def post(self, request: Request) -> Response:
         if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):

@@ -37,19 +37,19 @@ from communities.models import (
     CrisisTerm,
     Flag,
     FlagReason,
-    ModerationActionKind,
     MemberRestriction,
     MemberTrust,
+    ModerationActionKind,
     ModerationSettings,
     OnCallModerator,
-    RestrictionKind,
-    TrustLevel,
     Post,
     PostRevision,
+    RestrictionKind,
     ReviewItem,
     ReviewStatus,
     RiskLevel,
     Topic,
+    TrustLevel,
     WatchedWord,
     WatchedWordAction,
 )
@@ -57,12 +57,12 @@ from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, can_see_content, moderation_settings
 from communities.services import (
     CommunityNotFound,
-    set_post_status,
     _clean_body,
     _record_moderation,
     _require_admin,
     _require_moderator,
     _require_signed_in,
+    set_post_status,
 )
 from config.errors import Conflict, InvalidInput
 from members.models import Member, MembershipRole, TenantMembership
@@ -648,7 +648,9 @@ def restrict_member(
         )
     reason = " ".join((reason or "").split())[:500]
     if len(reason) < 3:
-        raise InvalidInput("Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]})
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
     if days is None and kind == RestrictionKind.SILENCED:
         raise InvalidInput("Say for how many days.", code="days_required", details={"days": ["Required."]})
     if days is not None:
@@ -747,7 +749,8 @@ def set_trust_level(
             kind=ModerationActionKind.TRUST_CHANGED,
             actor=acting_member,
             subject_id=member.pk,
-            summary=f"Trust level {old} → {TrustLevel(value).label}" + (" (locked)" if locked else " (rules decide again)"),
+            summary=f"Trust level {old} → {TrustLevel(value).label}"
+            + (" (locked)" if locked else " (rules decide again)"),
             reason=reason,
         )
     if not locked:

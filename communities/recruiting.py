@@ -40,7 +40,9 @@ SURVEY_DOMAINS = (
     "alchemer.com", "surveygizmo.com", "prolific.co", "prolific.com", "mturk.com", "userinterviews.com",
     "respondent.io", "surveyplanet.com", "formstack.com", "forms.office.com", "tally.so", "questionpro.com",
 )  # fmt: skip
-_STUDY_LINK = re.compile(r"/studies/#study-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})")
+_STUDY_LINK = re.compile(
+    r"/studies/#study-([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+)
 
 StudyLookup = Callable[[Tenant, list[str]], Iterable[str]]
 _lookups: list[StudyLookup] = []

@@ -36,7 +36,7 @@ from typing import Any
 import re2
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from communities.models import (
@@ -52,7 +52,6 @@ from communities.models import (
     ReactionKind,
     RestrictionKind,
     Topic,
-    TopicRead,
     TrustLevel,
 )
 from communities.selectors import can_moderate, moderation_settings
@@ -67,7 +66,12 @@ DEFAULT_REQUIREMENTS: dict[str, dict[str, int]] = {
     "leader": {"days": 60, "posts_read": 500, "posts": 50, "helpful": 25},
 }
 REQUIREMENT_KEYS = ("days", "posts_read", "posts", "helpful")
-LEVEL_NAMES = {"new": TrustLevel.NEW, "member": TrustLevel.MEMBER, "trusted": TrustLevel.TRUSTED, "leader": TrustLevel.LEADER}
+LEVEL_NAMES = {
+    "new": TrustLevel.NEW,
+    "member": TrustLevel.MEMBER,
+    "trusted": TrustLevel.TRUSTED,
+    "leader": TrustLevel.LEADER,
+}
 # Review decisions that agree with the flags (the post was wrong), so its flags were upheld.
 UPHELD_DECISIONS = ("hide", "misinformation", "edit")
 UPHELD_WINDOW = datetime.timedelta(days=180)
@@ -224,9 +228,7 @@ def clean_requirements(raw: Any) -> dict[str, dict[str, int]]:
     merged = {level: dict(values) for level, values in DEFAULT_REQUIREMENTS.items()}
     for level, values in raw.items():
         if not isinstance(values, dict) or set(values) - set(REQUIREMENT_KEYS):
-            raise InvalidInput(
-                f"Each level has: {', '.join(REQUIREMENT_KEYS)}.", code="trust_requirements_invalid"
-            )
+            raise InvalidInput(f"Each level has: {', '.join(REQUIREMENT_KEYS)}.", code="trust_requirements_invalid")
         for key, value in values.items():
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100_000:
                 raise InvalidInput(
@@ -235,9 +237,7 @@ def clean_requirements(raw: Any) -> dict[str, dict[str, int]]:
             merged[level][key] = value
     for lower, higher in (("member", "trusted"), ("trusted", "leader")):
         if any(merged[lower][key] > merged[higher][key] for key in REQUIREMENT_KEYS):
-            raise InvalidInput(
-                f"A {higher} needs at least what a {lower} needs.", code="trust_requirements_invalid"
-            )
+            raise InvalidInput(f"A {higher} needs at least what a {lower} needs.", code="trust_requirements_invalid")
     return merged
 
 
@@ -269,7 +269,9 @@ def activity_of(*, member: Member, tenant: Tenant) -> Activity:
     read = MemberTrust.objects.filter(member_id=member.pk).values_list("posts_read", flat=True).first() or 0
     posts = Post.objects.filter(author_id=member.pk, status=ContentStatus.PUBLISHED, deleted_at__isnull=True).count()
     helpful = (
-        Reaction.objects.filter(post__author_id=member.pk, kind=ReactionKind.HELPFUL).exclude(member_id=member.pk).count()
+        Reaction.objects.filter(post__author_id=member.pk, kind=ReactionKind.HELPFUL)
+        .exclude(member_id=member.pk)
+        .count()
     )
     upheld = (
         Flag.objects.filter(
@@ -286,17 +288,17 @@ def activity_of(*, member: Member, tenant: Tenant) -> Activity:
 
 def earned_level(*, activity: Activity, settings_row: ModerationSettings) -> int:
     reqs = requirements(settings_row)
-    level = TrustLevel.NEW
+    level = int(TrustLevel.NEW)
     for name, value in (("member", TrustLevel.MEMBER), ("trusted", TrustLevel.TRUSTED), ("leader", TrustLevel.LEADER)):
         need = reqs[name]
         if all(getattr(activity, key) >= need[key] for key in REQUIREMENT_KEYS):
-            level = value
+            level = int(value)
         else:
             break
     every = settings_row.demote_after_upheld_flags
     if every:
-        level = max(TrustLevel.NEW, level - activity.upheld_flags // every)
-    return int(level)
+        level = max(int(TrustLevel.NEW), level - activity.upheld_flags // every)
+    return level
 
 
 def evaluate_trust(*, member: Member, tenant: Tenant) -> int:

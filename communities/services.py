@@ -744,8 +744,10 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     # recruiting language takes a published post back into the queue: unpublished for everyone but its
     # author and the moderators until approved again. A FLAG word queues it and leaves it published.
     screening = watched.screen_post(
-        member=acting_member, tenant=tenant, body=body, title=new_title if new_title is not None else post.topic.title
-        if post.is_opening else ""
+        member=acting_member,
+        tenant=tenant,
+        body=body,
+        title=new_title if new_title is not None else post.topic.title if post.is_opening else "",
     )
     safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     body = screening.body

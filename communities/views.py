@@ -21,7 +21,6 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST
 
 from communities import moderation, safety, services
-from communities.manage_forms import SlowModeForm
 from communities.feed import anonymous_feed, feed_for
 from communities.forms import (
     EditPostForm,
@@ -33,6 +32,7 @@ from communities.forms import (
     WatchLevelForm,
     add_domain_error,
 )
+from communities.manage_forms import SlowModeForm
 from communities.models import (
     Community,
     CommunityMembership,

@@ -92,13 +92,9 @@ urlpatterns = [
         community_api.RestrictionDetailView.as_view(),
         name="api-restriction",
     ),
-    path(
-        "moderation/members/<str:member_id>/trust/", community_api.MemberTrustView.as_view(), name="api-member-trust"
-    ),
+    path("moderation/members/<str:member_id>/trust/", community_api.MemberTrustView.as_view(), name="api-member-trust"),
     path("moderation/moderators/", community_api.ModeratorListView.as_view(), name="api-moderators"),
-    path(
-        "moderation/moderators/<str:member_id>/", community_api.ModeratorDetailView.as_view(), name="api-moderator"
-    ),
+    path("moderation/moderators/<str:member_id>/", community_api.ModeratorDetailView.as_view(), name="api-moderator"),
     path("topics/<int:topic_id>/slow-mode/", community_api.TopicSlowModeView.as_view(), name="api-topic-slow-mode"),
     path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),

@@ -63,9 +63,7 @@ urlpatterns = [
         "manage/restrictions/<int:restriction_id>/lift/", manage_views.restriction_lift, name="manage-restriction-lift"
     ),
     path("manage/moderators/", manage_views.moderators_page, name="manage-moderators"),
-    path(
-        "manage/moderators/<str:member_id>/remove/", manage_views.moderator_remove, name="manage-moderator-remove"
-    ),
+    path("manage/moderators/<str:member_id>/remove/", manage_views.moderator_remove, name="manage-moderator-remove"),
     path("manage/topics/<int:topic_id>/slow-mode/", manage_views.topic_slow_mode, name="manage-topic-slow-mode"),
     path("manage/search/synonyms/", manage_views.search_synonyms, name="manage-search-synonyms"),
     path(

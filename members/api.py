@@ -337,7 +337,7 @@ class TenantMemberRoleView(APIView):
         return Response(TenantMemberSerializer(membership).data)
 
 
-class PlatformSuspensionSerializer(serializers.Serializer[dict[str, Any]]):
+class PlatformSuspensionSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(max_length=services.SUSPENSION_REASON_MAX, help_text="Emailed to the member")
     days = serializers.IntegerField(
         min_value=1,

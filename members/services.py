@@ -12,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.mail import send_mail
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -769,10 +769,14 @@ def suspend_platform_wide(
     if member.pk == acting_member.pk:
         raise InvalidInput("You can't suspend yourself.", code="suspend_self")
     if member.is_staff or member.is_superuser:
-        raise InvalidInput("Platform staff can't be suspended here; remove their staff status first.", code="suspend_staff")
+        raise InvalidInput(
+            "Platform staff can't be suspended here; remove their staff status first.", code="suspend_staff"
+        )
     reason = collapse_whitespace(reason or "")[:SUSPENSION_REASON_MAX]
     if len(reason) < 3:
-        raise InvalidInput("Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]})
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
     if days is not None and not 1 <= int(days) <= SUSPENSION_DAYS_MAX:
         raise InvalidInput(
             f"Days: a number from 1 to {SUSPENSION_DAYS_MAX}, or none for until lifted.", code="days_invalid"

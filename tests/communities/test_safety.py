@@ -108,7 +108,12 @@ def test_silence_ends_on_its_own_and_can_be_lifted(world):
     MemberRestriction.objects.filter(pk=restriction.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
     services.create_reply(acting_member=world.alice, tenant=world.tenant, topic=topic, body="Back again")
     restriction = moderation.restrict_member(
-        acting_member=world.moderator, tenant=world.tenant, member=world.alice, kind="suspended", reason="Spam", days=None
+        acting_member=world.moderator,
+        tenant=world.tenant,
+        member=world.alice,
+        kind="suspended",
+        reason="Spam",
+        days=None,
     )
     with pytest.raises(NotAllowed):
         services.create_reply(acting_member=world.alice, tenant=world.tenant, topic=topic, body="Again")
@@ -177,7 +182,9 @@ def test_tenant_a_moderator_cannot_silence_in_tenant_b(world, tenant_b):
     use_public_schema()
     moderator_on_b = signed_in(HOST_B, world.moderator)
     body = {"member_id": victim_id, "kind": "silenced", "days": 1, "reason": "Nope"}
-    assert moderator_on_b.post(f"{API}/moderation/restrictions/", body, content_type="application/json").status_code in (
+    assert moderator_on_b.post(
+        f"{API}/moderation/restrictions/", body, content_type="application/json"
+    ).status_code in (
         403,
         404,
     )
@@ -185,7 +192,9 @@ def test_tenant_a_moderator_cannot_silence_in_tenant_b(world, tenant_b):
     assert moderator_on_b.post(f"/manage/members/{victim_id}/restrict/", body).status_code == 404
     # Nor can tenant B's member be named on tenant A (ids are per tenant).
     moderator_on_a = signed_in(HOST, world.moderator)
-    assert moderator_on_a.post(f"{API}/moderation/restrictions/", body, content_type="application/json").status_code == 404
+    assert (
+        moderator_on_a.post(f"{API}/moderation/restrictions/", body, content_type="application/json").status_code == 404
+    )
     with tenant_context(tenant_b):
         assert not MemberRestriction.objects.exists()
     with tenant_context(world.tenant):
@@ -247,7 +256,9 @@ def test_platform_staff_suspend_everywhere(world, tenant_b, django_capture_on_co
         with pytest.raises(NotAllowed):
             services.join_community(member=world.alice, tenant=tenant_b, community=other.community)
     use_public_schema()
-    assert signed_in("localhost", world.bob).put(url, {"reason": "x"}, content_type="application/json").status_code == 403
+    assert (
+        signed_in("localhost", world.bob).put(url, {"reason": "x"}, content_type="application/json").status_code == 403
+    )
     assert client.delete(url).status_code == 204
     assert PlatformSuspension.objects.get().lifted_at is not None
     with tenant_context(world.tenant):
@@ -396,7 +407,10 @@ def test_slow_mode_one_post_per_member_with_the_wait(world):
     services.create_reply(acting_member=world.alice, tenant=world.tenant, topic=topic, body="First")
     with pytest.raises(safety.SlowModeActive) as waiting:
         services.create_reply(acting_member=world.alice, tenant=world.tenant, topic=topic, body="Second")
-    assert "one post every 10 minutes" in waiting.value.message and "You can post here again in 10 min" in waiting.value.message
+    assert (
+        "one post every 10 minutes" in waiting.value.message
+        and "You can post here again in 10 min" in waiting.value.message
+    )
     services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=topic, body="Someone else may")
     services.create_reply(acting_member=world.moderator, tenant=world.tenant, topic=topic, body="Mods are exempt")
     services.create_reply(acting_member=world.moderator, tenant=world.tenant, topic=topic, body="Still exempt")
@@ -409,20 +423,29 @@ def test_slow_mode_web_and_api(world):
     topic = topic_by(world, world.bob)
     use_public_schema()
     moderator = signed_in(HOST, world.moderator)
-    response = moderator.put(
-        f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": 5}, content_type="application/json"
-    )
+    response = moderator.put(f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": 5}, content_type="application/json")
     assert response.status_code == 200 and response.json()["minutes"] == 5
-    assert moderator.put(f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": -1}, content_type="application/json").status_code == 400
+    assert (
+        moderator.put(
+            f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": -1}, content_type="application/json"
+        ).status_code
+        == 400
+    )
     alice = signed_in(HOST, world.alice)
-    assert alice.post(f"{API}/topics/{topic.pk}/posts/", {"body": "one"}, content_type="application/json").status_code == 201
+    assert (
+        alice.post(f"{API}/topics/{topic.pk}/posts/", {"body": "one"}, content_type="application/json").status_code
+        == 201
+    )
     second = alice.post(f"{API}/topics/{topic.pk}/posts/", {"body": "two"}, content_type="application/json")
     assert second.status_code == 429 and second.json()["code"] == "slow_mode"
     page = alice.post(f"/t/{topic.pk}/reply/", {"body": "three"})
     assert page.status_code == 429 and "Slow mode is on" in page.content.decode()
     assert moderator.post(f"/manage/topics/{topic.pk}/slow-mode/", {"minutes": "0"}).status_code == 302
     assert "slow-mode-form" in moderator.get(f"/t/{topic.pk}/").content.decode()
-    assert alice.put(f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": 1}, content_type="application/json").status_code == 403
+    assert (
+        alice.put(f"{API}/topics/{topic.pk}/slow-mode/", {"minutes": 1}, content_type="application/json").status_code
+        == 403
+    )
     with tenant_context(world.tenant):
         assert Topic.objects.get(pk=topic.pk).slow_mode_minutes == 0
 
@@ -482,7 +505,10 @@ def test_an_edit_with_a_hold_word_or_recruiting_goes_back_to_the_queue(world):
     assert signed_in(HOST, world.alice).get(f"/t/{topic.pk}/").status_code == 200
     with tenant_context(world.tenant):
         moderation.decide(
-            acting_member=world.moderator, tenant=world.tenant, item=item, choice=DecisionInput(decision=Decision.APPROVE)
+            acting_member=world.moderator,
+            tenant=world.tenant,
+            item=item,
+            choice=DecisionInput(decision=Decision.APPROVE),
         )
     assert bob.get(f"/t/{topic.pk}/").status_code == 200
 
@@ -506,8 +532,18 @@ def test_admins_add_and_remove_moderators_on_web_and_api(world):
     # Moderators don't manage moderators; nobody can name a member of another tenant.
     moderator = signed_in(HOST, world.moderator)
     assert moderator.get("/manage/moderators/").status_code == 404
-    assert moderator.post(f"{API}/moderation/moderators/", {"member_id": bob_id}, content_type="application/json").status_code == 403
-    assert admin.post(f"{API}/moderation/moderators/", {"member_id": "nobody"}, content_type="application/json").status_code == 404
+    assert (
+        moderator.post(
+            f"{API}/moderation/moderators/", {"member_id": bob_id}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert (
+        admin.post(
+            f"{API}/moderation/moderators/", {"member_id": "nobody"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
     with tenant_context(world.tenant):
         roles = dict(TenantMembership.objects.filter(tenant=world.tenant).values_list("member_id", "role"))
         assert roles[world.alice.pk] == roles[world.bob.pk] == MembershipRole.MEMBER
