@@ -37,9 +37,11 @@ from config.errors import InvalidInput, NotAllowed
 from members import services as member_services
 from members.models import MembershipRole, PlatformSuspension, TenantMembership
 from members.selectors import local_id_of
+from partnerships.models import AgreementKind, StudyInvitation, StudyStatus
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
+from tests.partnerships.helpers import make_agreement, make_partner
 
 pytestmark = pytest.mark.django_db
 HOST, HOST_B = TENANT_A["domain"], TENANT_B["domain"]
@@ -471,12 +473,25 @@ def test_recruiting_posts_are_held(world, body):
     assert item.held and "recruiting" in item.reasons
 
 
-def test_ordinary_posts_and_approved_study_links_are_not_held(world):
+def test_ordinary_posts_and_approved_study_links_are_not_held(world, tenant_b):
     assert topic_by(world, world.alice, body="My study of French is going well").status == ContentStatus.PUBLISHED
-    public_id = "0b9c1d2e-3f40-4a5b-8c6d-7e8f9a0b1c2d"
-    # A link to an invitation that is not approved for this tenant does not exempt the post.
-    held = topic_by(world, world.alice, title="Study", body=f"Participants needed: /studies/#study-{public_id}")
-    assert held.status == ContentStatus.HELD
+    agreement = make_agreement(partner=make_partner(name="North Lab", kind="research"), kind=AgreementKind.RESEARCH)
+    study = {"agreement": agreement, "title": "Fatigue study", "summary": "s", "eligibility": "e", "contact": "c",
+             "ethics_approval_ref": "IRB-1"}  # fmt: skip
+    sent_here = StudyInvitation.objects.create(tenant=world.tenant, status=StudyStatus.SENT, **study)
+    waiting_here = StudyInvitation.objects.create(tenant=world.tenant, status=StudyStatus.SUBMITTED, **study)
+    sent_elsewhere = StudyInvitation.objects.create(tenant=tenant_b, status=StudyStatus.SENT, **study)
+    body = "Participants needed for a paid study, see /studies/#study-{}"
+    # A link to this tenant's approved, labelled invitation: recruiting allowed.
+    approved = topic_by(world, world.alice, title="Study", body=body.format(sent_here.public_id))
+    assert approved.status == ContentStatus.PUBLISHED
+    # Not yet approved, or another tenant's: held like any other recruiting.
+    for invitation in (waiting_here, sent_elsewhere):
+        held = topic_by(world, world.alice, title="Study again", body=body.format(invitation.public_id))
+        assert held.status == ContentStatus.HELD
+    # Moderators (the partner's staff) are not screened for recruiting.
+    CommunityMembershipFactory(community=world.community, member=world.moderator)
+    assert topic_by(world, world.moderator, body="Take our survey!").status == ContentStatus.PUBLISHED
 
 
 def test_an_edit_with_a_hold_word_or_recruiting_goes_back_to_the_queue(world):
