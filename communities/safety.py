@@ -5,8 +5,8 @@ Restrictions (moderators set them per tenant; platform staff suspend platform-wi
 | state | read | post, reply, edit, react, propose tags | flag | join a community | own data, export |
 | --- | --- | --- | --- | --- | --- |
 | silenced (tenant, until a date) | yes | no | yes | yes | yes |
-| suspended (tenant, until a date or lifted) | what any signed-in visitor may | no | no | no | yes |
-| suspended platform-wide (staff) | as above, on every partner | no | no | no | yes |
+| suspended (tenant, until a date or lifted) | yes | no | no | no | yes |
+| suspended platform-wide (staff) | yes, on every partner | no | no | no | yes |
 
 A restricted member's existing posts stay as they are (visible, unless a moderator hides them):
 the restriction is about what they do next, not a judgement of every word they wrote. It ends on

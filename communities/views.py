@@ -289,7 +289,7 @@ def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
                     tag_ids=form.cleaned_data["tag_ids"],
                     proposed_tag_names=form.proposed_tag_names(),
                 )
-            except services.PostingRateLimited as error:
+            except (services.PostingRateLimited, safety.NewMemberTopicLimit) as error:
                 add_domain_error(form, error)
                 status = error.http_status
             except DomainError as error:

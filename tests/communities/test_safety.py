@@ -234,6 +234,11 @@ def test_restrictions_on_the_web_and_api(world):
     assert bob.get(f"{API}/moderation/restrictions/").status_code == 403
     with tenant_context(world.tenant):
         assert ModerationAction.objects.filter(subject=world.alice).count() == 3
+    # The log page and its export show them (admins export).
+    log = moderator.get("/manage/log/").content.decode()
+    assert "Take a breath" in log and "Spam links" in log
+    export = signed_in(HOST, world.admin).get("/manage/log/export.csv")
+    assert export.status_code == 200 and "member_suspended" in export.content.decode()
 
 
 def test_platform_staff_suspend_everywhere(world, tenant_b, django_capture_on_commit_callbacks):
