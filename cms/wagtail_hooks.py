@@ -56,6 +56,7 @@ MODERATION_LINKS = (
     ("Watched words and links", "/manage/words/", "kindred-words", "warning", False),
     ("Crisis escalation", "/manage/crisis/", "kindred-crisis", "help", False),
     ("Members: silence, suspend, trust", "/manage/members/", "kindred-members", "user", False),
+    ("Trust ladder", "/manage/trust/", "kindred-trust", "pick", False),
     ("Moderators", "/manage/moderators/", "kindred-moderators", "group", True),
     ("Communities", "/manage/", "kindred-communities", "folder-open-inverse", False),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from typing import Any, cast
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -1181,8 +1181,37 @@ class ReviewDecisionSerializer(serializers.Serializer[Any]):
     community = serializers.SlugField(required=False, default="", allow_blank=True, help_text="Target (move)")
 
 
+class TrustLevelRequirementsSerializer(serializers.Serializer[Any]):
+    days = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    posts_read = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    posts = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    helpful = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+
+
+class TrustRequirementsSerializer(serializers.Serializer[Any]):
+    member = TrustLevelRequirementsSerializer(required=False)
+    trusted = TrustLevelRequirementsSerializer(required=False)
+    leader = TrustLevelRequirementsSerializer(required=False)
+
+
 class ModerationSettingsSerializer(serializers.Serializer[Any]):
     flag_threshold = serializers.IntegerField(min_value=1, max_value=50)
+    trust_requirements = TrustRequirementsSerializer(
+        required=False, help_text="What each trust level needs: days here, posts read, posts, helpful reactions"
+    )
+    new_max_links = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    new_max_images = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    new_max_mentions = serializers.IntegerField(min_value=0, max_value=50, required=False)
+    new_topics_per_day = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    trusted_flag_weight = serializers.IntegerField(min_value=1, max_value=50, required=False)
+    demote_after_upheld_flags = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, help_text="Upheld flags that cost one trust level (0: never)"
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["trust_requirements"] = safety.requirements(instance)
+        return dict(data)
 
 
 class PostFlagView(APIView):
@@ -1268,10 +1297,33 @@ class ModerationSettingsView(APIView):
     )
     def put(self, request: Request) -> Response:
         data = _valid(ModerationSettingsSerializer, request)
-        row = moderation.update_moderation_settings(
-            acting_member=_member(request), tenant=_tenant(request), flag_threshold=data["flag_threshold"]
-        )
-        return Response(ModerationSettingsSerializer(row).data)
+        member, tenant = _member(request), _tenant(request)
+        trust = {name: data[name] for name in moderation.TRUST_SETTING_LIMITS if name in data}
+        if trust or "trust_requirements" in data:
+            # Validate the trust settings before writing the threshold: a refusal changes nothing.
+            with transaction.atomic():
+                moderation.update_moderation_settings(
+                    acting_member=member, tenant=tenant, flag_threshold=data["flag_threshold"]
+                )
+                moderation.update_trust_settings(
+                    acting_member=member,
+                    tenant=tenant,
+                    requirements=_merged_requirements(data.get("trust_requirements")),
+                    **trust,
+                )
+        else:
+            moderation.update_moderation_settings(
+                acting_member=member, tenant=tenant, flag_threshold=data["flag_threshold"]
+            )
+        return Response(ModerationSettingsSerializer(selectors.moderation_settings()).data)
+
+
+def _merged_requirements(given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A partial ladder from the API, completed with the tenant's current thresholds."""
+    if given is None:
+        return None
+    current = safety.requirements()
+    return {level: {**values, **dict(given.get(level) or {})} for level, values in current.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from communities.manage_forms import (
     SynonymForm,
     TagForm,
     TrustForm,
+    TrustSettingsForm,
     WatchedWordForm,
     show_domain_error,
 )
@@ -957,3 +958,34 @@ def topic_slow_mode(request: HttpRequest, topic_id: int) -> HttpResponse:
     else:
         messages.error(request, "Slow mode: minutes from 0 (off) to 1440.")
     return redirect(f"/t/{topic.pk}/")
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def trust_settings(request: HttpRequest) -> HttpResponse:
+    """The trust ladder: what each level needs, new members' limits, what reports weigh."""
+    status = 200
+    if request.method == "POST":
+        form = TrustSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                moderation.update_trust_settings(
+                    acting_member=_member(request),
+                    tenant=_tenant(request),
+                    requirements=form.requirements(),
+                    **form.numbers(),
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, "Trust ladder saved; levels follow at each member's next evaluation.")
+                return redirect("manage-trust")
+        else:
+            status = 400
+    else:
+        row = moderation_settings()
+        form = TrustSettingsForm(initial=TrustSettingsForm.initial_from(requirements=safety.requirements(row), row=row))
+    response = _render(request, "trust.html", {"form": form})
+    response.status_code = status
+    return response

@@ -22,6 +22,7 @@ import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -818,3 +819,59 @@ def set_moderator(*, acting_member: Member, tenant: Tenant, member: Member, mode
         if not moderator:
             OnCallModerator.objects.filter(member_id=member.pk).delete()
     return role
+
+
+TRUST_SETTING_LIMITS = {
+    "new_max_links": (0, 50),
+    "new_max_images": (0, 50),
+    "new_max_mentions": (0, 50),
+    "new_topics_per_day": (0, 100),
+    "trusted_flag_weight": (1, 50),
+    "demote_after_upheld_flags": (0, 100),
+}
+
+
+def update_trust_settings(
+    *, acting_member: Member, tenant: Tenant, requirements: dict[str, Any] | None = None, **numbers: int
+) -> ModerationSettings:
+    """Moderators tune the trust ladder: promotion thresholds (communities.safety.clean_requirements),
+    new members' limits, a trusted flag's weight and how many upheld flags cost a level (0: never)."""
+    _require_moderator(acting_member, tenant)
+    unknown = set(numbers) - set(TRUST_SETTING_LIMITS)
+    if unknown:
+        raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.", code="field_unknown")
+    cleaned: dict[str, int] = {}
+    for name, value in numbers.items():
+        low, high = TRUST_SETTING_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()}: a number from {low} to {high}.",
+                code="trust_setting_invalid",
+                details={name: [f"{low}–{high}."]},
+            )
+        cleaned[name] = value
+    ladder = safety.clean_requirements(requirements) if requirements is not None else None
+    with transaction.atomic():
+        row, _ = ModerationSettings.objects.get_or_create(pk=1)
+        before = _trust_settings_text(row)
+        for name, value in cleaned.items():
+            setattr(row, name, value)
+        if ladder is not None:
+            row.trust_requirements = ladder
+        row.save()
+        _record_moderation(
+            kind=ModerationActionKind.RULES_CHANGED,
+            actor=acting_member,
+            summary="Changed the trust ladder settings",
+            before_text=before,
+            after_text=_trust_settings_text(row),
+        )
+    return row
+
+
+def _trust_settings_text(row: ModerationSettings) -> str:
+    ladder = safety.requirements(row)
+    return "; ".join(
+        [f"{name}: " + ", ".join(f"{k} {v}" for k, v in values.items()) for name, values in ladder.items()]
+        + [f"{name} {getattr(row, name)}" for name in TRUST_SETTING_LIMITS]
+    )

@@ -56,6 +56,7 @@ urlpatterns = [
     path("manage/words/links/", manage_views.link_rules, name="manage-link-rules"),
     path("manage/crisis/", manage_views.crisis_settings, name="manage-crisis"),
     path("manage/members/", manage_views.members_page, name="manage-members"),
+    path("manage/trust/", manage_views.trust_settings, name="manage-trust"),
     path("manage/members/<str:member_id>/", manage_views.member_page, name="manage-member"),
     path("manage/members/<str:member_id>/restrict/", manage_views.member_restrict, name="manage-member-restrict"),
     path("manage/members/<str:member_id>/trust/", manage_views.member_trust, name="manage-member-trust"),

@@ -580,7 +580,8 @@ def test_wagtail_admin_links_to_the_moderation_pages(world, tenant_b, rf):
         return [item.url for item in items if item.is_shown(request)]
 
     assert shown(world.moderator, world.tenant) == [
-        "/manage/queue/", "/manage/log/", "/manage/words/", "/manage/crisis/", "/manage/members/", "/manage/",
+        "/manage/queue/", "/manage/log/", "/manage/words/", "/manage/crisis/", "/manage/members/", "/manage/trust/",
+        "/manage/",
     ]  # fmt: skip
     assert "/manage/moderators/" in shown(world.admin, world.tenant)
     assert shown(world.bob, world.tenant) == []
@@ -591,3 +592,48 @@ def test_anonymous_and_connection_sanity(world):
     assert connection.schema_name == world.tenant.schema_name
     use_public_schema()
     assert host_client(HOST).get("/manage/members/").status_code == 302
+
+
+def test_trust_ladder_settings_service_web_and_api(world):
+    with pytest.raises(InvalidInput) as refused:
+        moderation.update_trust_settings(
+            acting_member=world.moderator, tenant=world.tenant,
+            requirements={"member": {"days": 30}, "trusted": {"days": 5}},
+        )  # fmt: skip
+    assert "at least what a member needs" in refused.value.message
+    with pytest.raises(InvalidInput):
+        moderation.update_trust_settings(acting_member=world.moderator, tenant=world.tenant, trusted_flag_weight=0)
+    with pytest.raises(NotAllowed):
+        moderation.update_trust_settings(acting_member=world.alice, tenant=world.tenant, new_max_links=5)
+    assert not ModerationSettings.objects.exists()
+    use_public_schema()
+    moderator = signed_in(HOST, world.moderator)
+    page = moderator.get("/manage/trust/")
+    assert page.status_code == 200 and 'name="trusted__helpful"' in page.content.decode()
+    form = {f"{level}__{key}": value for level, value in (("member", 1), ("trusted", 5), ("leader", 9))
+            for key in ("days", "posts_read", "posts", "helpful")}  # fmt: skip
+    form.update(new_max_links=4, new_max_images=1, new_max_mentions=3, new_topics_per_day=5, trusted_flag_weight=2,
+                demote_after_upheld_flags=3)  # fmt: skip
+    assert moderator.post("/manage/trust/", form).status_code == 302
+    assert moderator.post("/manage/trust/", {**form, "leader__days": 0}).status_code == 400
+    settings_url = f"{API}/moderation/settings/"
+    got = moderator.get(settings_url).json()
+    assert got["trust_requirements"]["trusted"] == {"days": 5, "posts_read": 5, "posts": 5, "helpful": 5}
+    assert got["new_max_links"] == 4
+    put = moderator.put(
+        settings_url, {"flag_threshold": 4, "trust_requirements": {"leader": {"helpful": 50}}, "new_max_links": 0},
+        content_type="application/json",
+    )  # fmt: skip
+    assert put.status_code == 200, put.content
+    assert put.json()["trust_requirements"]["leader"] == {"days": 9, "posts_read": 9, "posts": 9, "helpful": 50}
+    bad = moderator.put(
+        settings_url, {"flag_threshold": 5, "trust_requirements": {"member": {"days": 99}}},
+        content_type="application/json",
+    )  # fmt: skip
+    assert bad.status_code == 400
+    assert moderator.put(settings_url, {"flag_threshold": 2}, content_type="application/json").status_code == 200
+    assert signed_in(HOST, world.bob).get("/manage/trust/").status_code == 404
+    with tenant_context(world.tenant):
+        row = ModerationSettings.objects.get()
+        assert (row.flag_threshold, row.new_max_links, row.new_max_images) == (2, 0, 1)
+        assert ModerationAction.objects.filter(summary="Changed the trust ladder settings").count() == 2
