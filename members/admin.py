@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -54,9 +54,26 @@ class PlatformSuspensionForm(forms.ModelForm[PlatformSuspension]):
         min_value=1, max_value=services.SUSPENSION_DAYS_MAX, required=False, help_text="Leave empty: until lifted."
     )
 
+    acting_member: Member | None = None  # set by the admin for the request
+
     class Meta:
         model = PlatformSuspension
         fields = ["member", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        member = data.get("member")
+        if member is not None and self.acting_member is not None:
+            try:
+                services.check_platform_suspension(
+                    acting_member=self.acting_member,
+                    member=member,
+                    reason=data.get("reason", ""),
+                    days=data.get("days"),
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from error
+        return data
 
 
 @admin.register(PlatformSuspension)
@@ -77,18 +94,19 @@ class PlatformSuspensionAdmin(admin.ModelAdmin[PlatformSuspension]):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form checks the suspension with the service's rules before anything is saved.
+        return type(form.__name__, (form,), {"acting_member": request.user})
+
     def save_model(self, request: HttpRequest, obj: PlatformSuspension, form: Any, change: bool) -> None:
-        try:
-            saved = services.suspend_platform_wide(
-                acting_member=request.user,  # type: ignore[arg-type]
-                member=obj.member,
-                reason=obj.reason,
-                days=form.cleaned_data.get("days"),
-            )
-        except DomainError as error:
-            self.message_user(request, error.message, level=messages.ERROR)
-            return
-        obj.pk = saved.pk
+        saved = services.suspend_platform_wide(
+            acting_member=request.user,  # type: ignore[arg-type]
+            member=obj.member,
+            reason=obj.reason,
+            days=form.cleaned_data.get("days"),
+        )
+        obj.pk, obj.starts_at, obj.ends_at = saved.pk, saved.starts_at, saved.ends_at
 
     @admin.action(description="Lift the selected suspensions now")
     def lift(self, request: HttpRequest, queryset: QuerySet[PlatformSuspension]) -> None:

@@ -757,6 +757,30 @@ SUSPENSION_REASON_MAX = 500
 SUSPENSION_DAYS_MAX = 3650
 
 
+def check_platform_suspension(*, acting_member: Member, member: Member, reason: str, days: int | None) -> str:
+    """Refuse a suspension that can't be made (the cleaned reason otherwise); forms call it to show why."""
+    if not (acting_member.is_authenticated and acting_member.is_active and acting_member.is_staff):
+        raise NotAllowed("Only platform staff can suspend a member platform-wide.", code="not_staff")
+    if member.pk == acting_member.pk:
+        raise InvalidInput("You can't suspend yourself.", code="suspend_self")
+    if member.is_staff or member.is_superuser:
+        raise InvalidInput(
+            "Platform staff can't be suspended here; remove their staff status first.", code="suspend_staff"
+        )
+    reason = collapse_whitespace(reason or "")[:SUSPENSION_REASON_MAX]
+    if len(reason) < 3:
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
+    if days is not None and not 1 <= int(days) <= SUSPENSION_DAYS_MAX:
+        raise InvalidInput(
+            f"Days: a number from 1 to {SUSPENSION_DAYS_MAX}, or none for until lifted.",
+            code="days_invalid",
+            details={"days": [f"1–{SUSPENSION_DAYS_MAX}."]},
+        )
+    return reason
+
+
 def suspend_platform_wide(
     *, acting_member: Member, member: Member, reason: str, days: int | None = None
 ) -> PlatformSuspension:

@@ -637,3 +637,24 @@ def test_trust_ladder_settings_service_web_and_api(world):
         row = ModerationSettings.objects.get()
         assert (row.flag_threshold, row.new_max_links, row.new_max_images) == (2, 0, 1)
         assert ModerationAction.objects.filter(summary="Changed the trust ladder settings").count() == 2
+
+
+def test_platform_staff_suspend_in_the_root_admin(world):
+    staff = MemberFactory(is_staff=True, is_superuser=True)
+    use_public_schema()
+    admin = signed_in("localhost", staff)
+    url = "/admin/members/platformsuspension/add/"
+    assert admin.get(url).status_code == 200
+    refused = admin.post(url, {"member": staff.pk, "reason": "Testing", "days": ""})
+    assert refused.status_code == 200 and "suspend yourself" in refused.content.decode()
+    assert not PlatformSuspension.objects.exists()
+    saved = admin.post(url, {"member": world.alice.pk, "reason": "Spam on many partners", "days": "10"})
+    assert saved.status_code == 302
+    suspension = PlatformSuspension.objects.get()
+    assert (suspension.member_id, suspension.created_by_id) == (world.alice.pk, staff.pk)
+    assert suspension.ends_at is not None and suspension.ends_at > timezone.now() + datetime.timedelta(days=9)
+    # Rows are the record: no change or delete in the admin, only the "lift" action.
+    assert admin.post(f"/admin/members/platformsuspension/{suspension.pk}/delete/", {"post": "yes"}).status_code == 403
+    admin.post("/admin/members/platformsuspension/", {"action": "lift", "_selected_action": [suspension.pk]})
+    suspension.refresh_from_db()
+    assert suspension.lifted_at is not None and suspension.lifted_by_id == staff.pk
