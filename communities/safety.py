@@ -148,6 +148,10 @@ def _refusal(restriction: Restriction) -> NotAllowed:
     return NotAllowed(message, code="member_suspended", details=_details(restriction))
 
 
+def refusal_message(restriction: Restriction) -> str:
+    return _refusal(restriction).message
+
+
 def _details(restriction: Restriction) -> dict[str, Any]:
     return {
         "restriction": restriction.kind,

@@ -331,6 +331,10 @@ def _topic_page(
     attach_display_names([view.post for view in posts], tenant=tenant)  # names as this tenant knows them
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
     is_participant = is_active_community_member(member=member, community=topic.community)
+    # A silenced or suspended participant is told why and until when instead of getting a reply form.
+    restriction = (
+        safety.active_restriction(member=member, tenant=tenant) if is_participant and not is_moderator else None
+    )
     editable_since = timezone.now() - _edit_window()
     watch_level = (
         TopicSubscription.objects.filter(topic=topic, member_id=member.pk).values_list("level", flat=True).first()
@@ -412,7 +416,8 @@ def _topic_page(
         "tags": list(topic.tags.filter(status=TagStatus.CURATED)),
         "is_moderator": is_moderator,
         "is_participant": is_participant,
-        "can_reply": is_participant and (topic.locked_at is None or is_moderator),
+        "can_reply": is_participant and (topic.locked_at is None or is_moderator) and restriction is None,
+        "restriction_notice": safety.refusal_message(restriction) if restriction is not None else "",
         "is_signed_in": member.is_authenticated,
         "reply_form": reply_form,
         "quoting": str(quoting) if quoting else "",

@@ -141,6 +141,8 @@ def test_suspended_member_cannot_flag_or_join_but_keeps_data_and_export(world, t
     alice = signed_in(HOST, world.alice)
     # Their content stays (visible to others too), they read their own notifications, and the API says why.
     assert signed_in(HOST, world.bob).get(f"/t/{mine.pk}/").status_code == 200
+    page = alice.get(f"/t/{topic.pk}/").content.decode()
+    assert "Your account is suspended here until" in page and "Abuse" in page and "Post reply" not in page
     assert alice.get("/notifications/").status_code == 200
     response = alice.post(f"{API}/topics/{topic.pk}/posts/", {"body": "hello"}, content_type="application/json")
     assert response.status_code == 403 and response.json()["code"] == "member_suspended"
