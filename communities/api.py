@@ -1603,7 +1603,7 @@ class RestrictionDetailView(APIView):
 
 
 class TrustSerializer(serializers.Serializer[Any]):
-    level = serializers.ChoiceField(choices=list(safety.LEVEL_NAMES))
+    level = serializers.ChoiceField(choices=safety.TRUST_LEVEL_NAMES)
     locked = serializers.BooleanField(help_text="Set by a moderator: the rules don't move it")
     posts_read = serializers.IntegerField()
     days = serializers.IntegerField()
@@ -1613,7 +1613,7 @@ class TrustSerializer(serializers.Serializer[Any]):
 
 
 class TrustInputSerializer(serializers.Serializer[Any]):
-    level = serializers.ChoiceField(choices=list(safety.LEVEL_NAMES))
+    level = serializers.ChoiceField(choices=safety.TRUST_LEVEL_NAMES)
     locked = serializers.BooleanField(required=False, default=True, help_text="false: the rules decide again")
     reason = serializers.CharField(max_length=500, required=False, default="", allow_blank=True)
 

@@ -624,6 +624,15 @@ class TrustLevel(models.IntegerChoices):
     LEADER = 3, "Leader"
 
 
+class TrustLevelName(models.TextChoices):
+    """The levels as the API and forms name them."""
+
+    NEW = "new", "New"
+    MEMBER = "member", "Member"
+    TRUSTED = "trusted", "Trusted"
+    LEADER = "leader", "Leader"
+
+
 class MemberTrust(models.Model):
     """A member's rung on this tenant's trust ladder (communities.trust). No row: new."""
 

@@ -53,6 +53,7 @@ from communities.models import (
     RestrictionKind,
     Topic,
     TrustLevel,
+    TrustLevelName,
 )
 from communities.selectors import can_moderate, moderation_settings
 from config.errors import DomainError, InvalidInput, NotAllowed
@@ -66,6 +67,7 @@ DEFAULT_REQUIREMENTS: dict[str, dict[str, int]] = {
     "leader": {"days": 60, "posts_read": 500, "posts": 50, "helpful": 25},
 }
 REQUIREMENT_KEYS = ("days", "posts_read", "posts", "helpful")
+TRUST_LEVEL_NAMES = TrustLevelName.choices  # the API's names of the levels
 LEVEL_NAMES = {
     "new": TrustLevel.NEW,
     "member": TrustLevel.MEMBER,

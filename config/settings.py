@@ -403,6 +403,8 @@ SPECTACULAR_SETTINGS = {
         "TopicKindEnum": "communities.models.TopicKind",
         "TagKindEnum": "communities.models.TagKind",
         "ContentStatusEnum": "communities.models.ContentStatus",
+        "RestrictionKindEnum": "communities.models.RestrictionKind",
+        "TrustLevelNameEnum": "communities.models.TrustLevelName",
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",
