@@ -524,6 +524,9 @@ def test_an_edit_with_a_hold_word_or_recruiting_goes_back_to_the_queue(world):
     use_public_schema()
     bob = signed_in(HOST, world.bob)
     assert bob.get(f"/t/{topic.pk}/").status_code == 404
+    assert bob.get(f"{API}/topics/{topic.pk}/").status_code == 404
+    assert topic.pk not in [i["topic"]["id"] for i in bob.get(f"{API}/feed/").json()["results"]]
+    assert bob.get(f"{API}/search/topics/?q=sleep").json() == []
     assert signed_in(HOST, world.alice).get(f"/t/{topic.pk}/").status_code == 200
     with tenant_context(world.tenant):
         moderation.decide(
