@@ -33,6 +33,7 @@ from communities.models import (
     Visibility,
 )
 from communities.moderation import Decision, DecisionInput
+from communities.tasks import evaluate_trust_levels
 from config.errors import InvalidInput, NotAllowed
 from members import services as member_services
 from members.models import MembershipRole, PlatformSuspension, TenantMembership
@@ -663,3 +664,21 @@ def test_platform_staff_suspend_in_the_root_admin(world):
     admin.post("/admin/members/platformsuspension/", {"action": "lift", "_selected_action": [suspension.pk]})
     suspension.refresh_from_db()
     assert suspension.lifted_at is not None and suspension.lifted_by_id == staff.pk
+
+
+def test_the_daily_beat_task_evaluates_every_partner(world, tenant_b, settings):
+    assert settings.CELERY_BEAT_SCHEDULE["evaluate-trust-levels"]["task"] == "communities.tasks.evaluate_trust_levels"
+    ModerationSettings.objects.create(
+        trust_requirements={"member": {"days": 0, "posts_read": 0, "posts": 0, "helpful": 0}}
+    )
+    use_public_schema()
+    counts = evaluate_trust_levels()
+    assert counts[world.tenant.schema_name] >= 5 and tenant_b.schema_name in counts
+    with tenant_context(world.tenant):
+        assert safety.trust_level(member=world.alice) == TrustLevel.MEMBER
+        # Running it again changes nothing and logs nothing new.
+        logged = ModerationAction.objects.filter(kind=ModerationActionKind.TRUST_AUTOMATIC).count()
+    use_public_schema()
+    evaluate_trust_levels()
+    with tenant_context(world.tenant):
+        assert ModerationAction.objects.filter(kind=ModerationActionKind.TRUST_AUTOMATIC).count() == logged
