@@ -33,6 +33,7 @@ from communities.models import (
     Visibility,
 )
 from communities.moderation import Decision, DecisionInput
+from communities.personal_data import export_member_data
 from communities.tasks import evaluate_trust_levels
 from config.errors import InvalidInput, NotAllowed
 from members import services as member_services
@@ -682,3 +683,22 @@ def test_the_daily_beat_task_evaluates_every_partner(world, tenant_b, settings):
     evaluate_trust_levels()
     with tenant_context(world.tenant):
         assert ModerationAction.objects.filter(kind=ModerationActionKind.TRUST_AUTOMATIC).count() == logged
+
+
+def test_the_tenants_wagtail_admin_renders_the_moderation_menu(world):
+    superuser = MemberFactory(is_staff=True, is_superuser=True)
+    use_public_schema()
+    page = signed_in(HOST, superuser).get("/admin/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Moderation" in html and "/manage/queue/" in html and "/manage/moderators/" in html
+
+
+def test_restrictions_and_trust_join_the_members_data_export(world):
+    moderation.restrict_member(
+        acting_member=world.moderator, tenant=world.tenant, member=world.alice, kind="silenced", reason="Pause", days=2
+    )
+    MemberTrust.objects.update_or_create(member=world.alice, defaults={"level": TrustLevel.TRUSTED, "locked": True})
+    data = export_member_data(world.alice)
+    assert [(r["kind"], r["reason"]) for r in data["silences_and_suspensions"]] == [("silenced", "Pause")]
+    assert data["trust_level"] == [{"level": "Trusted", "set_by_a_moderator": True, "posts_read": 0}]
