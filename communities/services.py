@@ -743,12 +743,9 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     # An edit passes the same rules (BLOCK refuses it, words are censored or replaced). A HOLD word or
     # recruiting language takes a published post back into the queue: unpublished for everyone but its
     # author and the moderators until approved again. A FLAG word queues it and leaves it published.
-    screening = watched.screen_post(
-        member=acting_member,
-        tenant=tenant,
-        body=body,
-        title=new_title if new_title is not None else post.topic.title if post.is_opening else "",
-    )
+    # The title is screened with an opening post's body even when it doesn't change (recruiting reads both).
+    title_text = new_title if new_title is not None else (post.topic.title if post.is_opening else "")
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body, title=title_text)
     safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     body = screening.body
     new_title = screening.title if new_title is not None else None
