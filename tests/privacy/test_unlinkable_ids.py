@@ -93,6 +93,10 @@ def world(tenant_a, tenant_b, settings) -> Any:
         synonym = community_services.create_search_synonym(
             acting_member=people["admin"], tenant=tenant_a, terms=["MTX", "methotrexate"]
         )
+        restriction = moderation.restrict_member(
+            acting_member=people["moderator"], tenant=tenant_a, member=people["pending"], kind="silenced",
+            reason="Cooling off", days=1,
+        )  # fmt: skip
     use_public_schema()
     token = token_services.create_personal_token(
         member=people["alice"], tenant=tenant_a, name="walk", scopes=["read"], expires_in_days=5
@@ -110,6 +114,7 @@ def world(tenant_a, tenant_b, settings) -> Any:
         "item_id": item.pk,
         "word_id": word.pk,
         "synonym_id": synonym.pk,
+        "restriction_id": restriction.pk,
     }
     return type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
 
