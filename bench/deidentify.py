@@ -29,7 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from research import deidentify  # noqa: E402
+from research import deidentify
 
 ROOT = Path(__file__).resolve().parent.parent
 # ../shared beside the repository; a git worktree may sit one level deeper (/work/wt/<branch>).
@@ -59,18 +59,38 @@ LABELS = {
 # Our own small sample (written for this bench; no real person): used when the developer set is absent.
 _SAMPLE = [
     ("Hi, my name is Lauren Whitfield and I was diagnosed with lupus in 2019.", [("Lauren Whitfield", "NAME")]),
-    ("Email me at lauren.w@example.com or call 555-201-7788 after 6pm.", [("lauren.w@example.com", "EMAIL"), ("555-201-7788", "PHONE")]),
+    (
+        "Email me at lauren.w@example.com or call 555-201-7788 after 6pm.",
+        [("lauren.w@example.com", "EMAIL"), ("555-201-7788", "PHONE")],
+    ),
     ("Dr. Okafor switched me from Humira to Rinvoq on 03/14/2023.", [("Okafor", "NAME"), ("03/14/2023", "DATE")]),
-    ("My son Tobias starts methotrexate next week; see https://kindred.example.org/t/12", [("Tobias", "NAME"), ("https://kindred.example.org/t/12", "URL")]),
-    ("I live at 42 Harbour Street, Dunedin 9016 and my NHS number is 943 476 5919.", [("42 Harbour Street", "ADDRESS"), ("9016", "POSTCODE"), ("943 476 5919", "ID")]),
-    ("My MRN-2023-004411 was mixed up with another patient on March 3, 2024.", [("MRN-2023-004411", "ID"), ("March 3, 2024", "DATE")]),
-    ("Thanks @river_walker, the metformin tip helped. Follow me on insta @sunnydays_88", [("@river_walker", "MENTION"), ("insta @sunnydays_88", "HANDLE")]),
+    (
+        "My son Tobias starts methotrexate next week; see https://kindred.example.org/t/12",
+        [("Tobias", "NAME"), ("https://kindred.example.org/t/12", "URL")],
+    ),
+    (
+        "I live at 42 Harbour Street, Dunedin 9016 and my NHS number is 943 476 5919.",
+        [("42 Harbour Street", "ADDRESS"), ("9016", "POSTCODE"), ("943 476 5919", "ID")],
+    ),
+    (
+        "My MRN-2023-004411 was mixed up with another patient on March 3, 2024.",
+        [("MRN-2023-004411", "ID"), ("March 3, 2024", "DATE")],
+    ),
+    (
+        "Thanks @river_walker, the metformin tip helped. Follow me on insta @sunnydays_88",
+        [("@river_walker", "MENTION"), ("insta @sunnydays_88", "HANDLE")],
+    ),
     ("The server logged 192.168.20.14 when Priya Raman signed in.", [("192.168.20.14", "IP"), ("Priya Raman", "NAME")]),
     ("My grandmother is 93 years old and still takes warfarin.", [("93", "AGE")]),
     ("Call +44 20 7946 0958 and ask for Mrs. Gallagher.", [("+44 20 7946 0958", "PHONE"), ("Gallagher", "NAME")]),
-    ("Write to me at 17 Rosewood Avenue, Leeds LS6 2AB, or on 0113 496 0123.", [("17 Rosewood Avenue", "ADDRESS"), ("LS6 2AB", "POSTCODE"), ("0113 496 0123", "PHONE")]),
-]  # fmt: skip
-BUILT_IN = [(text, [(text.index(part), text.index(part) + len(part), kind) for part, kind in spans]) for text, spans in _SAMPLE]
+    (
+        "Write to me at 17 Rosewood Avenue, Leeds LS6 2AB, or on 0113 496 0123.",
+        [("17 Rosewood Avenue", "ADDRESS"), ("LS6 2AB", "POSTCODE"), ("0113 496 0123", "PHONE")],
+    ),
+]
+BUILT_IN = [
+    (text, [(text.index(part), text.index(part) + len(part), kind) for part, kind in spans]) for text, spans in _SAMPLE
+]
 
 MEDICAL = [
     "Ocrevus infusions every six months have kept my relapsing MS quiet.",
@@ -158,7 +178,7 @@ def main() -> None:
     load_s = time.perf_counter() - started
 
     recall, precision, counts = evaluate(examples, deidentify.find_identifiers)
-    base_recall, base_precision, _ = evaluate(examples, structured_only)
+    base_recall, _, _ = evaluate(examples, structured_only)
     medical_kept = sum(deidentify.scrub_text(text) == text for text in MEDICAL)
 
     corpus = [text for text, _ in examples] + [text for text, _ in BUILT_IN] + MEDICAL + FILLER
@@ -174,7 +194,10 @@ def main() -> None:
             f"{base_recall.get(kind, '-'):>17}"
         )
     print(f"medical sentences unchanged: {medical_kept}/{len(MEDICAL)}")
-    print(f"throughput: {rate:,.0f} posts/s over {len(posts):,} posts on one core (baseline, regexes only: {base_rate:,.0f})")
+    print(
+        f"throughput: {rate:,.0f} posts/s over {len(posts):,} posts on one core "
+        f"(baseline, regexes only: {base_rate:,.0f})"
+    )
     print("targets: recall >= 0.95 EMAIL/PHONE/URL/DATE, >= 0.90 NAME; precision >= 0.80 overall; >= 500 posts/s")
     print(
         json.dumps(

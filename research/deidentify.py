@@ -45,31 +45,262 @@ class Span:
 
 # Our own list: common first names that are also frequent English tokens but are almost always names.
 _COMMON_FIRST_NAMES = frozenset(
-    """adam adrian alice andrew anna anne barbara ben benjamin bob brian charles charlie chris christian christine
-    claire daniel david frank diana edward elizabeth emily emma eric george harry helen henry jack james jane jason jean
-    jennifer jessica jim jimmy joe john johnny joseph julia julian karen kate laura linda lisa margaret maria mary
-    matthew michael mike nancy nick oliver paul peter richard robert sam sarah simon sophie steve steven susan
-    thomas tom william""".split()
+    [
+        "adam",
+        "adrian",
+        "alice",
+        "andrew",
+        "anna",
+        "anne",
+        "barbara",
+        "ben",
+        "benjamin",
+        "bob",
+        "brian",
+        "charles",
+        "charlie",
+        "chris",
+        "christian",
+        "christine",
+        "claire",
+        "daniel",
+        "david",
+        "frank",
+        "diana",
+        "edward",
+        "elizabeth",
+        "emily",
+        "emma",
+        "eric",
+        "george",
+        "harry",
+        "helen",
+        "henry",
+        "jack",
+        "james",
+        "jane",
+        "jason",
+        "jean",
+        "jennifer",
+        "jessica",
+        "jim",
+        "jimmy",
+        "joe",
+        "john",
+        "johnny",
+        "joseph",
+        "julia",
+        "julian",
+        "karen",
+        "kate",
+        "laura",
+        "linda",
+        "lisa",
+        "margaret",
+        "maria",
+        "mary",
+        "matthew",
+        "michael",
+        "mike",
+        "nancy",
+        "nick",
+        "oliver",
+        "paul",
+        "peter",
+        "richard",
+        "robert",
+        "sam",
+        "sarah",
+        "simon",
+        "sophie",
+        "steve",
+        "steven",
+        "susan",
+        "thomas",
+        "tom",
+        "william",
+    ]
 )
 
 # Our own list: medical vocabulary that must never be taken for a name (drugs, conditions, anatomy, care).
 _MEDICAL_WORDS = frozenset(
-    """acetaminophen adalimumab advil aimovig albuterol aleve allegra alzheimer alzheimers amitriptyline amlodipine
-    amoxicillin anemia arava arthritis aspirin asthma ativan atorvastatin aubagio avonex azathioprine baclofen
-    benlysta betaseron biktarvy botox cancer carboplatin celebrex celecoxib celiac cellcept chemo chemotherapy
-    cialis cisplatin copaxone cortisone covid crohn crohns cymbalta cyclophosphamide dexamethasone diabetes
-    dilaudid doxorubicin duloxetine dupixent eliquis embrel enbrel entyvio epipen epilepsy erenumab fibromyalgia
-    fingolimod flonase fluoxetine gabapentin gilenya glatiramer graves guillain hashimoto herceptin hodgkin
-    humalog humira huntington hydrocodone hydroxychloroquine ibrance ibuprofen imuran infliximab insulin
-    interferon januvia jardiance kawasaki keytruda lamictal lamotrigine lantus lemtrada letrozole levothyroxine
-    lexapro lipitor lisinopril lupus lyme lymphoma lyrica marfan mavenclad mayzent melanoma meniere mesalamine
-    metformin methotrexate metoprolol mitoxantrone morphine motrin naltrexone naproxen neulasta neurontin
-    nexium norco novolog nurtec ocrevus ocrelizumab omeprazole opdivo otezla oxycodone ozempic paracetamol
-    parkinson parkinsons paxil percocet plaquenil prednisone prednisolone pregabalin prolia prozac raynaud
-    rebif remicade rheumatoid rinvoq rituxan rituximab saxenda sertraline sjogren sjogrens skyrizi soliris
-    stelara sumatriptan synthroid tamoxifen tecfidera tegretol topamax topiramate tourette tramadol trulicity
-    truvada tylenol tysabri ubrelvy ulcerative valium vumerity wegovy wellbutrin xanax xarelto xeljanz
-    zeposia zoloft zofran zyrtec""".split()
+    [
+        "acetaminophen",
+        "adalimumab",
+        "advil",
+        "aimovig",
+        "albuterol",
+        "aleve",
+        "allegra",
+        "alzheimer",
+        "alzheimers",
+        "amitriptyline",
+        "amlodipine",
+        "amoxicillin",
+        "anemia",
+        "arava",
+        "arthritis",
+        "aspirin",
+        "asthma",
+        "ativan",
+        "atorvastatin",
+        "aubagio",
+        "avonex",
+        "azathioprine",
+        "baclofen",
+        "benlysta",
+        "betaseron",
+        "biktarvy",
+        "botox",
+        "cancer",
+        "carboplatin",
+        "celebrex",
+        "celecoxib",
+        "celiac",
+        "cellcept",
+        "chemo",
+        "chemotherapy",
+        "cialis",
+        "cisplatin",
+        "copaxone",
+        "cortisone",
+        "covid",
+        "crohn",
+        "crohns",
+        "cymbalta",
+        "cyclophosphamide",
+        "dexamethasone",
+        "diabetes",
+        "dilaudid",
+        "doxorubicin",
+        "duloxetine",
+        "dupixent",
+        "eliquis",
+        "embrel",
+        "enbrel",
+        "entyvio",
+        "epipen",
+        "epilepsy",
+        "erenumab",
+        "fibromyalgia",
+        "fingolimod",
+        "flonase",
+        "fluoxetine",
+        "gabapentin",
+        "gilenya",
+        "glatiramer",
+        "graves",
+        "guillain",
+        "hashimoto",
+        "herceptin",
+        "hodgkin",
+        "humalog",
+        "humira",
+        "huntington",
+        "hydrocodone",
+        "hydroxychloroquine",
+        "ibrance",
+        "ibuprofen",
+        "imuran",
+        "infliximab",
+        "insulin",
+        "interferon",
+        "januvia",
+        "jardiance",
+        "kawasaki",
+        "keytruda",
+        "lamictal",
+        "lamotrigine",
+        "lantus",
+        "lemtrada",
+        "letrozole",
+        "levothyroxine",
+        "lexapro",
+        "lipitor",
+        "lisinopril",
+        "lupus",
+        "lyme",
+        "lymphoma",
+        "lyrica",
+        "marfan",
+        "mavenclad",
+        "mayzent",
+        "melanoma",
+        "meniere",
+        "mesalamine",
+        "metformin",
+        "methotrexate",
+        "metoprolol",
+        "mitoxantrone",
+        "morphine",
+        "motrin",
+        "naltrexone",
+        "naproxen",
+        "neulasta",
+        "neurontin",
+        "nexium",
+        "norco",
+        "novolog",
+        "nurtec",
+        "ocrevus",
+        "ocrelizumab",
+        "omeprazole",
+        "opdivo",
+        "otezla",
+        "oxycodone",
+        "ozempic",
+        "paracetamol",
+        "parkinson",
+        "parkinsons",
+        "paxil",
+        "percocet",
+        "plaquenil",
+        "prednisone",
+        "prednisolone",
+        "pregabalin",
+        "prolia",
+        "prozac",
+        "raynaud",
+        "rebif",
+        "remicade",
+        "rheumatoid",
+        "rinvoq",
+        "rituxan",
+        "rituximab",
+        "saxenda",
+        "sertraline",
+        "sjogren",
+        "sjogrens",
+        "skyrizi",
+        "soliris",
+        "stelara",
+        "sumatriptan",
+        "synthroid",
+        "tamoxifen",
+        "tecfidera",
+        "tegretol",
+        "topamax",
+        "topiramate",
+        "tourette",
+        "tramadol",
+        "trulicity",
+        "truvada",
+        "tylenol",
+        "tysabri",
+        "ubrelvy",
+        "ulcerative",
+        "valium",
+        "vumerity",
+        "wegovy",
+        "wellbutrin",
+        "xanax",
+        "xarelto",
+        "xeljanz",
+        "zeposia",
+        "zoloft",
+        "zofran",
+        "zyrtec",
+    ]
 )
 _MEDICAL_SUFFIXES = (
     "mab", "nib", "pril", "sartan", "olol", "statin", "mycin", "cillin", "azole", "prazole", "tide", "vir",
@@ -81,8 +312,29 @@ _POSSESSIVE = re.compile(r"^['’]s\b")
 
 # Calendar words are in some locales' name lists; they are never names here.
 _CALENDAR = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december christmas easter""".split()
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "christmas",
+        "easter",
+    ]
 )
 # Verbs that follow a person far more often than a drug or a disease ("Morishita began writing").
 _PERSON_VERB = re.compile(
@@ -95,7 +347,9 @@ _CJK_NAME = re.compile(
     rf"(?<=病患|患者|病人)[{_CJK_SURNAMES}][\u4e00-\u9fff]{{1,2}}?(?=[，,。\s]|$)"
     rf"|[{_CJK_SURNAMES}](?:醫師|医师|醫生|医生|先生|小姐|女士|護理師|护士)"
 )
-_TITLES = frozenset("mr mrs ms miss mx dr doctor prof professor sir madam dame nurse".split())
+_TITLES = frozenset(
+    ["mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "sir", "madam", "dame", "nurse"]
+)
 _NAME_CUES = re.compile(
     r"(?:\bmy name is|\bname is|\bname's|\bi am called|\bi'm called|\bcall me|\bcalls me|\bcalled|\bnamed|"
     r"\blast name\??|\bfirst name\??|\bmaiden name is|\bsigned,?|\bregards,?|\bthanks,?|\bcheers,?|"
@@ -177,7 +431,13 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("IP", re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b", re.I)),
+    (
+        "IP",
+        re.compile(
+            r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b|\b(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}\b",
+            re.I,
+        ),
+    ),
     (
         "HANDLE",
         re.compile(
@@ -300,7 +560,7 @@ def _names(text: str) -> list[Span]:
             continue
         known = lower in first or lower in last
         frequency = english.get(lower, 0)
-        capitalized = word[:1].isupper() and not word.isupper() or (word.isupper() and len(word) > 3 and known)
+        capitalized = (word[:1].isupper() and not word.isupper()) or (word.isupper() and len(word) > 3 and known)
         if known and capitalized:
             common = frequency >= COMMON_WORD_FREQUENCY and lower not in _COMMON_FIRST_NAMES
             flags.append("weak" if common else "strong")
