@@ -472,7 +472,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"|\b(?:\d[ -]?){12,18}\d\b"  # card and account numbers
             r"|(?:\b(?:mrn|nhs|medicare|medicaid|insurance|policy|account|acct|record|member|patient|license|"
             r"licence|passport|ssn|id)\b\.?\s*(?:no\.?|number|num|#|id)?\s*(?:is|:|#)?\s*)"
-            r"#?[A-Z0-9][A-Z0-9-]{4,}"
+            r"(?P<v>#?[A-Z0-9][A-Z0-9-]{4,})"
             r"|\b(?=(?:[A-Z-]*\d){4})(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{1,5}(?:-[A-Z0-9]{2,}){1,4}\b"  # INS-ABC-123456
             r"|\b[A-Z]{1,3}\d{6,}\b"  # A123456789
             r"|(?<![\d.,])\d{8,12}(?![\d.,])",  # bare long numbers (not phone-shaped)
