@@ -57,14 +57,14 @@ class ResearchDatasetView(APIView):
         return Response(rows)
 
 
-class ExportFileSerializer(serializers.Serializer[Any]):
+class ResearchExportFileSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     sha256 = serializers.CharField()
     size = serializers.IntegerField()
     download_url = serializers.CharField(allow_null=True, help_text="Recipients only; expires.")
 
 
-class ExportSerializer(serializers.ModelSerializer[ResearchExport]):
+class ResearchExportSerializer(serializers.ModelSerializer[ResearchExport]):
     id = serializers.UUIDField(source="public_id", read_only=True)
     agreement = serializers.UUIDField(source="agreement.public_id", read_only=True)
     partner = serializers.CharField(source="agreement.partner.name", read_only=True)
@@ -81,7 +81,7 @@ class ExportSerializer(serializers.ModelSerializer[ResearchExport]):
     def get_tenants(self, export: ResearchExport) -> list[str]:
         return sorted(t.slug for t in export.tenants.all())
 
-    @extend_schema_field(ExportFileSerializer(many=True))
+    @extend_schema_field(ResearchExportFileSerializer(many=True))
     def get_files(self, export: ResearchExport) -> list[dict[str, Any]]:
         request = self.context["request"]
         recipient = selectors.is_recipient(request.user, export.agreement)
@@ -95,7 +95,7 @@ class ExportSerializer(serializers.ModelSerializer[ResearchExport]):
         return files
 
 
-class ExportCreateSerializer(serializers.Serializer[Any]):
+class ResearchExportCreateSerializer(serializers.Serializer[Any]):
     agreement = serializers.SlugRelatedField(slug_field="public_id", queryset=PartnershipAgreement.objects.all())
     title = serializers.CharField(max_length=200, required=False, default="")
     tenants = serializers.SlugRelatedField(slug_field="slug", many=True, queryset=Tenant.objects.partners())
@@ -113,19 +113,19 @@ class ExportListView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
-        responses=ExportSerializer(many=True), summary="Research exports (named staff: all; recipients: theirs)"
+        responses=ResearchExportSerializer(many=True), summary="Research exports (named staff: all; recipients: theirs)"
     )
     def get(self, request: Request) -> Response:
         exports = selectors.exports_visible_to(member=request.user)[:200]
-        return Response(ExportSerializer(exports, many=True, context={"request": request}).data)
+        return Response(ResearchExportSerializer(exports, many=True, context={"request": request}).data)
 
     @extend_schema(
-        request=ExportCreateSerializer,
-        responses={201: ExportSerializer},
+        request=ResearchExportCreateSerializer,
+        responses={201: ResearchExportSerializer},
         summary="Define and run a research export (named staff; bounded by the agreement's scope)",
     )
     def post(self, request: Request) -> Response:
-        serializer = ExportCreateSerializer(data=request.data)
+        serializer = ResearchExportCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         export = services.define_export(
@@ -142,21 +142,23 @@ class ExportListView(APIView):
             k=data["k"],
         )
         export.refresh_from_db()
-        return Response(ExportSerializer(export, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ResearchExportSerializer(export, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ExportDetailView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=ExportSerializer, summary="One research export: progress, manifest, files")
+    @extend_schema(responses=ResearchExportSerializer, summary="One research export: progress, manifest, files")
     def get(self, request: Request, public_id: str) -> Response:
         export = selectors.release_for(member=request.user, public_id=public_id)
         if export is None:
             raise Http404
-        return Response(ExportSerializer(export, context={"request": request}).data)
+        return Response(ResearchExportSerializer(export, context={"request": request}).data)
 
 
-class ReleaseSerializer(serializers.Serializer[Any]):
+class ResearchReleaseSerializer(serializers.Serializer[Any]):
     release = serializers.UUIDField()
     title = serializers.CharField()
     partner = serializers.CharField()
@@ -166,6 +168,6 @@ class ReleaseSerializer(serializers.Serializer[Any]):
 
 
 class MyReleasesView(APIView):
-    @extend_schema(responses=ReleaseSerializer(many=True), summary="Research releases that included my data")
+    @extend_schema(responses=ResearchReleaseSerializer(many=True), summary="Research releases that included my data")
     def get(self, request: Request) -> Response:
-        return Response(ReleaseSerializer(selectors.releases_including(member=request.user), many=True).data)
+        return Response(ResearchReleaseSerializer(selectors.releases_including(member=request.user), many=True).data)

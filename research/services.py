@@ -196,7 +196,9 @@ def define_export(
         if not tenant_ids:
             errors["tenants"] = ["Choose at least one tenant."]
         if outside := sorted(set(tenant_ids) - set(scope_tenants)):
-            names = list(Tenant.objects.filter(pk__in=outside).values_list("slug", flat=True)) or outside
+            names = [str(n) for n in Tenant.objects.filter(pk__in=outside).values_list("slug", flat=True)] or [
+                str(pk) for pk in outside
+            ]
             raise InvalidInput(
                 "These tenants are outside the agreement's scope: " + ", ".join(map(str, names)) + ".",
                 code="outside_scope",
@@ -391,16 +393,16 @@ def _produce(export: ResearchExport) -> dict[str, Any]:
 
     people = []
     for member_id in sorted(in_scope):
-        row = consenting[member_id]
+        attributes = consenting[member_id]
         ids = sorted(member_conditions.get(member_id, set()))
         people.append(
             kanon.Person(
                 member_id=member_id,
-                age=_age(row["birth_year"], at),
-                sex=row["sex"] or "",
-                country=str(row["country"] or ""),
-                region=row["region"] or "",
-                role=row["role"] or "",
+                age=_age(attributes["birth_year"], at),
+                sex=attributes["sex"] or "",
+                country=str(attributes["country"] or ""),
+                region=attributes["region"] or "",
+                role=attributes["role"] or "",
                 conditions=tuple(conditions[i].mesh_id for i in ids),
                 roots=tuple(sorted({roots[i] for i in ids})),
                 categories=tuple(sorted({categories[i] for i in ids})),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     if not can_run and not exports:
         raise Http404
     form = ExportForm(request.POST or None) if can_run else None
-    context = {"form": form, "exports": exports, "can_run": can_run, "error": "", "error_details": {}}
+    context: dict[str, Any] = {"form": form, "exports": exports, "can_run": can_run, "error": "", "error_details": {}}
     if request.method == "POST":
         if form is None:
             raise Http404

@@ -10,7 +10,7 @@ import io
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -42,14 +42,14 @@ ALL = [Dataset.MEMBER_ATTRIBUTES, Dataset.POST_TEXTS, Dataset.ACTIVITY_COUNTS, D
 
 
 def named_staff() -> Member:
-    staff = MemberFactory(is_staff=True)
+    staff = cast(Member, MemberFactory(is_staff=True))
     staff.user_permissions.add(Permission.objects.get(codename="run_research_exports"))
     return Member.objects.get(pk=staff.pk)
 
 
 def research_agreement(*, tenants: list[Any], purposes: list[str], conditions: list[Condition], name: str = "") -> Any:
     partner = make_partner(name=name or "", kind="research")
-    recipient = MemberFactory()
+    recipient = cast(Member, MemberFactory())
     partner.representatives.add(recipient)
     agreement = make_agreement(partner=partner, kind=AgreementKind.RESEARCH, starts_on=datetime.date(2026, 1, 1))
     partnership_services.set_agreement_scope(

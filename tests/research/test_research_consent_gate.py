@@ -13,7 +13,7 @@ import inspect
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
@@ -187,7 +187,7 @@ def test_only_members_who_consent_now_are_exported(population):
     assert other not in text
     assert "purpose_code" not in inspect.signature(export_deidentified_dataset).parameters
     with pytest.raises(TypeError):
-        export_deidentified_dataset(purpose_code=CONTACT)  # type: ignore[call-arg]
+        export_deidentified_dataset(purpose_code=CONTACT)
 
 
 @pytest.mark.django_db
@@ -212,7 +212,7 @@ def test_birth_year_bands():
 
 
 def named_staff() -> Any:
-    staff = MemberFactory(is_staff=True)
+    staff = cast(Member, MemberFactory(is_staff=True))
     staff.user_permissions.add(Permission.objects.get(codename="run_research_exports"))
     return Member.objects.get(pk=staff.pk)  # fresh: no cached permissions
 
