@@ -469,7 +469,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "ID",
         re.compile(
             r"\b\d{3}-\d{2}-\d{4}\b"  # US SSN
-            r"|\b(?:\d[ -]?){12,18}\d\b"  # card and account numbers
+            r"|\b\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?\b|\b\d{13,19}\b"  # card and account numbers
             r"|(?:\b(?:mrn|nhs|medicare|medicaid|insurance|policy|account|acct|record|member|patient|license|"
             r"licence|passport|ssn|id)\b\.?\s*(?:no\.?|number|num|#|id)?\s*(?:is|:|#)?\s*)"
             r"(?P<v>#?[A-Z0-9][A-Z0-9-]{4,})"
@@ -490,6 +490,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "ADDRESS",
         re.compile(
             rf"\b\d{{1,5}}[A-Za-z]?(?:\s+[A-Z][\w.'’-]*){{1,4}}\s+{_STREET}\b\.?"
+            r"|\b[A-Z][\w'’-]+\s+(?:Street|Road|Avenue|Lane|Drive|Boulevard|Terrace|Crescent)\b"
             r"|\b[\w’'-]*(?:straat|strasse|straße|gasse|weg|laan|plein|gade|vej|gatan|katu)\s+\d{1,5}[a-z]?\b"
             r"|\b(?:rue|via|calle|avenida|rua|strada|ulica|ul\.)\s+(?:[\w'’-]+\s){0,3}?\d{0,5}[\w'’-]+"
             r"|\b(?:apt|apartment|suite|ste|unit|flat|po box|p\.o\. box)\b\.?\s*#?\s*(?=[A-Z]?\d)[A-Z0-9]{1,6}\b",
@@ -625,13 +626,29 @@ def _resolve(spans: list[Span]) -> list[Span]:
     return sorted(taken)
 
 
+_ADDRESS_GAP = re.compile(r"[\s,]*(?:[^\W\d_][\w'’.-]*[\s,]*){0,4}")
+_ADDRESS_KINDS = ("ADDRESS", "POSTCODE")
+
+
 def _merge_names(spans: list[Span], text: str) -> list[Span]:
+    """Adjacent names become one [NAME]; an address and what follows it up to its postcode, one [ADDRESS]."""
     merged: list[Span] = []
     for span in spans:
-        if merged and span.kind == merged[-1].kind and text[merged[-1].end : span.start] in (" ", ". "):
-            merged[-1] = Span(merged[-1].start, span.end, span.kind)
-        else:
-            merged.append(span)
+        if merged:
+            last = merged[-1]
+            gap = text[last.end : span.start]
+            if span.kind == last.kind == "NAME" and gap in (" ", ". "):
+                merged[-1] = Span(last.start, span.end, "NAME")
+                continue
+            if (
+                last.kind == "ADDRESS"
+                and span.kind in _ADDRESS_KINDS
+                and len(gap) <= 40
+                and _ADDRESS_GAP.fullmatch(gap)
+            ):
+                merged[-1] = Span(last.start, span.end, "ADDRESS")
+                continue
+        merged.append(span)
     return merged
 
 
