@@ -18,7 +18,7 @@ from members.models import Member
 from partnerships import services as partnership_services
 from partnerships.models import AgreementKind, Partner, PartnershipAgreement
 from research import services, vault
-from research.models import AgreementKey, Dataset, ExportStatus, ResearchEvent, ResearchExport
+from research.models import AgreementKey, Dataset, ExportStatus, ResearchExport
 from research.tasks import run_export_task
 from tests.celery_worker import running_worker, wait_until
 from tests.conftest import COMMITTED_EMAIL_DOMAIN
@@ -33,13 +33,13 @@ PARTNER = "Worker Test University"
 
 def _clean_up() -> None:
     agreements = list(PartnershipAgreement.objects.filter(partner__name=PARTNER).values_list("pk", flat=True))
-    ResearchEvent.objects.filter(agreement_id__in=agreements).delete()
-    ResearchExport.objects.filter(agreement_id__in=agreements).delete()
-    AgreementKey.objects.filter(agreement_id__in=agreements).delete()
     with connection.cursor() as cursor:
-        # The agreements' audit refuses deletes by design; tests bypass its trigger for their own rows only.
+        # The audit tables refuse deletes by design; tests bypass their triggers for their own rows only.
         cursor.execute("SET session_replication_role = replica")
         try:
+            cursor.execute("DELETE FROM research_researchevent WHERE agreement_id = ANY(%s)", [agreements])
+            ResearchExport.objects.filter(agreement_id__in=agreements).delete()
+            AgreementKey.objects.filter(agreement_id__in=agreements).delete()
             cursor.execute("DELETE FROM partnerships_agreementevent WHERE agreement_id = ANY(%s)", [agreements])
             PartnershipAgreement.tenants.through.objects.filter(partnershipagreement_id__in=agreements).delete()
             PartnershipAgreement.consent_purposes.through.objects.filter(

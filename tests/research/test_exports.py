@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
 
 from conditions.models import Condition
@@ -453,3 +454,14 @@ def test_the_staff_page_defines_exports_and_refuses_with_a_reason(world, django_
     # Not for anyone else.
     assert signed_in(ROOT_HOST, MemberFactory(is_staff=True)).get("/research/exports/").status_code == 404
     assert signed_in(ROOT_HOST, world["alike"][0]).get(made["Location"]).status_code == 404
+
+
+def test_the_research_audit_is_append_only_but_forgets_people(world):
+    event = services.audit(action="dataset_pulled", channel="api", actor=world["staff"], rows=1)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ResearchEvent.objects.filter(pk=event.pk).update(action="nothing")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ResearchEvent.objects.filter(pk=event.pk).delete()
+    ResearchEvent.objects.filter(pk=event.pk).update(actor=None)  # erasure may forget who acted
+    event.refresh_from_db()
+    assert (event.action, event.actor_id, event.details) == ("dataset_pulled", None, {"rows": 1})
