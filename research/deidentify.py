@@ -307,6 +307,10 @@ _MEDICAL_SUFFIXES = (
     "formin", "parin", "dronate", "lukast", "oxetine", "azepam", "triptan", "itis", "osis", "emia", "oma",
     "pathy", "algia", "plasia", "ectomy", "otomy", "scopy", "gram", "zumab", "ximab", "tinib", "floxacin",
 )  # fmt: skip
+# "Mayo Clinic", "Johns Hopkins Hospital": an institution, not a person.
+_INSTITUTION_TAIL = re.compile(
+    r"^\s+(?:clinic|hospital|foundation|society|university|college|institute|center|centre|infirmary|trust)\b", re.I
+)
 _EPONYM_TAIL = re.compile(r"^(?:['’]s?)?\s*(?:disease|syndrome|palsy|lymphoma|disorder|sign|phenomenon|ataxia)\b", re.I)
 _POSSESSIVE = re.compile(r"^['’]s\b")
 
@@ -416,6 +420,8 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
     r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
+# Full month names other than May (which is also a verb): "12 March", "March 12".
+_FULL_MONTHS = r"(?:january|february|march|april|june|july|august|september|october|november|december)"
 _STREET = (
     r"(?:street|st|road|rd|avenue|ave|lane|ln|drive|dr|boulevard|blvd|place|pl|court|ct|way|terrace|crescent|"
     r"close|square|sq|parkway|pkwy|highway|hwy|circle|cir|trail|row|walk|gardens|grove|hill|mews)"
@@ -461,6 +467,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{4}}\b"
             rf"|\b{_MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)\b"
             rf"|\b\d{{1,2}}(?:st|nd|rd|th)\s+(?:of\s+)?{_MONTHS}\b"
+            rf"|\b\d{{1,2}}\s+(?:of\s+)?{_FULL_MONTHS}\b|\b{_FULL_MONTHS}\s+\d{{1,2}}\b(?!\s*(?:mg|ml|mcg|units?)\b)"
             r"|民國\d+年\d+月\d+日|\d{4}年\d{1,2}月\d{1,2}日",
             re.I,
         ),
@@ -472,7 +479,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             r"|\b\d{4}(?:[ -]?\d{4}){2,3}(?:[ -]?\d{1,3})?\b|\b\d{13,19}\b"  # card and account numbers
             r"|(?:\b(?:mrn|nhs|medicare|medicaid|insurance|policy|account|acct|record|member|patient|license|"
             r"licence|passport|ssn|id)\b\.?\s*(?:no\.?|number|num|#|id)?\s*(?:is|:|#)?\s*)"
-            r"(?P<v>#?[A-Z0-9][A-Z0-9-]{4,})"
+            r"(?P<v>#?(?=[A-Z-]*\d)[A-Z0-9][A-Z0-9-]{4,})"
             r"|\b(?=(?:[A-Z-]*\d){4})(?=[A-Z0-9-]*[A-Z])[A-Z0-9]{1,5}(?:-[A-Z0-9]{2,}){1,4}\b"  # INS-ABC-123456
             r"|\b[A-Z]{1,3}\d{6,}\b"  # A123456789
             r"|(?<![\d.,])\d{8,12}(?![\d.,])",  # bare long numbers (not phone-shaped)
@@ -556,7 +563,7 @@ def _names(text: str) -> list[Span]:
         word = match.group()
         lower = word.lower()
         tail = text[match.end() : match.end() + 24]
-        if is_medical(word) or lower in _CALENDAR or _EPONYM_TAIL.match(tail):
+        if is_medical(word) or lower in _CALENDAR or _EPONYM_TAIL.match(tail) or _INSTITUTION_TAIL.match(tail):
             flags.append("")
             continue
         known = lower in first or lower in last

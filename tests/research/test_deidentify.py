@@ -20,6 +20,7 @@ from research.deidentify import PLACEHOLDERS, find_identifiers, scrub_text
         ("I live at 42 Harbour Street now", "I live at [ADDRESS] now"),
         ("Leeds LS6 2AB is my postcode", "Leeds [POSTCODE] is my postcode"),
         ("Diagnosed on 03/14/2023 and again on March 3, 2024.", "Diagnosed on [DATE] and again on [DATE]."),
+        ("MRI on 12 March, results on March 20.", "MRI on [DATE], results on [DATE]."),
         ("My grandmother is 93 years old.", "My grandmother is [AGE] years old."),
         ("See https://kindred.example.org/t/12 for more", "See [URL] for more"),
         ("The log shows 192.168.20.14 twice", "The log shows [IP] twice"),
@@ -50,6 +51,8 @@ def test_every_placeholder_type_is_covered_above() -> None:
         "Addison's disease needs hydrocortisone. Tamoxifen after lumpectomy, Herceptin for HER2-positive cancer.",
         "I was diagnosed in 2019 and take 500 mg twice a day.",
         "Grace and hope got me through the worst of the fatigue.",
+        "Does Medicare cover Stelara? Mayo Clinic said it might.",
+        "I started Entyvio in June and Rinvoq in August 2023.",
     ],
 )
 def test_medical_and_everyday_words_survive(text: str) -> None:
