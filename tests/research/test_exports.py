@@ -23,6 +23,7 @@ from consent.services import record_consent
 from members.models import Member
 from partnerships import services as partnership_services
 from partnerships.models import AgreementKind
+from privacy.services import erase_member
 from research import kanon, services, vault
 from research.models import Dataset, ExportStatus, ReleaseInclusion, ResearchEvent, ResearchExport
 from tests.conftest import TENANT_A, signed_in
@@ -465,3 +466,16 @@ def test_the_research_audit_is_append_only_but_forgets_people(world):
     ResearchEvent.objects.filter(pk=event.pk).update(actor=None)  # erasure may forget who acted
     event.refresh_from_db()
     assert (event.action, event.actor_id, event.details) == ("dataset_pulled", None, {"rows": 1})
+
+
+def test_erasing_a_member_removes_their_inclusions_and_keeps_the_release(world, django_capture_on_commit_callbacks):
+    export = run(world, django_capture_on_commit_callbacks)
+    leaver = world["alike"][3]
+    staff_id = world["staff"].pk
+    done = erase_member(member=leaver, keep_posts=True, requested_by=leaver)
+    assert done.status == "done"
+    assert not Member.objects.filter(pk=leaver.pk).exists()
+    assert ReleaseInclusion.objects.filter(export=export).count() == 5
+    assert json.loads(files_of(export)["manifest.json"])["counts"]["members"]["included"] == 6
+    # The staff member who defined it is still named (only the leaver is forgotten).
+    assert export.events.filter(action="export_defined", actor_id=staff_id).exists()
