@@ -370,6 +370,13 @@ def test_only_recipients_download_through_expiring_logged_links(world, django_ca
     assert ResearchEvent.objects.filter(action="download_refused").count() == 3
     assert ResearchEvent.objects.filter(action="downloaded").count() == 1
 
+    # The release page gives the recipient a link per file (each issued link is logged); not to others.
+    page = signed_in(ROOT_HOST, recipient).get(f"/research/exports/{export.public_id}/").content.decode()
+    assert page.count("/research/downloads/") == len(services.FILE_NAMES)
+    assert ResearchEvent.objects.filter(action="link_issued", actor=recipient).count() == 1 + len(services.FILE_NAMES)
+    staff_page = signed_in(ROOT_HOST, staff).get(f"/research/exports/{export.public_id}/").content.decode()
+    assert "/research/downloads/" not in staff_page and "Manifest" in staff_page
+
     # An expired link is refused.
     settings.KINDRED_RESEARCH_LINK_TTL = -1
     expired = signed_in(ROOT_HOST, recipient).get(f"/research/downloads/{token}/")
