@@ -23,7 +23,7 @@ from consent.services import record_consent
 from members.models import Member
 from partnerships import services as partnership_services
 from partnerships.models import AgreementKind
-from privacy.services import erase_member
+from privacy.services import collect_member_data, erase_member
 from research import kanon, services, vault
 from research.models import Dataset, ExportStatus, ReleaseInclusion, ResearchEvent, ResearchExport
 from tests.conftest import TENANT_A, signed_in
@@ -486,3 +486,14 @@ def test_erasing_a_member_removes_their_inclusions_and_keeps_the_release(world, 
     assert json.loads(files_of(export)["manifest.json"])["counts"]["members"]["included"] == 6
     # The staff member who defined it is still named (only the leaver is forgotten).
     assert export.events.filter(action="export_defined", actor_id=staff_id).exists()
+
+
+def test_a_members_own_data_download_lists_the_releases_that_included_them(world, django_capture_on_commit_callbacks):
+    export = run(world, django_capture_on_commit_callbacks)
+    data = collect_member_data(member_id=world["alike"][0].pk)
+    releases = data["public"]["research"]["releases_including_my_data"]
+    assert [(r["release"], r["partner"], r["posts"]) for r in releases] == [
+        (str(export.public_id), world["agreement"].partner.name, 1)
+    ]
+    outlier = collect_member_data(member_id=world["outlier"].pk)["public"]["research"]
+    assert outlier == {"releases_including_my_data": [], "research_actions": []}
