@@ -2,8 +2,9 @@
 generalization, then suppression.
 
 Levels, tried in order; the first whose remaining small classes (< k rows) hold at most
-``MAX_SUPPRESSION`` of the rows is used for everyone, and the rows still in classes below k are
-suppressed (dropped, counted in the manifest):
+``MAX_SUPPRESSION`` of the rows is used for everyone (if none does, the least-generalized level with
+the fewest such rows), and the rows still in classes below k are suppressed (dropped, counted in the
+manifest):
 
 0. 10-year age band, sex, country/region, exact condition set (MeSH ids), role
 1. 10-year age band, sex, country, exact condition set, role
@@ -133,13 +134,18 @@ def anonymize(people: list[Person], *, k: int, max_suppression: float = MAX_SUPP
     """Generalize ``people`` to the first level that needs little suppression; suppress what stays below k."""
     if k < 2:
         raise ValueError("k must be at least 2")
-    chosen = len(LEVELS) - 1
+    suppressed_at: list[int] = []
+    chosen = -1
     for index, (_, level) in enumerate(LEVELS):
         counts = Counter(key(level(p)) for p in people)
         small = sum(n for n in counts.values() if n < k)
+        suppressed_at.append(small)
         if small <= max_suppression * len(people):
             chosen = index
             break
+    if chosen < 0:
+        # No level keeps suppression that low: the least-generalized level that suppresses fewest rows.
+        chosen = suppressed_at.index(min(suppressed_at))
     description, level = LEVELS[chosen]
     rows = {p.member_id: level(p) for p in people}
     counts = Counter(key(row) for row in rows.values())
