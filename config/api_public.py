@@ -12,7 +12,7 @@ from members.api import (
     SignUpView,
 )
 from privacy import api as privacy_api
-from research.api import ResearchDatasetView
+from research import api as research_api
 from tenants.api import PartnerListView, TenantProvisionView
 
 urlpatterns = [
@@ -42,7 +42,10 @@ urlpatterns = [
     path("consent/", include("consent.api_urls")),
     path("consent/staff/", include("consent.api_staff_urls")),
     path("partnerships/", include("partnerships.api_urls")),
-    path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
+    path("research/dataset/", research_api.ResearchDatasetView.as_view(), name="api-research-dataset"),
+    path("research/exports/", research_api.ExportListView.as_view(), name="api-research-exports"),
+    path("research/exports/<uuid:public_id>/", research_api.ExportDetailView.as_view(), name="api-research-export"),
+    path("research/releases/mine/", research_api.MyReleasesView.as_view(), name="api-research-my-releases"),
     # Trials (public data, same on every host)
     path("", include("trials.api_urls")),
 ]

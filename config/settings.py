@@ -357,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
 # Private folder under the data dir (never under MEDIA_ROOT or STATIC_ROOT: nothing serves it directly).
 KINDRED_EXPORTS_DIR = env("KINDRED_EXPORTS_DIR", str(DATA_DIR / "exports"))
 KINDRED_EXPORT_TTL = int(env("KINDRED_EXPORT_TTL", str(7 * 24 * 3600)))  # seconds a download link lives
+# Research exports: encrypted files, and the master key of their encryption and pseudonym secrets.
+KINDRED_RESEARCH_DIR = env("KINDRED_RESEARCH_DIR", str(DATA_DIR / "research"))
+KINDRED_RESEARCH_KEY = env("KINDRED_RESEARCH_KEY", f"research:{SECRET_KEY}")
+KINDRED_RESEARCH_LINK_TTL = int(env("KINDRED_RESEARCH_LINK_TTL", str(48 * 3600)))  # seconds a download link lives
 # Staff who open a member's private data in the admin give a reason; it holds this long per member.
 KINDRED_STAFF_REASON_TTL = int(env("KINDRED_STAFF_REASON_TTL", "900"))
 # --- clinical trials (trials app) -------------------------------------------------------

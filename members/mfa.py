@@ -56,6 +56,11 @@ PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {
     "api-provision-tenant": {"POST"},
     "api-staff-member-data": None,
     "api-research-dataset": None,
+    # Named research staff define exports; recipients (not staff) download without this rule applying.
+    "api-research-exports": None,
+    "api-research-export": None,
+    "research-exports": None,
+    "research-export": None,
     "api-agreements": None,
     "api-agreement": None,
     "api-agreement-action": None,

@@ -161,7 +161,7 @@ def client_b(tenant_b: Any) -> Client:
     return host_client(TENANT_B["domain"])
 
 
-APPEND_ONLY_TABLES = frozenset({"communities_moderationaction"})
+APPEND_ONLY_TABLES = frozenset({"communities_moderationaction", "research_researchevent"})
 
 
 def _delete_rows_of(cursor: Any, *, schema: str, table: str, column: str, ids: list[int]) -> None:
