@@ -33,12 +33,17 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-watched-word": {ALL: Scope.MODERATE},
     "api-link-rules": {ALL: Scope.MODERATE},
     "api-crisis-settings": {ALL: Scope.MODERATE},
+    "api-expert-question-answer": {ALL: Scope.MODERATE},
     # administration
     "api-tenant-member-role": {ALL: Scope.ADMIN},
     "api-communities": {"POST": Scope.ADMIN},
     "api-community": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
     "api-service-tokens": {ALL: Scope.ADMIN},
     "api-service-token": {ALL: Scope.ADMIN},
+    "api-resources-stale": {ALL: Scope.ADMIN},
+    "api-insights": {ALL: Scope.ADMIN},
+    "api-invitations": {ALL: Scope.ADMIN},
+    "api-invitations-preview": {ALL: Scope.ADMIN},
 }
 
 
