@@ -40,7 +40,6 @@ QUESTION_MIN, QUESTION_MAX = 10, 1000
 ANSWER_MAX = 20_000
 INVITE_CSV_MAX_BYTES = 256 * 1024
 INVITE_CSV_MAX_ROWS = 500
-WAGTAIL_WELCOME_SLUG = "home"  # the page Wagtail's own migration creates ("Welcome to your new Wagtail site!")
 
 
 # --- the home page ----------------------------------------------------------------------------
@@ -62,7 +61,9 @@ def ensure_home_page(*, tenant: Tenant) -> CommunityHomePage:
         raise Conflict("This schema has no Wagtail page tree.", code="no_page_tree")
     with transaction.atomic():
         old = site.root_page if site is not None else None
-        slug = "community-home" if Page.objects.filter(depth=2, slug="community-home").exists() is False else "home-1"
+        slug = "community-home"
+        while Page.objects.filter(depth=2, slug=slug).exists():
+            slug += "-1"
         home = CommunityHomePage(
             title=tenant.name,
             slug=slug,
@@ -71,16 +72,17 @@ def ensure_home_page(*, tenant: Tenant) -> CommunityHomePage:
         )
         root.add_child(instance=home)
         home.save_revision().publish()
-        if old is not None and old.depth > 1:
-            for child in old.get_children():
-                child.move(home, pos="last-child")
-            if not old.specific_class or old.specific_class is Page:
-                old.refresh_from_db()
-                old.delete()
+        # The site points at the new home before the old root goes (deleting a site's root deletes the site).
         if site is None:
             Site.objects.create(hostname="localhost", root_page=home, is_default_site=True, site_name=tenant.name)
         else:
             Site.objects.filter(pk=site.pk).update(root_page=home, site_name=tenant.name)
+        if old is not None and old.depth > 1:
+            for child in old.get_children():
+                child.move(home, pos="last-child")
+            if old.specific_class in (None, Page):
+                # Wagtail's placeholder welcome page: it holds nothing a partner wrote.
+                Page.objects.get(pk=old.pk).delete()
         _ensure_library(home=home)
     return home
 
