@@ -273,9 +273,8 @@ class InsightsView(APIView):
                 str,
                 required=False,
                 enum=[*selectors.INSIGHT_SERIES, "top_tags", "questions_without_replies"],
-                description="With format=csv: the one chart to download",
+                description="The one chart to download as CSV (leave out for every chart as JSON)",
             ),
-            OpenApiParameter("format", str, enum=["json", "csv"], required=False),
         ],
         responses={(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR},
         summary='Partner insights (admins): weekly counts, every count from 1 to 10 given as "<11"',
@@ -283,7 +282,7 @@ class InsightsView(APIView):
     def get(self, request: Request) -> Response | HttpResponse:
         _member_, tenant = _require_admin(request)
         data = selectors.partner_insights(tenant=tenant)
-        if request.query_params.get("format") == "csv" or request.query_params.get("series"):
+        if "series" in request.query_params:
             series = request.query_params.get("series") or ""
             try:
                 header, rows = selectors.insight_csv_rows(insights=data, series=series)

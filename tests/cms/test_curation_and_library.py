@@ -54,8 +54,9 @@ def library(tenant_a: Any, tenant_b: Any) -> Any:
         boundary = ResourcePageFactory(parent=index, title="Exactly a year", reviewed_at=today - datetime.timedelta(days=365))
     with tenant_context(tenant_b):
         ResourcePageFactory(title="Beta stale", reviewed_at=today - datetime.timedelta(days=900))
+        urls = {page.title: page.url for page in (fresh, old, never, boundary, index)}
     use_public_schema()
-    return type("Library", (), {"fresh": fresh, "old": old, "never": never, "boundary": boundary, "conditions": conditions, "index": index})  # fmt: skip
+    return type("Library", (), {"urls": urls, "fresh": fresh, "old": old, "never": never, "boundary": boundary, "conditions": conditions, "index": index})  # fmt: skip
 
 
 def test_stale_report_lists_resources_not_reviewed_in_twelve_months(library, tenant_a):
@@ -97,9 +98,9 @@ def test_stale_report_in_the_wagtail_admin_with_csv(library, tenant_a):
 
 
 def test_each_resource_shows_who_reviewed_it_and_when(library):
-    text = host_client(HOST).get(library.old.url).content.decode()
+    text = host_client(HOST).get(library.urls["Old article"]).content.decode()
     assert "Dr Old" in text and "more than a year old" in text
-    text = host_client(HOST).get(library.never.url).content.decode()
+    text = host_client(HOST).get(library.urls["Never reviewed helpline"]).content.decode()
     assert "Not reviewed yet" in text
 
 
@@ -118,6 +119,6 @@ def test_library_filters_by_condition_topic_and_type(library):
     facets = client.get("/api/v1/resources/filters/").json()
     assert sorted(slug for slug, _name in facets["topics"]) == ["fatigue", "work"]
     assert [value for value, _label in facets["types"]] == ["article", "video", "link", "document", "support"]
-    page = client.get(library.index.url, {"topic": "work"})
+    page = client.get(library.urls[library.index.title], {"topic": "work"})
     text = page.content.decode()
     assert page.status_code == 200 and "Old article" in text and "Fresh video" not in text
