@@ -57,9 +57,14 @@ def stale_report(request: HttpRequest) -> HttpResponse:
 def _bars(rows: list[dict[str, Any]], *, label_key: str) -> list[dict[str, Any]]:
     """Bar widths in percent; a suppressed cell ("<11") is drawn as 10 and marked."""
     values = [10 if isinstance(row["count"], str) else int(row["count"]) for row in rows]
-    top = max(values + [1])
+    top = max([*values, 1])
     return [
-        {"label": row[label_key], "display": row["count"], "percent": round(100 * value / top), "suppressed": isinstance(row["count"], str)}
+        {
+            "label": row[label_key],
+            "display": row["count"],
+            "percent": round(100 * value / top),
+            "suppressed": isinstance(row["count"], str),
+        }
         for row, value in zip(rows, values, strict=True)
     ]
 
@@ -95,9 +100,7 @@ def invitations(request: HttpRequest) -> HttpResponse:
                 emails = json.loads(request.POST.get("emails_json") or "[]")
                 if not isinstance(emails, list):
                     emails = []
-                result = services.send_invitations(
-                    acting_member=member, tenant=tenant, emails=[str(e) for e in emails]
-                )
+                result = services.send_invitations(acting_member=member, tenant=tenant, emails=[str(e) for e in emails])
                 messages.success(request, f"Sent {len(result.valid)} invitation(s); {len(result.invalid)} skipped.")
                 return redirect(request.path)
             upload = request.FILES.get("file")

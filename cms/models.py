@@ -8,8 +8,9 @@ by ``cms.services``; the expert's answers are posted into the session's communit
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,6 +27,9 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
 from wagtail.search import index
+
+if TYPE_CHECKING:
+    from communities.models import Community
 
 STALE_AFTER_DAYS = 365
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
@@ -120,7 +124,9 @@ class ResourcePage(Page):
         max_length=200, blank=True, help_text="Who wrote or publishes it (an organisation or a person)."
     )
     source_url: models.URLField[str, str] = models.URLField(max_length=500, blank=True)
-    reviewed_at = models.DateField(null=True, blank=True, help_text="When the content was last checked.")
+    reviewed_at: models.DateField[datetime.date | None, datetime.date | None] = models.DateField(
+        null=True, blank=True, help_text="When the content was last checked."
+    )
     reviewed_by: models.CharField[str, str] = models.CharField(
         max_length=200, blank=True, help_text="Who checked it, with their role (e.g. “Dr Ana Ruiz, neurologist”)."
     )
@@ -173,16 +179,18 @@ class ExpertSessionPage(Page):
     expert_name: models.CharField[str, str] = models.CharField(max_length=120)
     expert_credentials: models.CharField[str, str] = models.CharField(max_length=200, blank=True)
     expert_bio: models.TextField[str, str] = models.TextField(blank=True)
-    starts_at = models.DateTimeField()
+    starts_at: models.DateTimeField[datetime.datetime, datetime.datetime] = models.DateTimeField()
     time_zone: models.CharField[str, str] = models.CharField(
         max_length=64, default="UTC", choices=TIME_ZONE_CHOICES, validators=[_validate_time_zone]
     )
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
-    community = models.ForeignKey(
+    duration_minutes: models.PositiveSmallIntegerField[int, int] = models.PositiveSmallIntegerField(default=60)
+    community: models.ForeignKey[Community | None, Community | None] = models.ForeignKey(
         "communities.Community", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     summary: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
-    questions_open = models.BooleanField(default=True, help_text="Members may submit and upvote questions.")
+    questions_open: models.BooleanField[bool, bool] = models.BooleanField(
+        default=True, help_text="Members may submit and upvote questions."
+    )
 
     content_panels: list[Any] = [
         *Page.content_panels,
@@ -212,7 +220,9 @@ class ExpertSessionPage(Page):
         from cms import selectors  # cms.selectors imports these models
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(selectors.session_context(session=self, member=request.user, tenant=getattr(request, "tenant", None)))
+        context.update(
+            selectors.session_context(session=self, member=request.user, tenant=getattr(request, "tenant", None))
+        )
         return context
 
 
@@ -260,4 +270,3 @@ class ExpertQuestionVote(models.Model):
 
     def __str__(self) -> str:
         return f"vote on question {self.question_id}"
-

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from wagtail.models import Page, Site
+from wagtail.query import PageQuerySet
 
 from cms.models import (
     STALE_AFTER_DAYS,
@@ -63,8 +64,8 @@ def home_page() -> CommunityHomePage | None:
     return root if isinstance(root, CommunityHomePage) else None
 
 
-def live_resources() -> QuerySet[ResourcePage]:
-    return ResourcePage.objects.live().public().specific()  # type: ignore[no-any-return]
+def live_resources() -> PageQuerySet:
+    return ResourcePage.objects.live().public().specific()
 
 
 def upcoming_sessions(*, limit: int = 5) -> list[ExpertSessionPage]:
@@ -102,7 +103,7 @@ def library_filters(params: Mapping[str, Any]) -> LibraryFilters:
     )
 
 
-def library_resources(*, filters: LibraryFilters, index_page: Page | None = None) -> QuerySet[ResourcePage]:
+def library_resources(*, filters: LibraryFilters, index_page: Page | None = None) -> PageQuerySet:
     resources = live_resources()
     if index_page is not None:
         resources = resources.descendant_of(index_page)
@@ -234,12 +235,16 @@ def _per_week(rows: QuerySet[Any], weeks: list[datetime.date]) -> list[dict[str,
     return [{"week": week.isoformat(), "count": small_cell(counts.get(week, 0))} for week in weeks]
 
 
-def partner_insights(*, tenant: Tenant, today: datetime.date | None = None, weeks: int = INSIGHT_WEEKS) -> dict[str, Any]:
+def partner_insights(
+    *, tenant: Tenant, today: datetime.date | None = None, weeks: int = INSIGHT_WEEKS
+) -> dict[str, Any]:
     """Aggregate counts for the partner's dashboard, small cells suppressed (never a member's data)."""
     today = today or timezone.localdate()
     week_starts = _weeks(today=today, weeks=weeks)
     since = datetime.datetime.combine(week_starts[0], datetime.time.min, tzinfo=datetime.UTC)
-    published_posts = Post.objects.filter(status=ContentStatus.PUBLISHED, deleted_at__isnull=True, created_at__gte=since)
+    published_posts = Post.objects.filter(
+        status=ContentStatus.PUBLISHED, deleted_at__isnull=True, created_at__gte=since
+    )
 
     joined = (
         TenantMembership.objects.filter(tenant=tenant, joined_at__gte=since)
@@ -251,15 +256,29 @@ def partner_insights(*, tenant: Tenant, today: datetime.date | None = None, week
         published_posts.annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("author", distinct=True))
     )
     topics = (
-        published_posts.filter(is_opening=True).annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("id"))
+        published_posts.filter(is_opening=True)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
     )
     replies = (
-        published_posts.filter(is_opening=False).annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("id"))
+        published_posts.filter(is_opening=False)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
     )
     review = (
-        ReviewItem.objects.filter(created_at__gte=since).annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("id"))
+        ReviewItem.objects.filter(created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
     )
-    flags = Flag.objects.filter(created_at__gte=since).annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("id"))
+    flags = (
+        Flag.objects.filter(created_at__gte=since)
+        .annotate(week=TruncWeek("created_at"))
+        .values("week")
+        .annotate(n=Count("id"))
+    )
     unanswered = Topic.objects.filter(
         kind=TopicKind.QUESTION, reply_count=0, deleted_at__isnull=True, status=ContentStatus.PUBLISHED
     ).count()

@@ -90,7 +90,7 @@ def ensure_home_page(*, tenant: Tenant) -> CommunityHomePage:
 def _ensure_library(*, home: CommunityHomePage) -> ResourceIndexPage:
     library = ResourceIndexPage.objects.child_of(home).first()
     if library is not None:
-        return library  # type: ignore[no-any-return]
+        return library
     library = ResourceIndexPage(
         title="Resources", slug="resources", intro="<p>Guides, videos and services our team has checked.</p>"
     )
@@ -177,9 +177,7 @@ def toggle_vote(*, member: Member, tenant: Tenant, question: ExpertQuestion) -> 
     return set_vote(member=member, tenant=tenant, question=question, voted=not voted)
 
 
-def answer_question(
-    *, acting_member: Member, tenant: Tenant, question: ExpertQuestion, answer: str
-) -> ExpertQuestion:
+def answer_question(*, acting_member: Member, tenant: Tenant, question: ExpertQuestion, answer: str) -> ExpertQuestion:
     """A moderator (or admin) posts the expert's answer: kept on the session's transcript and posted in
     the session's community as an answered question, highlighted as its accepted answer."""
     if not acting_member.is_authenticated or not can_moderate(member=acting_member, tenant=tenant):
@@ -269,9 +267,7 @@ def preview_invitations(*, acting_member: Member, tenant: Tenant, emails: list[s
     """Check addresses before anything is sent: each row says what is wrong with it (bad address,
     repeated, already a member, already invited)."""
     _require_admin(acting_member, tenant)
-    members = set(
-        TenantMembership.objects.filter(tenant=tenant).values_list("member__email", flat=True)
-    )
+    members = set(TenantMembership.objects.filter(tenant=tenant).values_list("member__email", flat=True))
     members = {email.lower() for email in members}
     pending = {
         email.lower()
@@ -306,7 +302,9 @@ def parse_invitation_csv(*, data: bytes) -> list[str]:
     """Email addresses from an uploaded CSV: a column headed "email" if any, else the first column.
     One row per line, blank lines kept so the preview's line numbers match the file."""
     if len(data) > INVITE_CSV_MAX_BYTES:
-        raise InvalidInput("The file is too large (at most 256 KB).", code="csv_too_large", details={"file": ["Too large."]})
+        raise InvalidInput(
+            "The file is too large (at most 256 KB).", code="csv_too_large", details={"file": ["Too large."]}
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -319,7 +317,9 @@ def parse_invitation_csv(*, data: bytes) -> list[str]:
     body = rows[1:] if "email" in header else rows
     if len(body) > INVITE_CSV_MAX_ROWS:
         raise InvalidInput(
-            f"At most {INVITE_CSV_MAX_ROWS} rows per file.", code="csv_too_many_rows", details={"file": ["Too many rows."]}
+            f"At most {INVITE_CSV_MAX_ROWS} rows per file.",
+            code="csv_too_many_rows",
+            details={"file": ["Too many rows."]},
         )
     return [row[column] if len(row) > column else "" for row in body]
 

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -43,11 +43,11 @@ def _back_to_session(session_id: int) -> HttpResponse:
 
 
 @require_GET
-def serve_media(request: HttpRequest, path: str) -> HttpResponse:
+def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
     """A file of this tenant's media (images and their renditions). Each tenant's files live under a
     folder named after its schema (``/media/<schema>/...``): any other tenant's folder, a path that
     climbs out, and document files are a 404 here, whichever file exists on disk."""
-    schema = connection.schema_name
+    schema = connection.schema_name  # type: ignore[attr-defined]
     normalised = posixpath.normpath(path)
     prefix = f"{schema}/"
     if normalised != path or not normalised.startswith(prefix) or ".." in normalised.split("/"):
@@ -59,7 +59,9 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponse:
     if not default_storage.exists(relative):
         raise Http404("No such file.")
     content_type, _ = mimetypes.guess_type(relative)
-    response = FileResponse(default_storage.open(relative, "rb"), content_type=content_type or "application/octet-stream")
+    response = FileResponse(
+        default_storage.open(relative, "rb"), content_type=content_type or "application/octet-stream"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     patch_cache_control(response, private=True, max_age=3600)
     return response

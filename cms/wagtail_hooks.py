@@ -36,7 +36,9 @@ hooks.register("before_delete_user", _superusers_only)
 def _is_tenant_admin(request: HttpRequest) -> bool:
     tenant = getattr(request, "tenant", None)
     return bool(
-        tenant is not None and request.user.is_authenticated and can_administer_tenant(member=request.user, tenant=tenant)
+        tenant is not None
+        and request.user.is_authenticated
+        and can_administer_tenant(member=request.user, tenant=tenant)
     )
 
 

@@ -37,8 +37,12 @@ class SessionSpec:
 # Per partner: the review, topics and type of its pages (by page slug) and its expert session.
 PAGE_DETAILS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     # slug: (resource type, reviewer, topic tags)
-    "understanding-your-pathology-report": (ResourceType.ARTICLE, "Dr Nadia Okafor, breast pathologist", ("diagnosis", "reports")),
-    "preparing-for-your-first-oncology-appointment": (ResourceType.ARTICLE, "Sue Hartley, breast care nurse", ("appointments",)),
+    "understanding-your-pathology-report": (
+        ResourceType.ARTICLE, "Dr Nadia Okafor, breast pathologist", ("diagnosis", "reports"),
+    ),
+    "preparing-for-your-first-oncology-appointment": (
+        ResourceType.ARTICLE, "Sue Hartley, breast care nurse", ("appointments",),
+    ),
     "what-is-an-ms-relapse": (ResourceType.ARTICLE, "Dr Tomas Lindqvist, neurologist", ("relapses", "symptoms")),
     "talking-to-your-employer-about-ms": (ResourceType.ARTICLE, "Priya Shah, employment adviser", ("work",)),
     "spotting-and-treating-a-hypo": (ResourceType.ARTICLE, "Dr Elena Rossi, diabetologist", ("hypos", "safety")),

@@ -129,6 +129,8 @@ class _PublishedPageFactory(factory.django.DjangoModelFactory[Any]):
     @classmethod
     def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
         parent = kwargs.pop("parent", None) or home_page()
+        if parent is None:
+            raise RuntimeError("This tenant has no community home page: create pages inside a tenant context.")
         publish = kwargs.pop("publish", True)
         conditions = kwargs.pop("conditions", ())
         topics = kwargs.pop("topics", ())

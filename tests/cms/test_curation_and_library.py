@@ -4,7 +4,6 @@ stale-review report (resources not reviewed in 12 months) for tenant admins, in 
 from __future__ import annotations
 
 import datetime
-from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -24,7 +23,7 @@ pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
 
 
-def _member(tenant: Any, role: str) -> Any:
+def _member(tenant, role):
     member = MemberFactory()
     TenantMembershipFactory(member=member, tenant=tenant, role=role)
     with tenant_context(tenant):
@@ -34,29 +33,44 @@ def _member(tenant: Any, role: str) -> Any:
 
 
 @pytest.fixture
-def library(tenant_a: Any, tenant_b: Any) -> Any:
+def library(tenant_a, tenant_b):
     today = timezone.localdate()
     conditions = list(Condition.objects.order_by("pk")[:2])
     with tenant_context(tenant_a):
         index = ResourceIndexPage.objects.get()
         fresh = ResourcePageFactory(
-            parent=index, title="Fresh video", resource_type=ResourceType.VIDEO, reviewed_at=today - datetime.timedelta(days=30),
-            conditions=[conditions[0]], topics=["fatigue"],
+            parent=index,
+            title="Fresh video",
+            resource_type=ResourceType.VIDEO,
+            reviewed_at=today - datetime.timedelta(days=30),
+            conditions=[conditions[0]],
+            topics=["fatigue"],
         )
         old = ResourcePageFactory(
-            parent=index, title="Old article", reviewed_at=today - datetime.timedelta(days=400),
-            reviewed_by="Dr Old", conditions=[conditions[1]], topics=["work"],
+            parent=index,
+            title="Old article",
+            reviewed_at=today - datetime.timedelta(days=400),
+            reviewed_by="Dr Old",
+            conditions=[conditions[1]],
+            topics=["work"],
         )
         never = ResourcePageFactory(
-            parent=index, title="Never reviewed helpline", resource_type=ResourceType.SUPPORT_SERVICE,
-            reviewed_at=None, reviewed_by="", topics=["fatigue"],
+            parent=index,
+            title="Never reviewed helpline",
+            resource_type=ResourceType.SUPPORT_SERVICE,
+            reviewed_at=None,
+            reviewed_by="",
+            topics=["fatigue"],
         )
-        boundary = ResourcePageFactory(parent=index, title="Exactly a year", reviewed_at=today - datetime.timedelta(days=365))
+        boundary = ResourcePageFactory(
+            parent=index, title="Exactly a year", reviewed_at=today - datetime.timedelta(days=365)
+        )
     with tenant_context(tenant_b):
         ResourcePageFactory(title="Beta stale", reviewed_at=today - datetime.timedelta(days=900))
         urls = {page.title: page.url for page in (fresh, old, never, boundary, index)}
     use_public_schema()
-    return type("Library", (), {"urls": urls, "fresh": fresh, "old": old, "never": never, "boundary": boundary, "conditions": conditions, "index": index})  # fmt: skip
+    fields = {"urls": urls, "fresh": fresh, "old": old, "never": never, "boundary": boundary, "index": index}
+    return type("Library", (), {**fields, "conditions": conditions})
 
 
 def test_stale_report_lists_resources_not_reviewed_in_twelve_months(library, tenant_a):
@@ -107,7 +121,7 @@ def test_each_resource_shows_who_reviewed_it_and_when(library):
 def test_library_filters_by_condition_topic_and_type(library):
     client = host_client(HOST)
 
-    def titles(**params: str) -> list[str]:
+    def titles(**params):
         return [r["title"] for r in client.get("/api/v1/resources/", params).json()["results"]]
 
     assert titles(type="video") == ["Fresh video"]

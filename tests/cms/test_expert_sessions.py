@@ -4,8 +4,6 @@ session page as the transcript."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -24,7 +22,7 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def world(tenant_a: Any) -> Any:
+def world(tenant_a):
     with tenant_context(tenant_a):
         world = community_world(tenant=tenant_a, visibility=Visibility.OPEN)
         world.session = ExpertSessionPageFactory(community=world.community, title="Ask a neurologist")
@@ -36,7 +34,7 @@ def world(tenant_a: Any) -> Any:
     return world
 
 
-def _count(tenant: Any, question: ExpertQuestion) -> tuple[int, int]:
+def _count(tenant, question):
     with tenant_context(tenant):
         question.refresh_from_db()
         votes = ExpertQuestionVote.objects.filter(question=question).count()

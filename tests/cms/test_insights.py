@@ -3,8 +3,6 @@ every count from 1 to 10 reads "<11" so no small group of members is exposed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django_tenants.utils import tenant_context
 
@@ -33,7 +31,7 @@ def test_small_cells():
 
 
 @pytest.fixture
-def busy(tenant_a: Any) -> Any:
+def busy(tenant_a):
     """This week in tenant A: 12 topics by 12 authors (each with its opening post), 3 replies, 1 unanswered
     question, a tag on 12 topics; a held topic that must not count."""
     with tenant_context(tenant_a):
@@ -68,7 +66,7 @@ def test_insights_counts_with_small_cells_suppressed(busy, tenant_a):
     assert data["moderation_load"][-1]["count"] == 0
 
 
-def _admin(tenant: Any) -> Any:
+def _admin(tenant):
     member = MemberFactory()
     TenantMembershipFactory(member=member, tenant=tenant, role=MembershipRole.ADMIN)
     with tenant_context(tenant):

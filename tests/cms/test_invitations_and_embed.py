@@ -3,8 +3,6 @@ and embed a live feed of their open communities' latest topics on their own webs
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import tenant_context
@@ -34,7 +32,7 @@ CSV = (
 
 
 @pytest.fixture
-def admin_world(tenant_a: Any) -> Any:
+def admin_world(tenant_a):
     with tenant_context(tenant_a):
         world = community_world(tenant=tenant_a)
         sync_member_role_groups(member_id=world.admin.pk, role=MembershipRole.ADMIN)
@@ -43,7 +41,7 @@ def admin_world(tenant_a: Any) -> Any:
     return world
 
 
-def _csv(world: Any) -> bytes:
+def _csv(world):
     return CSV.format(member=world.alice.email).encode()
 
 
@@ -69,7 +67,12 @@ def test_api_csv_upload_preview_then_send_invites_only_valid_rows(admin_world, t
     assert response.status_code == 200, response.content
     body = response.json()
     assert (body["valid"], body["invalid"]) == (2, 5)
-    assert body["rows"][1] == {"line": 2, "email": "not-an-email", "ok": False, "errors": ["Not a valid email address."]}
+    assert body["rows"][1] == {
+        "line": 2,
+        "email": "not-an-email",
+        "ok": False,
+        "errors": ["Not a valid email address."],
+    }
     assert TenantInvitation.objects.filter(tenant=tenant_a).count() == 1
     upload = SimpleUploadedFile("members.csv", _csv(admin_world), content_type="text/csv")
     response = client.post("/api/v1/invitations/", {"file": upload})
@@ -107,13 +110,15 @@ def test_wagtail_admin_invitation_preview_and_send(admin_world, tenant_a):
         {"action": "send", "emails_json": '["ann@example.org", "ben@example.org"]'},
     )
     assert response.status_code == 302
-    assert TenantInvitation.objects.filter(tenant=tenant_a, email__in=["ann@example.org", "ben@example.org"]).count() == 2
+    assert (
+        TenantInvitation.objects.filter(tenant=tenant_a, email__in=["ann@example.org", "ben@example.org"]).count() == 2
+    )
     embed = client.get("/admin/kindred/embed/").content.decode()
     assert f"http://{HOST}/embed/feed.js" in embed and "&lt;iframe" in embed
 
 
 @pytest.fixture
-def feeds(tenant_a: Any, tenant_b: Any) -> Any:
+def feeds(tenant_a, tenant_b):
     with tenant_context(tenant_a):
         open_a = CommunityFactory(name="Open A", visibility=Visibility.OPEN)
         private_a = CommunityFactory(name="Private A", visibility=Visibility.MEMBERS_ONLY)

@@ -4,8 +4,6 @@ tenant's pages and files are never reachable through another's domain."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.files.images import ImageFile
@@ -29,7 +27,7 @@ pytestmark = pytest.mark.django_db
 HOST_A, HOST_B = TENANT_A["domain"], TENANT_B["domain"]
 
 
-def _admin_of(tenant: Any) -> Any:
+def _admin_of(tenant):
     member = MemberFactory()
     TenantMembershipFactory(member=member, tenant=tenant, role=MembershipRole.ADMIN)
     with tenant_context(tenant):
@@ -38,14 +36,14 @@ def _admin_of(tenant: Any) -> Any:
     return member
 
 
-def _png() -> bytes:
+def _png():
     buffer = io.BytesIO()
     PILImage.new("RGB", (4, 4), (200, 30, 90)).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 @pytest.fixture
-def pages(tenant_a: Any, tenant_b: Any) -> Any:
+def pages(tenant_a, tenant_b):
     with tenant_context(tenant_a):
         library_a = ResourceIndexPage.objects.get()
         resource_a = ResourcePageFactory(parent=library_a, title="Alpha fatigue guide", slug="alpha-fatigue")
@@ -132,7 +130,7 @@ def test_wagtail_search_index_is_per_tenant(pages, tenant_a, tenant_b):
 
 
 @pytest.fixture
-def image_a(tenant_a: Any) -> Iterator[Any]:
+def image_a(tenant_a):
     with tenant_context(tenant_a):
         image = Image.objects.create(title="Alpha logo", file=ImageFile(io.BytesIO(_png()), name="alpha-logo.png"))
         name = image.file.name

@@ -102,8 +102,8 @@ def world(tenant_a, tenant_b, settings) -> Any:
             acting_member=people["admin"], tenant=tenant_a, terms=["MTX", "methotrexate"]
         )
         # The partner's pages: a resource, an expert session with a voted, answered question.
-        resource = ResourcePageFactory(title="Walking with fatigue")
-        session = ExpertSessionPageFactory(community=community, title="Ask a physio")
+        resource: Any = ResourcePageFactory(title="Walking with fatigue")
+        session: Any = ExpertSessionPageFactory(community=community, title="Ask a physio")
         question = cms_services.submit_question(
             member=people["alice"], tenant=tenant_a, session=session, body="How far should I walk each day?"
         )
