@@ -93,6 +93,7 @@ class ResourceListView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
+        operation_id="resources_list",
         parameters=LIBRARY_PARAMETERS,
         responses=_results("ResourceList", ResourceSerializer(many=True)),
         summary="The resource library",
@@ -193,7 +194,9 @@ class SessionListView(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        responses=_results("SessionList", SessionSerializer(many=True)), summary="Upcoming expert Q&A sessions"
+        operation_id="expert_sessions_list",
+        responses=_results("SessionList", SessionSerializer(many=True)),
+        summary="Upcoming expert Q&A sessions",
     )
     def get(self, request: Request) -> Response:
         return Response({"results": SessionSerializer(selectors.upcoming_sessions(limit=50), many=True).data})

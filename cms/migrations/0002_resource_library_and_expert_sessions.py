@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('cms', '0001_initial'),
-        ('communities', '0015_search_synonyms_vocabulary'),
+        ('communities', '0001_initial'),
         ('conditions', '0002_load_taxonomy'),
         ('taggit', '0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx'),
         ('wagtailcore', '0098_apitoken'),
