@@ -8,6 +8,7 @@ import datetime
 import pytest
 from django.utils import timezone
 from django_tenants.utils import tenant_context
+from wagtail.rich_text import RichText
 
 from access.services import sync_member_role_groups
 from cms.models import ResourceIndexPage, ResourceType
@@ -136,3 +137,14 @@ def test_library_filters_by_condition_topic_and_type(library):
     page = client.get(library.urls[library.index.title], {"topic": "work"})
     text = page.content.decode()
     assert page.status_code == 200 and "Old article" in text and "Fresh video" not in text
+
+
+def test_community_search_resources_tab_finds_words_in_the_body(tenant_a):
+    with tenant_context(tenant_a):
+        ResourcePageFactory(
+            title="Pacing guide", summary="", body=[("paragraph", RichText("<p>Spoon theory helps.</p>"))]
+        )
+    use_public_schema()
+    response = host_client(HOST).get("/search/", {"q": "spoon", "tab": "resources"})
+    assert response.status_code == 200
+    assert "Pacing guide" in response.content.decode()

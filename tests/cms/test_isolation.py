@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.files.images import ImageFile
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django_tenants.utils import tenant_context
 from PIL import Image as PILImage
 from wagtail.documents.models import Document
@@ -181,3 +182,25 @@ def test_home_page_helper_finds_each_tenants_home(tenant_a, tenant_b):
     with tenant_context(tenant_b):
         assert home_page().title == TENANT_B["name"]
     use_public_schema()
+
+
+def test_existing_tenants_get_a_home_page_from_the_command(tenant_a, tenant_b):
+    """A tenant provisioned before the CMS pages existed has Wagtail's welcome page as its root."""
+    with tenant_context(tenant_a):
+        root = Page.get_first_root_node()
+        welcome = root.add_child(instance=Page(title="Welcome to your new Wagtail site!", slug="welcome"))
+        old_home = Site.objects.get(is_default_site=True).root_page
+        Site.objects.filter(is_default_site=True).update(root_page=welcome)
+        Page.objects.get(pk=old_home.pk).delete()
+        ResourcePageFactory(parent=welcome, title="Old guide", slug="old-guide")
+    use_public_schema()
+    assert "Welcome to your new Wagtail site" in host_client(HOST_A).get("/pages/").content.decode()
+    call_command("ensure_home_pages", stdout=io.StringIO())
+    with tenant_context(tenant_a):
+        home = Site.objects.get(is_default_site=True).root_page.specific
+        assert isinstance(home, CommunityHomePage)
+        assert not Page.objects.filter(slug="welcome").exists()
+        assert ResourcePage.objects.get(slug="old-guide").get_parent().pk == home.pk
+    use_public_schema()
+    assert "Welcome to your new Wagtail site" not in host_client(HOST_A).get("/pages/").content.decode()
+    assert host_client(HOST_A).get("/pages/old-guide/").status_code == 200
