@@ -204,3 +204,21 @@ def test_existing_tenants_get_a_home_page_from_the_command(tenant_a, tenant_b):
     use_public_schema()
     assert "Welcome to your new Wagtail site" not in host_client(HOST_A).get("/pages/").content.decode()
     assert host_client(HOST_A).get("/pages/old-guide/").status_code == 200
+
+
+def test_admin_edit_forms_of_every_page_type_open(pages, tenant_a):
+    """The tenant admin's Wagtail editor opens each page type (the browser journeys publish from here)."""
+    client = signed_in(HOST_A, _admin_of(tenant_a))
+    with tenant_context(tenant_a):
+        home = home_page()
+        library = ResourceIndexPage.objects.get()
+        edits = [home.pk, library.pk, pages.a.pk]
+    use_public_schema()
+    for page_id in edits:
+        response = client.get(f"/admin/pages/{page_id}/edit/")
+        assert response.status_code == 200, page_id
+    for model, parent in (("resourcepage", library.pk), ("expertsessionpage", home.pk)):
+        response = client.get(f"/admin/pages/add/cms/{model}/{parent}/")
+        assert response.status_code == 200, model
+    edit = client.get(f"/admin/pages/{pages.a.pk}/edit/").content.decode()
+    assert "Reviewed by" in edit or "reviewed_by" in edit
