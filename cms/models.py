@@ -26,6 +26,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
+from wagtail.rich_text import RichText
 from wagtail.search import index
 
 if TYPE_CHECKING:
@@ -109,6 +110,16 @@ RESOURCE_BLOCKS: list[tuple[str, blocks.Block]] = [
 ]
 
 
+class ResourceBodyField(StreamField):
+    """The resource body. Rich text given as a plain HTML string (as the page's body was before it became
+    a StreamField, e.g. ``ResourcePage(body="<p>…</p>")``) becomes one paragraph block."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith(("[", "{")):
+            value = [("paragraph", RichText(value))] if value.strip() else []
+        return super().to_python(value)
+
+
 class ResourcePage(Page):
     """A curated resource: article, video, external link, document or support service."""
 
@@ -116,7 +127,7 @@ class ResourcePage(Page):
     resource_type: models.CharField[str, str] = models.CharField(
         max_length=10, choices=ResourceType.choices, default=ResourceType.ARTICLE
     )
-    body = StreamField(RESOURCE_BLOCKS, blank=True, use_json_field=True)
+    body = ResourceBodyField(RESOURCE_BLOCKS, blank=True, use_json_field=True)
     external_url: models.URLField[str, str] = models.URLField(
         max_length=500, blank=True, help_text="For videos, external links and support services: where it lives."
     )

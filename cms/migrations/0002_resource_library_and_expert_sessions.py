@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='resourcepage',
             name='body',
-            field=wagtail.fields.StreamField([('heading', 0), ('paragraph', 1), ('quote', 2), ('image', 3), ('document', 4), ('link', 7)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'form_classname': 'title', 'max_length': 120}), 1: ('wagtail.blocks.RichTextBlock', (), {'features': ['bold', 'italic', 'link', 'ol', 'ul', 'h3', 'h4']}), 2: ('wagtail.blocks.BlockQuoteBlock', (), {}), 3: ('wagtail.images.blocks.ImageChooserBlock', (), {}), 4: ('wagtail.documents.blocks.DocumentChooserBlock', (), {}), 5: ('wagtail.blocks.CharBlock', (), {'max_length': 120}), 6: ('wagtail.blocks.URLBlock', (), {}), 7: ('wagtail.blocks.StructBlock', [[('title', 5), ('url', 6)]], {'icon': 'link', 'label': 'Link'})}),
+            field=cms.models.ResourceBodyField([('heading', 0), ('paragraph', 1), ('quote', 2), ('image', 3), ('document', 4), ('link', 7)], blank=True, block_lookup={0: ('wagtail.blocks.CharBlock', (), {'form_classname': 'title', 'max_length': 120}), 1: ('wagtail.blocks.RichTextBlock', (), {'features': ['bold', 'italic', 'link', 'ol', 'ul', 'h3', 'h4']}), 2: ('wagtail.blocks.BlockQuoteBlock', (), {}), 3: ('wagtail.images.blocks.ImageChooserBlock', (), {}), 4: ('wagtail.documents.blocks.DocumentChooserBlock', (), {}), 5: ('wagtail.blocks.CharBlock', (), {'max_length': 120}), 6: ('wagtail.blocks.URLBlock', (), {}), 7: ('wagtail.blocks.StructBlock', [[('title', 5), ('url', 6)]], {'icon': 'link', 'label': 'Link'})}),
         ),
         migrations.RunPython(rich_text_to_stream, migrations.RunPython.noop),
         migrations.RemoveField(model_name='resourcepage', name='legacy_body'),

@@ -148,3 +148,14 @@ def test_community_search_resources_tab_finds_words_in_the_body(tenant_a):
     response = host_client(HOST).get("/search/", {"q": "spoon", "tab": "resources"})
     assert response.status_code == 200
     assert "Pacing guide" in response.content.decode()
+
+
+def test_a_resource_body_given_as_html_becomes_a_paragraph_block(tenant_a):
+    """Code written for the body's rich-text days (``ResourcePage(body="<p>…</p>")``) keeps working."""
+    with tenant_context(tenant_a):
+        page = ResourcePageFactory(title="Plain HTML body", body="<p>Hello <b>there</b></p>")
+        assert [block.block_type for block in page.body] == ["paragraph"]
+        assert "<b>there</b>" in str(page.body)
+        url = page.url
+    use_public_schema()
+    assert "<b>there</b>" in host_client(HOST).get(url).content.decode()
