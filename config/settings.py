@@ -422,7 +422,9 @@ CELERY_BEAT_SCHEDULE["suspend-overdue-agreements"] = {
 }
 
 # --- wagtail ----------------------------------------------------------------------------
-# Each partner's Wagtail admin shows that partner's name (read per request), the root shows "Kindred".
+# The platform's own name in emails and pages; each partner's Wagtail admin shows that partner's name
+# instead (read per request), so WAGTAIL_SITE_NAME is not the platform's name inside a tenant.
+KINDRED_PLATFORM_NAME = "Kindred"
 WAGTAIL_SITE_NAME = tenant_site_name
 WAGTAILADMIN_BASE_URL = ROOT_URL
 WAGTAILADMIN_LOGIN_URL = LOGIN_URL

@@ -160,3 +160,14 @@ def test_only_the_embed_route_may_be_framed_by_other_sites(feeds):
     home = host_client(HOST).get("/")
     assert "frame-ancestors 'none'" in home["Content-Security-Policy"]
     assert home["X-Frame-Options"] == "DENY"
+
+
+def test_a_member_invitation_email_names_the_partner_and_the_platform(
+    admin_world, tenant_a, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_invitations(acting_member=admin_world.admin, tenant=tenant_a, emails=["new@example.org"])
+    (message,) = [m for m in mailoutbox if m.to == ["new@example.org"]]
+    assert message.subject == f"You are invited to join {TENANT_A['name']} on Kindred"
+    assert f"be member of {TENANT_A['name']} on Kindred." in message.body
+    assert "/accounts/invitations/" in message.body
