@@ -1,4 +1,4 @@
-"""Lock down Wagtail's Users admin inside tenants.
+"""Lock down Wagtail's Users admin inside tenants; link the tenant's admin to the moderation pages.
 
 Members are global: a tenant admin who could edit a Member could make anyone a platform
 superuser or take over their account on every partner. Only platform superusers may create,
@@ -14,10 +14,10 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import path, reverse
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from cms import admin_views
-from members.selectors import can_administer_tenant
+from members.selectors import can_administer_tenant, can_moderate_tenant
 
 
 def _superusers_only(request: HttpRequest, *args: Any) -> None:
@@ -30,21 +30,52 @@ hooks.register("before_edit_user", _superusers_only)
 hooks.register("before_delete_user", _superusers_only)
 
 
-# --- the partner's own admin pages: stale reviews, insights, invitations, the embeddable feed ---------
+# ---------------------------------------------------------------------------------------------
+# Moderation lives in Kindred's own pages (/manage/ on the tenant's host); the tenant's Wagtail admin
+# links to them so admins and moderators find everything in one place.
+# ---------------------------------------------------------------------------------------------
 
 
-def _is_tenant_admin(request: HttpRequest) -> bool:
-    tenant = getattr(request, "tenant", None)
-    return bool(
-        tenant is not None
-        and request.user.is_authenticated
-        and can_administer_tenant(member=request.user, tenant=tenant)
-    )
+class _TenantMenuItem(MenuItem):
+    """Shown to this tenant's moderators (``admin_only``: administrators) and platform superusers."""
 
+    def __init__(self, *args: Any, admin_only: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.admin_only = admin_only
 
-class TenantAdminMenuItem(MenuItem):
     def is_shown(self, request: HttpRequest) -> bool:
-        return _is_tenant_admin(request)
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == "public":
+            return False
+        check = can_administer_tenant if self.admin_only else can_moderate_tenant
+        return check(member=request.user, tenant=tenant)  # type: ignore[arg-type]
+
+
+MODERATION_LINKS = (
+    # (label, url, name, icon, administrators only)
+    ("Review queue", "/manage/queue/", "kindred-queue", "tasks", False),
+    ("Moderation log", "/manage/log/", "kindred-log", "list-ul", False),
+    ("Watched words and links", "/manage/words/", "kindred-words", "warning", False),
+    ("Crisis escalation", "/manage/crisis/", "kindred-crisis", "help", False),
+    ("Members: silence, suspend, trust", "/manage/members/", "kindred-members", "user", False),
+    ("Trust ladder", "/manage/trust/", "kindred-trust", "pick", False),
+    ("Moderators", "/manage/moderators/", "kindred-moderators", "group", True),
+    ("Communities", "/manage/", "kindred-communities", "folder-open-inverse", False),
+)
+
+
+@hooks.register("register_admin_menu_item")
+def moderation_menu() -> SubmenuMenuItem:
+    items = [
+        _TenantMenuItem(label, url, name=name, icon_name=icon, order=order, admin_only=admin_only)
+        for order, (label, url, name, icon, admin_only) in enumerate(MODERATION_LINKS, start=1)
+    ]
+    return SubmenuMenuItem("Moderation", Menu(items=items), name="kindred-moderation", icon_name="warning", order=250)
+
+
+# ---------------------------------------------------------------------------------------------
+# The partner's own admin pages (administrators): stale reviews, insights, invitations, the embed feed
+# ---------------------------------------------------------------------------------------------
 
 
 @hooks.register("register_admin_urls")
@@ -59,19 +90,21 @@ def _kindred_admin_urls() -> list[Any]:
 
 @hooks.register("register_reports_menu_item")
 def _stale_report_menu_item() -> MenuItem:
-    return TenantAdminMenuItem("Resources due for review", reverse("cms_stale_report"), icon_name="warning", order=900)
+    return _TenantMenuItem(
+        "Resources due for review", reverse("cms_stale_report"), icon_name="warning", order=900, admin_only=True
+    )
 
 
 @hooks.register("register_admin_menu_item")
 def _insights_menu_item() -> MenuItem:
-    return TenantAdminMenuItem("Insights", reverse("cms_insights"), icon_name="table", order=950)
+    return _TenantMenuItem("Insights", reverse("cms_insights"), icon_name="table", order=950, admin_only=True)
 
 
 @hooks.register("register_admin_menu_item")
 def _invitations_menu_item() -> MenuItem:
-    return TenantAdminMenuItem("Invite members", reverse("cms_invitations"), icon_name="user", order=960)
+    return _TenantMenuItem("Invite members", reverse("cms_invitations"), icon_name="user", order=960, admin_only=True)
 
 
 @hooks.register("register_admin_menu_item")
 def _embed_menu_item() -> MenuItem:
-    return TenantAdminMenuItem("Embed feed", reverse("cms_embed"), icon_name="code", order=970)
+    return _TenantMenuItem("Embed feed", reverse("cms_embed"), icon_name="code", order=970, admin_only=True)

@@ -3,7 +3,14 @@
 from django.urls import include, path
 
 from directory.api import DirectorySearchView
-from members.api import EmailChangeView, MeView, PasswordChangeView, PasswordResetRequestView, SignUpView
+from members.api import (
+    EmailChangeView,
+    MeView,
+    PasswordChangeView,
+    PasswordResetRequestView,
+    PlatformSuspensionView,
+    SignUpView,
+)
 from privacy import api as privacy_api
 from research.api import ResearchDatasetView
 from tenants.api import PartnerListView, TenantProvisionView
@@ -26,6 +33,11 @@ urlpatterns = [
         "staff/members/<uuid:public_id>/",
         privacy_api.StaffMemberDataView.as_view(),
         name="api-staff-member-data",
+    ),
+    path(
+        "staff/members/<uuid:public_id>/suspension/",
+        PlatformSuspensionView.as_view(),
+        name="api-staff-suspension",
     ),
     path("consent/", include("consent.api_urls")),
     path("consent/staff/", include("consent.api_staff_urls")),

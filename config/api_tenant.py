@@ -87,6 +87,16 @@ urlpatterns = [
     ),
     path("moderation/link-rules/", community_api.LinkRulesView.as_view(), name="api-link-rules"),
     path("moderation/crisis/", community_api.CrisisSettingsView.as_view(), name="api-crisis-settings"),
+    path("moderation/restrictions/", community_api.RestrictionListView.as_view(), name="api-restrictions"),
+    path(
+        "moderation/restrictions/<int:restriction_id>/",
+        community_api.RestrictionDetailView.as_view(),
+        name="api-restriction",
+    ),
+    path("moderation/members/<str:member_id>/trust/", community_api.MemberTrustView.as_view(), name="api-member-trust"),
+    path("moderation/moderators/", community_api.ModeratorListView.as_view(), name="api-moderators"),
+    path("moderation/moderators/<str:member_id>/", community_api.ModeratorDetailView.as_view(), name="api-moderator"),
+    path("topics/<int:topic_id>/slow-mode/", community_api.TopicSlowModeView.as_view(), name="api-topic-slow-mode"),
     path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them

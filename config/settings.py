@@ -331,6 +331,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# New members' limits per post (links, images, mentions) and topics per day (communities.safety); the
+# numbers are each tenant's (ModerationSettings). 0 switches the limits off platform-wide.
+KINDRED_NEW_MEMBER_LIMITS = env("KINDRED_NEW_MEMBER_LIMITS", "1") not in ("0", "false", "False", "")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "daily-notification-digests": {
@@ -340,6 +343,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-data-exports": {
         "task": "privacy.tasks.purge_expired_exports_task",
         "schedule": 60 * 60.0,
+    },
+    "evaluate-trust-levels": {
+        "task": "communities.tasks.evaluate_trust_levels",
+        "schedule": crontab(hour=int(env("KINDRED_TRUST_HOUR", "4")), minute=15),
     },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
@@ -397,6 +404,8 @@ SPECTACULAR_SETTINGS = {
         "TopicKindEnum": "communities.models.TopicKind",
         "TagKindEnum": "communities.models.TagKind",
         "ContentStatusEnum": "communities.models.ContentStatus",
+        "RestrictionKindEnum": "communities.models.RestrictionKind",
+        "TrustLevelNameEnum": "communities.models.TrustLevelName",
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",

@@ -56,6 +56,17 @@ urlpatterns = [
     path("manage/words/<int:word_id>/remove/", manage_views.watched_word_remove, name="manage-word-remove"),
     path("manage/words/links/", manage_views.link_rules, name="manage-link-rules"),
     path("manage/crisis/", manage_views.crisis_settings, name="manage-crisis"),
+    path("manage/members/", manage_views.members_page, name="manage-members"),
+    path("manage/trust/", manage_views.trust_settings, name="manage-trust"),
+    path("manage/members/<str:member_id>/", manage_views.member_page, name="manage-member"),
+    path("manage/members/<str:member_id>/restrict/", manage_views.member_restrict, name="manage-member-restrict"),
+    path("manage/members/<str:member_id>/trust/", manage_views.member_trust, name="manage-member-trust"),
+    path(
+        "manage/restrictions/<int:restriction_id>/lift/", manage_views.restriction_lift, name="manage-restriction-lift"
+    ),
+    path("manage/moderators/", manage_views.moderators_page, name="manage-moderators"),
+    path("manage/moderators/<str:member_id>/remove/", manage_views.moderator_remove, name="manage-moderator-remove"),
+    path("manage/topics/<int:topic_id>/slow-mode/", manage_views.topic_slow_mode, name="manage-topic-slow-mode"),
     path("manage/search/synonyms/", manage_views.search_synonyms, name="manage-search-synonyms"),
     path(
         "manage/search/synonyms/<int:synonym_id>/",

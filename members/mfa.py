@@ -35,6 +35,12 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-watched-word": None,
     "api-link-rules": None,
     "api-crisis-settings": None,
+    "api-restrictions": None,
+    "api-restriction": None,
+    "api-member-trust": None,
+    "api-moderators": None,
+    "api-moderator": None,
+    "api-topic-slow-mode": None,
     "api-communities": {"POST"},
     # The partner's pages: answers posted for the expert, the stale report, insights, invitations
     "session-question-answer": None,
@@ -63,6 +69,7 @@ PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {
     "api-studies": None,
     "api-study-decide": None,
     "api-tenant-publish": None,
+    "api-staff-suspension": None,
 }
 PUBLIC_PRIVILEGED_PREFIXES = ("/admin/", "/api/v1/consent/staff/")
 PUBLIC_OPEN = ("/admin/login/", "/admin/logout/")

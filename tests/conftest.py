@@ -96,6 +96,9 @@ def _fast_defaults(settings: Any) -> Iterator[None]:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Most tests' members are new and post a lot: the new-member limits are tested on their own
+    # (tests/communities/test_safety.py switches them back on).
+    settings.KINDRED_NEW_MEMBER_LIMITS = False
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     # Every test starts with an empty cache: rows a cached page showed may have been rolled back.

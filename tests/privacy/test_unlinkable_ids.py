@@ -108,6 +108,10 @@ def world(tenant_a, tenant_b, settings) -> Any:
             member=people["alice"], tenant=tenant_a, session=session, body="How far should I walk each day?"
         )
         cms_services.set_vote(member=people["bob"], tenant=tenant_a, question=question, voted=True)
+        restriction = moderation.restrict_member(
+            acting_member=people["moderator"], tenant=tenant_a, member=people["pending"], kind="silenced",
+            reason="Cooling off", days=1,
+        )  # fmt: skip
     use_public_schema()
     token = token_services.create_personal_token(
         member=people["alice"], tenant=tenant_a, name="walk", scopes=["read"], expires_in_days=5
@@ -128,6 +132,7 @@ def world(tenant_a, tenant_b, settings) -> Any:
         "page_id": resource.pk,
         "session_id": session.pk,
         "question_id": question.pk,
+        "restriction_id": restriction.pk,
     }
     return type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
 
