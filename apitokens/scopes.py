@@ -33,6 +33,7 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-watched-word": {ALL: Scope.MODERATE},
     "api-link-rules": {ALL: Scope.MODERATE},
     "api-crisis-settings": {ALL: Scope.MODERATE},
+    "api-expert-question-answer": {ALL: Scope.MODERATE},
     "api-restrictions": {ALL: Scope.MODERATE},
     "api-restriction": {ALL: Scope.MODERATE},
     "api-member-trust": {ALL: Scope.MODERATE},
@@ -46,6 +47,10 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-community": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
     "api-service-tokens": {ALL: Scope.ADMIN},
     "api-service-token": {ALL: Scope.ADMIN},
+    "api-resources-stale": {ALL: Scope.ADMIN},
+    "api-insights": {ALL: Scope.ADMIN},
+    "api-invitations": {ALL: Scope.ADMIN},
+    "api-invitations-preview": {ALL: Scope.ADMIN},
 }
 
 

@@ -12,9 +12,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
+from cms import admin_views
 from members.selectors import can_administer_tenant, can_moderate_tenant
 
 
@@ -69,3 +71,40 @@ def moderation_menu() -> SubmenuMenuItem:
         for order, (label, url, name, icon, admin_only) in enumerate(MODERATION_LINKS, start=1)
     ]
     return SubmenuMenuItem("Moderation", Menu(items=items), name="kindred-moderation", icon_name="warning", order=250)
+
+
+# ---------------------------------------------------------------------------------------------
+# The partner's own admin pages (administrators): stale reviews, insights, invitations, the embed feed
+# ---------------------------------------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def _kindred_admin_urls() -> list[Any]:
+    return [
+        path("kindred/stale-resources/", admin_views.stale_report, name="cms_stale_report"),
+        path("kindred/insights/", admin_views.insights, name="cms_insights"),
+        path("kindred/invitations/", admin_views.invitations, name="cms_invitations"),
+        path("kindred/embed/", admin_views.embed, name="cms_embed"),
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def _stale_report_menu_item() -> MenuItem:
+    return _TenantMenuItem(
+        "Resources due for review", reverse("cms_stale_report"), icon_name="warning", order=900, admin_only=True
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def _insights_menu_item() -> MenuItem:
+    return _TenantMenuItem("Insights", reverse("cms_insights"), icon_name="table", order=950, admin_only=True)
+
+
+@hooks.register("register_admin_menu_item")
+def _invitations_menu_item() -> MenuItem:
+    return _TenantMenuItem("Invite members", reverse("cms_invitations"), icon_name="user", order=960, admin_only=True)
+
+
+@hooks.register("register_admin_menu_item")
+def _embed_menu_item() -> MenuItem:
+    return _TenantMenuItem("Embed feed", reverse("cms_embed"), icon_name="code", order=970, admin_only=True)

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from apitokens import api as token_api
+from cms import api as cms_api
 from communities import api as community_api
 from members.api import MyMembershipView, TenantMemberRoleView, TenantMembersView, TenantMeView
 from privacy import api as privacy_api
@@ -105,4 +106,28 @@ urlpatterns = [
         name="api-trial-discussions",
     ),
     path("", include("trials.api_urls")),
+    # The partner's pages: resource library, expert sessions, curation, insights, invitations, embed feed
+    path("resources/", cms_api.ResourceListView.as_view(), name="api-resources"),
+    path("resources/filters/", cms_api.LibraryFiltersView.as_view(), name="api-resource-filters"),
+    path("resources/stale/", cms_api.StaleResourcesView.as_view(), name="api-resources-stale"),
+    path("resources/<int:page_id>/", cms_api.ResourceDetailView.as_view(), name="api-resource"),
+    path("expert-sessions/", cms_api.SessionListView.as_view(), name="api-expert-sessions"),
+    path("expert-sessions/<int:session_id>/", cms_api.SessionDetailView.as_view(), name="api-expert-session"),
+    path(
+        "expert-sessions/<int:session_id>/questions/",
+        cms_api.SessionQuestionsView.as_view(),
+        name="api-expert-session-questions",
+    ),
+    path(
+        "expert-questions/<int:question_id>/vote/", cms_api.QuestionVoteView.as_view(), name="api-expert-question-vote"
+    ),
+    path(
+        "expert-questions/<int:question_id>/answer/",
+        cms_api.QuestionAnswerView.as_view(),
+        name="api-expert-question-answer",
+    ),
+    path("insights/", cms_api.InsightsView.as_view(), name="api-insights"),
+    path("invitations/", cms_api.InvitationListView.as_view(), name="api-invitations"),
+    path("invitations/preview/", cms_api.InvitationPreviewView.as_view(), name="api-invitations-preview"),
+    path("embed/feed/", cms_api.EmbedFeedView.as_view(), name="api-embed-feed"),
 ]

@@ -12,6 +12,7 @@ from celery.schedules import crontab
 
 from config.embedded_db import DATABASE_NAME as EMBEDDED_DATABASE_NAME
 from config.embedded_db import EMBEDDED_ENGINE, data_dir
+from tenants.site_name import tenant_site_name
 
 # Lets type-annotated generics such as ModelAdmin[Tenant] work at run time.
 django_stubs_ext.monkeypatch()
@@ -434,7 +435,10 @@ CELERY_BEAT_SCHEDULE["suspend-overdue-agreements"] = {
 }
 
 # --- wagtail ----------------------------------------------------------------------------
-WAGTAIL_SITE_NAME = "Kindred"
+# The platform's own name in emails and pages; each partner's Wagtail admin shows that partner's name
+# instead (read per request), so WAGTAIL_SITE_NAME is not the platform's name inside a tenant.
+KINDRED_PLATFORM_NAME = "Kindred"
+WAGTAIL_SITE_NAME = tenant_site_name
 WAGTAILADMIN_BASE_URL = ROOT_URL
 WAGTAILADMIN_LOGIN_URL = LOGIN_URL
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL

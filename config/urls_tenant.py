@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from apitokens import views as token_views
+from cms import views as cms_views
 from communities import manage_views
 from communities import views as community_views
 from config.readiness import ready
@@ -113,6 +114,13 @@ urlpatterns = [
     path("admin/logout/", member_views.sign_out),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # This tenant's media (images); another tenant's files are never served here.
+    path("media/<path:path>", cms_views.serve_media, name="tenant-media"),
+    path("sessions/<int:session_id>/questions/", cms_views.session_question_submit, name="session-question-submit"),
+    path("sessions/questions/<int:question_id>/vote/", cms_views.question_vote, name="session-question-vote"),
+    path("sessions/questions/<int:question_id>/answer/", cms_views.question_answer, name="session-question-answer"),
+    path("embed/feed/", cms_views.embed_feed, name="embed-feed"),
+    path("embed/feed.js", cms_views.embed_script, name="embed-feed-script"),
     path("pages/_util/login/", member_views.password_on_root_only),
     path("pages/", include(wagtail_urls)),
 ]

@@ -42,6 +42,13 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-moderator": None,
     "api-topic-slow-mode": None,
     "api-communities": {"POST"},
+    # The partner's pages: answers posted for the expert, the stale report, insights, invitations
+    "session-question-answer": None,
+    "api-expert-question-answer": None,
+    "api-resources-stale": None,
+    "api-insights": None,
+    "api-invitations": None,
+    "api-invitations-preview": None,
     "api-community": {"PATCH", "PUT", "DELETE"},
     # A token carries its member's role into the API without a session: a moderator or admin
     # makes one only from a session that passed two-factor.
