@@ -202,6 +202,8 @@ def _set_status(post: Post, status: str, *, hidden_reason: str = "") -> None:
         Topic.objects.filter(pk=post.topic_id, reply_count__gte=max(0, -change)).update(
             reply_count=F("reply_count") + change
         )
+        if now_published:
+            index_posts(post_ids=[post.pk])  # its words join "did you mean" once anyone may read them
 
 
 # ---------------------------------------------------------------------------------------------

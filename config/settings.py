@@ -340,6 +340,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "privacy.tasks.purge_expired_exports_task",
         "schedule": 60 * 60.0,
     },
+    # "Did you mean": new words join as they are published; this recounts and drops removed ones.
+    "rebuild-search-vocabularies": {
+        "task": "communities.tasks.rebuild_search_vocabularies",
+        "schedule": crontab(hour=int(env("KINDRED_SEARCH_VOCABULARY_HOUR", "4")), minute=15),
+    },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,
