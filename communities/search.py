@@ -99,8 +99,8 @@ SELECT %(community)s, stat.word, stat.ndoc FROM ts_stat(format(
     'SELECT to_tsvector(%%L::regconfig, post.body_markdown || '' '' || '
     'CASE WHEN post.is_opening THEN topic.title ELSE '''' END) '
     'FROM communities_post AS post JOIN communities_topic AS topic ON topic.id = post.topic_id '
-    'WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND post.status = ''published'' '
-    'AND topic.status = ''published'' AND topic.community_id = %%s',
+    'WHERE post.community_id = %%s AND post.deleted_at IS NULL AND topic.deleted_at IS NULL '
+    'AND post.status = ''published'' AND topic.status = ''published''',
     %(vocab)s, %(community)s)) AS stat
 WHERE stat.word ~ '^[a-z][a-z''-]{2,39}$'
 """

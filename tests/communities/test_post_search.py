@@ -380,3 +380,21 @@ def test_visibility_table_held_hidden_and_muted(moderated, who, expected):
 
     member = AnonymousUser() if who == "anonymous" else getattr(moderated, who)
     assert sorted(titles(moderated, "okapi", member=member)) == expected
+
+
+def test_index_follows_a_hidden_post(world):
+    post = world.reply(world.garden, "Wombat burrows under the shed.")
+    assert titles(world, "wombat") == ["Gardening"]
+
+    def decide(decision):
+        moderation.decide(
+            acting_member=world.moderator,
+            tenant=world.tenant,
+            item=ReviewItem.objects.get(post=post, status=ReviewStatus.OPEN),
+            choice=DecisionInput(decision=decision, reason="test"),
+        )
+
+    moderation.flag_post(member=world.alice, tenant=world.tenant, post=post, reason="spam")
+    decide(Decision.HIDE)
+    assert titles(world, "wombat") == []  # the next query, for everyone but its author and moderators
+    assert titles(world, "wombat", member=world.bob) == ["Gardening"]
