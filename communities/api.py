@@ -789,7 +789,10 @@ class SearchRelaxationSerializer(serializers.Serializer[Any]):
     filter = serializers.CharField(
         read_only=True, help_text="community, kind, status, after, before, author or kind:slug of a tag"
     )
-    topics = serializers.IntegerField(read_only=True, help_text="Topics found without it (counted up to 100).")
+    topics = serializers.IntegerField(
+        read_only=True,
+        help_text="Topics found without it among the first 1,000 matching posts, counted up to 100 (100 or more).",
+    )
 
 
 class SearchResultSerializer(serializers.Serializer[Any]):

@@ -427,6 +427,7 @@ POSTS_PER_TOPIC = 3
 RECENCY_SCALE_DAYS = 365.0
 SUGGEST_BELOW = 3
 SUGGEST_SIMILARITY = 0.4
+RELAX_SCAN = 1000
 
 
 def _searchable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
@@ -545,25 +546,30 @@ def _topic_score(hits: list[tuple[int, datetime.datetime, float]], now: datetime
 
 
 def _did_you_mean(*, parsed: ParsedQuery, community_ids: list[int]) -> str:
-    """A query with each unknown word replaced by the nearest word of the readable vocabulary."""
+    """A query with each unknown word replaced by the nearest word of the readable vocabulary.
+
+    One query per word (at most 6), served by the vocabulary's trigram GIN index through pg_trgm's
+    ``%`` operator (a similarity filter on an annotation would read the whole table): the word
+    itself, when known, comes first and means "no suggestion"."""
     replacements: dict[str, str] = {}
+    if not community_ids:
+        return ""
     for word in parsed.plain_words[:6]:
         lowered = word.lower()
         if len(lowered) < 4 or not lowered.isalpha():
             continue
-        terms = SearchTerm.objects.filter(community_id__in=community_ids)
-        if terms.filter(word=lowered).exists():
-            continue
         best = (
-            terms.annotate(similarity=TrigramSimilarity("word", lowered))
-            .filter(similarity__gte=SUGGEST_SIMILARITY)
+            SearchTerm.objects.filter(community_id__in=community_ids)
+            .filter(RawSQL("communities_searchterm.word %% %s", [lowered], output_field=BooleanField()))
+            .annotate(similarity=TrigramSimilarity("word", lowered))
             .values("word")
             .annotate(best=Max("similarity"), docs=Sum("ndoc"))
-            .order_by("-best", "-docs", "word")
+            .filter(best__gte=SUGGEST_SIMILARITY)
+            .order_by(Func(F("word"), Value(lowered), function="", arg_joiner=" = ").desc(), "-best", "-docs", "word")
             .values_list("word", flat=True)
             .first()
         )
-        if best:
+        if best and best != lowered:
             replacements[word] = best
     return parsed.replaced(replacements) if replacements else ""
 
@@ -685,8 +691,10 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
         )
     if result.total_topics == 0:
         for name in request.filters.active():
+            # Topics among the first RELAX_SCAN matching posts, at most 100 ("100+"): a lower bound that
+            # never reads every match of a common word.
             relaxed = _filtered(visible, request.filters.without(name)).filter(search_vector=search_query)
-            found = relaxed.values("topic_id").distinct()[:100].count()
+            found = min(len(set(relaxed.order_by().values_list("topic_id", flat=True)[:RELAX_SCAN])), 100)
             if found:
                 result.relaxations.append((name, found))
     return result

@@ -260,7 +260,12 @@ def test_the_roots_example_searches_find_demo_communities(seeded):
     """The home page and directory suggest "lupus, MS or D009103": each must find something."""
     client = host_client("localhost")
     assert "lupus" in client.get("/").content.decode()
-    for query, partner_name in (("lupus", "Lupus Alliance"), ("SLE", "Lupus Alliance"), ("MS", "Multiple Sclerosis Society"), ("D009103", "Multiple Sclerosis Society")):
+    for query, partner_name in (
+        ("lupus", "Lupus Alliance"),
+        ("SLE", "Lupus Alliance"),
+        ("MS", "Multiple Sclerosis Society"),
+        ("D009103", "Multiple Sclerosis Society"),
+    ):
         page = client.get("/communities/", {"q": query}).content.decode()
         assert partner_name in page, query
     found = client.get("/api/v1/directory/", {"q": "lupus"}).json()
