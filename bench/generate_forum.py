@@ -759,8 +759,8 @@ def _insert_posts(cur: Any, forum: Forum) -> int:
     columns = ", ".join(forum.post_columns)
     selected = ", ".join(f"post.{name}" for name in forum.post_columns)
     cur.execute(
-        f"INSERT INTO communities_post ({columns}, community_id, search_vector) "
-        f"SELECT {selected}, topic.community_id, {POST_VECTOR_SQL} "
+        f"INSERT INTO communities_post ({columns}, community_id, topic_kind, topic_answered, search_vector) "
+        f"SELECT {selected}, topic.community_id, topic.kind, topic.answer_id IS NOT NULL, {POST_VECTOR_SQL} "
         f"FROM {POST_STAGE} AS post JOIN communities_topic AS topic ON topic.id = post.topic_id ORDER BY post.id",
         {"config": SEARCH_CONFIG},
     )

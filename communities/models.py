@@ -188,6 +188,11 @@ class Post(models.Model):
     community = models.ForeignKey(
         Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # The topic's kind and whether it has an accepted answer, copied too (the services keep them: a topic
+    # never changes kind, mark_answer sets the flag on all its posts): search's kind and answered filters
+    # then read the post's own row while walking candidates, with no join per post.
+    topic_kind = models.CharField(max_length=8, blank=True, default="", db_default="", editable=False)
+    topic_answered = models.BooleanField(default=False, db_default=False, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     is_opening = models.BooleanField(default=False)
     quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

@@ -419,8 +419,6 @@ SEARCH_PAGE_SIZE = 10
 # Relevance is decided among the newest matching posts, at most this many: a word in every other
 # post would otherwise make each query rank hundreds of thousands of rows (see bench/search.py).
 SEARCH_CANDIDATES = 500
-# Post-id windows searched in turn, newest first (None: everything older); see _candidates.
-SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 60_000, 200_000, 600_000, None)
 SEARCH_ENOUGH = 100
 SEARCH_ENOUGH_SPAN = 200_000
 POSTS_PER_TOPIC = 3
@@ -459,7 +457,9 @@ def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
         content_visibility(member=member, tenant=tenant, prefix="topic__", is_moderator=is_moderator),
         deleted_at__isnull=True,
         topic__deleted_at__isnull=True,
-        topic__community_id__in=_searchable_communities(member=member, tenant=tenant).values("pk"),
+        # The post's own copy of its community (kept by the services when a topic moves), as a list: with
+        # a subquery the planner loops over the communities and runs the text index once per community.
+        community_id__in=searchable_community_ids(member=member, tenant=tenant),
     )
     if member.is_authenticated:
         muted_topics = TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
@@ -519,15 +519,15 @@ def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
         community = Community.objects.filter(slug=filters.community).values("pk")[:1]
         posts = posts.filter(community_id=Subquery(community))
     if filters.kind:
-        posts = posts.filter(topic__kind=filters.kind)
+        posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
     for tag_kind, slug in filters.tags:
         posts = posts.filter(
             Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug))
         )
     if filters.status == STATUS_ANSWERED:
-        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=False)
+        posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=True)
     elif filters.status == STATUS_UNANSWERED:
-        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=True)
+        posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=False)
     if filters.after:
         posts = posts.filter(created_at__date__gte=filters.after)
     if filters.before:
@@ -581,32 +581,33 @@ def _candidates(
     matches were left out (at most SEARCH_CANDIDATES are ranked; with SEARCH_ENOUGH of them found in the
     newest SEARCH_ENOUGH_SPAN posts the search goes no further back).
 
-    Looked for in windows of post ids going back from the newest (ids follow posting order): the GIN
-    index finds the matches of each window and only those rows are read. One query over the whole
-    table would either walk the primary key backwards reading every post until enough match (slow for
-    words in one post of a hundred) or read every match of a common word before sorting them.
+    Newest first by id (ids follow posting order) with a LIMIT, so PostgreSQL picks by the words'
+    statistics: for a common word it walks the primary key (or a filter's index: community, author)
+    backwards and stops at the limit; for a rare one the GIN index yields the few matches. The span
+    bounds the walk for words in between; older posts are searched only when the span holds too few
+    matches. Every filter is a column of the post itself (no join decides what is read), and
+    ts_rank runs on the returned rows only.
     """
     newest = Post.objects.aggregate(newest=Max("id"))["newest"] or 0
-    rows: list[tuple[int, int, datetime.datetime, float]] = []
-    upper = newest + 1
-    for span in SEARCH_WINDOWS:
-        lower = max(0, newest - span) if span else 0
-        window = posts.filter(search_vector=search_query, id__lt=upper)
-        if lower:
-            window = window.filter(id__gte=lower)
-        rows += list(
-            window.annotate(rank=SearchRank(F("search_vector"), search_query))
-            # Not "-id": with the primary key in that order the planner may walk it backwards through
-            # a whole window when a filter is narrow; posting time keeps it on the GIN index.
-            .order_by("-created_at", "-id")
-            .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
+    lower = max(0, newest - SEARCH_ENOUGH_SPAN)
+
+    def newest_matches(window: QuerySet[Post], limit: int) -> list[tuple[int, int, datetime.datetime, float]]:
+        return list(
+            window.filter(search_vector=search_query)
+            .annotate(rank=SearchRank(F("search_vector"), search_query))
+            .order_by("-id")
+            .values_list("id", "topic_id", "created_at", "rank")[:limit]
         )
-        if len(rows) > SEARCH_CANDIDATES or not lower:
-            return rows, len(rows) > SEARCH_CANDIDATES
-        if len(rows) >= SEARCH_ENOUGH and newest - lower >= SEARCH_ENOUGH_SPAN:
-            return rows, True  # enough recent matches: older ones are left out, and the page says so
-        upper = lower
-    return rows, False
+
+    rows = newest_matches(posts.filter(id__gt=lower), SEARCH_CANDIDATES + 1)
+    if len(rows) > SEARCH_CANDIDATES:
+        return rows, True
+    if not lower:
+        return rows, False
+    if len(rows) >= SEARCH_ENOUGH:
+        return rows, True  # enough recent matches: older ones are left out, and the page says so
+    rows += newest_matches(posts.filter(id__lte=lower), SEARCH_CANDIDATES + 1 - len(rows))
+    return rows, len(rows) > SEARCH_CANDIDATES
 
 
 def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:

@@ -1,0 +1,28 @@
+"""Posts carry their topic's kind and answered state (kept by the services), for search's filters."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('communities', '0015_search_synonyms_vocabulary'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='post',
+            name='topic_kind',
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=8),
+        ),
+        migrations.AddField(
+            model_name='post',
+            name='topic_answered',
+            field=models.BooleanField(db_default=False, default=False, editable=False),
+        ),
+        migrations.RunSQL(
+            "UPDATE communities_post AS post SET topic_kind = topic.kind, topic_answered = topic.answer_id IS NOT NULL "
+            "FROM communities_topic AS topic WHERE topic.id = post.topic_id",
+            migrations.RunSQL.noop,
+        ),
+    ]
