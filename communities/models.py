@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -225,6 +225,10 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search"),
+            # Ids follow posting order, so the heap is in id order: a BRIN index gives search's "newest
+            # posts" range as a bitmap in microseconds, to AND with the text index (a B-tree range of
+            # 200,000 ids took ~30 ms to turn into a bitmap).
+            BrinIndex(fields=["id"], name="post_id_brin"),
             models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),

@@ -1,5 +1,7 @@
-"""Posts carry their topic's kind and answered state (kept by the services), for search's filters."""
+"""Posts carry their topic's kind and answered state (kept by the services), for search's filters;
+a BRIN index on post ids for search's newest-posts range."""
 
+import django.contrib.postgres.indexes
 from django.db import migrations, models
 
 
@@ -24,5 +26,9 @@ class Migration(migrations.Migration):
             "UPDATE communities_post AS post SET topic_kind = topic.kind, topic_answered = topic.answer_id IS NOT NULL "
             "FROM communities_topic AS topic WHERE topic.id = post.topic_id",
             migrations.RunSQL.noop,
+        ),
+        migrations.AddIndex(
+            model_name='post',
+            index=django.contrib.postgres.indexes.BrinIndex(fields=['id'], name='post_id_brin'),
         ),
     ]
