@@ -803,7 +803,7 @@ class SearchResultSerializer(serializers.Serializer[Any]):
     total_topics = serializers.IntegerField(read_only=True)
     capped = serializers.BooleanField(
         read_only=True,
-        help_text="True when older matching posts were left out: only the most recent (at most 500) are ranked.",
+        help_text="True when older matching posts were left out: only the most recent (at most 200) are ranked.",
     )
     suggestion = serializers.CharField(read_only=True, help_text="“Did you mean”: a corrected query, or empty.")
     message = serializers.CharField(read_only=True, help_text="Why nothing was searched, or empty.")

@@ -225,9 +225,9 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search"),
-            # Ids follow posting order, so the heap is in id order: a BRIN index gives search's "newest
-            # posts" range as a bitmap in microseconds, to AND with the text index (a B-tree range of
-            # 200,000 ids took ~30 ms to turn into a bitmap).
+            # Ids follow posting order and posts are appended: a BRIN index turns search's "newest posts"
+            # id range into a bitmap in microseconds, to AND with the text index (a B-tree range of
+            # 200,000 ids took ~30 ms to become a bitmap).
             BrinIndex(fields=["id"], name="post_id_brin"),
             models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),

@@ -416,9 +416,11 @@ def search_topics(
 # ---------------------------------------------------------------------------------------------
 
 SEARCH_PAGE_SIZE = 10
-# Relevance is decided among the newest matching posts, at most this many: a word in every other
-# post would otherwise make each query rank hundreds of thousands of rows (see bench/search.py).
-SEARCH_CANDIDATES = 500
+# Relevance is decided among the newest matching posts, at most this many (up to 200 topics, 20 pages;
+# the page says when more matched): a common word would otherwise make each query read and rank
+# hundreds of thousands of rows. Reading costs grow with this number (bench/search.py: p95 halved
+# from 500 to 200 at 1,000,000 posts).
+SEARCH_CANDIDATES = 200
 SEARCH_ENOUGH = 100
 SEARCH_ENOUGH_SPAN = 200_000
 POSTS_PER_TOPIC = 3
