@@ -791,7 +791,7 @@ class SearchRelaxationSerializer(serializers.Serializer[Any]):
     )
     topics = serializers.IntegerField(
         read_only=True,
-        help_text="Topics found without it among the first 1,000 matching posts, counted up to 100 (100 or more).",
+        help_text="Topics found without it among the first 300 matching posts, counted up to 100 (100 or more).",
     )
 
 

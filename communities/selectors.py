@@ -427,7 +427,7 @@ POSTS_PER_TOPIC = 3
 RECENCY_SCALE_DAYS = 365.0
 SUGGEST_BELOW = 3
 SUGGEST_SIMILARITY = 0.4
-RELAX_SCAN = 1000
+RELAX_SCAN = 300
 
 
 def _searchable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:

@@ -15,7 +15,7 @@ import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -42,6 +42,7 @@ def scene(committed_db: None, tenant_a: Any) -> Iterator[Scene]:
     from communities.models import Community, JoiningPolicy, TopicKind, Visibility
     from communities.services import create_community, create_reply, create_topic, join_community
     from directory.services import withdraw_community
+    from members.models import Member
     from members.services import join_tenant
     from tenants.db import use_public_schema
     from tests.factories import MemberFactory
@@ -50,11 +51,11 @@ def scene(committed_db: None, tenant_a: Any) -> Iterator[Scene]:
     token = secrets.token_hex(4)
     # A made-up word (letters only, so stemming leaves it alone) no other test writes.
     word = "zeph" + "".join(chr(ord("a") + int(c, 16) % 26) for c in token) + "ine"
-    admin = MemberFactory(email=f"admin-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Admin")
+    admin = cast(Member, MemberFactory(email=f"admin-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Admin"))
     admin.is_superuser = True
     admin.save(update_fields=["is_superuser"])
-    reader = MemberFactory(email=f"reader-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Reader")
-    replier = MemberFactory(email=f"replier-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Replier")
+    reader = cast(Member, MemberFactory(email=f"reader-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Reader"))
+    replier = cast(Member, MemberFactory(email=f"replier-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name="Replier"))
     slugs = [f"search-a-{token}", f"search-b-{token}"]
     names = [f"Flares circle {token}", f"Sleep circle {token}"]
     nct_id = f"NCT9{int(token, 16) % 10_000_000:07d}"
