@@ -226,9 +226,12 @@ class Post(models.Model):
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search"),
             # Ids follow posting order and posts are appended: a BRIN index turns search's "newest posts"
-            # id range into a bitmap in microseconds, to AND with the text index (a B-tree range of
-            # 200,000 ids took ~30 ms to become a bitmap).
-            BrinIndex(fields=["id"], name="post_id_brin"),
+            # id range into a bitmap in about a millisecond, to AND with the text index (a B-tree range of
+            # 200,000 ids took ~30 ms to become a bitmap). 8 pages per range, not the default 128: the
+            # planner then ANDs the text index's exact bitmap first and only matching rows are read;
+            # with the cheaper default it went first and made every matching page lossy (all its rows
+            # rechecked: 24,000 instead of 450 for "constant thirst").
+            BrinIndex(fields=["id"], name="post_id_brin", pages_per_range=8),
             models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),

@@ -29,6 +29,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='post',
-            index=django.contrib.postgres.indexes.BrinIndex(fields=['id'], name='post_id_brin'),
+            index=django.contrib.postgres.indexes.BrinIndex(fields=['id'], name='post_id_brin', pages_per_range=8),
         ),
     ]
