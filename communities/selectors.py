@@ -26,7 +26,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -518,8 +517,11 @@ class SearchResult:
 
 def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
     if filters.community:
-        community = Community.objects.filter(slug=filters.community).values("pk")[:1]
-        posts = posts.filter(community_id=Subquery(community))
+        # The id itself, not a subquery: the planner can then AND the text index with the post_community
+        # index (a subquery's value is unknown when planning, and the community's posts were filtered
+        # one by one out of every match).
+        community_ids = list(Community.objects.filter(slug=filters.community).values_list("pk", flat=True)[:1])
+        posts = posts.filter(community_id__in=community_ids)
     if filters.kind:
         posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
     for tag_kind, slug in filters.tags:
