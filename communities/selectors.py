@@ -442,15 +442,15 @@ def searchable_community_ids(*, member: Member, tenant: Tenant) -> list[int]:
     return sorted(_searchable_communities(member=member, tenant=tenant).values_list("pk", flat=True))
 
 
-def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
+def searchable_posts(*, member: Member, tenant: Tenant, community_ids: list[int] | None = None) -> QuerySet[Post]:
     """THE visibility rule of search: the posts a search may show this member, and no other.
 
     Not removed; published, or held or hidden but the member's own (moderators see all), in a topic
     that is so too (content_visibility); in a live topic the member did not mute; in a community they
     may read and did not mute. Everything search shows (results, counts, "remove this filter" hints,
     and the vocabulary of "did you mean" through the same communities) starts here. Other partners'
-    posts live in other schemas and are never reachable from this one. Subqueries, not lists: the
-    rule costs no extra round trip.
+    posts live in other schemas and are never reachable from this one. ``community_ids``: the result
+    of searchable_community_ids for this member, when the caller already has it.
     """
     is_moderator = member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant)
     posts = Post.objects.filter(
@@ -460,7 +460,9 @@ def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
         topic__deleted_at__isnull=True,
         # The post's own copy of its community (kept by the services when a topic moves), as a list: with
         # a subquery the planner loops over the communities and runs the text index once per community.
-        community_id__in=searchable_community_ids(member=member, tenant=tenant),
+        community_id__in=(
+            searchable_community_ids(member=member, tenant=tenant) if community_ids is None else community_ids
+        ),
     )
     if member.is_authenticated:
         muted_topics = TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
@@ -515,12 +517,15 @@ class SearchResult:
     message: str = ""
 
 
-def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
+def _filtered(posts: QuerySet[Post], filters: SearchFilters, readable: Sequence[int] | None = None) -> QuerySet[Post]:
+    """``posts`` narrowed by the filters; ``readable``: the searchable community ids, when known (a
+    community filter outside them then finds nothing without asking the database)."""
     if filters.community:
-        # The id itself, not a subquery: the planner can then AND the text index with the post_community
-        # index (a subquery's value is unknown when planning, and the community's posts were filtered
-        # one by one out of every match).
+        # The id itself, not a subquery: the planner can then use what it knows of that community's posts
+        # (a subquery's value is unknown when planning).
         community_ids = list(Community.objects.filter(slug=filters.community).values_list("pk", flat=True)[:1])
+        if readable is not None:
+            community_ids = [pk for pk in community_ids if pk in readable]
         posts = posts.filter(community_id__in=community_ids)
     if filters.kind:
         posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
@@ -617,10 +622,12 @@ def _candidates(
 def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:
     """Topics with their best-matching posts (opening post or replies) and highlighted snippets.
 
-    A bounded number of queries whatever the data: synonyms (2), the viewer's role (1), the ranked
-    candidates (1 to 6 GIN-served queries, SEARCH_WINDOWS), the page's topics and tags,
-    one ts_headline query for the shown posts, display names; plus "did you mean" and "remove a
-    filter" only when few or no topics match.
+    A bounded number of queries whatever the data: synonyms (2), the viewer's role and readable
+    communities (2), the newest post id and the ranked candidates (2 or 3, see _candidates), the page's
+    topics and tags, one ts_headline query for the page's posts only (at most 3 per topic), display
+    names; plus "did you mean" (one trigram-indexed query per word) and "remove a filter" (one bounded
+    query per filter) only when few or no topics match. Nothing counts every match: the total is the
+    number of topics among the ranked candidates, and ``capped`` says when there were more.
     """
     parsed = parse_query(request.query, synonyms=search_synonyms)
     result = SearchResult(request=request, parsed=parsed)
@@ -632,8 +639,9 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
         return result
     search_query = parsed.to_search_query()
     assert search_query is not None
-    visible = searchable_posts(member=member, tenant=tenant)
-    rows, result.capped = _candidates(_filtered(visible, request.filters), search_query)
+    community_ids = searchable_community_ids(member=member, tenant=tenant)
+    visible = searchable_posts(member=member, tenant=tenant, community_ids=community_ids)
+    rows, result.capped = _candidates(_filtered(visible, request.filters, community_ids), search_query)
     by_topic: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
     for post_id, topic_id, created_at, rank in rows[:SEARCH_CANDIDATES]:
         by_topic.setdefault(topic_id, []).append((post_id, created_at, float(rank)))
@@ -691,14 +699,14 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
             )
 
     if result.total_topics < SUGGEST_BELOW:
-        result.suggestion = _did_you_mean(
-            parsed=parsed, community_ids=searchable_community_ids(member=member, tenant=tenant)
-        )
+        result.suggestion = _did_you_mean(parsed=parsed, community_ids=community_ids)
     if result.total_topics == 0:
         for name in request.filters.active():
             # Topics among the first RELAX_SCAN matching posts, at most 100 ("100+"): a lower bound that
             # never reads every match of a common word.
-            relaxed = _filtered(visible, request.filters.without(name)).filter(search_vector=search_query)
+            relaxed = _filtered(visible, request.filters.without(name), community_ids).filter(
+                search_vector=search_query
+            )
             found = min(len(set(relaxed.order_by().values_list("topic_id", flat=True)[:RELAX_SCAN])), 100)
             if found:
                 result.relaxations.append((name, found))

@@ -398,3 +398,9 @@ def test_index_follows_a_hidden_post(world):
     decide(Decision.HIDE)
     assert titles(world, "wombat") == []  # the next query, for everyone but its author and moderators
     assert titles(world, "wombat", member=world.bob) == ["Gardening"]
+
+
+def test_community_filter_on_an_unreadable_community_finds_nothing(world):
+    result = search(world, "belimumab", member=world.carol, community=world.community.slug)
+    assert result.topics == [] and result.relaxations == []  # carol cannot read the members-only community
+    assert titles(world, "belimumab", community=world.community.slug) == ["Tired after infusions"]
