@@ -404,3 +404,17 @@ def test_community_filter_on_an_unreadable_community_finds_nothing(world):
     result = search(world, "belimumab", member=world.carol, community=world.community.slug)
     assert result.topics == [] and result.relaxations == []  # carol cannot read the members-only community
     assert titles(world, "belimumab", community=world.community.slug) == ["Tired after infusions"]
+
+
+def test_posts_keep_their_topics_kind_and_answered_state_for_the_filters(world):
+    """Search's kind and answered filters read the post's own copy (migration 0016), kept by the services."""
+    first = world.reply(world.nausea, "Ginger biscuits before the dose.")
+    assert Post.objects.get(pk=first.pk).topic_kind == TopicKind.QUESTION
+    assert not Post.objects.filter(topic=world.nausea, topic_answered=True).exists()
+    services.mark_answer(acting_member=world.alice, tenant=world.tenant, topic=world.nausea, post=first)
+    assert not Post.objects.filter(topic=world.nausea, topic_answered=False).exists()
+    later = world.reply(world.nausea, "Ginger tea works too.")  # a reply after the answer: answered too
+    assert Post.objects.get(pk=later.pk).topic_answered
+    assert titles(world, "ginger", status="answered") == ["Weekly doses"]
+    assert titles(world, "ginger", status="unanswered") == []
+    assert {p.topic_kind for p in Post.objects.filter(topic=world.garden)} == {TopicKind.UPDATE}
