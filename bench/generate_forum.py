@@ -759,8 +759,8 @@ def _insert_posts(cur: Any, forum: Forum) -> int:
     columns = ", ".join(forum.post_columns)
     selected = ", ".join(f"post.{name}" for name in forum.post_columns)
     cur.execute(
-        f"INSERT INTO communities_post ({columns}, community_id, search_vector) "
-        f"SELECT {selected}, topic.community_id, {POST_VECTOR_SQL} "
+        f"INSERT INTO communities_post ({columns}, community_id, topic_kind, topic_answered, search_vector) "
+        f"SELECT {selected}, topic.community_id, topic.kind, topic.answer_id IS NOT NULL, {POST_VECTOR_SQL} "
         f"FROM {POST_STAGE} AS post JOIN communities_topic AS topic ON topic.id = post.topic_id ORDER BY post.id",
         {"config": SEARCH_CONFIG},
     )
@@ -771,6 +771,9 @@ def _index_vocabulary(cur: Any) -> int:
     """The "did you mean" vocabulary, by the statement the services use (communities/search.py)."""
     from communities.search import VOCABULARY_CONFIG, VOCABULARY_REBUILD_SQL
 
+    # Statistics first: without them the planner joins a community's posts to its topics by a nested loop
+    # over freshly loaded tables (minutes per community instead of seconds).
+    cur.execute("ANALYZE communities_post, communities_topic")
     cur.execute("SELECT id FROM communities_community ORDER BY id")
     count = 0
     for (community_id,) in cur.fetchall():

@@ -794,7 +794,10 @@ class SearchRelaxationSerializer(serializers.Serializer[Any]):
     filter = serializers.CharField(
         read_only=True, help_text="community, kind, status, after, before, author or kind:slug of a tag"
     )
-    topics = serializers.IntegerField(read_only=True, help_text="Topics found without it (counted up to 100).")
+    topics = serializers.IntegerField(
+        read_only=True,
+        help_text="Topics found without it among the first 300 matching posts, counted up to 100 (100 or more).",
+    )
 
 
 class SearchResultSerializer(serializers.Serializer[Any]):
@@ -805,7 +808,7 @@ class SearchResultSerializer(serializers.Serializer[Any]):
     total_topics = serializers.IntegerField(read_only=True)
     capped = serializers.BooleanField(
         read_only=True,
-        help_text="True when older matching posts were left out: only the most recent (at most 500) are ranked.",
+        help_text="True when older matching posts were left out: only the most recent (at most 200) are ranked.",
     )
     suggestion = serializers.CharField(read_only=True, help_text="“Did you mean”: a corrected query, or empty.")
     message = serializers.CharField(read_only=True, help_text="Why nothing was searched, or empty.")

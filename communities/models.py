@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
@@ -190,6 +190,11 @@ class Post(models.Model):
     community = models.ForeignKey(
         Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
     )
+    # The topic's kind and whether it has an accepted answer, copied too (the services keep them: a topic
+    # never changes kind, mark_answer sets the flag on all its posts): search's kind and answered filters
+    # then read the post's own row while walking candidates, with no join per post.
+    topic_kind = models.CharField(max_length=8, blank=True, default="", db_default="", editable=False)
+    topic_answered = models.BooleanField(default=False, db_default=False, editable=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     is_opening = models.BooleanField(default=False)
     quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -222,6 +227,13 @@ class Post(models.Model):
         ordering = ["created_at", "id"]
         indexes = [
             GinIndex(fields=["search_vector"], name="post_search"),
+            # Ids follow posting order and posts are appended: a BRIN index turns search's "newest posts"
+            # id range into a bitmap in about a millisecond, to AND with the text index (a B-tree range of
+            # 200,000 ids took ~30 ms to become a bitmap). 8 pages per range, not the default 128: the
+            # planner then ANDs the text index's exact bitmap first and only matching rows are read;
+            # with the cheaper default it went first and made every matching page lossy (all its rows
+            # rechecked: 24,000 instead of 450 for "constant thirst").
+            BrinIndex(fields=["id"], name="post_id_brin", pages_per_range=8),
             models.Index(fields=["community", "id"], name="post_community"),
             models.Index(fields=["topic", "created_at", "id"], name="post_topic_order"),
             models.Index(fields=["author", "-created_at"], name="post_author_recent"),

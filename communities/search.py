@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
+from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -73,16 +73,19 @@ POST_REFRESH_SQL = (
     + " FROM communities_topic AS topic WHERE topic.id = post.topic_id"
 )
 
-# New words join the vocabulary as they are written; existing rows are not touched (no row locks on
+# New words join the vocabulary as they are published; existing rows are not touched (no row locks on
 # common words, so concurrent posts never wait on each other). Counts are rebuilt by
-# rebuild_search_vocabulary, which also drops the words of removed posts.
+# rebuild_search_vocabulary (Celery beat, communities.tasks.rebuild_search_vocabularies), which also
+# drops the words of removed posts. Only published words: a held or hidden post's words are never
+# suggested to anyone.
 _VOCABULARY_WORDS_SQL = """
 SELECT topic.community_id, word.lexeme, count(*)
 FROM communities_post AS post
 JOIN communities_topic AS topic ON topic.id = post.topic_id
 CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(%(vocab)s::regconfig,
     post.body_markdown || ' ' || CASE WHEN post.is_opening THEN topic.title ELSE '' END))) AS word(lexeme)
-WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND word.lexeme ~ '^[a-z][a-z''-]{2,39}$'
+WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND post.status = 'published'
+    AND topic.status = 'published' AND word.lexeme ~ '^[a-z][a-z''-]{2,39}$'
 """
 VOCABULARY_ADD_SQL = (
     "INSERT INTO communities_searchterm (community_id, word, ndoc) "
@@ -96,7 +99,8 @@ SELECT %(community)s, stat.word, stat.ndoc FROM ts_stat(format(
     'SELECT to_tsvector(%%L::regconfig, post.body_markdown || '' '' || '
     'CASE WHEN post.is_opening THEN topic.title ELSE '''' END) '
     'FROM communities_post AS post JOIN communities_topic AS topic ON topic.id = post.topic_id '
-    'WHERE post.deleted_at IS NULL AND topic.deleted_at IS NULL AND topic.community_id = %%s',
+    'WHERE post.community_id = %%s AND post.deleted_at IS NULL AND topic.deleted_at IS NULL '
+    'AND post.status = ''published'' AND topic.status = ''published''',
     %(vocab)s, %(community)s)) AS stat
 WHERE stat.word ~ '^[a-z][a-z''-]{2,39}$'
 """
@@ -144,14 +148,21 @@ def index_posts(*, post_ids: Iterable[int] | None = None) -> int:
 
 
 def rebuild_search_vocabulary() -> int:
-    """Recount the vocabulary of the current schema from the posts that are not removed."""
+    """Recount the vocabulary of the current schema from the published posts that are not removed.
+
+    One short transaction per community (readers never see an empty vocabulary, and a writer adding a
+    word waits at most for one community's recount); words of communities that no longer exist go too.
+    """
     count = 0
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM communities_searchterm")
         cursor.execute("SELECT id FROM communities_community ORDER BY id")
-        for (community_id,) in cursor.fetchall():
-            cursor.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG, "community": community_id})
-            count += cursor.rowcount
+        community_ids = [row[0] for row in cursor.fetchall()]
+        cursor.execute("DELETE FROM communities_searchterm WHERE NOT (community_id = ANY(%s))", [community_ids])
+        for community_id in community_ids:
+            with transaction.atomic():
+                cursor.execute("DELETE FROM communities_searchterm WHERE community_id = %s", [community_id])
+                cursor.execute(VOCABULARY_REBUILD_SQL, {"vocab": VOCABULARY_CONFIG, "community": community_id})
+                count += cursor.rowcount
     return count
 
 

@@ -26,7 +26,6 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
 )
@@ -416,17 +415,18 @@ def search_topics(
 # ---------------------------------------------------------------------------------------------
 
 SEARCH_PAGE_SIZE = 10
-# Relevance is decided among the newest matching posts, at most this many: a word in every other
-# post would otherwise make each query rank hundreds of thousands of rows (see bench/search.py).
-SEARCH_CANDIDATES = 500
-# Post-id windows searched in turn, newest first (None: everything older); see _candidates.
-SEARCH_WINDOWS: tuple[int | None, ...] = (20_000, 60_000, 200_000, 600_000, None)
+# Relevance is decided among the newest matching posts, at most this many (up to 200 topics, 20 pages;
+# the page says when more matched): a common word would otherwise make each query read and rank
+# hundreds of thousands of rows. Reading costs grow with this number (bench/search.py: p95 halved
+# from 500 to 200 at 1,000,000 posts).
+SEARCH_CANDIDATES = 200
 SEARCH_ENOUGH = 100
 SEARCH_ENOUGH_SPAN = 200_000
 POSTS_PER_TOPIC = 3
 RECENCY_SCALE_DAYS = 365.0
 SUGGEST_BELOW = 3
 SUGGEST_SIMILARITY = 0.4
+RELAX_SCAN = 300
 
 
 def _searchable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
@@ -442,15 +442,15 @@ def searchable_community_ids(*, member: Member, tenant: Tenant) -> list[int]:
     return sorted(_searchable_communities(member=member, tenant=tenant).values_list("pk", flat=True))
 
 
-def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
+def searchable_posts(*, member: Member, tenant: Tenant, community_ids: list[int] | None = None) -> QuerySet[Post]:
     """THE visibility rule of search: the posts a search may show this member, and no other.
 
     Not removed; published, or held or hidden but the member's own (moderators see all), in a topic
     that is so too (content_visibility); in a live topic the member did not mute; in a community they
     may read and did not mute. Everything search shows (results, counts, "remove this filter" hints,
     and the vocabulary of "did you mean" through the same communities) starts here. Other partners'
-    posts live in other schemas and are never reachable from this one. Subqueries, not lists: the
-    rule costs no extra round trip.
+    posts live in other schemas and are never reachable from this one. ``community_ids``: the result
+    of searchable_community_ids for this member, when the caller already has it.
     """
     is_moderator = member.is_authenticated and member.is_active and can_moderate(member=member, tenant=tenant)
     posts = Post.objects.filter(
@@ -458,7 +458,11 @@ def searchable_posts(*, member: Member, tenant: Tenant) -> QuerySet[Post]:
         content_visibility(member=member, tenant=tenant, prefix="topic__", is_moderator=is_moderator),
         deleted_at__isnull=True,
         topic__deleted_at__isnull=True,
-        topic__community_id__in=_searchable_communities(member=member, tenant=tenant).values("pk"),
+        # The post's own copy of its community (kept by the services when a topic moves), as a list: with
+        # a subquery the planner loops over the communities and runs the text index once per community.
+        community_id__in=(
+            searchable_community_ids(member=member, tenant=tenant) if community_ids is None else community_ids
+        ),
     )
     if member.is_authenticated:
         muted_topics = TopicSubscription.objects.filter(member_id=member.pk, level=WatchLevel.MUTED)
@@ -513,20 +517,26 @@ class SearchResult:
     message: str = ""
 
 
-def _filtered(posts: QuerySet[Post], filters: SearchFilters) -> QuerySet[Post]:
+def _filtered(posts: QuerySet[Post], filters: SearchFilters, readable: Sequence[int] | None = None) -> QuerySet[Post]:
+    """``posts`` narrowed by the filters; ``readable``: the searchable community ids, when known (a
+    community filter outside them then finds nothing without asking the database)."""
     if filters.community:
-        community = Community.objects.filter(slug=filters.community).values("pk")[:1]
-        posts = posts.filter(community_id=Subquery(community))
+        # The id itself, not a subquery: the planner can then use what it knows of that community's posts
+        # (a subquery's value is unknown when planning).
+        community_ids = list(Community.objects.filter(slug=filters.community).values_list("pk", flat=True)[:1])
+        if readable is not None:
+            community_ids = [pk for pk in community_ids if pk in readable]
+        posts = posts.filter(community_id__in=community_ids)
     if filters.kind:
-        posts = posts.filter(topic__kind=filters.kind)
+        posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
     for tag_kind, slug in filters.tags:
         posts = posts.filter(
             Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug))
         )
     if filters.status == STATUS_ANSWERED:
-        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=False)
+        posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=True)
     elif filters.status == STATUS_UNANSWERED:
-        posts = posts.filter(topic__kind=TopicKind.QUESTION, topic__answer__isnull=True)
+        posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=False)
     if filters.after:
         posts = posts.filter(created_at__date__gte=filters.after)
     if filters.before:
@@ -545,25 +555,30 @@ def _topic_score(hits: list[tuple[int, datetime.datetime, float]], now: datetime
 
 
 def _did_you_mean(*, parsed: ParsedQuery, community_ids: list[int]) -> str:
-    """A query with each unknown word replaced by the nearest word of the readable vocabulary."""
+    """A query with each unknown word replaced by the nearest word of the readable vocabulary.
+
+    One query per word (at most 6), served by the vocabulary's trigram GIN index through pg_trgm's
+    ``%`` operator (a similarity filter on an annotation would read the whole table): the word
+    itself, when known, comes first and means "no suggestion"."""
     replacements: dict[str, str] = {}
+    if not community_ids:
+        return ""
     for word in parsed.plain_words[:6]:
         lowered = word.lower()
         if len(lowered) < 4 or not lowered.isalpha():
             continue
-        terms = SearchTerm.objects.filter(community_id__in=community_ids)
-        if terms.filter(word=lowered).exists():
-            continue
         best = (
-            terms.annotate(similarity=TrigramSimilarity("word", lowered))
-            .filter(similarity__gte=SUGGEST_SIMILARITY)
+            SearchTerm.objects.filter(community_id__in=community_ids)
+            .filter(RawSQL("communities_searchterm.word %% %s", [lowered], output_field=BooleanField()))
+            .annotate(similarity=TrigramSimilarity("word", lowered))
             .values("word")
             .annotate(best=Max("similarity"), docs=Sum("ndoc"))
-            .order_by("-best", "-docs", "word")
+            .filter(best__gte=SUGGEST_SIMILARITY)
+            .order_by(Func(F("word"), Value(lowered), function="", arg_joiner=" = ").desc(), "-best", "-docs", "word")
             .values_list("word", flat=True)
             .first()
         )
-        if best:
+        if best and best != lowered:
             replacements[word] = best
     return parsed.replaced(replacements) if replacements else ""
 
@@ -575,41 +590,44 @@ def _candidates(
     matches were left out (at most SEARCH_CANDIDATES are ranked; with SEARCH_ENOUGH of them found in the
     newest SEARCH_ENOUGH_SPAN posts the search goes no further back).
 
-    Looked for in windows of post ids going back from the newest (ids follow posting order): the GIN
-    index finds the matches of each window and only those rows are read. One query over the whole
-    table would either walk the primary key backwards reading every post until enough match (slow for
-    words in one post of a hundred) or read every match of a common word before sorting them.
+    Newest first by id (ids follow posting order) with a LIMIT, so PostgreSQL picks by the words'
+    statistics: for a common word it walks the primary key (or a filter's index: community, author)
+    backwards and stops at the limit; for a rare one the GIN index yields the few matches. The span
+    bounds the walk for words in between; older posts are searched only when the span holds too few
+    matches. Every filter is a column of the post itself (no join decides what is read), and
+    ts_rank runs on the returned rows only.
     """
     newest = Post.objects.aggregate(newest=Max("id"))["newest"] or 0
-    rows: list[tuple[int, int, datetime.datetime, float]] = []
-    upper = newest + 1
-    for span in SEARCH_WINDOWS:
-        lower = max(0, newest - span) if span else 0
-        window = posts.filter(search_vector=search_query, id__lt=upper)
-        if lower:
-            window = window.filter(id__gte=lower)
-        rows += list(
-            window.annotate(rank=SearchRank(F("search_vector"), search_query))
-            # Not "-id": with the primary key in that order the planner may walk it backwards through
-            # a whole window when a filter is narrow; posting time keeps it on the GIN index.
-            .order_by("-created_at", "-id")
-            .values_list("id", "topic_id", "created_at", "rank")[: SEARCH_CANDIDATES + 1 - len(rows)]
+    lower = max(0, newest - SEARCH_ENOUGH_SPAN)
+
+    def newest_matches(window: QuerySet[Post], limit: int) -> list[tuple[int, int, datetime.datetime, float]]:
+        return list(
+            window.filter(search_vector=search_query)
+            .annotate(rank=SearchRank(F("search_vector"), search_query))
+            .order_by("-id")
+            .values_list("id", "topic_id", "created_at", "rank")[:limit]
         )
-        if len(rows) > SEARCH_CANDIDATES or not lower:
-            return rows, len(rows) > SEARCH_CANDIDATES
-        if len(rows) >= SEARCH_ENOUGH and newest - lower >= SEARCH_ENOUGH_SPAN:
-            return rows, True  # enough recent matches: older ones are left out, and the page says so
-        upper = lower
-    return rows, False
+
+    rows = newest_matches(posts.filter(id__gt=lower), SEARCH_CANDIDATES + 1)
+    if len(rows) > SEARCH_CANDIDATES:
+        return rows, True
+    if not lower:
+        return rows, False
+    if len(rows) >= SEARCH_ENOUGH:
+        return rows, True  # enough recent matches: older ones are left out, and the page says so
+    rows += newest_matches(posts.filter(id__lte=lower), SEARCH_CANDIDATES + 1 - len(rows))
+    return rows, len(rows) > SEARCH_CANDIDATES
 
 
 def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> SearchResult:
     """Topics with their best-matching posts (opening post or replies) and highlighted snippets.
 
-    A bounded number of queries whatever the data: synonyms (2), the viewer's role (1), the ranked
-    candidates (1 to 6 GIN-served queries, SEARCH_WINDOWS), the page's topics and tags,
-    one ts_headline query for the shown posts, display names; plus "did you mean" and "remove a
-    filter" only when few or no topics match.
+    A bounded number of queries whatever the data: synonyms (2), the viewer's role and readable
+    communities (2), the newest post id and the ranked candidates (2 or 3, see _candidates), the page's
+    topics and tags, one ts_headline query for the page's posts only (at most 3 per topic), display
+    names; plus "did you mean" (one trigram-indexed query per word) and "remove a filter" (one bounded
+    query per filter) only when few or no topics match. Nothing counts every match: the total is the
+    number of topics among the ranked candidates, and ``capped`` says when there were more.
     """
     parsed = parse_query(request.query, synonyms=search_synonyms)
     result = SearchResult(request=request, parsed=parsed)
@@ -621,8 +639,9 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
         return result
     search_query = parsed.to_search_query()
     assert search_query is not None
-    visible = searchable_posts(member=member, tenant=tenant)
-    rows, result.capped = _candidates(_filtered(visible, request.filters), search_query)
+    community_ids = searchable_community_ids(member=member, tenant=tenant)
+    visible = searchable_posts(member=member, tenant=tenant, community_ids=community_ids)
+    rows, result.capped = _candidates(_filtered(visible, request.filters, community_ids), search_query)
     by_topic: dict[int, list[tuple[int, datetime.datetime, float]]] = {}
     for post_id, topic_id, created_at, rank in rows[:SEARCH_CANDIDATES]:
         by_topic.setdefault(topic_id, []).append((post_id, created_at, float(rank)))
@@ -680,13 +699,15 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
             )
 
     if result.total_topics < SUGGEST_BELOW:
-        result.suggestion = _did_you_mean(
-            parsed=parsed, community_ids=searchable_community_ids(member=member, tenant=tenant)
-        )
+        result.suggestion = _did_you_mean(parsed=parsed, community_ids=community_ids)
     if result.total_topics == 0:
         for name in request.filters.active():
-            relaxed = _filtered(visible, request.filters.without(name)).filter(search_vector=search_query)
-            found = relaxed.values("topic_id").distinct()[:100].count()
+            # Topics among the first RELAX_SCAN matching posts, at most 100 ("100+"): a lower bound that
+            # never reads every match of a common word.
+            relaxed = _filtered(visible, request.filters.without(name), community_ids).filter(
+                search_vector=search_query
+            )
+            found = min(len(set(relaxed.order_by().values_list("topic_id", flat=True)[:RELAX_SCAN])), 100)
             if found:
                 result.relaxations.append((name, found))
     return result

@@ -634,6 +634,7 @@ def create_topic(
         post = Post.objects.create(
             topic=topic,
             community=community,
+            topic_kind=kind,
             author=acting_member,
             is_opening=True,
             body_markdown=body,
@@ -699,6 +700,9 @@ def create_reply(
         post = Post.objects.create(
             topic=topic,
             community_id=topic.community_id,
+            # Read inside the transaction: mark_answer updates the topic and then all its posts.
+            topic_kind=topic.kind,
+            topic_answered=Topic.objects.filter(pk=topic.pk, answer__isnull=False).exists(),
             author=acting_member,
             quoted_post=quoted_post,
             body_markdown=body,
@@ -800,6 +804,8 @@ def set_post_status(post: Post, status: str, *, hidden_reason: str = "") -> None
         Topic.objects.filter(pk=post.topic_id, reply_count__gte=max(0, -change)).update(
             reply_count=F("reply_count") + change
         )
+        if now_published:
+            index_posts(post_ids=[post.pk])  # its words join "did you mean" once anyone may read them
 
 
 def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: str = "") -> Post:
@@ -932,6 +938,8 @@ def mark_answer(*, acting_member: Member, tenant: Tenant, topic: Topic, post: Po
         return topic
     with transaction.atomic():
         Topic.objects.filter(pk=topic.pk).update(answer=post)
+        # Search's answered filter reads the posts' own copy.
+        Post.objects.filter(topic_id=topic.pk, topic_answered=False).update(topic_answered=True)
         topic.answer = post
         notifications.notify_answer(topic=topic, post=post, actor=acting_member)
     return topic

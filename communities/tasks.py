@@ -78,3 +78,16 @@ def evaluate_trust_levels() -> dict[str, int]:
     from tenants.services import for_each_tenant
 
     return for_each_tenant(lambda tenant: evaluate_all_trust(tenant=tenant))
+
+
+@shared_task(acks_late=True)
+def rebuild_search_vocabularies() -> dict[str, int]:
+    """Beat, once a day: recount each partner's "did you mean" vocabulary from its published posts.
+
+    New words join as they are published (communities.search); the rebuild drops the words of
+    removed, hidden or erased posts and refreshes the counts that rank suggestions. Idempotent.
+    """
+    from communities.search import rebuild_search_vocabulary
+    from tenants.services import for_each_tenant
+
+    return for_each_tenant(lambda tenant: rebuild_search_vocabulary())

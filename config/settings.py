@@ -348,6 +348,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "communities.tasks.evaluate_trust_levels",
         "schedule": crontab(hour=int(env("KINDRED_TRUST_HOUR", "4")), minute=15),
     },
+    # "Did you mean": new words join as they are published; this recounts and drops removed ones.
+    "rebuild-search-vocabularies": {
+        "task": "communities.tasks.rebuild_search_vocabularies",
+        "schedule": crontab(hour=int(env("KINDRED_SEARCH_VOCABULARY_HOUR", "4")), minute=45),
+    },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
         "schedule": 15 * 60.0,

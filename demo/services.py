@@ -41,6 +41,8 @@ TRIPLE_NEGATIVE_BREAST_NEOPLASMS = "D064726"
 MULTIPLE_SCLEROSIS = "D009103"
 DIABETES_TYPE_1 = "D003922"
 DIABETES_TYPE_2 = "D003924"
+LUPUS_SYSTEMIC = "D008180"
+LUPUS_NEPHRITIS = "D008181"
 
 
 # --- what the demo contains -------------------------------------------------------------------
@@ -331,6 +333,69 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         ),
     ),
 )
+
+# The root's own example search ("lupus") finds these communities through the taxonomy's synonyms.
+LUPUS_ALLIANCE = PartnerSpec(
+    name="Lupus Alliance",
+    slug="lupus-alliance",
+    tagline="Flares, fatigue and everything between: lupus, shared.",
+    theme={
+        "primary_colour": "#6a3d9a",
+        "accent_colour": "#e0a100",
+        "background_colour": "#fbf8ff",
+        "font_family": "Palatino Linotype, Book Antiqua, serif",
+        "logo_text": "Lupus Alliance",
+    },
+    communities=(
+        CommunitySpec(
+            name="Living with Lupus",
+            slug="living-with-lupus",
+            description=(
+                "Systemic lupus erythematosus (SLE) looks different in everyone. Talk about flares, joint pain, "
+                "rashes, sun sensitivity, hydroxychloroquine and the fatigue nobody else can see, with people "
+                "who live with it too."
+            ),
+            visibility="open",
+            mesh_ids=(LUPUS_SYSTEMIC,),
+        ),
+        CommunitySpec(
+            name="Lupus Nephritis Circle",
+            slug="lupus-nephritis-circle",
+            description=(
+                "A members-only space for people whose lupus affects their kidneys: biopsies, infusions, "
+                "dialysis decisions and keeping life going around the appointments."
+            ),
+            visibility="members",
+            mesh_ids=(LUPUS_NEPHRITIS, LUPUS_SYSTEMIC),
+        ),
+    ),
+    pages=(
+        PageSpec(
+            title="What is a lupus flare?",
+            slug="what-is-a-lupus-flare",
+            summary="Common signs of a flare, and when to call your rheumatology team.",
+            body=(
+                "<p>A flare is a time when lupus symptoms come back or get worse: joint pain, a rash, "
+                "fevers, swelling or extreme tiredness.</p>"
+                "<h2>When to get in touch</h2>"
+                "<ul><li>Chest pain, shortness of breath or swelling in your legs.</li>"
+                "<li>Blood in your urine or foamy urine.</li></ul>" + NOT_MEDICAL_ADVICE
+            ),
+        ),
+        PageSpec(
+            title="Sun protection with lupus",
+            slug="sun-protection-with-lupus",
+            summary="Why sunlight can trigger symptoms, and habits members rely on.",
+            body=(
+                "<p>Many people with lupus are sensitive to ultraviolet light: sun exposure can bring on a "
+                "rash, joint pain or tiredness.</p>"
+                "<ul><li>Broad-spectrum sunscreen every day, even when it is cloudy.</li>"
+                "<li>Hats, long sleeves and shade in the middle of the day.</li></ul>" + NOT_MEDICAL_ADVICE
+            ),
+        ),
+    ),
+)
+PARTNERS = (*PARTNERS, LUPUS_ALLIANCE)
 
 _partner_names = {spec.slug: spec.name for spec in PARTNERS}
 

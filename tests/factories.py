@@ -114,6 +114,8 @@ class PostFactory(factory.django.DjangoModelFactory[Post]):
 
     topic = factory.SubFactory(TopicFactory)
     community = factory.LazyAttribute(lambda post: post.topic.community)
+    topic_kind = factory.LazyAttribute(lambda post: post.topic.kind)
+    topic_answered = factory.LazyAttribute(lambda post: post.topic.answer_id is not None)
     author = factory.SubFactory(MemberFactory)
     body_markdown = factory.Sequence(lambda n: f"Reply {n}")
     body_html = factory.LazyAttribute(lambda post: f"<p>{post.body_markdown}</p>")

@@ -10,18 +10,24 @@ from django.http import QueryDict
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from communities import services
+from communities import moderation, services
 from communities.models import (
     CommunitySubscription,
+    ContentStatus,
     Post,
+    ReviewItem,
+    ReviewStatus,
     SearchSynonym,
+    SearchTerm,
     TagKind,
     TopicKind,
     Visibility,
     WatchLevel,
 )
+from communities.moderation import Decision, DecisionInput
 from communities.search import parse_query, rebuild_search_vocabulary, render_snippet, search_request_from
 from communities.selectors import search_posts
+from communities.tasks import rebuild_search_vocabularies
 from conditions.models import Condition
 from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
 
@@ -281,3 +287,134 @@ def test_erased_members_words_are_not_findable(world):
     erase_member_data(world.bob, keep_posts=False)
     assert titles(world, "belimumab") == []
     assert titles(world, "infusion") == ["Tired after infusions"]  # alice's words stay
+
+
+# ---------------------------------------------------------------------------------------------
+# The "did you mean" vocabulary: published words join at once, Celery beat recounts it daily
+# ---------------------------------------------------------------------------------------------
+
+
+def _vocabulary(world, word):
+    return dict(SearchTerm.objects.filter(word=word).values_list("community_id", "ndoc"))
+
+
+def test_beat_rebuilds_the_vocabulary_of_every_partner(world, settings):
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["rebuild-search-vocabularies"]
+    assert entry["task"] == "communities.tasks.rebuild_search_vocabularies"
+    assert entry["task"] in app.tasks
+
+    first = world.reply(world.garden, "Xylophonist neighbours again.")
+    world.reply(world.garden, "The xylophonist played all night.")
+    # New words are suggested at once (count 1: added as written, not counted)...
+    assert _vocabulary(world, "xylophonist") == {world.community.pk: 1}
+    assert search(world, "xylophonst").suggestion == "xylophonist"
+    # ...and the daily rebuild recounts them, in every partner's schema.
+    done = rebuild_search_vocabularies()
+    assert set(done) >= {world.tenant.schema_name} and done[world.tenant.schema_name] > 0
+    assert _vocabulary(world, "xylophonist") == {world.community.pk: 2}
+    # A removed post's words stay suggestible only until the next rebuild.
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=first, reason="test")
+    services.delete_post(
+        acting_member=world.moderator,
+        tenant=world.tenant,
+        post=Post.objects.get(body_markdown__startswith="The xylophonist"),
+        reason="test",
+    )
+    rebuild_search_vocabularies()
+    assert _vocabulary(world, "xylophonist") == {}
+    assert search(world, "xylophonst").suggestion == ""
+
+
+def test_held_words_are_never_suggested_until_approved(world):
+    world.community.premoderated_posts = 50  # bob's next posts wait for a moderator
+    world.community.save()
+    held = world.reply(world.garden, "Quokkaesque holiday photos.")
+    assert held.status == ContentStatus.HELD
+    assert _vocabulary(world, "quokkaesque") == {}
+    rebuild_search_vocabularies()
+    assert _vocabulary(world, "quokkaesque") == {}
+    item = ReviewItem.objects.get(post=held, status=ReviewStatus.OPEN)
+    moderation.decide(
+        acting_member=world.moderator, tenant=world.tenant, item=item, choice=DecisionInput(decision=Decision.APPROVE)
+    )
+    assert _vocabulary(world, "quokkaesque") == {world.community.pk: 1}
+
+
+@pytest.fixture
+def moderated(world):
+    """Bob's held topic, bob's reply a moderator hid, and a topic alice muted: one word in each."""
+    world.community.premoderated_posts = 50  # bob's next posts wait for a moderator
+    world.community.save()
+    held = world.topic("Held topic", "Okapi sightings, waiting for review.", member=world.bob)
+    assert held.status == ContentStatus.HELD
+    world.community.premoderated_posts = 0
+    world.community.save()
+    hidden = world.reply(world.garden, "Okapi in the hidden reply.")
+    moderation.flag_post(member=world.alice, tenant=world.tenant, post=hidden, reason="spam")
+    moderation.decide(
+        acting_member=world.moderator,
+        tenant=world.tenant,
+        item=ReviewItem.objects.get(post=hidden, status=ReviewStatus.OPEN),
+        choice=DecisionInput(decision=Decision.HIDE, reason="test"),
+    )
+    assert Post.objects.get(pk=hidden.pk).status == ContentStatus.HIDDEN
+    muted = world.topic("Muted topic", "Okapi everywhere in the muted one.")
+    services.set_topic_watch_level(member=world.alice, tenant=world.tenant, topic=muted, level=WatchLevel.MUTED)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("anonymous", []),  # members-only community
+        ("carol", []),  # tenant member outside it
+        ("alice", []),  # held and hidden are not hers; she muted the third topic
+        ("bob", ["Gardening", "Held topic", "Muted topic"]),  # his own held and hidden posts
+        ("moderator", ["Gardening", "Held topic", "Muted topic"]),
+    ],
+)
+def test_visibility_table_held_hidden_and_muted(moderated, who, expected):
+    from django.contrib.auth.models import AnonymousUser
+
+    member = AnonymousUser() if who == "anonymous" else getattr(moderated, who)
+    assert sorted(titles(moderated, "okapi", member=member)) == expected
+
+
+def test_index_follows_a_hidden_post(world):
+    post = world.reply(world.garden, "Wombat burrows under the shed.")
+    assert titles(world, "wombat") == ["Gardening"]
+
+    def decide(decision):
+        moderation.decide(
+            acting_member=world.moderator,
+            tenant=world.tenant,
+            item=ReviewItem.objects.get(post=post, status=ReviewStatus.OPEN),
+            choice=DecisionInput(decision=decision, reason="test"),
+        )
+
+    moderation.flag_post(member=world.alice, tenant=world.tenant, post=post, reason="spam")
+    decide(Decision.HIDE)
+    assert titles(world, "wombat") == []  # the next query, for everyone but its author and moderators
+    assert titles(world, "wombat", member=world.bob) == ["Gardening"]
+
+
+def test_community_filter_on_an_unreadable_community_finds_nothing(world):
+    result = search(world, "belimumab", member=world.carol, community=world.community.slug)
+    assert result.topics == [] and result.relaxations == []  # carol cannot read the members-only community
+    assert titles(world, "belimumab", community=world.community.slug) == ["Tired after infusions"]
+
+
+def test_posts_keep_their_topics_kind_and_answered_state_for_the_filters(world):
+    """Search's kind and answered filters read the post's own copy (migration 0016), kept by the services."""
+    first = world.reply(world.nausea, "Ginger biscuits before the dose.")
+    assert Post.objects.get(pk=first.pk).topic_kind == TopicKind.QUESTION
+    assert not Post.objects.filter(topic=world.nausea, topic_answered=True).exists()
+    services.mark_answer(acting_member=world.alice, tenant=world.tenant, topic=world.nausea, post=first)
+    assert not Post.objects.filter(topic=world.nausea, topic_answered=False).exists()
+    later = world.reply(world.nausea, "Ginger tea works too.")  # a reply after the answer: answered too
+    assert Post.objects.get(pk=later.pk).topic_answered
+    assert titles(world, "ginger", status="answered") == ["Weekly doses"]
+    assert titles(world, "ginger", status="unanswered") == []
+    assert {p.topic_kind for p in Post.objects.filter(topic=world.garden)} == {TopicKind.UPDATE}

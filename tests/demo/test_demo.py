@@ -1,4 +1,4 @@
-"""The demo seed: three partners with communities, pages and logins, created once however often it runs."""
+"""The demo seed: four partners with communities, pages and logins, created once however often it runs."""
 
 from __future__ import annotations
 
@@ -22,13 +22,15 @@ from tests.conftest import host_client, signed_in
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "demo-password-for-tests"
-PARTNER_SLUGS = ["breast-cancer-alliance", "multiple-sclerosis-society", "diabetes-foundation"]
+PARTNER_SLUGS = ["breast-cancer-alliance", "multiple-sclerosis-society", "diabetes-foundation", "lupus-alliance"]
 DEMO_CONDITIONS = {
     "D001943": "Breast Neoplasms",
     "D064726": "Triple Negative Breast Neoplasms",
     "D009103": "Multiple Sclerosis",
     "D003922": "Diabetes Mellitus, Type 1",
     "D003924": "Diabetes Mellitus, Type 2",
+    "D008180": "Lupus Erythematosus, Systemic",
+    "D008181": "Lupus Nephritis",
 }
 EXPECTED_COMMUNITIES = {
     "breast-cancer-alliance": {
@@ -45,6 +47,10 @@ EXPECTED_COMMUNITIES = {
         "type-1-together": ("open", {"D003922"}),
         "type-2-everyday": ("open", {"D003924"}),
         "parents-of-children-with-type-1": ("members", {"D003922"}),
+    },
+    "lupus-alliance": {
+        "living-with-lupus": ("open", {"D008180"}),
+        "lupus-nephritis-circle": ("members", {"D008181", "D008180"}),
     },
 }
 
@@ -92,24 +98,24 @@ def snapshot() -> dict[str, object]:
     return state
 
 
-def test_three_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded):
+def test_four_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded):
     tenants = {tenant.slug: tenant for tenant in Tenant.objects.filter(slug__in=PARTNER_SLUGS)}
     assert sorted(tenants) == sorted(PARTNER_SLUGS)
     assert {tenant.name for tenant in tenants.values()} == {
         "Breast Cancer Alliance",
         "Multiple Sclerosis Society",
         "Diabetes Foundation",
+        "Lupus Alliance",
     }
     for slug, tenant in tenants.items():
         assert tenant.kind == TenantKind.PARTNER
         assert tenant.primary_domain == f"{slug}.localhost"
         assert tenant.tagline
     themes = [tenant.theme for tenant in tenants.values()]
-    assert len({theme.primary_colour for theme in themes}) == 3
-    assert len({theme.font_family for theme in themes}) == 3
+    assert len({theme.primary_colour for theme in themes}) == 4
+    assert len({theme.font_family for theme in themes}) == 4
     assert [partner.host for partner in seeded.partners] == [f"{slug}.localhost" for slug in PARTNER_SLUGS]
-    # Per partner: two resource pages and one expert session (the home and library come with provisioning).
-    assert seeded.created == {"tenants": 3, "members": 9, "memberships": 9, "communities": 9, "pages": 9}
+    assert seeded.created == {"tenants": 4, "members": 11, "memberships": 11, "communities": 11, "pages": 12}
     assert seeded.missing_conditions == set()
 
 
@@ -176,7 +182,7 @@ def test_demo_logins_are_verified_with_the_right_memberships_and_roles(seeded):
             assert not moderator.has_perm("wagtailadmin.access_admin")
         use_public_schema()
     assert [login.email for login in seeded.logins][:3] == [demo.STAFF_EMAIL, demo.PATIENT_EMAIL, demo.CAREGIVER_EMAIL]
-    assert len(seeded.logins) == 9
+    assert len(seeded.logins) == 11
 
 
 def test_running_it_again_changes_nothing(seeded):
@@ -194,7 +200,7 @@ def test_a_new_password_resets_the_demo_logins_only(seeded):
     use_public_schema()
     demo_members = Member.objects.filter(email__endswith=".localhost")
     assert all(member.check_password("another-demo-password") for member in demo_members)
-    assert Member.objects.filter(email__endswith=".localhost").count() == 9
+    assert Member.objects.filter(email__endswith=".localhost").count() == 11
 
 
 def test_a_weak_password_is_refused_before_anything_is_written(taxonomy):
@@ -255,3 +261,19 @@ def test_demo_communities_are_found_in_the_platform_directory(seeded):
     assert {tenant for tenant, _ in found} == {"multiple-sclerosis-society"}
     response = host_client("localhost").get("/communities/", {"q": "type 1 diabetes"})
     assert "Diabetes Foundation" in response.content.decode()
+
+
+def test_the_roots_example_searches_find_demo_communities(seeded):
+    """The home page and directory suggest "lupus, MS or D009103": each must find something."""
+    client = host_client("localhost")
+    assert "lupus" in client.get("/").content.decode()
+    for query, partner_name in (
+        ("lupus", "Lupus Alliance"),
+        ("SLE", "Lupus Alliance"),
+        ("MS", "Multiple Sclerosis Society"),
+        ("D009103", "Multiple Sclerosis Society"),
+    ):
+        page = client.get("/communities/", {"q": query}).content.decode()
+        assert partner_name in page, query
+    found = client.get("/api/v1/directory/", {"q": "lupus"}).json()
+    assert {row["slug"] for row in found} >= {"living-with-lupus", "lupus-nephritis-circle"}
