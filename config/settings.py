@@ -161,11 +161,16 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # --- database ---------------------------------------------------------------------------
 if env("DATABASE_URL"):
-    _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL"), conn_max_age=0))
-    _db["ENGINE"] = "django_tenants.postgresql_backend"
+    _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL")))
+    # django-tenants' backend, sending `SET search_path` only when the path changes.
+    _db["ENGINE"] = "config.postgresql_backend"
 else:
     # HOST/PORT are filled in when the first connection starts the embedded server.
     _db = {"ENGINE": EMBEDDED_ENGINE, "NAME": EMBEDDED_DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": ""}
+# Connections live across requests (a new one costs a round trip and a fork on the server); each
+# request checks its connection first, so a restarted PostgreSQL costs no restart of the app.
+_db["CONN_MAX_AGE"] = int(env("KINDRED_CONN_MAX_AGE", "60"))
+_db["CONN_HEALTH_CHECKS"] = True
 if env("KINDRED_DATABASE_NAME"):
     # Lets a Celery worker started by the test suite use the test database.
     _db["NAME"] = env("KINDRED_DATABASE_NAME")
