@@ -78,7 +78,8 @@ def main() -> None:
             ("plan", lambda name: cloning.clone_schema_from_plan(template=TEMPLATE_SCHEMA, target=name)),
             ("legacy", clone_with_django_tenants),
         ):
-            steps[kind].append(_rolled_back(lambda: clone(f"bench_prov_{run_id}_step{idx}")))
+            target = f"bench_prov_{run_id}_step{idx}"
+            steps[kind].append(_rolled_back(lambda clone=clone, target=target: clone(target)))
             print(f"  clone step ({kind:<6}) {steps[kind][-1]:.3f} s", flush=True)
     rows: list[tuple[str, str, float, str]] = []
     created: list[str] = []

@@ -328,6 +328,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died before acknowledging it (acks_late) goes back to the queue after
+    # this many seconds: longer than the longest task, short enough to redo a killed one soon.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("KINDRED_BROKER_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -340,6 +344,12 @@ CELERY_BEAT_SCHEDULE = {
     "daily-notification-digests": {
         "task": "communities.tasks.send_daily_digests",
         "schedule": crontab(hour=int(env("KINDRED_DIGEST_HOUR", "7")), minute=0),
+    },
+    # Instant emails whose task could not be sent (the broker was down): the outbox is the
+    # Notification rows themselves, so this sweep sends each one once.
+    "deliver-pending-notification-emails": {
+        "task": "communities.tasks.deliver_pending_notification_emails",
+        "schedule": float(env("KINDRED_NOTIFICATION_SWEEP_SECONDS", "300")),
     },
     "purge-expired-data-exports": {
         "task": "privacy.tasks.purge_expired_exports_task",

@@ -58,11 +58,9 @@ def _fetch(sql: str, params: Any = None) -> list[tuple[Any, ...]]:
 def template_fingerprint(template: str) -> tuple[Any, ...]:
     """Cheap: the template schema's oid and its migration rows (one index lookup, one small table)."""
     quote = connection.ops.quote_name
-    rows = _fetch(
-        f"SELECT (SELECT oid FROM pg_namespace WHERE nspname = %s), count(*), max(id) "
-        f"FROM {quote(template)}.django_migrations",
-        [template],
-    )
+    migrations = f"{quote(template)}.django_migrations"
+    query = "SELECT (SELECT oid FROM pg_namespace WHERE nspname = %s), count(*), max(id) FROM " + migrations  # noqa: S608
+    rows = _fetch(query, [template])
     return tuple(rows[0])
 
 
@@ -170,9 +168,10 @@ def _read_plan(template: str, fingerprint: tuple[Any, ...]) -> ClonePlan:
                     f" INCREMENT BY {increment} MINVALUE {minimum} MAXVALUE {maximum} CACHE {cache}"
                     f"{' CYCLE' if cycle else ''})"
                 )
+                target_sequence = f"{SCHEMA_MARK}.{quote(sequence_name)}"
+                source_sequence = f"{quote(template)}.{quote(sequence_name)}"
                 positions.append(
-                    f"SELECT setval('{SCHEMA_MARK}.{quote(sequence_name)}', last_value, is_called) "
-                    f"FROM {quote(template)}.{quote(sequence_name)}"
+                    "SELECT setval('" + target_sequence + "', last_value, is_called) FROM " + source_sequence  # noqa: S608
                 )
             if not_null:
                 constraint_name = not_null_names.get((oid, name))
@@ -183,10 +182,9 @@ def _read_plan(template: str, fingerprint: tuple[Any, ...]) -> ClonePlan:
         unlogged = "UNLOGGED " if persistence == "u" else ""
         statements.append(f"CREATE {unlogged}TABLE {SCHEMA_MARK}.{quote(table)} ({', '.join(definitions)})")
         column_list = ", ".join(copied_columns)
-        copies.append(
-            f"INSERT INTO {SCHEMA_MARK}.{quote(table)} ({column_list}) OVERRIDING SYSTEM VALUE "
-            f"SELECT {column_list} FROM {quote(template)}.{quote(table)}"
-        )
+        target_table, source_table = f"{SCHEMA_MARK}.{quote(table)}", f"{quote(template)}.{quote(table)}"
+        insert = f"INSERT INTO {target_table} ({column_list}) OVERRIDING SYSTEM VALUE "
+        copies.append(insert + f"SELECT {column_list} FROM {source_table}")  # noqa: S608
     if set(sequence_options) - identity_sequences:
         raise UnsupportedTemplate(f"sequences not owned by an identity: {set(sequence_options) - identity_sequences}")
     statements.extend(copies)

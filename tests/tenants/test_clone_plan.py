@@ -21,7 +21,6 @@ from tenants.models import Tenant
 from tenants.services import provision_tenant, provision_tenant_by_migrating
 
 
-
 def _fetch(sql: str, params: Any) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
