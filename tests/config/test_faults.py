@@ -86,6 +86,8 @@ def test_an_export_whose_worker_is_killed_mid_way_is_built_once(committed_db, te
         names = ", ".join(f'"{tenant_b.schema_name}"."{name}"' for (name,) in tables.fetchall())
         locker.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
         first = start_worker(env, tmp_path, name="first")
+        # The suite runs tasks eagerly (tests/conftest.py): this one must go to the worker.
+        app.conf.task_always_eager = False
         try:
             with app.connection_for_write(redis.url) as broker:
                 build_export_task.apply_async(args=[export.pk], connection=broker)
@@ -94,6 +96,7 @@ def test_an_export_whose_worker_is_killed_mid_way_is_built_once(committed_db, te
             os.killpg(first.pid, signal.SIGKILL)
             first.wait(timeout=20)
         finally:
+            app.conf.task_always_eager = True
             locker.rollback()
             locker.close()
             stop(first)
