@@ -40,6 +40,11 @@ class DomainQuerySet(models.QuerySet["Domain"]):
         return super().delete()
 
 
+class DomainManager(models.Manager["Domain"]):
+    def get_queryset(self) -> DomainQuerySet:
+        return DomainQuerySet(self.model, using=self._db)
+
+
 class Tenant(TenantMixin):
     """One partner community site: one PostgreSQL schema, one or more domains."""
 
@@ -88,7 +93,7 @@ class Domain(DomainMixin):
 
     created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
 
-    objects = DomainQuerySet.as_manager()
+    objects = DomainManager()
 
     class Meta:
         ordering = ["-is_primary", "domain"]

