@@ -30,21 +30,6 @@ class TenantQuerySet(models.QuerySet["Tenant"]):
         return super().delete()
 
 
-class DomainQuerySet(models.QuerySet["Domain"]):
-    def update(self, **kwargs: Any) -> int:
-        forget_routes()
-        return super().update(**kwargs)
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        forget_routes()
-        return super().delete()
-
-
-class DomainManager(models.Manager["Domain"]):
-    def get_queryset(self) -> DomainQuerySet:
-        return DomainQuerySet(self.model, using=self._db)
-
-
 class Tenant(TenantMixin):
     """One partner community site: one PostgreSQL schema, one or more domains."""
 
@@ -89,11 +74,13 @@ class Tenant(TenantMixin):
 
 
 class Domain(DomainMixin):
-    """A host name that routes to a tenant; a partner may add its own custom domain."""
+    """A host name that routes to a tenant; a partner may add its own custom domain.
+
+    Writes go through ``save()``/``delete()`` (they drop the routing cache) or through
+    tenants.services, which drops it after a bulk update.
+    """
 
     created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
-
-    objects = DomainManager()
 
     class Meta:
         ordering = ["-is_primary", "domain"]

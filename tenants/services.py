@@ -20,6 +20,7 @@ from config.text import collapse_whitespace, hidden_character_message
 from tenants.cloning import UnsupportedTemplate, clone_schema_from_plan
 from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind
+from tenants.routing import forget_routes
 
 logger = logging.getLogger(__name__)
 
@@ -329,6 +330,7 @@ def add_domain(*, tenant: Tenant, domain: str, make_primary: bool = False) -> Do
     with transaction.atomic():
         if make_primary:
             Domain.objects.filter(tenant=tenant, is_primary=True).update(is_primary=False)
+            forget_routes()
         return Domain.objects.create(domain=domain, tenant=tenant, is_primary=make_primary)
 
 

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
 from tenants.services import add_domain, set_tenant_read_only
 from tests.conftest import TENANT_A, host_client, signed_in
 from tests.factories import MemberFactory
@@ -60,7 +60,7 @@ def test_a_new_domain_routes_at_once_and_a_removed_one_stops(tenant_a):
     domain = add_domain(tenant=tenant_a, domain="alpha-custom.example.org")
     assert host_client("alpha-custom.example.org").get("/healthz/").status_code == 200
 
-    Domain.objects.filter(pk=domain.pk).delete()
+    domain.delete()
     assert host_client("alpha-custom.example.org").get("/healthz/").status_code == 404
 
 
