@@ -36,7 +36,11 @@ def _migrations_fingerprint() -> str:
     # Third-party apps bring their own migrations (allauth's tables in public).
     digest.update(",".join(settings.INSTALLED_APPS).encode())
     # The tenants' provisioning code shapes the session's cloned schemas too.
-    for path in [*sorted(ROOT.glob("*/migrations/*.py")), ROOT / "tenants" / "services.py"]:
+    for path in [
+        *sorted(ROOT.glob("*/migrations/*.py")),
+        ROOT / "tenants" / "services.py",
+        ROOT / "tenants" / "cloning.py",
+    ]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
