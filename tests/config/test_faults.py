@@ -7,6 +7,7 @@ a PostgreSQL server of its own (a copy of the test database), never the machine'
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import signal
@@ -232,6 +233,9 @@ def own_postgres(django_db_setup: None, tmp_path: Path) -> Iterator[tuple[Any, s
         yield server, url
     finally:
         server.cleanup()
+        # cleanup() knows the postmaster it started; the test started another one (the restart).
+        with contextlib.suppress(subprocess.CalledProcessError, subprocess.TimeoutExpired):
+            pg_ctl(["-w", "-m", "immediate", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=30)
 
 
 def _socket_dir_of(server: Any) -> str:
