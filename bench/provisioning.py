@@ -4,8 +4,14 @@
 
 Runs in the bench database (see bench/_setup.py), bootstraps the platform, provisions ``--runs``
 tenants by cloning and ``--migrate-runs`` by migrating, prints a table and, as its last line,
-``{"clone_s": ..., "migrate_s": ..., "ratio": ...}`` (medians, seconds). Every tenant it creates
+``{"clone_s": ..., "migrate_s": ..., "ratio": ..., ...}`` (medians, seconds). Every tenant it creates
 is dropped again at the end, so it can be re-run.
+
+The clone step alone is also timed both ways inside a rolled-back transaction: the cached DDL plan
+of tenants/cloning.py (``plan_clone_step_s``, and ``plan_read_s``, reading the template's catalog
+once) against django-tenants' ``clone_schema()`` SQL function (``legacy_clone_step_s``, the
+same-run baseline). ``schemas`` counts the schemas in the database (1,000 tenants after
+bench/tenants_at_scale.py).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import json
 import secrets
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -30,11 +37,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="tenants provisioned by cloning (default 5)")
     parser.add_argument("--migrate-runs", type=int, default=2, help="tenants provisioned by migrating (default 2)")
+    parser.add_argument("--step-runs", type=int, default=3, help="clone steps timed each way, rolled back (default 3)")
     args = parser.parse_args()
 
     setup_django()
+    from django.db import connection
+
+    from tenants import cloning
     from tenants.models import Tenant
-    from tenants.services import bootstrap_platform, provision_tenant, provision_tenant_by_migrating
+    from tenants.services import (
+        TEMPLATE_SCHEMA,
+        bootstrap_platform,
+        clone_with_django_tenants,
+        provision_tenant,
+        provision_tenant_by_migrating,
+    )
 
     started = time.perf_counter()
     bootstrap_platform()
@@ -44,7 +61,26 @@ def main() -> None:
     if leftovers:
         print(f"dropping {drop_tenants(leftovers)} tenants left by an earlier run")
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_namespace")
+        schemas = int(cursor.fetchone()[0])
+    print(f"schemas in the database: {schemas}")
+
     run_id = secrets.token_hex(3)
+    cloning.forget_plans()
+    t0 = time.perf_counter()
+    cloning.plan_for(TEMPLATE_SCHEMA)
+    plan_read_s = time.perf_counter() - t0
+    print(f"clone plan read from pg_catalog: {plan_read_s:.3f} s")
+    steps: dict[str, list[float]] = {"plan": [], "legacy": []}
+    for idx in range(args.step_runs):
+        for kind, clone in (
+            ("plan", lambda name: cloning.clone_schema_from_plan(template=TEMPLATE_SCHEMA, target=name)),
+            ("legacy", clone_with_django_tenants),
+        ):
+            target = f"bench_prov_{run_id}_step{idx}"
+            steps[kind].append(_rolled_back(lambda clone=clone, target=target: clone(target)))
+            print(f"  clone step ({kind:<6}) {steps[kind][-1]:.3f} s", flush=True)
     rows: list[tuple[str, str, float, str]] = []
     created: list[str] = []
     try:
@@ -82,7 +118,38 @@ def main() -> None:
     print(f"median clone_s   {clone_s:8.2f}   target < {TARGET_CLONE_S:.0f} s: {_verdict(clone_s < TARGET_CLONE_S)}")
     print(f"median migrate_s {migrate_s:8.2f}   (baseline: django-tenants' default, every migration)")
     print(f"ratio            {ratio:8.1f}x  target >= {TARGET_RATIO:.0f}x: {_verdict(ratio >= TARGET_RATIO)}")
-    print(json.dumps({"clone_s": round(clone_s, 3), "migrate_s": round(migrate_s, 3), "ratio": round(ratio, 1)}))
+    plan_step, legacy_step = median(steps["plan"]), median(steps["legacy"])
+    print(f"clone step: plan {plan_step:.3f} s, django-tenants' clone_schema() {legacy_step:.3f} s (same run)")
+    figures = {
+        "clone_s": round(clone_s, 3),
+        "migrate_s": round(migrate_s, 3),
+        "ratio": round(ratio, 1),
+        "plan_clone_step_s": round(plan_step, 3),
+        "legacy_clone_step_s": round(legacy_step, 3),
+        "plan_read_s": round(plan_read_s, 3),
+        "schemas": schemas,
+    }
+    print(json.dumps(figures))
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _rolled_back(step: Callable[[], object]) -> float:
+    """Seconds ``step`` takes inside a transaction that is then rolled back (nothing stays)."""
+    from django.db import transaction
+
+    took = 0.0
+    try:
+        with transaction.atomic():
+            t0 = time.perf_counter()
+            step()
+            took = time.perf_counter() - t0
+            raise _Rollback
+    except _Rollback:
+        pass
+    return took
 
 
 def _verdict(ok: bool) -> str:

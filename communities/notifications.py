@@ -38,6 +38,7 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from config.celery import enqueue
 from members.models import Member, TenantMembership
 from tenants.models import Tenant
 
@@ -109,12 +110,14 @@ def _schedule_email_delivery() -> None:
     if tenant is None:
         return
 
-    def enqueue() -> None:
+    def send_after_commit() -> None:
         # The task must be sent from inside the tenant's context: that is how its schema travels.
         with tenant_context(tenant):
-            deliver_notification_emails.delay()
+            # A broker that is down must not fail the post: the notifications are rows already,
+            # and the beat sweep (deliver_pending_notification_emails) sends them once it is back.
+            enqueue(deliver_notification_emails)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(send_after_commit)
 
 
 def notify_new_post(*, tenant: Tenant, post: Post) -> int:

@@ -50,6 +50,15 @@ def deliver_notification_emails() -> int:
 
 
 @shared_task(acks_late=True)
+def deliver_pending_notification_emails() -> dict[str, int]:
+    """Beat, every few minutes: instant emails whose task never reached the broker (it was down)."""
+    from communities.emails import deliver_instant_emails
+    from tenants.services import for_each_tenant
+
+    return for_each_tenant(lambda tenant: deliver_instant_emails(tenant=tenant))
+
+
+@shared_task(acks_late=True)
 def send_daily_digests() -> dict[str, int]:
     """Beat, once a day: each partner's digest to the members who chose it."""
     from communities.emails import deliver_digests

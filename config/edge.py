@@ -265,6 +265,12 @@ class InputGuardMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        # In-function: config.unavailable imports this module (error_response, is_api_path).
+        from config.unavailable import is_unavailable, unavailable_response
+
+        if is_unavailable(exception):
+            logger.warning("database unavailable: %s %s: %s", request.method, request.path, exception)
+            return unavailable_response(request)
         if not is_api_path(request.path_info):
             return None
         logger.error("Internal Server Error: %s", request.path, exc_info=exception, extra={"status_code": 500})

@@ -162,11 +162,16 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # --- database ---------------------------------------------------------------------------
 if env("DATABASE_URL"):
-    _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL"), conn_max_age=0))
-    _db["ENGINE"] = "django_tenants.postgresql_backend"
+    _db: dict[str, Any] = dict(dj_database_url.parse(env("DATABASE_URL")))
+    # django-tenants' backend, sending `SET search_path` only when the path changes.
+    _db["ENGINE"] = "config.postgresql_backend"
 else:
     # HOST/PORT are filled in when the first connection starts the embedded server.
     _db = {"ENGINE": EMBEDDED_ENGINE, "NAME": EMBEDDED_DATABASE_NAME, "USER": "postgres", "PASSWORD": "", "HOST": ""}
+# Connections live across requests (a new one costs a round trip and a fork on the server); each
+# request checks its connection first, so a restarted PostgreSQL costs no restart of the app.
+_db["CONN_MAX_AGE"] = int(env("KINDRED_CONN_MAX_AGE", "60"))
+_db["CONN_HEALTH_CHECKS"] = True
 if env("KINDRED_DATABASE_NAME"):
     # Lets a Celery worker started by the test suite use the test database.
     _db["NAME"] = env("KINDRED_DATABASE_NAME")
@@ -324,6 +329,10 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A task whose worker died before acknowledging it (acks_late) goes back to the queue after
+    # this many seconds: longer than the longest task, short enough to redo a killed one soon.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("KINDRED_BROKER_VISIBILITY_TIMEOUT", "3600"))}
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -339,6 +348,12 @@ CELERY_BEAT_SCHEDULE = {
     "daily-notification-digests": {
         "task": "communities.tasks.send_daily_digests",
         "schedule": crontab(hour=int(env("KINDRED_DIGEST_HOUR", "7")), minute=0),
+    },
+    # Instant emails whose task could not be sent (the broker was down): the outbox is the
+    # Notification rows themselves, so this sweep sends each one once.
+    "deliver-pending-notification-emails": {
+        "task": "communities.tasks.deliver_pending_notification_emails",
+        "schedule": float(env("KINDRED_NOTIFICATION_SWEEP_SECONDS", "300")),
     },
     "purge-expired-data-exports": {
         "task": "privacy.tasks.purge_expired_exports_task",

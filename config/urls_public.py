@@ -82,3 +82,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# A database that is gone answers 503 (config/unavailable.py).
+handler500 = "config.unavailable.server_error"

@@ -124,3 +124,6 @@ urlpatterns = [
     path("pages/_util/login/", member_views.password_on_root_only),
     path("pages/", include(wagtail_urls)),
 ]
+
+# A database that is gone answers 503 (config/unavailable.py).
+handler500 = "config.unavailable.server_error"

@@ -1,22 +1,48 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, HttpResponseNotFound, JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
-from tenants.models import Domain, Tenant, TenantKind
+from tenants.models import Domain, Tenant
+from tenants.selectors import routed_tenant
 
 
 class KindredTenantMiddleware(TenantMainMiddleware):
-    """Routes by Host header to a tenant schema; unknown hosts get a 404, never the public site."""
+    """Routes by Host header to a tenant schema; unknown hosts get a 404, never the public site.
+
+    The host → tenant lookup comes from the routing cache (no query once cached), and the schema is
+    selected once: the database backend (config/postgresql_backend) skips the ``SET search_path``
+    when the connection already has the tenant's path.
+    """
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        tenant_connection: Any = connection
+        tenant_connection.set_schema_to_public()
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            return HttpResponseNotFound()
+        tenant = routed_tenant(hostname=hostname)
+        if tenant is None:
+            # The template schema exists only to be cloned; it never serves requests (404 too).
+            response: HttpResponse | None = self.no_tenant_found(request, hostname)
+            return response
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        tenant_connection.set_tenant(tenant)
+        self.setup_url_routing(request)
+        return None
 
     def get_tenant(self, domain_model: type[Domain], hostname: str) -> Tenant:
-        domain = domain_model.objects.select_related("tenant").get(domain=hostname.lower())
-        if domain.tenant.kind == TenantKind.TEMPLATE:
-            # The template schema exists only to be cloned; it never serves requests.
+        tenant = routed_tenant(hostname=hostname)
+        if tenant is None:
             raise domain_model.DoesNotExist
-        return domain.tenant
+        return tenant
 
     @staticmethod
     def hostname_from_request(request: HttpRequest) -> str:

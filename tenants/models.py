@@ -7,6 +7,8 @@ from typing import Any
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
 
+from tenants.routing import forget_routes
+
 
 class TenantKind(models.TextChoices):
     PUBLIC = "public", "Platform (root domain)"
@@ -17,6 +19,15 @@ class TenantKind(models.TextChoices):
 class TenantQuerySet(models.QuerySet["Tenant"]):
     def partners(self) -> TenantQuerySet:
         return self.filter(kind=TenantKind.PARTNER)
+
+    # Requests route from a cache (tenants/routing.py): every bulk write drops it.
+    def update(self, **kwargs: Any) -> int:
+        forget_routes()
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        forget_routes()
+        return super().delete()
 
 
 class Tenant(TenantMixin):
@@ -48,6 +59,14 @@ class Tenant(TenantMixin):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        forget_routes()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        forget_routes()
+        return super().delete(*args, **kwargs)
+
     @property
     def primary_domain(self) -> str:
         # Through .all() so a prefetch of domains (partner lists, serializers) is used, not a query per tenant.
@@ -55,7 +74,11 @@ class Tenant(TenantMixin):
 
 
 class Domain(DomainMixin):
-    """A host name that routes to a tenant; a partner may add its own custom domain."""
+    """A host name that routes to a tenant; a partner may add its own custom domain.
+
+    Writes go through ``save()``/``delete()`` (they drop the routing cache) or through
+    tenants.services, which drops it after a bulk update.
+    """
 
     created_at: models.DateTimeField[Any, Any] = models.DateTimeField(auto_now_add=True)
 
@@ -64,3 +87,11 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        forget_routes()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        forget_routes()
+        return super().delete(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tenants.models import Domain, Tenant, TenantKind
+from tenants.routing import NO_TENANT, cached_route, remember_route
 
 
 def tenant_for_host(*, host: str) -> Tenant | None:
@@ -16,6 +17,21 @@ def tenant_for_host(*, host: str) -> Tenant | None:
     if domain is None or domain.tenant.kind == TenantKind.TEMPLATE:
         return None
     return domain.tenant
+
+
+def routed_tenant(*, hostname: str) -> Tenant | None:
+    """The tenant a request for ``hostname`` is served by (None: unknown host or the template).
+
+    Read from the routing cache (tenants/routing.py); a miss reads the Domain row once.
+    """
+    key, cached = cached_route(hostname)
+    if cached == NO_TENANT:
+        return None
+    if isinstance(cached, Tenant):
+        return cached
+    tenant = tenant_for_host(host=hostname)
+    remember_route(key, tenant if tenant is not None else NO_TENANT)
+    return tenant
 
 
 # A host as the platform writes it: ASCII letters, digits, hyphens and dots, optionally one port.

@@ -17,8 +17,10 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 
 from config.text import collapse_whitespace, hidden_character_message
+from tenants.cloning import UnsupportedTemplate, clone_schema_from_plan
 from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind
+from tenants.routing import forget_routes
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +194,21 @@ def _drop_orphan_schema(schema_name: str) -> None:
 
 
 def clone_template_schema(schema_name: str) -> None:
-    """Copy the migrated template (tables, data incl. migration rows and Wagtail's root page, sequences)."""
+    """Copy the migrated template (tables, data incl. migration rows and Wagtail's root page, sequences).
+
+    From the cached DDL plan of tenants/cloning.py; a template holding objects that plan cannot
+    copy goes through django-tenants' ``clone_schema()`` function instead.
+    """
+    try:
+        clone_schema_from_plan(template=TEMPLATE_SCHEMA, target=schema_name)
+        return
+    except UnsupportedTemplate as exc:
+        logger.warning("cloning %s with django-tenants' clone_schema(): %s", schema_name, exc)
+    clone_with_django_tenants(schema_name)
+
+
+def clone_with_django_tenants(schema_name: str) -> None:
+    """django-tenants' ``clone_schema()`` SQL function (reads information_schema on every call)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
@@ -327,6 +343,7 @@ def add_domain(*, tenant: Tenant, domain: str, make_primary: bool = False) -> Do
     with transaction.atomic():
         if make_primary:
             Domain.objects.filter(tenant=tenant, is_primary=True).update(is_primary=False)
+            forget_routes()
         return Domain.objects.create(domain=domain, tenant=tenant, is_primary=make_primary)
 
 

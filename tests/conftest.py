@@ -40,6 +40,7 @@ def _migrations_fingerprint() -> str:
         *sorted(ROOT.glob("*/migrations/*.py")),
         ROOT / "tenants" / "services.py",
         ROOT / "cms" / "services.py",
+        ROOT / "tenants" / "cloning.py",
     ]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())

@@ -24,6 +24,7 @@ from config.embedded_db import admin_connection
 pytestmark = pytest.mark.integration
 
 BENCH = Path(settings.BASE_DIR) / "bench"
+LOAD_SMALL = ["--members", "3", "--topics", "3", "--workers", "2"]
 # In running order; a bench that needs another's data comes after it.
 SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("provisioning.py", ["--runs", "1", "--migrate-runs", "1"]),
@@ -37,9 +38,10 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("edge_guard.py", ["--runs", "2"]),
     ("moderation.py", ["--runs", "3"]),
     ("deidentify.py", ["--posts", "2000"]),
+    ("load.py", ["--users", "2", "--step-seconds", "3", "--post-users", "2", "--post-seconds", "3", *LOAD_SMALL]),
 ]
 # Modules the benches share, not benches.
-NOT_BENCHES = {"_setup.py", "forum_vocabulary.py"}
+NOT_BENCHES = {"_setup.py", "forum_vocabulary.py", "_locustfile.py"}
 
 
 @pytest.fixture(scope="module")
