@@ -39,6 +39,9 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-community": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
     "api-service-tokens": {ALL: Scope.ADMIN},
     "api-service-token": {ALL: Scope.ADMIN},
+    "api-theme": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN},
+    "api-theme-logo": {"PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
+    "api-theme-favicon": {"PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
 }
 
 

@@ -98,8 +98,10 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         slug="breast-cancer-alliance",
         tagline="From diagnosis to survivorship, nobody faces breast cancer alone.",
         theme={
+            # Every pair passes WCAG 2.2 AA (themes.contrast): white on each colour is 4.5:1 or more.
             "primary_colour": "#b03a6f",
-            "accent_colour": "#f2a65a",
+            "secondary_colour": "#6b2d5c",
+            "accent_colour": "#9c4f0c",
             "background_colour": "#fff8fa",
             "font_family": "Georgia, Times New Roman, serif",
             "logo_text": "Breast Cancer Alliance",
@@ -181,7 +183,8 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         slug="multiple-sclerosis-society",
         tagline="Living well with MS, together.",
         theme={
-            "primary_colour": "#e35205",
+            "primary_colour": "#b8420a",
+            "secondary_colour": "#1d4e6e",
             "accent_colour": "#2a6f97",
             "background_colour": "#fffaf5",
             "font_family": "Trebuchet MS, Helvetica, sans-serif",
@@ -260,7 +263,8 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         tagline="Everyday support for everyone living with type 1 and type 2 diabetes.",
         theme={
             "primary_colour": "#1f6fb2",
-            "accent_colour": "#3aa76d",
+            "secondary_colour": "#1d4e6e",
+            "accent_colour": "#287a4f",
             "background_colour": "#f7fbff",
             "font_family": "Verdana, Geneva, sans-serif",
             "logo_text": "Diabetes Foundation",

@@ -35,6 +35,9 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-watched-word": None,
     "api-link-rules": None,
     "api-crisis-settings": None,
+    "api-theme": {"PATCH", "PUT", "POST", "DELETE"},
+    "api-theme-logo": {"PATCH", "PUT", "POST", "DELETE"},
+    "api-theme-favicon": {"PATCH", "PUT", "POST", "DELETE"},
     "api-communities": {"POST"},
     "api-community": {"PATCH", "PUT", "DELETE"},
     # A token carries its member's role into the API without a session: a moderator or admin
