@@ -18,6 +18,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from config.errors import InvalidInput
+from demo.discussions import VOICES, ensure_discussions
 from members.models import Member, MemberRole, MembershipRole
 from members.selectors import tenant_role
 from members.services import (
@@ -402,7 +403,7 @@ class DemoSummary:
     logins: list[DemoLogin] = field(default_factory=list)
     # How many rows of each kind this run created: all zero when the demo was already complete.
     created: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("tenants", "members", "memberships", "communities", "pages"), 0)
+        default_factory=lambda: dict.fromkeys(("tenants", "members", "memberships", "communities", "pages", "voices", "topics"), 0)
     )
     # MeSH ids the taxonomy did not have: their links were skipped, a later run adds them.
     missing_conditions: set[str] = field(default_factory=set)
@@ -470,6 +471,7 @@ def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS, lo
                 summary.logins.append(DemoLogin(email=email, description=f"{role} of {spec.name}"))
             _ensure_communities(spec=spec, tenant=tenant, staff=staff, summary=summary)
             _ensure_pages(spec=spec, tenant=tenant, staff_id=staff.pk, summary=summary)
+            _ensure_discussions(spec=spec, tenant=tenant, password=password, summary=summary)
         for person in PEOPLE:
             _ensure_member(spec=person, password=password, tenants=tenants, summary=summary)
             joined = " and ".join(_partner_names[slug] for slug in person.joins)
@@ -636,6 +638,29 @@ def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: 
             home.add_child(instance=page)
             page.save_revision(user=staff, log_action=True).publish(user=staff)
             summary.created["pages"] += 1
+
+
+def _ensure_discussions(*, spec: PartnerSpec, tenant: Tenant, password: str, summary: DemoSummary) -> None:
+    """A few conversations per community (demo.discussions), by demo voices who are members of the
+    partner. Voices are counted apart from the logins a visitor is told about."""
+    voices = {}
+    for voice in VOICES.get(spec.slug, ()):
+        existed = Member.objects.filter(email=voice.email(spec.slug)).exists()
+        counts = dict(summary.created)
+        voices[voice.key] = _ensure_member(
+            spec=PersonSpec(email=voice.email(spec.slug), display_name=voice.display_name, joins=(spec.slug,)),
+            password=password,
+            tenants={spec.slug: tenant},
+            summary=summary,
+        )
+        # Voices are not among the "members" and "memberships" the summary reports for people to use.
+        summary.created["members"], summary.created["memberships"] = counts["members"], counts["memberships"]
+        if not existed:
+            summary.created["voices"] += 1
+    moderator = Member.objects.get(email=spec.moderator_email)
+    summary.created["topics"] += ensure_discussions(
+        partner_slug=spec.slug, tenant=tenant, voices=voices, moderator=moderator
+    )
 
 
 def _ensure_trials(*, summary: DemoSummary) -> None:

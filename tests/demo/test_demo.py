@@ -108,7 +108,15 @@ def test_three_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded
     assert len({theme.primary_colour for theme in themes}) == 3
     assert len({theme.font_family for theme in themes}) == 3
     assert [partner.host for partner in seeded.partners] == [f"{slug}.localhost" for slug in PARTNER_SLUGS]
-    assert seeded.created == {"tenants": 3, "members": 9, "memberships": 9, "communities": 9, "pages": 6}
+    assert seeded.created == {
+        "tenants": 3,
+        "members": 9,
+        "memberships": 9,
+        "communities": 9,
+        "pages": 6,
+        "voices": 12,
+        "topics": 12,
+    }
     assert seeded.missing_conditions == set()
 
 
@@ -186,7 +194,8 @@ def test_a_new_password_resets_the_demo_logins_only(seeded):
     use_public_schema()
     demo_members = Member.objects.filter(email__endswith=".localhost")
     assert all(member.check_password("another-demo-password") for member in demo_members)
-    assert Member.objects.filter(email__endswith=".localhost").count() == 9
+    # The 9 logins the summary lists, plus the 12 demo voices of the seeded conversations.
+    assert Member.objects.filter(email__endswith=".localhost").count() == 9 + 12
 
 
 def test_a_weak_password_is_refused_before_anything_is_written(taxonomy):
@@ -247,3 +256,32 @@ def test_demo_communities_are_found_in_the_platform_directory(seeded):
     assert {tenant for tenant, _ in found} == {"multiple-sclerosis-society"}
     response = host_client("localhost").get("/communities/", {"q": "type 1 diabetes"})
     assert "Diabetes Foundation" in response.content.decode()
+
+
+def test_every_partner_home_shows_living_conversations_with_replies(seeded):
+    from communities.models import ContentStatus, Topic
+
+    for slug in PARTNER_SLUGS:
+        tenant = partner(slug)
+        with tenant_context(tenant):
+            topics = list(Topic.objects.filter(status=ContentStatus.PUBLISHED))
+            assert len(topics) >= 4
+            assert all(topic.posts.filter(status=ContentStatus.PUBLISHED).count() >= 2 for topic in topics)
+        use_public_schema()
+        home = host_client(f"{slug}.localhost").get("/").content.decode()
+        assert "No open conversations yet" not in home
+        assert topics[0].title.replace("'", "&#x27;") in home or any(t.title in home for t in topics)
+
+
+def test_demo_themes_pass_wcag_aa(seeded):
+    from themes.contrast import theme_checks
+
+    for slug in PARTNER_SLUGS:
+        theme = partner(slug).theme
+        checks = theme_checks(
+            primary=theme.primary_colour,
+            secondary=theme.secondary_colour,
+            accent=theme.accent_colour,
+            background=theme.background_colour,
+        )
+        assert [check.message for check in checks if not check.passes] == []
