@@ -17,7 +17,9 @@ class ConditionPickerWidget(forms.SelectMultiple):
         super().__init__(attrs={"data-condition-picker": "", "size": 8, **(attrs or {})})
         self.terms: dict[str, str] = {}
 
-    def create_option(self, name: str, value: Any, label: Any, selected: Any, index: int, **kwargs: Any) -> dict[str, Any]:
+    def create_option(
+        self, name: str, value: Any, label: Any, selected: Any, index: int, **kwargs: Any
+    ) -> dict[str, Any]:
         option = super().create_option(name, value, label, selected, index, **kwargs)
         terms = self.terms.get(str(value))
         if terms:

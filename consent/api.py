@@ -157,9 +157,7 @@ class FhirConsentView(APIView):
     def get(self, request: Request) -> Response:
         bundle = consent_bundle_for(member=request.user)  # type: ignore[arg-type]
         response = Response(bundle)
-        response["Content-Disposition"] = (
-            f'attachment; filename="kindred-consent-{timezone.now():%Y-%m-%d}.fhir.json"'
-        )
+        response["Content-Disposition"] = f'attachment; filename="kindred-consent-{timezone.now():%Y-%m-%d}.fhir.json"'
         return response
 
 

@@ -227,7 +227,10 @@ THREADS: dict[str, tuple[Thread, ...]] = {
             body="My doctor is adding a new tablet. How long did it take your stomach to settle on yours?",
             replies=(
                 ("kwame", "About two weeks for me. Taking it with food made a difference."),
-                ("marco", "Ask your pharmacist too: they explained the side effects to expect better than the leaflet."),
+                (
+                    "marco",
+                    "Ask your pharmacist too: they explained the side effects to expect better than the leaflet.",
+                ),
             ),
         ),
     ),

@@ -403,7 +403,9 @@ class DemoSummary:
     logins: list[DemoLogin] = field(default_factory=list)
     # How many rows of each kind this run created: all zero when the demo was already complete.
     created: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("tenants", "members", "memberships", "communities", "pages", "voices", "topics"), 0)
+        default_factory=lambda: dict.fromkeys(
+            ("tenants", "members", "memberships", "communities", "pages", "voices", "topics"), 0
+        )
     )
     # MeSH ids the taxonomy did not have: their links were skipped, a later run adds them.
     missing_conditions: set[str] = field(default_factory=set)

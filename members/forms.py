@@ -6,7 +6,6 @@ from django import forms
 from django_countries import countries
 
 from conditions.forms import use_condition_picker
-
 from members.models import EmailNotifications, MemberRole, Sex
 
 

@@ -133,7 +133,11 @@ class _ThemeImageView(APIView):
 class ThemeLogoView(_ThemeImageView):
     field = "logo"
 
-    @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses=ThemeSerializer, summary="Upload the logo (tenant admins)")
+    @extend_schema(
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses=ThemeSerializer,
+        summary="Upload the logo (tenant admins)",
+    )
     def put(self, request: Request) -> Response:
         return self._upload(request)
 
@@ -145,7 +149,11 @@ class ThemeLogoView(_ThemeImageView):
 class ThemeFaviconView(_ThemeImageView):
     field = "favicon"
 
-    @extend_schema(request={"multipart/form-data": ImageUploadSerializer}, responses=ThemeSerializer, summary="Upload the favicon (tenant admins)")
+    @extend_schema(
+        request={"multipart/form-data": ImageUploadSerializer},
+        responses=ThemeSerializer,
+        summary="Upload the favicon (tenant admins)",
+    )
     def put(self, request: Request) -> Response:
         return self._upload(request)
 

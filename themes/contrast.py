@@ -161,7 +161,12 @@ def theme_checks(*, primary: str, secondary: str, accent: str, background: str) 
             colour=primary,
             against=background,
         ),
-        check_pair(label="Body text on the background colour", field="background_colour", colour=background, against=TEXT_COLOUR),
+        check_pair(
+            label="Body text on the background colour",
+            field="background_colour",
+            colour=background,
+            against=TEXT_COLOUR,
+        ),
         check_pair(
             label="Secondary text on the background colour",
             field="background_colour",

@@ -27,7 +27,9 @@ class ThemeForm(forms.Form):
         regex=r"^#[0-9a-fA-F]{6}$", widget=COLOUR_WIDGET, help_text="The page behind the text."
     )
     font_family = forms.ChoiceField(choices=FONT_CHOICES, label="Font")
-    logo_text = forms.CharField(max_length=60, required=False, help_text="Shown when there is no logo, and as its text alternative.")
+    logo_text = forms.CharField(
+        max_length=60, required=False, help_text="Shown when there is no logo, and as its text alternative."
+    )
     welcome_text = forms.CharField(
         max_length=500,
         required=False,

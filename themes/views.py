@@ -73,7 +73,12 @@ def manage_theme(request: HttpRequest) -> HttpResponse:
             }
         )
     checks = [
-        {"label": check.label, "ratio": format_ratio(check.ratio), "passes": check.passes, "suggestion": check.suggestion}
+        {
+            "label": check.label,
+            "ratio": format_ratio(check.ratio),
+            "passes": check.passes,
+            "suggestion": check.suggestion,
+        }
         for check in theme_checks(
             primary=theme.primary_colour,
             secondary=theme.secondary_colour,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-
 from typing import Any, cast
 
 from django.contrib import messages
@@ -53,7 +52,9 @@ def trial_search(request: HttpRequest) -> HttpResponse:
     # On a partner's site the list starts at the partner's own conditions (those of its communities);
     # "all=1" (or any search) shows every condition.
     partner_conditions = (
-        selectors.partner_condition_ids() if _on_partner_site(request) and not searched and not params.get("all") else ()
+        selectors.partner_condition_ids()
+        if _on_partner_site(request) and not searched and not params.get("all")
+        else ()
     )
     if partner_conditions:
         query = dataclasses.replace(query, condition_ids=partner_conditions)

@@ -78,7 +78,9 @@ def demo_site(committed_db: None, tenant_a: Any) -> Iterator[DemoSite]:
         voices = {
             voice.key: cast(
                 Member,
-                MemberFactory(email=f"a11y-{voice.key}-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=voice.display_name),
+                MemberFactory(
+                    email=f"a11y-{voice.key}-{token}@{COMMITTED_EMAIL_DOMAIN}", display_name=voice.display_name
+                ),
             )
             for voice in VOICES[DEMO]
         }
@@ -101,7 +103,10 @@ def demo_site(committed_db: None, tenant_a: Any) -> Iterator[DemoSite]:
             staff = Member.objects.get(pk=staff.pk)
             for page_spec in spec.pages[:1]:
                 page = ResourcePage(
-                    title=page_spec.title, slug=f"{page_spec.slug}-{token}", summary=page_spec.summary, body=page_spec.body
+                    title=page_spec.title,
+                    slug=f"{page_spec.slug}-{token}",
+                    summary=page_spec.summary,
+                    body=page_spec.body,
                 )
                 root.add_child(instance=page)
                 page.save_revision(user=staff).publish(user=staff)
@@ -146,7 +151,9 @@ def _axe_violations(page: Any, axe_path: Path) -> list[dict[str, Any]]:
     return [violation for violation in result if violation["impact"] in BLOCKING_IMPACTS]
 
 
-def test_key_pages_have_no_serious_or_critical_axe_violations(browser: Any, live_site: Any, demo_site: DemoSite) -> None:
+def test_key_pages_have_no_serious_or_critical_axe_violations(
+    browser: Any, live_site: Any, demo_site: DemoSite
+) -> None:
     axe_path = require_axe()
     root, alpha = live_site.root, live_site.host(TENANT_A["domain"])
     # axe is injected as an inline script: the page's CSP (script-src 'self') would block it.
@@ -169,7 +176,9 @@ def test_key_pages_have_no_serious_or_critical_axe_violations(browser: Any, live
         }
         for name, url in anonymous.items():
             response = page.goto(url)
-            assert response is not None and response.status == 200, f"{name}: {url} answered {response and response.status}"
+            assert response is not None and response.status == 200, (
+                f"{name}: {url} answered {response and response.status}"
+            )
             if violations := _axe_violations(page, axe_path):
                 failures[name] = violations
 
@@ -190,7 +199,9 @@ def test_key_pages_have_no_serious_or_critical_axe_violations(browser: Any, live
         }
         for name, url in signed_in_pages.items():
             response = page.goto(url)
-            assert response is not None and response.status == 200, f"{name}: {url} answered {response and response.status}"
+            assert response is not None and response.status == 200, (
+                f"{name}: {url} answered {response and response.status}"
+            )
             if violations := _axe_violations(page, axe_path):
                 failures[name] = violations
     finally:

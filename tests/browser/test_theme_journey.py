@@ -133,7 +133,9 @@ def test_admin_rebrands_and_publishes_member_sees_it_other_tenant_unchanged(
         assert beta_before != NEW_PRIMARY_RGB
 
         # 1. The admin changes the primary colour on the theme page of their own site.
-        admin = _sign_in(admin_context, root=root, host=alpha, email=cast_of.admin_email, totp_secret=cast_of.admin_totp)
+        admin = _sign_in(
+            admin_context, root=root, host=alpha, email=cast_of.admin_email, totp_secret=cast_of.admin_totp
+        )
         admin.goto(f"{alpha}/manage/theme/")
         admin.locator("#id_primary_colour").fill(NEW_PRIMARY)
         admin.get_by_role("button", name="Save theme").click()

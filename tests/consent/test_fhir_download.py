@@ -1,4 +1,4 @@
-""""Download as FHIR R4 Consent resources" (issue 14, from verification): a download in FHIR's own
+""" "Download as FHIR R4 Consent resources" (issue 14, from verification): a download in FHIR's own
 media type for a browser and for a FHIR client alike, never an HTML page and never a 406."""
 
 from __future__ import annotations

@@ -64,7 +64,9 @@ def test_grey_777_gets_767676():
 
 
 def test_check_pair_message_names_ratio_and_fix():
-    check = check_pair(label="White text on the accent colour", field="accent_colour", colour="#E07A5F", against="#ffffff")
+    check = check_pair(
+        label="White text on the accent colour", field="accent_colour", colour="#E07A5F", against="#ffffff"
+    )
     assert not check.passes
     assert "2.95:1" in check.message
     assert "4.5:1" in check.message

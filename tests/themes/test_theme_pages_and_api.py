@@ -106,7 +106,9 @@ def test_api_reads_and_changes_the_theme(world, tenant_a):
     assert read.status_code == 200
     assert {check["passes"] for check in read.json()["contrast"]} == {True}
     changed = admin.patch(
-        API, {"primary_colour": "#0F5C8C", "font_family": "Georgia, Times New Roman, serif"}, content_type="application/json"
+        API,
+        {"primary_colour": "#0F5C8C", "font_family": "Georgia, Times New Roman, serif"},
+        content_type="application/json",
     )
     assert changed.status_code == 200, changed.content
     assert changed.json()["primary_colour"] == "#0f5c8c"

@@ -26,7 +26,9 @@ def own(tenant_a):
 
 
 def test_registry_markdown_is_rendered_not_shown_raw():
-    html = registry_markdown("Inclusion Criteria:\n\n* Enrolled in study \\[EFC16033\\]\n* Age \\>= 18 years\n\n<script>x</script>")
+    html = registry_markdown(
+        "Inclusion Criteria:\n\n* Enrolled in study \\[EFC16033\\]\n* Age \\>= 18 years\n\n<script>x</script>"
+    )
     assert "[EFC16033]" in html and "\\[" not in html
     assert "<li>" in html and "&gt;= 18" in html
     assert "<script>" not in html
@@ -45,7 +47,9 @@ def test_trial_page_renders_markdown_labels_and_a_short_sites_list(own):
     Trial.objects.filter(pk=trial.pk).update(eligibility_criteria="* Took part in \\[EFC16033\\]\n* Adults")
     TrialSite.objects.filter(trial=trial).delete()
     TrialSite.objects.bulk_create(
-        TrialSite(trial=trial, position=n, facility=f"Clinic {n:02d}", city="Leeds", country="UK", status="NOT_YET_RECRUITING")
+        TrialSite(
+            trial=trial, position=n, facility=f"Clinic {n:02d}", city="Leeds", country="UK", status="NOT_YET_RECRUITING"
+        )
         for n in range(15)
     )
     page = host_client(HOST_A).get("/trials/NCT90000001/").content.decode()
