@@ -18,9 +18,16 @@ class ConditionPickerWidget(forms.SelectMultiple):
         self.terms: dict[str, str] = {}
 
     def create_option(
-        self, name: str, value: Any, label: Any, selected: Any, index: int, **kwargs: Any
+        self,
+        name: str,
+        value: Any,
+        label: int | str,
+        selected: bool,
+        index: int,
+        subindex: int | None = None,
+        attrs: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        option = super().create_option(name, value, label, selected, index, **kwargs)
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
         terms = self.terms.get(str(value))
         if terms:
             option["attrs"]["data-terms"] = terms

@@ -26,7 +26,7 @@ class ThemeAdminForm(forms.ModelForm[Theme]):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not self.errors:
             candidate = Theme(**{name: value for name, value in cleaned.items() if name != "tenant"})
             try:

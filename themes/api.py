@@ -23,8 +23,8 @@ HEX_REGEX = r"^#[0-9a-fA-F]{6}$"
 
 
 class ContrastCheckSerializer(serializers.Serializer[Any]):
-    label = serializers.CharField()
-    field = serializers.CharField(help_text="The theme field a fix would change")
+    pair = serializers.CharField(help_text="Which colours, shown where")
+    colour_field = serializers.CharField(help_text="The theme field a fix would change")
     ratio = serializers.CharField(help_text='Measured contrast, e.g. "4.54:1"')
     passes = serializers.BooleanField(help_text="At least 4.5:1 (WCAG 2.2 AA, text)")
     suggestion = serializers.CharField(help_text="The nearest shade of the field's colour that passes")
@@ -60,8 +60,8 @@ def _represent(theme: Theme) -> dict[str, Any]:
         "favicon_url": f"/theme/favicon/?v={theme.version}" if theme.favicon else None,
         "contrast": [
             {
-                "label": check.label,
-                "field": check.field,
+                "pair": check.label,
+                "colour_field": check.field,
                 "ratio": format_ratio(check.ratio),
                 "passes": check.passes,
                 "suggestion": check.suggestion,
@@ -118,14 +118,19 @@ class _ThemeImageView(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise InvalidInput("Attach the image as `file`.", details={"file": ["This field is required."]})
+        logo, favicon = (upload, None) if self.field == "logo" else (None, upload)
         theme = services.update_theme(
-            acting_member=_member(request), tenant=_tenant(request), changes={}, **{self.field: upload}
+            acting_member=_member(request), tenant=_tenant(request), changes={}, logo=logo, favicon=favicon
         )
         return Response(_represent(theme))
 
     def _remove(self, request: Request) -> Response:
         theme = services.update_theme(
-            acting_member=_member(request), tenant=_tenant(request), changes={}, **{f"remove_{self.field}": True}
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            changes={},
+            remove_logo=self.field == "logo",
+            remove_favicon=self.field == "favicon",
         )
         return Response(_represent(theme))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -82,19 +83,19 @@ def update_theme(
             theme.logo.save(_asset_name("logo"), _reencoded(logo, field="logo", box=LOGO_BOX), save=False)
         elif remove_logo and theme.logo:
             old_files.append(theme.logo.name)
-            theme.logo = None  # type: ignore[assignment]
+            theme.logo = None
         if favicon is not None:
             old_files.append(theme.favicon.name)
             image = _reencoded(favicon, field="favicon", box=FAVICON_BOX, square=True)
             theme.favicon.save(_asset_name("favicon"), image, save=False)
         elif remove_favicon and theme.favicon:
             old_files.append(theme.favicon.name)
-            theme.favicon = None  # type: ignore[assignment]
+            theme.favicon = None
         theme.save()
         storage = theme.logo.storage
         for name in old_files:
             if name:
-                transaction.on_commit(lambda name=name: storage.delete(name))
+                transaction.on_commit(partial(storage.delete, name))
     return theme
 
 

@@ -178,3 +178,35 @@ def test_admin_rebrands_and_publishes_member_sees_it_other_tenant_unchanged(
     finally:
         for context in (admin_context, member_context, visitor_context):
             context.close()
+
+
+def test_phone_header_is_one_line_with_an_accessible_menu(browser: Any, live_site: Any, committed_db: None) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    context.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        page.goto(f"{live_site.host(TENANT_A['domain'])}/")
+        header = page.locator("header.site")
+        toggle = header.get_by_role("button", name="Menu")
+        expect(toggle).to_be_visible()
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        nav = header.get_by_role("navigation", name="Main")
+        expect(nav).to_be_hidden()
+        # Brand and button share one line: the closed header is one row high, and nothing overflows.
+        bar = page.evaluate(
+            "(() => { const b = document.querySelector('header.site .bar').getBoundingClientRect();"
+            " return {height: b.height, width: document.documentElement.scrollWidth}; })()"
+        )
+        assert bar["height"] < 60 and bar["width"] <= 375
+
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(nav).to_be_visible()
+        expect(nav.get_by_role("link", name="Trials")).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(nav).to_be_hidden()
+    finally:
+        context.close()

@@ -203,3 +203,34 @@ def test_partner_pages_have_navigation_footer_and_mobile_menu(world):
     assert 'href="/privacy-policy/"' in page
     assert "<script>" not in page  # CSP: the menu's script is a static file
     assert host_client(HOST_A).get("/resources/").status_code == 200
+
+
+def test_wagtail_resource_pages_carry_the_theme_navigation_and_sponsor_acknowledgement(world, tenant_a):
+    from wagtail.models import Site
+
+    from cms.models import ResourcePage
+    from partnerships import services as partnership_services
+    from partnerships.models import AgreementKind, PartnershipAgreement
+    from tests.partnerships.helpers import make_agreement, make_partner
+
+    update_theme(acting_member=world.admin, tenant=tenant_a, changes={"primary_colour": "#0f5c8c"})
+    sponsor = make_partner(name="Acme Biotech", kind="industry")
+    agreement = make_agreement(partner=sponsor, kind=AgreementKind.SPONSORED, beneficiary=make_partner())
+    agreement.tenants.add(tenant_a)
+    PartnershipAgreement.objects.filter(pk=agreement.pk).update(tenant=tenant_a)
+    partnership_services.activate_agreement(actor=None, agreement_id=agreement.pk)
+    with tenant_context(tenant_a):
+        root = Site.objects.get(is_default_site=True).root_page
+        page = ResourcePage(title="Pacing guide", slug="pacing-guide", summary="Plan your energy.")
+        root.add_child(instance=page)
+        page.save_revision().publish()
+        url = page.url
+    use_public_schema()
+    html = host_client(HOST_A).get(url).content.decode()
+    assert "Pacing guide" in html
+    assert "--brand: #0f5c8c;" in html
+    assert 'href="/resources/"' in html and "Not medical advice" in html
+    assert "Sponsored by Acme Biotech" in html
+    listing = host_client(HOST_A).get("/resources/").content.decode()
+    assert "Pacing guide" in listing
+    assert "Pacing guide" not in host_client(HOST_B).get("/resources/").content.decode()
