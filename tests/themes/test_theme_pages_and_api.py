@@ -234,3 +234,46 @@ def test_wagtail_resource_pages_carry_the_theme_navigation_and_sponsor_acknowled
     listing = host_client(HOST_A).get("/resources/").content.decode()
     assert "Pacing guide" in listing
     assert "Pacing guide" not in host_client(HOST_B).get("/resources/").content.decode()
+
+
+def test_the_data_migration_repairs_themes_saved_before_the_contrast_check(world, tenant_a, tenant_b):
+    """The old default accent (2.95:1 under white text) and the demo partners' 2.02:1 and 3.03:1
+    colours become their nearest passing shades; passing colours are left alone."""
+    import importlib
+
+    from django.apps import apps
+
+    from themes.contrast import theme_checks
+
+    repair = importlib.import_module("themes.migrations.0003_repair_contrast").repair
+    Theme.objects.filter(tenant=tenant_a).update(
+        accent_colour="#f2a65a", primary_colour="#e35205", font_family="Comic Sans"
+    )
+    Theme.objects.filter(tenant=tenant_b).update(accent_colour="#e07a5f")
+    untouched = Theme.objects.get(tenant=tenant_b).primary_colour
+    repair(apps, None)
+    for theme in Theme.objects.filter(tenant__in=[tenant_a, tenant_b]):
+        checks = theme_checks(
+            primary=theme.primary_colour,
+            secondary=theme.secondary_colour,
+            accent=theme.accent_colour,
+            background=theme.background_colour,
+        )
+        assert all(check.passes for check in checks), [check.message for check in checks if not check.passes]
+    a, b = Theme.objects.get(tenant=tenant_a), Theme.objects.get(tenant=tenant_b)
+    assert a.accent_colour == "#b4610e" and a.font_family == "system-ui, sans-serif"
+    assert b.accent_colour == "#ce4b28" and b.primary_colour == untouched
+
+
+def test_posting_in_an_open_community_warns_first_members_only_does_not(world, tenant_a):
+    from communities.models import Visibility
+    from tests.factories import CommunityFactory, CommunityMembershipFactory
+
+    with tenant_context(tenant_a):
+        open_community = CommunityFactory(visibility=Visibility.OPEN)
+        CommunityMembershipFactory(community=open_community, member=world.alice)
+    use_public_schema()
+    alice = signed_in(HOST_A, world.alice)
+    notice = "anyone on the internet can read what you post here"
+    assert notice in alice.get(f"/c/{open_community.slug}/new/?kind=question").content.decode()
+    assert notice not in alice.get(f"/c/{world.community.slug}/new/?kind=question").content.decode()
