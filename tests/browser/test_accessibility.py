@@ -151,6 +151,22 @@ def _axe_violations(page: Any, axe_path: Path) -> list[dict[str, Any]]:
     return [violation for violation in result if violation["impact"] in BLOCKING_IMPACTS]
 
 
+def _checkboxes_far_from_labels(page: Any) -> list[str]:
+    """Checkboxes whose label does not start right beside them on the same line."""
+    return cast(
+        list[str],
+        page.evaluate(
+            """() => Array.from(document.querySelectorAll("main input[type=checkbox]")).flatMap(box => {
+                const label = box.labels && box.labels[0];
+                if (!label) { return [box.name + ": no label"]; }
+                const b = box.getBoundingClientRect(), l = label.getBoundingClientRect();
+                const gap = l.left - b.right, sameLine = Math.abs(l.top - b.top) < 16;
+                return gap >= 0 && gap < 24 && sameLine ? [] : [box.name + ": gap " + gap + "px"];
+            })"""
+        ),
+    )
+
+
 def test_key_pages_have_no_serious_or_critical_axe_violations(
     browser: Any, live_site: Any, demo_site: DemoSite
 ) -> None:
@@ -204,6 +220,9 @@ def test_key_pages_have_no_serious_or_critical_axe_violations(
             )
             if violations := _axe_violations(page, axe_path):
                 failures[name] = violations
+            if name in {"privacy", "delete account"}:
+                far = _checkboxes_far_from_labels(page)
+                assert far == [], f"{name}: checkboxes far from their labels: {far}"
     finally:
         context.close()
     assert failures == {}, json.dumps(failures, indent=2)
