@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='theme',
             name='secondary_colour',
-            field=models.CharField(default='#3b6e4f', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a six-digit hex colour such as #7a3b8f.')]),
+            field=models.CharField(default='#3d4f63', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a six-digit hex colour such as #7a3b8f.')]),
         ),
         migrations.AddField(
             model_name='theme',
