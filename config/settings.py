@@ -12,6 +12,7 @@ from celery.schedules import crontab
 
 from config.embedded_db import DATABASE_NAME as EMBEDDED_DATABASE_NAME
 from config.embedded_db import EMBEDDED_ENGINE, data_dir
+from themes.branding import tenant_site_name
 
 # Lets type-annotated generics such as ModelAdmin[Tenant] work at run time.
 django_stubs_ext.monkeypatch()
@@ -421,7 +422,11 @@ CELERY_BEAT_SCHEDULE["suspend-overdue-agreements"] = {
 }
 
 # --- wagtail ----------------------------------------------------------------------------
-WAGTAIL_SITE_NAME = "Kindred"
+# The platform's own name (emails, the root); WAGTAIL_SITE_NAME below is the current tenant's.
+KINDRED_PLATFORM_NAME = "Kindred"
+# The current tenant's name, resolved per request (themes.branding): each partner's Wagtail dashboard
+# names that partner, the root says "Kindred".
+WAGTAIL_SITE_NAME = tenant_site_name()
 WAGTAILADMIN_BASE_URL = ROOT_URL
 WAGTAILADMIN_LOGIN_URL = LOGIN_URL
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL

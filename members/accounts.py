@@ -98,7 +98,7 @@ class KindredAccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         request = allauth_context.request
-        ctx = {"request": request, "email": email, "platform": settings.WAGTAIL_SITE_NAME, **context}
+        ctx = {"request": request, "email": email, "platform": settings.KINDRED_PLATFORM_NAME, **context}
         message = self.render_mail(template_prefix, email, ctx)
         html = next((body for body, mimetype in getattr(message, "alternatives", []) if mimetype == "text/html"), "")
         subject, text, to = str(message.subject), str(message.body), list(message.to)

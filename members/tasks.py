@@ -36,7 +36,7 @@ def send_verification_email(member_id: int, next_url: str = "") -> bool:
     token = make_verification_token(member=member)
     query = f"?{urlencode({'next': next_url})}" if next_url else ""
     link = root_url(path=f"/accounts/verify/{token}/{query}")
-    context = {"member": member, "link": link, "platform": settings.WAGTAIL_SITE_NAME}
+    context = {"member": member, "link": link, "platform": settings.KINDRED_PLATFORM_NAME}
     send_mail(
         subject="Confirm your email for Kindred",
         message=render_to_string("members/email/verify.txt", context),
@@ -61,7 +61,7 @@ def send_rendered_email(*, subject: str, body: str, to: list[str], html: str = "
 
 
 def _send_template(*, template: str, subject: str, to: str, context: dict[str, Any]) -> None:
-    context = {"platform": settings.WAGTAIL_SITE_NAME, **context}
+    context = {"platform": settings.KINDRED_PLATFORM_NAME, **context}
     send_mail(
         subject=subject,
         message=render_to_string(template, context),
@@ -142,7 +142,7 @@ def send_tenant_invitation(invitation_id: int) -> bool:
 
     link = root_url(path=f"/accounts/invitations/{make_invitation_token(invitation=invitation)}/")
     days = settings.TENANT_INVITATION_MAX_AGE // 86400
-    context = {"invitation": invitation, "link": link, "days": days, "platform": settings.WAGTAIL_SITE_NAME}
+    context = {"invitation": invitation, "link": link, "days": days, "platform": settings.KINDRED_PLATFORM_NAME}
     send_mail(
         subject=f"You are invited to run {invitation.tenant.name} on Kindred",
         message=render_to_string("members/email/tenant_invitation.txt", context),

@@ -277,3 +277,15 @@ def test_posting_in_an_open_community_warns_first_members_only_does_not(world, t
     notice = "anyone on the internet can read what you post here"
     assert notice in alice.get(f"/c/{open_community.slug}/new/?kind=question").content.decode()
     assert notice not in alice.get(f"/c/{world.community.slug}/new/?kind=question").content.decode()
+
+
+def test_each_partners_wagtail_dashboard_names_that_partner(world, tenant_a, tenant_b):
+    from tests.factories import MemberFactory
+
+    staff = MemberFactory(is_superuser=True, is_staff=True)
+    for host, name in ((HOST_A, tenant_a.name), (HOST_B, tenant_b.name)):
+        response = signed_in(host, staff).get("/admin/")
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert name in html
+        assert "Welcome to the Kindred Wagtail CMS" not in html
