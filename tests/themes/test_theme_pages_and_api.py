@@ -289,3 +289,4 @@ def test_each_partners_wagtail_dashboard_names_that_partner(world, tenant_a, ten
         html = response.content.decode()
         assert name in html
         assert "Welcome to the Kindred Wagtail CMS" not in html
+        assert "/manage/theme/" in html  # the admin menu's Theme entry
