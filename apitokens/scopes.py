@@ -33,8 +33,16 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-watched-word": {ALL: Scope.MODERATE},
     "api-link-rules": {ALL: Scope.MODERATE},
     "api-crisis-settings": {ALL: Scope.MODERATE},
+    "api-expert-question-answer": {ALL: Scope.MODERATE},
+    "api-restrictions": {ALL: Scope.MODERATE},
+    "api-restriction": {ALL: Scope.MODERATE},
+    "api-member-trust": {ALL: Scope.MODERATE},
+    "api-topic-slow-mode": {ALL: Scope.MODERATE},
     # administration
     "api-tenant-member-role": {ALL: Scope.ADMIN},
+    "api-moderators": {ALL: Scope.ADMIN},
+    "api-moderator": {ALL: Scope.ADMIN},
+    "api-staff-suspension": {ALL: Scope.ADMIN},
     "api-communities": {"POST": Scope.ADMIN},
     "api-community": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
     "api-service-tokens": {ALL: Scope.ADMIN},
@@ -42,6 +50,10 @@ ENDPOINT_SCOPES: dict[str, dict[str, str]] = {
     "api-theme": {"PATCH": Scope.ADMIN, "PUT": Scope.ADMIN},
     "api-theme-logo": {"PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
     "api-theme-favicon": {"PUT": Scope.ADMIN, "DELETE": Scope.ADMIN},
+    "api-resources-stale": {ALL: Scope.ADMIN},
+    "api-insights": {ALL: Scope.ADMIN},
+    "api-invitations": {ALL: Scope.ADMIN},
+    "api-invitations-preview": {ALL: Scope.ADMIN},
 }
 
 

@@ -11,3 +11,11 @@ class CmsConfig(AppConfig):
         from communities.search import register_resource_source
 
         register_resource_source("resources", "Resources", search_resources)
+        # Every new tenant gets a community home page and a resource library (tenants knows no feature).
+        from cms.services import setup_tenant_pages
+        from tenants.services import register_tenant_setup
+
+        register_tenant_setup(setup_tenant_pages)
+        from cms import personal_data
+
+        personal_data.register()

@@ -19,8 +19,9 @@ def search_resources(*, words: Sequence[str], limit: int = 20) -> list[SourceHit
         return []
     pages = ResourcePage.objects.live().public()
     for word in words:
+        # The body is a StreamField (JSON): its text is matched as the stored JSON's text.
         pages = pages.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word))
     return [
-        SourceHit(title=page.title, url=page.url or "", summary=page.summary or strip_tags(page.body)[:200])
+        SourceHit(title=page.title, url=page.url or "", summary=page.summary or strip_tags(str(page.body))[:200])
         for page in pages.order_by("title")[:limit]
     ]

@@ -27,3 +27,8 @@ class CommunitiesConfig(AppConfig):
         from partnerships.archive import register_statistics
 
         register_statistics(archive_statistics)
+        # Posts may recruit only by linking to an approved, labelled study invitation (partnerships).
+        from communities.recruiting import register_study_lookup
+        from partnerships.selectors import labelled_study_ids
+
+        register_study_lookup(labelled_study_ids)

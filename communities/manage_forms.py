@@ -8,7 +8,7 @@ from typing import Any
 
 from django import forms
 
-from communities.models import Community, JoiningPolicy, Tag, TagKind, Visibility, WatchedWordAction
+from communities.models import Community, JoiningPolicy, RestrictionKind, Tag, TagKind, Visibility, WatchedWordAction
 from communities.moderation import Decision
 from conditions.models import Condition
 from config.errors import DomainError
@@ -226,3 +226,67 @@ class SynonymForm(forms.Form):
         help_text="Separate them with commas, e.g. “MTX, methotrexate”. Condition names and their "
         "synonyms from the medical taxonomy are already included.",
     )
+
+
+class RestrictForm(forms.Form):
+    kind = forms.ChoiceField(choices=RestrictionKind.choices)
+    days = forms.IntegerField(
+        min_value=1, max_value=3650, required=False, help_text="Leave empty to suspend until you lift it."
+    )
+    reason = forms.CharField(max_length=500, help_text="The member reads this.")
+
+
+class TrustForm(forms.Form):
+    level = forms.ChoiceField(choices=[(name, name.title()) for name in ("new", "member", "trusted", "leader")])
+    locked = forms.BooleanField(
+        required=False, initial=True, help_text="Keep this level (untick to let the rules decide again)."
+    )
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class ModeratorAddForm(forms.Form):
+    member_id = forms.CharField(max_length=64, label="Member's id on this site", help_text="From their profile link.")
+    reason = forms.CharField(max_length=300, required=False)
+
+
+class SlowModeForm(forms.Form):
+    minutes = forms.IntegerField(min_value=0, max_value=24 * 60, help_text="One post per member per N minutes; 0: off.")
+    reason = forms.CharField(max_length=500, required=False)
+
+
+TRUST_LEVELS = ("member", "trusted", "leader")
+TRUST_KEYS = (("days", "days here"), ("posts_read", "posts read"), ("posts", "posts"), ("helpful", "helpful reactions"))
+TRUST_NUMBERS = (
+    ("new_max_links", "New members: links per post", 0, 50),
+    ("new_max_images", "New members: images per post", 0, 50),
+    ("new_max_mentions", "New members: @mentions per post", 0, 50),
+    ("new_topics_per_day", "New members: topics a day", 0, 100),
+    ("trusted_flag_weight", "What a trusted member's report weighs", 1, 50),
+    ("demote_after_upheld_flags", "Upheld reports that cost one level (0: never)", 0, 100),
+)
+
+
+class TrustSettingsForm(forms.Form):
+    """The trust ladder's thresholds (one field per level and number) and the privileges' numbers."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for level in TRUST_LEVELS:
+            for key, label in TRUST_KEYS:
+                self.fields[f"{level}__{key}"] = forms.IntegerField(
+                    label=f"{level.title()}: {label}", min_value=0, max_value=100_000
+                )
+        for name, label, low, high in TRUST_NUMBERS:
+            self.fields[name] = forms.IntegerField(label=label, min_value=low, max_value=high)
+
+    def requirements(self) -> dict[str, dict[str, int]]:
+        return {level: {key: self.cleaned_data[f"{level}__{key}"] for key, _ in TRUST_KEYS} for level in TRUST_LEVELS}
+
+    def numbers(self) -> dict[str, int]:
+        return {name: self.cleaned_data[name] for name, *_ in TRUST_NUMBERS}
+
+    @classmethod
+    def initial_from(cls, *, requirements: dict[str, dict[str, int]], row: Any) -> dict[str, int]:
+        initial = {f"{level}__{key}": requirements[level][key] for level in TRUST_LEVELS for key, _ in TRUST_KEYS}
+        initial.update({name: getattr(row, name) for name, *_ in TRUST_NUMBERS})
+        return initial

@@ -14,13 +14,13 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count, IntegerField, Model, OuterRef, QuerySet, Subquery
+from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from communities import moderation, services
+from communities import moderation, safety, services
 from communities.manage_forms import (
     CommunityForm,
     CrisisSettingsForm,
@@ -28,9 +28,14 @@ from communities.manage_forms import (
     LinkRulesForm,
     MergeTagForm,
     ModerationSettingsForm,
+    ModeratorAddForm,
+    RestrictForm,
     ReviewDecisionForm,
+    SlowModeForm,
     SynonymForm,
     TagForm,
+    TrustForm,
+    TrustSettingsForm,
     WatchedWordForm,
     show_domain_error,
 )
@@ -40,11 +45,14 @@ from communities.models import (
     CommunityMembershipStatus,
     CrisisTerm,
     FlagReason,
+    MemberRestriction,
+    MemberTrust,
     OnCallModerator,
     SearchSynonym,
     Tag,
     TagStatus,
     Topic,
+    TrustLevel,
     WatchedWord,
 )
 from communities.selectors import (
@@ -60,7 +68,13 @@ from communities.selectors import (
 )
 from config.errors import DomainError
 from members.models import Member, MembershipRole, TenantMembership
-from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, tenant_name_of
+from members.selectors import (
+    attach_display_names,
+    can_administer_tenant,
+    can_moderate_tenant,
+    member_by_local_id,
+    tenant_name_of,
+)
 from tenants.models import Tenant
 
 ROBOTS_NOINDEX = "noindex, nofollow"
@@ -715,3 +729,263 @@ def search_synonym_delete(request: HttpRequest, synonym_id: int) -> HttpResponse
     services.delete_search_synonym(acting_member=_member(request), tenant=_tenant(request), synonym=synonym)
     messages.success(request, f"{' = '.join(synonym.terms)}: removed from the synonyms.")
     return redirect("manage-search-synonyms")
+
+
+# ---------------------------------------------------------------------------------------------
+# Members: silence, suspend, trust level (moderators); moderators (admins); slow mode
+# ---------------------------------------------------------------------------------------------
+
+MEMBER_LIST_LIMIT = 50
+
+
+def _membership_here(request: HttpRequest, member_id: str) -> TenantMembership:
+    membership = member_by_local_id(tenant=_tenant(request), local_id=member_id)
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+@_managers_only(admin=False)
+@require_safe
+def members_page(request: HttpRequest) -> HttpResponse:
+    """Find a member (name or id here) and see who is silenced or suspended now."""
+    tenant = _tenant(request)
+    query = " ".join(request.GET.get("q", "").split())[:80]
+    found: list[TenantMembership] = []
+    if query:
+        found = list(
+            TenantMembership.objects.filter(tenant_id=tenant.pk)
+            .filter(
+                Q(local_id=query)
+                | Q(display_name__icontains=query)
+                | Q(display_name="", member__display_name__icontains=query)
+            )
+            .select_related("member")
+            .order_by("joined_at", "id")[:MEMBER_LIST_LIMIT]
+        )
+        attach_display_names(found, tenant=tenant, attrs=("member",))
+    restrictions = list(
+        MemberRestriction.objects.filter(safety.active_restrictions()).select_related("member").order_by("-id")[:200]
+    )
+    attach_display_names(restrictions, tenant=tenant, attrs=("member",))
+    local_ids = dict(
+        TenantMembership.objects.filter(
+            tenant_id=tenant.pk, member_id__in=[r.member_id for r in restrictions]
+        ).values_list("member_id", "local_id")
+    )
+    for restriction in restrictions:
+        restriction.local_id = local_ids.get(restriction.member_id, "")  # type: ignore[attr-defined]
+    return _render(request, "members.html", {"query": query, "found": found, "restrictions": restrictions})
+
+
+def _member_page(
+    request: HttpRequest,
+    membership: TenantMembership,
+    *,
+    restrict_form: RestrictForm | None = None,
+    trust_form: TrustForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    tenant = _tenant(request)
+    member = membership.member
+    trust = MemberTrust.objects.filter(member_id=member.pk).first()
+    level = TrustLevel(trust.level) if trust else TrustLevel.NEW
+    response = _render(
+        request,
+        "member.html",
+        {
+            "membership": membership,
+            "member_name": tenant_name_of(member=member, tenant=tenant),
+            "trust": trust,
+            "level": level,
+            "activity": safety.activity_of(member=member, tenant=tenant),
+            "restriction": safety.active_restriction(member=member, tenant=tenant),
+            "history": MemberRestriction.objects.filter(member_id=member.pk).order_by("-id")[:50],
+            "restrict_form": restrict_form or RestrictForm(),
+            "trust_form": trust_form or TrustForm(initial={"level": level.label.lower(), "locked": True}),
+        },
+    )
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=False)
+@require_safe
+def member_page(request: HttpRequest, member_id: str) -> HttpResponse:
+    return _member_page(request, _membership_here(request, member_id))
+
+
+@_managers_only(admin=False)
+@require_POST
+def member_restrict(request: HttpRequest, member_id: str) -> HttpResponse:
+    membership = _membership_here(request, member_id)
+    form = RestrictForm(request.POST)
+    if not form.is_valid():
+        return _member_page(request, membership, restrict_form=form, status=400)
+    try:
+        moderation.restrict_member(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            member=membership.member,
+            kind=form.cleaned_data["kind"],
+            days=form.cleaned_data["days"],
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _member_page(request, membership, restrict_form=form, status=error.http_status)
+    messages.success(request, "Done: the member was told why and until when.")
+    return redirect("manage-member", member_id=member_id)
+
+
+@_managers_only(admin=False)
+@require_POST
+def member_trust(request: HttpRequest, member_id: str) -> HttpResponse:
+    membership = _membership_here(request, member_id)
+    form = TrustForm(request.POST)
+    if not form.is_valid():
+        return _member_page(request, membership, trust_form=form, status=400)
+    try:
+        moderation.set_trust_level(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            member=membership.member,
+            level=form.cleaned_data["level"],
+            locked=form.cleaned_data["locked"],
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _member_page(request, membership, trust_form=form, status=error.http_status)
+    messages.success(request, "Trust level saved.")
+    return redirect("manage-member", member_id=member_id)
+
+
+@_managers_only(admin=False)
+@require_POST
+def restriction_lift(request: HttpRequest, restriction_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    try:
+        restriction = moderation.restriction_for_moderator(member=member, tenant=tenant, restriction_id=restriction_id)
+        moderation.lift_restriction(acting_member=member, tenant=tenant, restriction=restriction)
+    except services.CommunityNotFound as error:
+        raise Http404(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Lifted: the member can take part again.")
+    return redirect("manage-members")
+
+
+def _moderators_page(request: HttpRequest, form: ModeratorAddForm, status: int = 200) -> HttpResponse:
+    tenant = _tenant(request)
+    rows = list(
+        TenantMembership.objects.filter(tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN))
+        .select_related("member")
+        .order_by("role", "joined_at", "id")
+    )
+    attach_display_names(rows, tenant=tenant, attrs=("member",))
+    response = _render(request, "moderators.html", {"rows": rows, "form": form})
+    response.status_code = status
+    return response
+
+
+@_managers_only(admin=True)
+@require_http_methods(["GET", "POST"])
+def moderators_page(request: HttpRequest) -> HttpResponse:
+    """Tenant admins add and remove moderators."""
+    if request.method != "POST":
+        return _moderators_page(request, ModeratorAddForm())
+    form = ModeratorAddForm(request.POST)
+    if not form.is_valid():
+        return _moderators_page(request, form, status=400)
+    membership = member_by_local_id(tenant=_tenant(request), local_id=form.cleaned_data["member_id"].strip())
+    if membership is None:
+        form.add_error("member_id", "No member of this site has that id.")
+        return _moderators_page(request, form, status=400)
+    try:
+        moderation.set_moderator(
+            acting_member=_member(request),
+            tenant=_tenant(request),
+            member=membership.member,
+            moderator=True,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        show_domain_error(form, error)
+        return _moderators_page(request, form, status=error.http_status)
+    messages.success(request, "Added as a moderator.")
+    return redirect("manage-moderators")
+
+
+@_managers_only(admin=True)
+@require_POST
+def moderator_remove(request: HttpRequest, member_id: str) -> HttpResponse:
+    membership = _membership_here(request, member_id)
+    try:
+        moderation.set_moderator(
+            acting_member=_member(request), tenant=_tenant(request), member=membership.member, moderator=False
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "No longer a moderator.")
+    return redirect("manage-moderators")
+
+
+@_managers_only(admin=False)
+@require_POST
+def topic_slow_mode(request: HttpRequest, topic_id: int) -> HttpResponse:
+    member, tenant = _member(request), _tenant(request)
+    topic = Topic.objects.filter(pk=topic_id, deleted_at__isnull=True).first()
+    if topic is None:
+        raise Http404("No such topic.")
+    form = SlowModeForm(request.POST)
+    if form.is_valid():
+        try:
+            moderation.set_slow_mode(
+                acting_member=member,
+                tenant=tenant,
+                topic=topic,
+                minutes=form.cleaned_data["minutes"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            minutes = form.cleaned_data["minutes"]
+            messages.success(request, f"Slow mode: one post per {minutes} minutes." if minutes else "Slow mode off.")
+    else:
+        messages.error(request, "Slow mode: minutes from 0 (off) to 1440.")
+    return redirect(f"/t/{topic.pk}/")
+
+
+@_managers_only(admin=False)
+@require_http_methods(["GET", "POST"])
+def trust_settings(request: HttpRequest) -> HttpResponse:
+    """The trust ladder: what each level needs, new members' limits, what reports weigh."""
+    status = 200
+    if request.method == "POST":
+        form = TrustSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                moderation.update_trust_settings(
+                    acting_member=_member(request),
+                    tenant=_tenant(request),
+                    requirements=form.requirements(),
+                    **form.numbers(),
+                )
+            except DomainError as error:
+                show_domain_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(request, "Trust ladder saved; levels follow at each member's next evaluation.")
+                return redirect("manage-trust")
+        else:
+            status = 400
+    else:
+        row = moderation_settings()
+        form = TrustSettingsForm(initial=TrustSettingsForm.initial_from(requirements=safety.requirements(row), row=row))
+    response = _render(request, "trust.html", {"form": form})
+    response.status_code = status
+    return response

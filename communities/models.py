@@ -145,6 +145,8 @@ class Topic(models.Model):
     # The opening post's status, copied here by the services so lists filter topics without a join.
     status = models.CharField(max_length=10, choices=ContentStatus.choices, default=ContentStatus.PUBLISHED)
     locked_at = models.DateTimeField(null=True, blank=True)
+    # Slow mode (communities.safety): each member may post here once per this many minutes (0: off).
+    slow_mode_minutes = models.PositiveSmallIntegerField(default=0)
 
     objects = TopicManager()
 
@@ -355,6 +357,13 @@ class ModerationActionKind(models.TextChoices):
     JOIN_REFUSED = "join_refused", "Join request refused"
     TAG_CURATED = "tag_curated", "Tag curated"
     TAG_MERGED = "tag_merged", "Tags merged"
+    MEMBER_SILENCED = "member_silenced", "Member silenced"
+    MEMBER_SUSPENDED = "member_suspended", "Member suspended"
+    RESTRICTION_LIFTED = "restriction_lift", "Silence or suspension lifted"
+    TRUST_CHANGED = "trust_changed", "Trust level set by a moderator"
+    TRUST_AUTOMATIC = "trust_auto", "Trust level changed by the rules"
+    SLOW_MODE = "slow_mode", "Slow mode changed"
+    ROLE_CHANGED = "role_changed", "Moderator added or removed"
 
 
 class ModerationAction(models.Model):
@@ -485,6 +494,20 @@ class ModerationSettings(models.Model):
         blank=True, help_text="One domain per line; when any are listed, links elsewhere are refused."
     )
     link_denied_domains = models.TextField(blank=True, help_text="One domain per line; links there are refused.")
+    # Trust ladder (communities.trust): what promotes a member, what limits a new one, what a flag weighs.
+    trust_requirements = models.JSONField(
+        default=dict, blank=True, help_text="Overrides of communities.trust.DEFAULT_REQUIREMENTS."
+    )
+    new_max_links = models.PositiveSmallIntegerField(default=2, help_text="Links per post for new members.")
+    new_max_images = models.PositiveSmallIntegerField(default=0, help_text="Images per post for new members.")
+    new_max_mentions = models.PositiveSmallIntegerField(default=2, help_text="@mentions per post for new members.")
+    new_topics_per_day = models.PositiveSmallIntegerField(default=3, help_text="Topics per day for new members.")
+    trusted_flag_weight = models.PositiveSmallIntegerField(
+        default=2, help_text="What a trusted member's flag counts for (a leader's hides at once)."
+    )
+    demote_after_upheld_flags = models.PositiveSmallIntegerField(
+        default=2, help_text="Each this many upheld flags against a member's posts (last 180 days) costs one level."
+    )
     crisis_resources = models.TextField(
         default=(
             "If you or someone else is in immediate danger, call your local emergency number "
@@ -592,3 +615,84 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.word
+
+
+class TrustLevel(models.IntegerChoices):
+    NEW = 0, "New"
+    MEMBER = 1, "Member"
+    TRUSTED = 2, "Trusted"
+    LEADER = 3, "Leader"
+
+
+class TrustLevelName(models.TextChoices):
+    """The levels as the API and forms name them."""
+
+    NEW = "new", "New"
+    MEMBER = "member", "Member"
+    TRUSTED = "trusted", "Trusted"
+    LEADER = "leader", "Leader"
+
+
+class MemberTrust(models.Model):
+    """A member's rung on this tenant's trust ladder (communities.trust). No row: new."""
+
+    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField(choices=TrustLevel.choices, default=TrustLevel.NEW)
+    # Set by a moderator: the rules no longer move it.
+    locked = models.BooleanField(default=False)
+    posts_read = models.PositiveIntegerField(default=0)
+    evaluated_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["level"], name="member_trust_level")]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id}: {self.get_level_display()}"
+
+
+class TopicRead(models.Model):
+    """How many posts of a topic a member has seen (the trust ladder's "posts read")."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    posts_seen = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["topic", "member"], name="one_topic_read")]
+
+    def __str__(self) -> str:
+        return f"member {self.member_id} read {self.posts_seen} in topic {self.topic_id}"
+
+
+class RestrictionKind(models.TextChoices):
+    SILENCED = "silenced", "Silenced: can read, cannot post, reply or react"
+    SUSPENDED = "suspended", "Suspended: cannot take part in this site"
+
+
+class MemberRestriction(models.Model):
+    """A moderator silenced or suspended a member in this tenant until ``ends_at`` (None: until lifted).
+
+    The member keeps their data, can sign in, read their own posts and notifications and export their
+    data; communities.safety says what each kind refuses."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=RestrictionKind.choices)
+    reason = models.CharField(max_length=500)
+    starts_at = models.DateTimeField(auto_now_add=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["member", "lifted_at"], name="restriction_member")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} member {self.member_id}"

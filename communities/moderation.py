@@ -3,7 +3,9 @@
 Rules:
 - Any active member who can see a post flags it once, with a reason (``other`` needs a few words).
   A topic is flagged through its opening post. Flags add up by weight: a member's flag weighs 1; a
-  moderator's or admin's weighs the whole threshold (their report hides at once, as in Discourse).
+  moderator's or admin's weighs the whole threshold (their report hides at once, as in Discourse);
+  a trusted member's weighs ``trusted_flag_weight`` and a leader's the whole threshold too
+  (leaders hide posts pending review: communities.safety).
 - When a post's open flag weight reaches the tenant's threshold (ModerationSettings, default 3), it
   is hidden until a moderator decides: visible to its author and moderators only
   (selectors.content_visibility), and the hiding is logged with no actor (the rules decided).
@@ -16,9 +18,11 @@ Rules:
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -26,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities import crisis, notifications, watched
+from communities import crisis, notifications, safety, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -34,15 +38,19 @@ from communities.models import (
     CrisisTerm,
     Flag,
     FlagReason,
+    MemberRestriction,
+    MemberTrust,
     ModerationActionKind,
     ModerationSettings,
     OnCallModerator,
     Post,
     PostRevision,
+    RestrictionKind,
     ReviewItem,
     ReviewStatus,
     RiskLevel,
     Topic,
+    TrustLevel,
     WatchedWord,
     WatchedWordAction,
 )
@@ -52,11 +60,14 @@ from communities.services import (
     CommunityNotFound,
     _clean_body,
     _record_moderation,
+    _require_admin,
     _require_moderator,
     _require_signed_in,
+    set_post_status,
 )
 from config.errors import Conflict, InvalidInput
 from members.models import Member, MembershipRole, TenantMembership
+from members.services import set_membership_role
 from tenants.models import Tenant
 from tenants.selectors import current_tenant
 
@@ -99,10 +110,8 @@ def update_moderation_settings(*, acting_member: Member, tenant: Tenant, flag_th
 
 
 def flag_weight(*, member: Member, tenant: Tenant, threshold: int) -> int:
-    """What one member's flag counts for (see the module docstring)."""
-    if can_moderate(member=member, tenant=tenant):
-        return threshold
-    return 1
+    """What one member's flag counts for: by role and trust level (communities.safety)."""
+    return safety.flag_weight(member=member, tenant=tenant, threshold=threshold)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -114,6 +123,7 @@ def flag_post(*, member: Member, tenant: Tenant, post: Post, reason: str, text: 
     """Report a post. Refused for one's own post, twice for the same post, and for anything the
     member cannot see (which looks exactly like it not existing)."""
     _require_signed_in(member)
+    safety.require_not_suspended(member=member, tenant=tenant)
     topic = post.topic
     if (
         not can_read_community(member=member, tenant=tenant, community=topic.community)
@@ -156,7 +166,7 @@ def flag_post(*, member: Member, tenant: Tenant, post: Post, reason: str, text: 
             if item.risk >= RiskLevel.MEDIUM and item.alerted_at is None:
                 crisis.alert_on_call(tenant=tenant, item_id=item.pk)
             if locked.status == ContentStatus.PUBLISHED and locked.flag_weight >= threshold:
-                _set_status(locked, ContentStatus.HIDDEN, hidden_reason=AUTO_HIDDEN_REASON)
+                set_post_status(locked, ContentStatus.HIDDEN, hidden_reason=AUTO_HIDDEN_REASON)
                 _record_moderation(
                     kind=ModerationActionKind.AUTO_HIDDEN,
                     actor=None,
@@ -185,23 +195,6 @@ def _open_item(*, post: Post, community_id: int) -> ReviewItem:
     if item is None:
         item = ReviewItem.objects.create(post=post, community_id=community_id)
     return item
-
-
-def _set_status(post: Post, status: str, *, hidden_reason: str = "") -> None:
-    """Change who sees a post, keeping the topic's copy, its reply count and search in step."""
-    was_published = post.status == ContentStatus.PUBLISHED
-    now_published = status == ContentStatus.PUBLISHED
-    Post.objects.filter(pk=post.pk).update(status=status, hidden_reason=hidden_reason)
-    post.status, post.hidden_reason = status, hidden_reason
-    if post.is_opening:
-        Topic.objects.filter(pk=post.topic_id).update(status=status)
-        post.topic.status = status
-        refresh_search_vectors(topic_ids=[post.topic_id])
-    elif post.deleted_at is None and was_published != now_published:
-        change = 1 if now_published else -1
-        Topic.objects.filter(pk=post.topic_id, reply_count__gte=max(0, -change)).update(
-            reply_count=F("reply_count") + change
-        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +292,9 @@ def decide(*, acting_member: Member, tenant: Tenant, item: ReviewItem, choice: D
         )
         if choice.decision == Decision.ESCALATE:
             notifications.notify_escalation(post=post, actor=acting_member, admin_ids=_admin_ids(tenant), reason=reason)
+    if choice.decision in safety.UPHELD_DECISIONS and post.author is not None:
+        # Upheld flags can cost the author a trust level.
+        safety.evaluate_trust(member=post.author, tenant=tenant)
     return locked
 
 
@@ -311,7 +307,7 @@ def _apply(
         _publish(post)
         return ModerationActionKind.POST_APPROVED, f"Approved post #{post.pk}", f"Your post in {where} was approved"
     if choice.decision == Decision.HIDE:
-        _set_status(post, ContentStatus.HIDDEN, hidden_reason=reason)
+        set_post_status(post, ContentStatus.HIDDEN, hidden_reason=reason)
         return (
             ModerationActionKind.POST_HIDDEN,
             f"Hid post #{post.pk}",
@@ -382,7 +378,7 @@ def _publish(post: Post) -> None:
     """Make a held or hidden post visible; a held post's notifications go out now, as if just posted."""
     was_held = post.status == ContentStatus.HELD
     if post.status != ContentStatus.PUBLISHED:
-        _set_status(post, ContentStatus.PUBLISHED)
+        set_post_status(post, ContentStatus.PUBLISHED)
     if was_held:
         if not post.is_opening:
             Topic.objects.filter(pk=post.topic_id).update(last_activity_at=timezone.now())
@@ -612,3 +608,270 @@ def update_crisis_settings(
             + "\n".join(f"{RiskLevel(r).label}: {p}" for p, r in sorted(cleaned.items())),
         )
     return row
+
+
+# ---------------------------------------------------------------------------------------------
+# Members: silence, suspend, trust level (moderators); moderators (admins)
+# ---------------------------------------------------------------------------------------------
+
+RESTRICTION_DAYS_MAX = 3650
+
+
+def _tenant_member(*, tenant: Tenant, member: Member) -> None:
+    if not TenantMembership.objects.filter(tenant_id=tenant.pk, member_id=member.pk).exists():
+        raise CommunityNotFound("No such member here.")
+
+
+def _notify_member(*, member_id: int, actor: Member | None, message: str) -> None:
+    notifications.notify_member_restriction(
+        member_id=member_id, actor_id=actor.pk if actor is not None else None, message=message
+    )
+
+
+def restrict_member(
+    *, acting_member: Member, tenant: Tenant, member: Member, kind: str, reason: str, days: int | None
+) -> MemberRestriction:
+    """Silence (``days`` required) or suspend (``days`` or None: until lifted) a member of this tenant.
+
+    Logged, and the member is told the end date and the reason. Moderators and admins of the tenant
+    (and platform staff) cannot be restricted here: change their role first."""
+    _require_moderator(acting_member, tenant)
+    _tenant_member(tenant=tenant, member=member)
+    if kind not in RestrictionKind.values:
+        raise InvalidInput(
+            f"Choose one of: {', '.join(RestrictionKind.values)}.", code="restriction_invalid",
+            details={"kind": ["Unknown kind."]},
+        )  # fmt: skip
+    if member.pk == acting_member.pk or member.is_staff or can_moderate(member=member, tenant=tenant):
+        raise InvalidInput(
+            "Moderators, administrators and platform staff can't be silenced or suspended; change their role first.",
+            code="restriction_privileged",
+        )
+    reason = " ".join((reason or "").split())[:500]
+    if len(reason) < 3:
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
+    if days is None and kind == RestrictionKind.SILENCED:
+        raise InvalidInput("Say for how many days.", code="days_required", details={"days": ["Required."]})
+    if days is not None:
+        try:
+            days = int(days)
+        except (TypeError, ValueError):
+            days = 0
+        if not 1 <= days <= RESTRICTION_DAYS_MAX:
+            raise InvalidInput(
+                f"Days: a number from 1 to {RESTRICTION_DAYS_MAX}.", code="days_invalid", details={"days": ["1–3650."]}
+            )
+    now = timezone.now()
+    ends_at = now + datetime.timedelta(days=days) if days is not None else None
+    with transaction.atomic():
+        restriction = MemberRestriction.objects.create(
+            member=member, kind=kind, reason=reason, ends_at=ends_at, created_by=acting_member
+        )
+        until = safety.describe_until(ends_at)
+        silenced = kind == RestrictionKind.SILENCED
+        _record_moderation(
+            kind=ModerationActionKind.MEMBER_SILENCED if silenced else ModerationActionKind.MEMBER_SUSPENDED,
+            actor=acting_member,
+            subject_id=member.pk,
+            summary=f"{'Silenced' if silenced else 'Suspended'} a member {until}",
+            reason=reason,
+        )
+        what = (
+            "silenced you: you can read and report posts, but not post, reply or react"
+            if silenced
+            else "suspended you from taking part here"
+        )
+        _notify_member(
+            member_id=member.pk,
+            actor=acting_member,
+            message=f"A moderator {what} {until}. Reason: {reason}. You can still read and export your data.",
+        )
+    return restriction
+
+
+def lift_restriction(
+    *, acting_member: Member, tenant: Tenant, restriction: MemberRestriction, reason: str = ""
+) -> MemberRestriction:
+    """End a silence or suspension now (logged; the member is told)."""
+    _require_moderator(acting_member, tenant)
+    with transaction.atomic():
+        locked = MemberRestriction.objects.select_for_update().filter(pk=restriction.pk).first()
+        if locked is None or locked.lifted_at is not None:
+            raise Conflict("That was already lifted.", code="restriction_lifted")
+        locked.lifted_at = timezone.now()
+        locked.lifted_by = acting_member
+        locked.save(update_fields=["lifted_at", "lifted_by"])
+        _record_moderation(
+            kind=ModerationActionKind.RESTRICTION_LIFTED,
+            actor=acting_member,
+            subject_id=locked.member_id,
+            summary=f"Lifted a member's {locked.kind} restriction",
+            reason=reason,
+        )
+        _notify_member(
+            member_id=locked.member_id,
+            actor=acting_member,
+            message=f"A moderator lifted your {locked.get_kind_display().split(':')[0].lower()} restriction: "
+            "you can take part again.",
+        )
+    return locked
+
+
+def restriction_for_moderator(*, member: Member, tenant: Tenant, restriction_id: int) -> MemberRestriction:
+    if not can_moderate(member=member, tenant=tenant):
+        raise CommunityNotFound("No such restriction.")
+    restriction = MemberRestriction.objects.filter(pk=restriction_id).first()
+    if restriction is None:
+        raise CommunityNotFound("No such restriction.")
+    return restriction
+
+
+def set_trust_level(
+    *, acting_member: Member, tenant: Tenant, member: Member, level: str, reason: str = "", locked: bool = True
+) -> MemberTrust:
+    """A moderator sets a member's trust level; ``locked`` (default) keeps the rules from moving it.
+    ``locked=False`` hands the member back to the rules (re-evaluated at once)."""
+    _require_moderator(acting_member, tenant)
+    _tenant_member(tenant=tenant, member=member)
+    if level not in safety.LEVEL_NAMES:
+        raise InvalidInput(
+            f"Level is one of: {', '.join(safety.LEVEL_NAMES)}.", code="trust_level_invalid",
+            details={"level": ["Unknown level."]},
+        )  # fmt: skip
+    value = safety.LEVEL_NAMES[level]
+    with transaction.atomic():
+        row, _ = MemberTrust.objects.select_for_update().get_or_create(member_id=member.pk)
+        old = TrustLevel(row.level).label
+        row.level, row.locked = value, bool(locked)
+        row.save(update_fields=["level", "locked", "updated_at"])
+        _record_moderation(
+            kind=ModerationActionKind.TRUST_CHANGED,
+            actor=acting_member,
+            subject_id=member.pk,
+            summary=f"Trust level {old} → {TrustLevel(value).label}"
+            + (" (locked)" if locked else " (rules decide again)"),
+            reason=reason,
+        )
+    if not locked:
+        safety.evaluate_trust(member=member, tenant=tenant)
+        row.refresh_from_db()
+    return row
+
+
+SLOW_MODE_MAX_MINUTES = 24 * 60
+
+
+def set_slow_mode(*, acting_member: Member, tenant: Tenant, topic: Topic, minutes: int, reason: str = "") -> Topic:
+    """Moderators calm a topic: each member may post there once per ``minutes`` (0 turns it off)."""
+    _require_moderator(acting_member, tenant)
+    try:
+        minutes = int(minutes)
+    except (TypeError, ValueError):
+        minutes = -1
+    if not 0 <= minutes <= SLOW_MODE_MAX_MINUTES:
+        raise InvalidInput(
+            f"Minutes: a number from 0 (off) to {SLOW_MODE_MAX_MINUTES}.", code="slow_mode_invalid",
+            details={"minutes": [f"0–{SLOW_MODE_MAX_MINUTES}."]},
+        )  # fmt: skip
+    with transaction.atomic():
+        Topic.objects.filter(pk=topic.pk).update(slow_mode_minutes=minutes)
+        before = topic.slow_mode_minutes
+        topic.slow_mode_minutes = minutes
+        _record_moderation(
+            kind=ModerationActionKind.SLOW_MODE,
+            actor=acting_member,
+            community=Community.objects.get(pk=topic.community_id),
+            topic_id=topic.pk,
+            summary=f"Slow mode in topic #{topic.pk}: " + (f"one post per {minutes} min" if minutes else "off"),
+            reason=reason,
+            before_text=f"{before} min",
+            after_text=f"{minutes} min",
+        )
+    return topic
+
+
+MODERATOR_ROLES = (MembershipRole.MODERATOR, MembershipRole.ADMIN)
+
+
+def set_moderator(*, acting_member: Member, tenant: Tenant, member: Member, moderator: bool, reason: str = "") -> str:
+    """Tenant admins add a member as moderator, or make a moderator a member again (roles are kept
+    in step with the tenant's groups by members.services). Admins are changed from the role API."""
+    _require_admin(acting_member, tenant)
+    membership = TenantMembership.objects.filter(tenant_id=tenant.pk, member_id=member.pk).first()
+    if membership is None:
+        raise CommunityNotFound("No such member here.")
+    if membership.role == MembershipRole.ADMIN:
+        raise InvalidInput("That person is an administrator; change their role instead.", code="member_is_admin")
+    role = MembershipRole.MODERATOR if moderator else MembershipRole.MEMBER
+    if membership.role == role:
+        return role
+    with transaction.atomic():
+        set_membership_role(acting_member=acting_member, tenant=tenant, member=member, role=role, reason=reason)
+        _record_moderation(
+            kind=ModerationActionKind.ROLE_CHANGED,
+            actor=acting_member,
+            subject_id=member.pk,
+            summary="Made a member a moderator" if moderator else "Removed a moderator",
+            reason=reason,
+        )
+        if not moderator:
+            OnCallModerator.objects.filter(member_id=member.pk).delete()
+    return role
+
+
+TRUST_SETTING_LIMITS = {
+    "new_max_links": (0, 50),
+    "new_max_images": (0, 50),
+    "new_max_mentions": (0, 50),
+    "new_topics_per_day": (0, 100),
+    "trusted_flag_weight": (1, 50),
+    "demote_after_upheld_flags": (0, 100),
+}
+
+
+def update_trust_settings(
+    *, acting_member: Member, tenant: Tenant, requirements: dict[str, Any] | None = None, **numbers: int
+) -> ModerationSettings:
+    """Moderators tune the trust ladder: promotion thresholds (communities.safety.clean_requirements),
+    new members' limits, a trusted flag's weight and how many upheld flags cost a level (0: never)."""
+    _require_moderator(acting_member, tenant)
+    unknown = set(numbers) - set(TRUST_SETTING_LIMITS)
+    if unknown:
+        raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.", code="field_unknown")
+    cleaned: dict[str, int] = {}
+    for name, value in numbers.items():
+        low, high = TRUST_SETTING_LIMITS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidInput(
+                f"{name.replace('_', ' ').capitalize()}: a number from {low} to {high}.",
+                code="trust_setting_invalid",
+                details={name: [f"{low}–{high}."]},
+            )
+        cleaned[name] = value
+    ladder = safety.clean_requirements(requirements) if requirements is not None else None
+    with transaction.atomic():
+        row, _ = ModerationSettings.objects.get_or_create(pk=1)
+        before = _trust_settings_text(row)
+        for name, value in cleaned.items():
+            setattr(row, name, value)
+        if ladder is not None:
+            row.trust_requirements = ladder
+        row.save()
+        _record_moderation(
+            kind=ModerationActionKind.RULES_CHANGED,
+            actor=acting_member,
+            summary="Changed the trust ladder settings",
+            before_text=before,
+            after_text=_trust_settings_text(row),
+        )
+    return row
+
+
+def _trust_settings_text(row: ModerationSettings) -> str:
+    ladder = safety.requirements(row)
+    return "; ".join(
+        [f"{name}: " + ", ".join(f"{k} {v}" for k, v in values.items()) for name, values in ladder.items()]
+        + [f"{name} {getattr(row, name)}" for name in TRUST_SETTING_LIMITS]
+    )

@@ -261,3 +261,12 @@ def notify_escalation(*, post: Post, actor: Member, admin_ids: Iterable[int], re
         actor_id=actor.pk,
         message=_with_reason(f"A moderator needs your decision on a post in “{post.topic.title}”", reason),
     )
+
+
+def notify_member_restriction(*, member_id: int, actor_id: int | None, message: str) -> int:
+    """A moderator silenced, suspended or reinstated a member (no post: the notice links nowhere)."""
+    Notification.objects.create(
+        recipient_id=member_id, kind=NotificationKind.MODERATION, actor_id=actor_id, message=message[:300]
+    )
+    _schedule_email_delivery()
+    return 1

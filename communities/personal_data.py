@@ -27,6 +27,8 @@ from communities.models import (
     CommunityMembership,
     CommunitySubscription,
     Flag,
+    MemberRestriction,
+    MemberTrust,
     ModerationAction,
     Notification,
     OnCallModerator,
@@ -36,6 +38,7 @@ from communities.models import (
     ReviewItem,
     Tag,
     Topic,
+    TopicRead,
     TopicSubscription,
     WatchedWord,
 )
@@ -103,6 +106,19 @@ def export_member_data(member: Member) -> dict[str, Any]:
              "resolved_at": f.resolved_at}
             for f in Flag.objects.filter(member_id=member.pk).order_by("created_at")
         ],
+        "silences_and_suspensions": [
+            {"kind": r.kind, "reason": r.reason, "starts_at": r.starts_at, "ends_at": r.ends_at,
+             "lifted_at": r.lifted_at}
+            for r in MemberRestriction.objects.filter(member_id=member.pk).order_by("starts_at")
+        ],
+        "trust_level": [
+            {"level": t.get_level_display(), "set_by_a_moderator": t.locked, "posts_read": t.posts_read}
+            for t in MemberTrust.objects.filter(member_id=member.pk)
+        ],
+        "topics_read": [
+            {"topic_id": r.topic_id, "posts_seen": r.posts_seen, "updated_at": r.updated_at}
+            for r in TopicRead.objects.filter(member_id=member.pk).order_by("topic_id")
+        ],
         "moderation_decisions_i_took": [
             _decision(action) for action in ModerationAction.objects.filter(actor_id=member.pk)
             .select_related("community").order_by("created_at", "id")
@@ -163,6 +179,11 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
     ReviewItem.objects.filter(decided_by_id=member.pk).update(decided_by=None)
     WatchedWord.objects.filter(created_by_id=member.pk).update(created_by=None)
     OnCallModerator.objects.filter(member_id=member.pk).delete()
+    MemberTrust.objects.filter(member_id=member.pk).delete()
+    TopicRead.objects.filter(member_id=member.pk).delete()
+    MemberRestriction.objects.filter(member_id=member.pk).delete()
+    MemberRestriction.objects.filter(created_by_id=member.pk).update(created_by=None)
+    MemberRestriction.objects.filter(lifted_by_id=member.pk).update(lifted_by=None)
     PostRevision.objects.filter(edited_by_id=member.pk).update(edited_by=None)
 
     own_post_ids = list(Post.objects.filter(author_id=member.pk).values_list("pk", flat=True))
@@ -214,7 +235,7 @@ def register() -> None:
         models=[
             CommunityMembership, Tag, Topic, Post, PostRevision, Reaction, TopicSubscription,
             CommunitySubscription, Notification, ModerationAction, Flag, ReviewItem, WatchedWord,
-            OnCallModerator,
+            OnCallModerator, MemberTrust, TopicRead, MemberRestriction,
         ],
         export=export_member_data,
         erase=erase_member_data,

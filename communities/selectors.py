@@ -872,3 +872,86 @@ def archive_statistics() -> dict[str, object]:
         "topics_per_month": per_month(Topic.objects.all()),
         "posts_per_month": per_month(Post.objects.all()),
     }
+
+
+# --- research exports (research passes the consent gate first and hands us only consenting ids) ----
+
+
+@dataclass(frozen=True)
+class ResearchPost:
+    """One post as a research export may see it: no author name, no ids beyond this tenant's post id."""
+
+    post_id: int
+    author_id: int
+    community_slug: str
+    topic_id: int
+    is_opening: bool
+    title: str
+    body_markdown: str
+    created_at: datetime.datetime
+    helpful_count: int
+    same_here_count: int
+    support_count: int
+    tags: tuple[str, ...]
+
+
+def existing_community_slugs(*, slugs: Sequence[str]) -> set[str]:
+    """Which of ``slugs`` name a community of the current tenant."""
+    return set(Community.objects.filter(slug__in=list(slugs)).values_list("slug", flat=True))
+
+
+def active_community_member_ids(*, member_ids: Sequence[int], community_slugs: Sequence[str]) -> set[int]:
+    """Of ``member_ids``, those with an active membership of one of these communities (current tenant)."""
+    return set(
+        CommunityMembership.objects.filter(
+            member_id__in=list(member_ids),
+            community__slug__in=list(community_slugs),
+            status=CommunityMembershipStatus.ACTIVE,
+        ).values_list("member_id", flat=True)
+    )
+
+
+def research_posts(
+    *,
+    author_ids: Sequence[int],
+    community_slugs: Sequence[str] = (),
+    since: datetime.datetime | None = None,
+    until: datetime.datetime | None = None,
+) -> list[ResearchPost]:
+    """Published, undeleted posts of published topics by ``author_ids`` in the current tenant, oldest first.
+
+    Only research.services calls this, with ids that passed consent.selectors.members_consenting_to.
+    """
+    posts = Post.objects.filter(
+        author_id__in=list(author_ids),
+        status=ContentStatus.PUBLISHED,
+        deleted_at__isnull=True,
+        topic__deleted_at__isnull=True,
+        topic__status=ContentStatus.PUBLISHED,
+    )
+    if community_slugs:
+        posts = posts.filter(topic__community__slug__in=list(community_slugs))
+    if since is not None:
+        posts = posts.filter(created_at__gte=since)
+    if until is not None:
+        posts = posts.filter(created_at__lt=until)
+    posts = posts.select_related("topic__community").prefetch_related(
+        Prefetch("topic__tags", queryset=Tag.objects.filter(status=TagStatus.CURATED).order_by("name"))
+    )
+    return [
+        ResearchPost(
+            post_id=post.pk,
+            author_id=post.author_id or 0,
+            community_slug=post.topic.community.slug,
+            topic_id=post.topic_id,
+            is_opening=post.is_opening,
+            title=post.topic.title if post.is_opening else "",
+            body_markdown=post.body_markdown,
+            created_at=post.created_at,
+            helpful_count=post.helpful_count,
+            same_here_count=post.same_here_count,
+            support_count=post.support_count,
+            tags=tuple(tag.name for tag in post.topic.tags.all()),
+        )
+        for post in posts.order_by("created_at", "id")
+    ]

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
-from communities import crisis, notifications, watched
+from communities import crisis, notifications, recruiting, safety, watched
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -46,6 +46,7 @@ from communities.models import (
     Topic,
     TopicKind,
     TopicSubscription,
+    TrustLevel,
     Visibility,
     WatchLevel,
 )
@@ -222,9 +223,11 @@ def _describe(window: datetime.timedelta) -> str:
 
 def needs_premoderation(*, member: Member, tenant: Tenant, community: Community) -> bool:
     """A member's first ``community.premoderated_posts`` posts in a community wait for a moderator
-    (approved posts count; held ones don't). Moderators never wait."""
+    (approved posts count; held ones don't). Moderators and trusted members never wait."""
     if community.premoderated_posts == 0 or can_moderate(member=member, tenant=tenant):
         return False
+    if safety.trust_level(member=member) >= TrustLevel.TRUSTED:
+        return False  # trusted members skip pre-moderation
     approved = Post.objects.filter(
         author_id=member.pk, topic__community_id=community.pk, status=ContentStatus.PUBLISHED
     ).count()
@@ -236,10 +239,14 @@ def _queue_for_review(
 ) -> None:
     """Held posts (pre-moderation or a HOLD word), posts with a FLAG word and posts in crisis language
     wait in the review queue; at medium or high risk the on-call moderators are emailed at once."""
-    by_words = screening.hold or screening.flag
-    if not (held or by_words or risk):
+    by_words = screening.word_hold or screening.flag
+    if not (held or by_words or risk or screening.recruiting):
         return
-    reasons = ([watched.WATCHED_WORD_REASON] if by_words else []) + ([crisis.CRISIS_REASON] if risk else [])
+    reasons = (
+        ([watched.WATCHED_WORD_REASON] if by_words else [])
+        + ([recruiting.RECRUITING_REASON] if screening.recruiting else [])
+        + ([crisis.CRISIS_REASON] if risk else [])
+    )
     item = ReviewItem.objects.create(post=post, community=community, held=held, reasons=reasons, risk=risk)
     if risk >= RiskLevel.MEDIUM:
         crisis.alert_on_call(tenant=tenant, item_id=item.pk)
@@ -414,6 +421,7 @@ def join_community(*, member: Member, tenant: Tenant, community: Community) -> C
     _require_signed_in(member)
     if not member.email_verified:
         raise NotAllowed("Verify your email address before joining.", code="email_unverified")
+    safety.require_not_suspended(member=member, tenant=tenant)
     with transaction.atomic():
         if membership_of(member=member, tenant=tenant) is None:
             join_tenant(member=member, tenant=tenant)
@@ -531,6 +539,7 @@ def _propose(*, member: Member, community: Community, kind: str, name: str) -> T
 def propose_tag(*, acting_member: Member, tenant: Tenant, community: Community, kind: str, name: str) -> Tag:
     """Members propose tags; moderators curate or merge them. Returns the existing tag if any."""
     _require_participant(acting_member, community)
+    safety.require_may_post(member=acting_member, tenant=tenant)
     with transaction.atomic():
         return _propose(member=acting_member, community=community, kind=kind, name=name)
 
@@ -593,10 +602,13 @@ def create_topic(
     The author watches their own topic (so they hear of every reply, even after changing it).
     """
     _require_participant(acting_member, community)
+    safety.require_may_post(member=acting_member, tenant=tenant)
     if kind not in TopicKind.values:
         raise InvalidInput(f"Kind is one of: {', '.join(TopicKind.values)}.", code="kind_invalid")
     title = _clean_title(title)
     body = _clean_body(body)
+    if not platform_text:
+        safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=True)
     wanted = set(tag_ids)
     tags = list(Tag.objects.filter(pk__in=wanted, community_id=community.pk, status=TagStatus.CURATED))
     if len(tags) != len(wanted):
@@ -641,6 +653,7 @@ def create_topic(
         if not held:
             # A held post: nobody hears of it until a moderator approves it (then notify_new_post runs).
             notifications.notify_new_post(tenant=tenant, post=post)
+    safety.evaluate_trust(member=acting_member, tenant=tenant)
     return topic
 
 
@@ -662,6 +675,7 @@ def create_reply(
     """
     community = topic.community
     _require_participant(acting_member, community)
+    safety.require_may_post(member=acting_member, tenant=tenant)
     if topic.deleted_at is not None:
         raise InvalidInput("This topic was removed.", code="topic_removed")
     if topic.locked_at is not None and not can_moderate(member=acting_member, tenant=tenant):
@@ -669,6 +683,7 @@ def create_reply(
     body = _clean_body(body)
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
         raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
+    safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     screening = watched.screen_post(member=acting_member, tenant=tenant, body=body)
     body = screening.body
     risk = crisis.assess(text=body)
@@ -679,6 +694,7 @@ def create_reply(
     with transaction.atomic():
         _lock_poster(acting_member, tenant)
         _check_posting_rate(acting_member, tenant)
+        safety.check_slow_mode(member=acting_member, tenant=tenant, topic=topic)
         held = screening.hold or needs_premoderation(member=acting_member, tenant=tenant, community=community)
         post = Post.objects.create(
             topic=topic,
@@ -700,6 +716,7 @@ def create_reply(
         _queue_for_review(tenant=tenant, post=post, community=community, held=held, screening=screening, risk=risk)
         if not held:
             notifications.notify_new_post(tenant=tenant, post=post)
+    safety.evaluate_trust(member=acting_member, tenant=tenant)
     return post
 
 
@@ -716,15 +733,20 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     _require_signed_in(acting_member)
     if post.author_id != acting_member.pk:
         raise NotAllowed("You can only edit your own posts.", code="not_author")
+    safety.require_may_post(member=acting_member, tenant=tenant)
     if post.deleted_at is not None:
         raise InvalidInput("This post was removed.", code="post_removed")
     if timezone.now() - post.created_at > _edit_window():
         raise NotAllowed("The time to edit this post has passed.", code="edit_window_closed")
     body = _clean_body(body)
     new_title = _clean_title(title) if title is not None and post.is_opening else None
-    # An edit passes the same rules (BLOCK refuses it, words are censored or replaced); a HOLD or FLAG
-    # word in an edit puts the post in the review queue without unpublishing it.
-    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body, title=new_title or "")
+    # An edit passes the same rules (BLOCK refuses it, words are censored or replaced). A HOLD word or
+    # recruiting language takes a published post back into the queue: unpublished for everyone but its
+    # author and the moderators until approved again. A FLAG word queues it and leaves it published.
+    # The title is screened with an opening post's body even when it doesn't change (recruiting reads both).
+    title_text = new_title if new_title is not None else (post.topic.title if post.is_opening else "")
+    screening = watched.screen_post(member=acting_member, tenant=tenant, body=body, title=title_text)
+    safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     body = screening.body
     new_title = screening.title if new_title is not None else None
     quoted = post.quoted_post
@@ -747,13 +769,37 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             refresh_search_vectors(topic_ids=[post.topic_id])
         else:
             index_posts(post_ids=[post.pk])
-        if (screening.hold or screening.flag) and not ReviewItem.objects.filter(
-            post_id=post.pk, status=ReviewStatus.OPEN
-        ).exists():
-            ReviewItem.objects.create(
-                post=post, community_id=post.topic.community_id, reasons=[watched.WATCHED_WORD_REASON]
+        if screening.hold or screening.flag:
+            reasons = ([watched.WATCHED_WORD_REASON] if screening.word_hold or screening.flag else []) + (
+                [recruiting.RECRUITING_REASON] if screening.recruiting else []
             )
+            item = ReviewItem.objects.select_for_update().filter(post_id=post.pk, status=ReviewStatus.OPEN).first()
+            if item is None:
+                item = ReviewItem.objects.create(post=post, community_id=post.topic.community_id, reasons=reasons)
+            else:
+                item.reasons = [*item.reasons, *(r for r in reasons if r not in item.reasons)]
+                item.save(update_fields=["reasons"])
+            if screening.hold and post.status == ContentStatus.PUBLISHED:
+                set_post_status(post, ContentStatus.HELD)
+                ReviewItem.objects.filter(pk=item.pk).update(held=True)
     return post
+
+
+def set_post_status(post: Post, status: str, *, hidden_reason: str = "") -> None:
+    """Change who sees a post, keeping the topic's copy, its reply count and search in step."""
+    was_published = post.status == ContentStatus.PUBLISHED
+    now_published = status == ContentStatus.PUBLISHED
+    Post.objects.filter(pk=post.pk).update(status=status, hidden_reason=hidden_reason)
+    post.status, post.hidden_reason = status, hidden_reason
+    if post.is_opening:
+        Topic.objects.filter(pk=post.topic_id).update(status=status)
+        post.topic.status = status
+        refresh_search_vectors(topic_ids=[post.topic_id])
+    elif post.deleted_at is None and was_published != now_published:
+        change = 1 if now_published else -1
+        Topic.objects.filter(pk=post.topic_id, reply_count__gte=max(0, -change)).update(
+            reply_count=F("reply_count") + change
+        )
 
 
 def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: str = "") -> Post:
@@ -845,6 +891,7 @@ def react(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
     counter = _reaction_field(kind)
     topic = post.topic
     _require_participant(member, topic.community)
+    safety.require_may_post(member=member, tenant=tenant)
     if post.deleted_at is not None:
         raise InvalidInput("This post was removed.", code="post_removed")
     try:
@@ -854,6 +901,9 @@ def react(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
             Topic.objects.filter(pk=topic.pk).update(reaction_count=F("reaction_count") + 1)
     except IntegrityError:
         return False
+    if kind == ReactionKind.HELPFUL and post.author is not None and post.author_id != member.pk:
+        # Helpful reactions from others move the author up the trust ladder.
+        safety.evaluate_trust(member=post.author, tenant=tenant)
     return True
 
 
@@ -1064,3 +1114,66 @@ def update_search_synonym(
 def delete_search_synonym(*, acting_member: Member, tenant: Tenant, synonym: SearchSynonym) -> None:
     _require_admin(acting_member, tenant)
     synonym.delete()
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers from outside the forum (an expert Q&A session of the partner's pages)
+# ---------------------------------------------------------------------------------------------
+
+
+def post_highlighted_answer(
+    *,
+    acting_member: Member,
+    tenant: Tenant,
+    community: Community,
+    question_title: str,
+    question_body: str,
+    answer_body: str,
+    topic: Topic | None = None,
+) -> Topic:
+    """A moderator posts a question asked elsewhere (an expert session) with its answer: a question topic
+    whose reply is marked as the answer, so the community shows it highlighted like any accepted answer.
+
+    Called again with the topic it returned, it adds the new answer as a reply and marks that one. The
+    texts are the platform's and the expert's (screened by no member's link rules); moderators never wait
+    for pre-moderation, so both posts are published at once and followers are notified.
+    """
+    _require_moderator(acting_member, tenant)
+    answer_body = _clean_body(answer_body)
+    answer_html = render_markdown(answer_body)
+    with transaction.atomic():
+        if topic is None or topic.deleted_at is not None:
+            title = _clean_title(question_title[:TITLE_MAX])
+            question_body = _clean_body(question_body)
+            topic = Topic.objects.create(
+                community=community, kind=TopicKind.QUESTION, title=title, author=acting_member
+            )
+            opening = Post.objects.create(
+                topic=topic,
+                community=community,
+                author=acting_member,
+                is_opening=True,
+                body_markdown=question_body,
+                body_html=render_markdown(question_body),
+            )
+            refresh_search_vectors(topic_ids=[topic.pk])
+            TopicSubscription.objects.get_or_create(
+                topic=topic, member=acting_member, defaults={"level": WatchLevel.WATCHING}
+            )
+            opening.topic = topic
+            notifications.notify_new_post(tenant=tenant, post=opening)
+        reply = Post.objects.create(
+            topic=topic,
+            community_id=topic.community_id,
+            author=acting_member,
+            body_markdown=answer_body,
+            body_html=answer_html,
+        )
+        Topic.objects.filter(pk=topic.pk).update(
+            last_activity_at=timezone.now(), reply_count=F("reply_count") + 1, answer=reply
+        )
+        topic.refresh_from_db(fields=["last_activity_at", "reply_count", "answer"])
+        index_posts(post_ids=[reply.pk])
+        reply.topic = topic
+        notifications.notify_new_post(tenant=tenant, post=reply)
+    return topic

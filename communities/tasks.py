@@ -68,3 +68,13 @@ def send_crisis_alert(review_item_id: int) -> int:
     if tenant is None or tenant.schema_name == "public":
         return 0
     return deliver_crisis_alert(tenant=tenant, item_id=review_item_id)
+
+
+@shared_task(acks_late=True)
+def evaluate_trust_levels() -> dict[str, int]:
+    """Beat, once a day: every partner's members climb (or drop) the trust ladder as time passes.
+    Safe to run twice: it recomputes levels from the same numbers."""
+    from communities.safety import evaluate_all_trust  # safety imports the models this module loads
+    from tenants.services import for_each_tenant
+
+    return for_each_tenant(lambda tenant: evaluate_all_trust(tenant=tenant))

@@ -21,7 +21,7 @@ from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST, require_safe
 from wagtail.models import Page as WagtailPage
 
-from communities import moderation, services
+from communities import moderation, safety, services
 from communities.feed import anonymous_feed, feed_for
 from communities.forms import (
     EditPostForm,
@@ -33,6 +33,7 @@ from communities.forms import (
     WatchLevelForm,
     add_domain_error,
 )
+from communities.manage_forms import SlowModeForm
 from communities.models import (
     Community,
     CommunityMembership,
@@ -289,7 +290,7 @@ def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
                     tag_ids=form.cleaned_data["tag_ids"],
                     proposed_tag_names=form.proposed_tag_names(),
                 )
-            except services.PostingRateLimited as error:
+            except (services.PostingRateLimited, safety.NewMemberTopicLimit) as error:
                 add_domain_error(form, error)
                 status = error.http_status
             except DomainError as error:
@@ -316,13 +317,25 @@ def _edit_window() -> datetime.timedelta:
 
 
 def _topic_page(
-    request: HttpRequest, topic: Topic, *, reply_form: ReplyForm | None = None, status: int = 200
+    request: HttpRequest,
+    topic: Topic,
+    *,
+    reply_form: ReplyForm | None = None,
+    status: int = 200,
+    record_reading: bool = False,
 ) -> HttpResponse:
     member, tenant = _member(request), _tenant(request)
     posts = topic_posts(member=member, tenant=tenant, topic=topic)
+    if record_reading:
+        # Posts read feed the trust ladder (communities.safety): one statement per view.
+        safety.record_reading(member=member, topic=topic, posts_seen=len(posts))
     attach_display_names([view.post for view in posts], tenant=tenant)  # names as this tenant knows them
     is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
     is_participant = is_active_community_member(member=member, community=topic.community)
+    # A silenced or suspended participant is told why and until when instead of getting a reply form.
+    restriction = (
+        safety.active_restriction(member=member, tenant=tenant) if is_participant and not is_moderator else None
+    )
     editable_since = timezone.now() - _edit_window()
     watch_level = (
         TopicSubscription.objects.filter(topic=topic, member_id=member.pk).values_list("level", flat=True).first()
@@ -404,11 +417,13 @@ def _topic_page(
         "tags": list(topic.tags.filter(status=TagStatus.CURATED)),
         "is_moderator": is_moderator,
         "is_participant": is_participant,
-        "can_reply": is_participant and (topic.locked_at is None or is_moderator),
+        "can_reply": is_participant and (topic.locked_at is None or is_moderator) and restriction is None,
+        "restriction_notice": safety.refusal_message(restriction) if restriction is not None else "",
         "is_signed_in": member.is_authenticated,
         "reply_form": reply_form,
         "quoting": str(quoting) if quoting else "",
         "watch_form": WatchLevelForm(initial={"level": watch_level or WatchLevel.NORMAL}),
+        "slow_mode_form": SlowModeForm(initial={"minutes": topic.slow_mode_minutes}) if is_moderator else None,
     }
     indexable = topic.community.visibility == Visibility.OPEN
     return _render(request, "communities/topic_detail.html", context, indexable=indexable, status=status)
@@ -416,7 +431,7 @@ def _topic_page(
 
 def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
     topic = access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
-    return _topic_page(request, topic)
+    return _topic_page(request, topic, record_reading=True)
 
 
 def _post_in(request: HttpRequest, topic: Topic, post_id: int) -> Post:
@@ -448,7 +463,7 @@ def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
             post = services.create_reply(
                 acting_member=member, tenant=tenant, topic=topic, body=form.cleaned_data["body"], quoted_post=quoted
             )
-        except services.PostingRateLimited as error:
+        except (services.PostingRateLimited, safety.SlowModeActive) as error:
             add_domain_error(form, error)
             return _topic_page(request, topic, reply_form=form, status=error.http_status)
         except DomainError as error:
@@ -765,8 +780,18 @@ def trial_discuss(request: HttpRequest, nct_id: str) -> HttpResponse:
 
 @require_safe
 def resource_index(request: HttpRequest) -> HttpResponse:
-    """This partner's published resource pages, so the header's "Resources" link leads somewhere. Reads
-    Wagtail's page tree by content type: communities never imports cms."""
+    """The header's "Resources" link: the partner's Wagtail resource library (cms.ResourceIndexPage)
+    when it has one, else a plain list of its published resource pages. Reads Wagtail's page tree by
+    content type: communities never imports cms."""
+    library = (
+        WagtailPage.objects.live()
+        .public()
+        .filter(content_type__app_label="cms", content_type__model="resourceindexpage")
+        .order_by("path")
+        .first()
+    )
+    if library is not None and library.url:
+        return redirect(library.url)
     pages = (
         WagtailPage.objects.live()
         .public()

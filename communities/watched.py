@@ -27,6 +27,7 @@ import re2
 from django.db import connection
 from django.db.models import Count, Max
 
+from communities import recruiting
 from communities.models import ContentStatus, ModerationSettings, Post, WatchedWord, WatchedWordAction
 from communities.selectors import can_moderate, moderation_settings
 from config.errors import InvalidInput
@@ -207,6 +208,10 @@ class PostScreening:
     hold: bool
     flag: bool
     matched: list[str]
+    # Looks like unapproved recruiting (communities.recruiting): held for review.
+    recruiting: bool = False
+    # A HOLD watched word matched (``hold`` is also true for recruiting).
+    word_hold: bool = False
 
 
 def screen_post(
@@ -227,10 +232,18 @@ def screen_post(
     )
     if refusal:
         raise InvalidInput(refusal, code="link_not_allowed", details={"body": [refusal]})
+    # Platform text (check_links off) and moderators' posts are not screened for recruiting.
+    is_recruiting = (
+        check_links
+        and not can_moderate(member=member, tenant=tenant)
+        and recruiting.needs_recruiting_review(tenant=tenant, text=f"{title}\n{body}")
+    )
     return PostScreening(
         title=screened_title.text,
         body=screened_body.text,
-        hold=screened_body.hold or screened_title.hold,
+        hold=screened_body.hold or screened_title.hold or is_recruiting,
         flag=screened_body.flag or screened_title.flag,
         matched=screened_body.matched + screened_title.matched,
+        recruiting=is_recruiting,
+        word_hold=screened_body.hold or screened_title.hold,
     )

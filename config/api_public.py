@@ -3,9 +3,16 @@
 from django.urls import include, path
 
 from directory.api import DirectorySearchView
-from members.api import EmailChangeView, MeView, PasswordChangeView, PasswordResetRequestView, SignUpView
+from members.api import (
+    EmailChangeView,
+    MeView,
+    PasswordChangeView,
+    PasswordResetRequestView,
+    PlatformSuspensionView,
+    SignUpView,
+)
 from privacy import api as privacy_api
-from research.api import ResearchDatasetView
+from research import api as research_api
 from tenants.api import PartnerListView, TenantProvisionView
 
 urlpatterns = [
@@ -27,10 +34,18 @@ urlpatterns = [
         privacy_api.StaffMemberDataView.as_view(),
         name="api-staff-member-data",
     ),
+    path(
+        "staff/members/<uuid:public_id>/suspension/",
+        PlatformSuspensionView.as_view(),
+        name="api-staff-suspension",
+    ),
     path("consent/", include("consent.api_urls")),
     path("consent/staff/", include("consent.api_staff_urls")),
     path("partnerships/", include("partnerships.api_urls")),
-    path("research/dataset/", ResearchDatasetView.as_view(), name="api-research-dataset"),
+    path("research/dataset/", research_api.ResearchDatasetView.as_view(), name="api-research-dataset"),
+    path("research/exports/", research_api.ExportListView.as_view(), name="api-research-exports"),
+    path("research/exports/<uuid:public_id>/", research_api.ExportDetailView.as_view(), name="api-research-export"),
+    path("research/releases/mine/", research_api.MyReleasesView.as_view(), name="api-research-my-releases"),
     # Trials (public data, same on every host)
     path("", include("trials.api_urls")),
 ]

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from apitokens import api as token_api
+from cms import api as cms_api
 from communities import api as community_api
 from members.api import MyMembershipView, TenantMemberRoleView, TenantMembersView, TenantMeView
 from privacy import api as privacy_api
@@ -91,6 +92,16 @@ urlpatterns = [
     ),
     path("moderation/link-rules/", community_api.LinkRulesView.as_view(), name="api-link-rules"),
     path("moderation/crisis/", community_api.CrisisSettingsView.as_view(), name="api-crisis-settings"),
+    path("moderation/restrictions/", community_api.RestrictionListView.as_view(), name="api-restrictions"),
+    path(
+        "moderation/restrictions/<int:restriction_id>/",
+        community_api.RestrictionDetailView.as_view(),
+        name="api-restriction",
+    ),
+    path("moderation/members/<str:member_id>/trust/", community_api.MemberTrustView.as_view(), name="api-member-trust"),
+    path("moderation/moderators/", community_api.ModeratorListView.as_view(), name="api-moderators"),
+    path("moderation/moderators/<str:member_id>/", community_api.ModeratorDetailView.as_view(), name="api-moderator"),
+    path("topics/<int:topic_id>/slow-mode/", community_api.TopicSlowModeView.as_view(), name="api-topic-slow-mode"),
     path("posts/<int:post_id>/flags/", community_api.PostFlagView.as_view(), name="api-post-flags"),
     path("notifications/read/", community_api.NotificationReadView.as_view(), name="api-notifications-read"),
     # Trials (public data) and this tenant's discussions of them
@@ -100,4 +111,28 @@ urlpatterns = [
         name="api-trial-discussions",
     ),
     path("", include("trials.api_urls")),
+    # The partner's pages: resource library, expert sessions, curation, insights, invitations, embed feed
+    path("resources/", cms_api.ResourceListView.as_view(), name="api-resources"),
+    path("resources/filters/", cms_api.LibraryFiltersView.as_view(), name="api-resource-filters"),
+    path("resources/stale/", cms_api.StaleResourcesView.as_view(), name="api-resources-stale"),
+    path("resources/<int:page_id>/", cms_api.ResourceDetailView.as_view(), name="api-resource"),
+    path("expert-sessions/", cms_api.SessionListView.as_view(), name="api-expert-sessions"),
+    path("expert-sessions/<int:session_id>/", cms_api.SessionDetailView.as_view(), name="api-expert-session"),
+    path(
+        "expert-sessions/<int:session_id>/questions/",
+        cms_api.SessionQuestionsView.as_view(),
+        name="api-expert-session-questions",
+    ),
+    path(
+        "expert-questions/<int:question_id>/vote/", cms_api.QuestionVoteView.as_view(), name="api-expert-question-vote"
+    ),
+    path(
+        "expert-questions/<int:question_id>/answer/",
+        cms_api.QuestionAnswerView.as_view(),
+        name="api-expert-question-answer",
+    ),
+    path("insights/", cms_api.InsightsView.as_view(), name="api-insights"),
+    path("invitations/", cms_api.InvitationListView.as_view(), name="api-invitations"),
+    path("invitations/preview/", cms_api.InvitationPreviewView.as_view(), name="api-invitations-preview"),
+    path("embed/feed/", cms_api.EmbedFeedView.as_view(), name="api-embed-feed"),
 ]

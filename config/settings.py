@@ -12,7 +12,7 @@ from celery.schedules import crontab
 
 from config.embedded_db import DATABASE_NAME as EMBEDDED_DATABASE_NAME
 from config.embedded_db import EMBEDDED_ENGINE, data_dir
-from themes.branding import tenant_site_name
+from tenants.site_name import tenant_site_name
 
 # Lets type-annotated generics such as ModelAdmin[Tenant] work at run time.
 django_stubs_ext.monkeypatch()
@@ -331,6 +331,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# New members' limits per post (links, images, mentions) and topics per day (communities.safety); the
+# numbers are each tenant's (ModerationSettings). 0 switches the limits off platform-wide.
+KINDRED_NEW_MEMBER_LIMITS = env("KINDRED_NEW_MEMBER_LIMITS", "1") not in ("0", "false", "False", "")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "daily-notification-digests": {
@@ -340,6 +343,10 @@ CELERY_BEAT_SCHEDULE = {
     "purge-expired-data-exports": {
         "task": "privacy.tasks.purge_expired_exports_task",
         "schedule": 60 * 60.0,
+    },
+    "evaluate-trust-levels": {
+        "task": "communities.tasks.evaluate_trust_levels",
+        "schedule": crontab(hour=int(env("KINDRED_TRUST_HOUR", "4")), minute=15),
     },
     "purge-spent-handoff-nonces": {
         "task": "members.tasks.purge_spent_handoff_nonces_task",
@@ -351,6 +358,10 @@ CELERY_BEAT_SCHEDULE = {
 # Private folder under the data dir (never under MEDIA_ROOT or STATIC_ROOT: nothing serves it directly).
 KINDRED_EXPORTS_DIR = env("KINDRED_EXPORTS_DIR", str(DATA_DIR / "exports"))
 KINDRED_EXPORT_TTL = int(env("KINDRED_EXPORT_TTL", str(7 * 24 * 3600)))  # seconds a download link lives
+# Research exports: encrypted files, and the master key of their encryption and pseudonym secrets.
+KINDRED_RESEARCH_DIR = env("KINDRED_RESEARCH_DIR", str(DATA_DIR / "research"))
+KINDRED_RESEARCH_KEY = env("KINDRED_RESEARCH_KEY", f"research:{SECRET_KEY}")
+KINDRED_RESEARCH_LINK_TTL = int(env("KINDRED_RESEARCH_LINK_TTL", str(48 * 3600)))  # seconds a download link lives
 # Staff who open a member's private data in the admin give a reason; it holds this long per member.
 KINDRED_STAFF_REASON_TTL = int(env("KINDRED_STAFF_REASON_TTL", "900"))
 # --- clinical trials (trials app) -------------------------------------------------------
@@ -397,6 +408,8 @@ SPECTACULAR_SETTINGS = {
         "TopicKindEnum": "communities.models.TopicKind",
         "TagKindEnum": "communities.models.TagKind",
         "ContentStatusEnum": "communities.models.ContentStatus",
+        "RestrictionKindEnum": "communities.models.RestrictionKind",
+        "TrustLevelNameEnum": "communities.models.TrustLevelName",
         "NotificationKindEnum": "communities.models.NotificationKind",
         "ExportStatusEnum": "privacy.models.ExportStatus",
         "ErasureStatusEnum": "privacy.models.ErasureStatus",
@@ -422,11 +435,10 @@ CELERY_BEAT_SCHEDULE["suspend-overdue-agreements"] = {
 }
 
 # --- wagtail ----------------------------------------------------------------------------
-# The platform's own name (emails, the root); WAGTAIL_SITE_NAME below is the current tenant's.
+# The platform's own name in emails and pages; each partner's Wagtail admin shows that partner's name
+# instead (read per request), so WAGTAIL_SITE_NAME is not the platform's name inside a tenant.
 KINDRED_PLATFORM_NAME = "Kindred"
-# The current tenant's name, resolved per request (themes.branding): each partner's Wagtail dashboard
-# names that partner, the root says "Kindred".
-WAGTAIL_SITE_NAME = tenant_site_name()
+WAGTAIL_SITE_NAME = tenant_site_name
 WAGTAILADMIN_BASE_URL = ROOT_URL
 WAGTAILADMIN_LOGIN_URL = LOGIN_URL
 WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL

@@ -11,6 +11,7 @@ from directory.views import community_directory
 from members import views as member_views
 from partnerships import views as partnership_views
 from privacy import views as privacy_views
+from research import views as research_views
 from tenants.health import health
 from tenants.views import platform_home
 from themes import views as theme_views
@@ -73,6 +74,9 @@ urlpatterns = [
     path("stripe/webhook/", partnership_views.stripe_webhook, name="stripe-webhook"),
     path("studies/submit/", partnership_views.submit_study, name="submit-study"),
     path("partnerships/archives/<uuid:public_id>/", partnership_views.archive_download, name="partner-archive"),
+    path("research/exports/", research_views.exports_page, name="research-exports"),
+    path("research/exports/<uuid:public_id>/", research_views.release_page, name="research-export"),
+    path("research/downloads/<str:token>/", research_views.download, name="research-download"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_public")),
     path("", include("trials.urls")),

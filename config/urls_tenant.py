@@ -7,6 +7,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from apitokens import views as token_views
+from cms import views as cms_views
 from communities import manage_views
 from communities import views as community_views
 from config.readiness import ready
@@ -60,6 +61,17 @@ urlpatterns = [
     path("manage/words/<int:word_id>/remove/", manage_views.watched_word_remove, name="manage-word-remove"),
     path("manage/words/links/", manage_views.link_rules, name="manage-link-rules"),
     path("manage/crisis/", manage_views.crisis_settings, name="manage-crisis"),
+    path("manage/members/", manage_views.members_page, name="manage-members"),
+    path("manage/trust/", manage_views.trust_settings, name="manage-trust"),
+    path("manage/members/<str:member_id>/", manage_views.member_page, name="manage-member"),
+    path("manage/members/<str:member_id>/restrict/", manage_views.member_restrict, name="manage-member-restrict"),
+    path("manage/members/<str:member_id>/trust/", manage_views.member_trust, name="manage-member-trust"),
+    path(
+        "manage/restrictions/<int:restriction_id>/lift/", manage_views.restriction_lift, name="manage-restriction-lift"
+    ),
+    path("manage/moderators/", manage_views.moderators_page, name="manage-moderators"),
+    path("manage/moderators/<str:member_id>/remove/", manage_views.moderator_remove, name="manage-moderator-remove"),
+    path("manage/topics/<int:topic_id>/slow-mode/", manage_views.topic_slow_mode, name="manage-topic-slow-mode"),
     path("manage/search/synonyms/", manage_views.search_synonyms, name="manage-search-synonyms"),
     path(
         "manage/search/synonyms/<int:synonym_id>/",
@@ -107,6 +119,13 @@ urlpatterns = [
     path("admin/logout/", member_views.sign_out),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    # This tenant's media (images); another tenant's files are never served here.
+    path("media/<path:path>", cms_views.serve_media, name="tenant-media"),
+    path("sessions/<int:session_id>/questions/", cms_views.session_question_submit, name="session-question-submit"),
+    path("sessions/questions/<int:question_id>/vote/", cms_views.question_vote, name="session-question-vote"),
+    path("sessions/questions/<int:question_id>/answer/", cms_views.question_answer, name="session-question-answer"),
+    path("embed/feed/", cms_views.embed_feed, name="embed-feed"),
+    path("embed/feed.js", cms_views.embed_script, name="embed-feed-script"),
     path("pages/_util/login/", member_views.password_on_root_only),
     path("pages/", include(wagtail_urls)),
 ]

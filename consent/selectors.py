@@ -183,3 +183,20 @@ def consent_history_for(*, member: Member) -> list[dict[str, object]]:
 
 def subject_for(*, member: Member) -> ConsentSubject | None:
     return ConsentSubject.objects.filter(member=member).first()
+
+
+def decision_versions(
+    *, purpose: ConsentPurpose | str, member_ids: list[int], at: datetime.datetime | None = None
+) -> dict[int, int]:
+    """member id → the policy version of the member's last decision for ``purpose`` up to ``at``
+    (for members who passed the gate: the version they granted under; a research manifest lists them)."""
+    purpose = _resolve(purpose)
+    rows = (
+        ConsentRecord.objects.filter(
+            subject__member_id__in=member_ids, purpose=purpose, recorded_at__lte=at or timezone.now()
+        )
+        .order_by("subject__member_id", "-recorded_at", "-id")
+        .distinct("subject__member_id")
+        .values_list("subject__member_id", "policy__version")
+    )
+    return dict(rows)

@@ -622,24 +622,10 @@ def _ensure_communities(*, spec: PartnerSpec, tenant: Tenant, staff: Member, sum
 
 
 def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: DemoSummary) -> None:
-    from wagtail.models import Site
+    """The partner's Wagtail content: home page, resource library and pages, an expert session."""
+    from demo.cms_content import ensure_cms_content  # demo.cms_content imports this module's types
 
-    from cms.models import ResourcePage
-
-    with tenant_context(tenant):
-        home = Site.objects.get(is_default_site=True).root_page
-        # Re-fetched inside the tenant: a Member carries cached permissions of the schema it was read in.
-        staff = Member.objects.get(pk=staff_id)
-        existing = set(home.get_children().values_list("slug", flat=True))
-        for page_spec in spec.pages:
-            if page_spec.slug in existing:
-                continue
-            page = ResourcePage(
-                title=page_spec.title, slug=page_spec.slug, summary=page_spec.summary, body=page_spec.body
-            )
-            home.add_child(instance=page)
-            page.save_revision(user=staff, log_action=True).publish(user=staff)
-            summary.created["pages"] += 1
+    ensure_cms_content(spec=spec, tenant=tenant, staff_id=staff_id, summary=summary)
 
 
 def _ensure_discussions(*, spec: PartnerSpec, tenant: Tenant, password: str, summary: DemoSummary) -> None:

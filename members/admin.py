@@ -1,8 +1,15 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from members.models import Member, RoleChange, TenantMembership
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from config.errors import DomainError
+from members import services
+from members.models import Member, PlatformSuspension, RoleChange, TenantMembership
 
 
 class MembershipInline(admin.TabularInline[TenantMembership, Member]):
@@ -40,3 +47,68 @@ class RoleChangeAdmin(admin.ModelAdmin[RoleChange]):
 
     def has_delete_permission(self, request: object, obj: object = None) -> bool:
         return False
+
+
+class PlatformSuspensionForm(forms.ModelForm[PlatformSuspension]):
+    days = forms.IntegerField(
+        min_value=1, max_value=services.SUSPENSION_DAYS_MAX, required=False, help_text="Leave empty: until lifted."
+    )
+
+    acting_member: Member | None = None  # set by the admin for the request
+
+    class Meta:
+        model = PlatformSuspension
+        fields = ["member", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        member = data.get("member")
+        if member is not None and self.acting_member is not None:
+            try:
+                services.check_platform_suspension(
+                    acting_member=self.acting_member,
+                    member=member,
+                    reason=data.get("reason", ""),
+                    days=data.get("days"),
+                )
+            except DomainError as error:
+                raise forms.ValidationError(error.message) from error
+        return data
+
+
+@admin.register(PlatformSuspension)
+class PlatformSuspensionAdmin(admin.ModelAdmin[PlatformSuspension]):
+    """Platform staff suspend a member everywhere (members.services.suspend_platform_wide); rows are
+    the record: they are never edited or deleted, only lifted."""
+
+    form = PlatformSuspensionForm
+    list_display = ["member", "reason", "starts_at", "ends_at", "lifted_at", "created_by"]
+    list_filter = ["lifted_at"]
+    search_fields = ["member__email", "member__display_name"]
+    raw_id_fields = ["member"]
+    actions = ["lift"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The form checks the suspension with the service's rules before anything is saved.
+        return type(form.__name__, (form,), {"acting_member": request.user})
+
+    def save_model(self, request: HttpRequest, obj: PlatformSuspension, form: Any, change: bool) -> None:
+        saved = services.suspend_platform_wide(
+            acting_member=request.user,  # type: ignore[arg-type]
+            member=obj.member,
+            reason=obj.reason,
+            days=form.cleaned_data.get("days"),
+        )
+        obj.pk, obj.starts_at, obj.ends_at = saved.pk, saved.starts_at, saved.ends_at
+
+    @admin.action(description="Lift the selected suspensions now")
+    def lift(self, request: HttpRequest, queryset: QuerySet[PlatformSuspension]) -> None:
+        for suspension in queryset.filter(lifted_at__isnull=True).select_related("member"):
+            services.lift_platform_suspension(acting_member=request.user, member=suspension.member)  # type: ignore[arg-type]

@@ -335,3 +335,53 @@ class TenantMemberRoleView(APIView):
             reason=serializer.validated_data["reason"],
         )
         return Response(TenantMemberSerializer(membership).data)
+
+
+class PlatformSuspensionSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(max_length=services.SUSPENSION_REASON_MAX, help_text="Emailed to the member")
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=services.SUSPENSION_DAYS_MAX,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="How long; leave out for until lifted",
+    )
+    starts_at = serializers.DateTimeField(read_only=True)
+    ends_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class PlatformSuspensionView(APIView):
+    """Platform staff suspend a member on every partner (they keep their data, sign-in and export)."""
+
+    def _member(self, request: Request, public_id: str) -> Member:
+        staff = request.user
+        if not (staff.is_authenticated and staff.is_active and staff.is_staff):
+            raise NotAllowed("Only platform staff can do that.", code="not_staff")
+        member = Member.objects.filter(public_id=public_id).first()
+        if member is None:
+            raise Http404
+        return member
+
+    @extend_schema(
+        request=PlatformSuspensionSerializer,
+        responses=PlatformSuspensionSerializer,
+        summary="Suspend a member platform-wide (staff)",
+    )
+    def put(self, request: Request, public_id: str) -> Response:
+        member = self._member(request, public_id)
+        serializer = PlatformSuspensionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        suspension = services.suspend_platform_wide(
+            acting_member=request.user,  # type: ignore[arg-type]
+            member=member,
+            reason=serializer.validated_data["reason"],
+            days=serializer.validated_data["days"],
+        )
+        return Response(PlatformSuspensionSerializer(suspension).data)
+
+    @extend_schema(request=None, responses={204: None}, summary="Lift a member's platform-wide suspension (staff)")
+    def delete(self, request: Request, public_id: str) -> Response:
+        member = self._member(request, public_id)
+        services.lift_platform_suspension(acting_member=request.user, member=member)  # type: ignore[arg-type]
+        return Response(status=status.HTTP_204_NO_CONTENT)

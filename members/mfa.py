@@ -38,7 +38,20 @@ TENANT_PRIVILEGED: dict[str, set[str] | None] = {
     "api-theme": {"PATCH", "PUT", "POST", "DELETE"},
     "api-theme-logo": {"PATCH", "PUT", "POST", "DELETE"},
     "api-theme-favicon": {"PATCH", "PUT", "POST", "DELETE"},
+    "api-restrictions": None,
+    "api-restriction": None,
+    "api-member-trust": None,
+    "api-moderators": None,
+    "api-moderator": None,
+    "api-topic-slow-mode": None,
     "api-communities": {"POST"},
+    # The partner's pages: answers posted for the expert, the stale report, insights, invitations
+    "session-question-answer": None,
+    "api-expert-question-answer": None,
+    "api-resources-stale": None,
+    "api-insights": None,
+    "api-invitations": None,
+    "api-invitations-preview": None,
     "api-community": {"PATCH", "PUT", "DELETE"},
     # A token carries its member's role into the API without a session: a moderator or admin
     # makes one only from a session that passed two-factor.
@@ -53,12 +66,18 @@ PUBLIC_PRIVILEGED: dict[str, set[str] | None] = {
     "api-provision-tenant": {"POST"},
     "api-staff-member-data": None,
     "api-research-dataset": None,
+    # Named research staff define exports; recipients (not staff) download without this rule applying.
+    "api-research-exports": None,
+    "api-research-export": None,
+    "research-exports": None,
+    "research-export": None,
     "api-agreements": None,
     "api-agreement": None,
     "api-agreement-action": None,
     "api-studies": None,
     "api-study-decide": None,
     "api-tenant-publish": None,
+    "api-staff-suspension": None,
 }
 PUBLIC_PRIVILEGED_PREFIXES = ("/admin/", "/api/v1/consent/staff/")
 PUBLIC_OPEN = ("/admin/login/", "/admin/logout/")

@@ -220,3 +220,29 @@ class TenantInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} invitation for {self.email} to {self.tenant}"
+
+
+class PlatformSuspension(models.Model):
+    """Platform staff suspended a member everywhere until ``ends_at`` (None: until lifted).
+
+    The member can still sign in, read their own data and export it; no tenant lets them take part
+    (communities.safety reads members.selectors.platform_suspension_of). Rows are kept as the record."""
+
+    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["member", "lifted_at"], name="platform_suspension_member")]
+
+    def __str__(self) -> str:
+        return f"platform suspension of member {self.member_id}"

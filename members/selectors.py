@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
-from members.models import Member, MembershipRole, TenantMembership
+from members.models import Member, MembershipRole, PlatformSuspension, TenantMembership
 from tenants.models import Tenant
 
 LOCAL_ID_LENGTH = 20  # base32 characters: 100 bits of the HMAC
@@ -171,3 +172,16 @@ def visible_profile(*, membership: TenantMembership) -> dict[str, Any]:
             part for part in (member.region, member.country.name if member.country else "") if part
         )
     return profile
+
+
+def platform_suspension_of(*, member: Member) -> PlatformSuspension | None:
+    """The platform-wide suspension in force for this member now, if any."""
+    if not member.is_authenticated:
+        return None
+    now = timezone.now()
+    return (
+        PlatformSuspension.objects.filter(member_id=member.pk, lifted_at__isnull=True, starts_at__lte=now)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("-starts_at", "-id")
+        .first()
+    )

@@ -13,6 +13,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -28,6 +29,7 @@ from members.models import (
     Member,
     MemberRole,
     MembershipRole,
+    PlatformSuspension,
     RoleChange,
     Sex,
     TenantInvitation,
@@ -749,3 +751,90 @@ def accept_tenant_invitation(*, token: str, member: Member) -> TenantMembership:
 
             sync_member_role_groups(member_id=member.pk, role=membership.role)
     return membership
+
+
+SUSPENSION_REASON_MAX = 500
+SUSPENSION_DAYS_MAX = 3650
+
+
+def check_platform_suspension(*, acting_member: Member, member: Member, reason: str, days: int | None) -> str:
+    """Refuse a suspension that can't be made (the cleaned reason otherwise); forms call it to show why."""
+    if not (acting_member.is_authenticated and acting_member.is_active and acting_member.is_staff):
+        raise NotAllowed("Only platform staff can suspend a member platform-wide.", code="not_staff")
+    if member.pk == acting_member.pk:
+        raise InvalidInput("You can't suspend yourself.", code="suspend_self")
+    if member.is_staff or member.is_superuser:
+        raise InvalidInput(
+            "Platform staff can't be suspended here; remove their staff status first.", code="suspend_staff"
+        )
+    reason = collapse_whitespace(reason or "")[:SUSPENSION_REASON_MAX]
+    if len(reason) < 3:
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
+    if days is not None and not 1 <= int(days) <= SUSPENSION_DAYS_MAX:
+        raise InvalidInput(
+            f"Days: a number from 1 to {SUSPENSION_DAYS_MAX}, or none for until lifted.",
+            code="days_invalid",
+            details={"days": [f"1–{SUSPENSION_DAYS_MAX}."]},
+        )
+    return reason
+
+
+def suspend_platform_wide(
+    *, acting_member: Member, member: Member, reason: str, days: int | None = None
+) -> PlatformSuspension:
+    """Platform staff suspend a member on every partner for ``days`` (None: until lifted).
+
+    The member keeps their account and data, can sign in, read and export it; nothing else. They are
+    emailed the reason and the end date. The row is the record (lifting fills ``lifted_at``)."""
+    if not (acting_member.is_authenticated and acting_member.is_active and acting_member.is_staff):
+        raise NotAllowed("Only platform staff can suspend a member platform-wide.", code="not_staff")
+    if member.pk == acting_member.pk:
+        raise InvalidInput("You can't suspend yourself.", code="suspend_self")
+    if member.is_staff or member.is_superuser:
+        raise InvalidInput(
+            "Platform staff can't be suspended here; remove their staff status first.", code="suspend_staff"
+        )
+    reason = collapse_whitespace(reason or "")[:SUSPENSION_REASON_MAX]
+    if len(reason) < 3:
+        raise InvalidInput(
+            "Say why: the member will read it.", code="reason_required", details={"reason": ["Required."]}
+        )
+    if days is not None and not 1 <= int(days) <= SUSPENSION_DAYS_MAX:
+        raise InvalidInput(
+            f"Days: a number from 1 to {SUSPENSION_DAYS_MAX}, or none for until lifted.", code="days_invalid"
+        )
+    now = timezone.now()
+    ends_at = now + datetime.timedelta(days=int(days)) if days is not None else None
+    with transaction.atomic():
+        PlatformSuspension.objects.filter(member_id=member.pk, lifted_at__isnull=True).update(
+            lifted_at=now, lifted_by=acting_member
+        )
+        suspension = PlatformSuspension.objects.create(
+            member=member, reason=reason, starts_at=now, ends_at=ends_at, created_by=acting_member
+        )
+        until = f"until {ends_at:%d %B %Y, %H:%M} UTC" if ends_at else "until platform staff lift it"
+        transaction.on_commit(
+            lambda: send_mail(
+                subject="Your Kindred account is suspended",
+                message=(
+                    f"Platform staff suspended your account on every Kindred community {until}.\n"
+                    f"Reason: {reason}\n\nYou can still sign in to read your own posts and download your data."
+                ),
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[member.email],
+                fail_silently=True,
+            )
+        )
+    return suspension
+
+
+def lift_platform_suspension(*, acting_member: Member, member: Member) -> int:
+    """Platform staff end a member's platform-wide suspension now; returns how many were lifted."""
+    if not (acting_member.is_authenticated and acting_member.is_active and acting_member.is_staff):
+        raise NotAllowed("Only platform staff can lift a platform-wide suspension.", code="not_staff")
+    with transaction.atomic():
+        return PlatformSuspension.objects.filter(member_id=member.pk, lifted_at__isnull=True).update(
+            lifted_at=timezone.now(), lifted_by=acting_member
+        )

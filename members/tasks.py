@@ -10,7 +10,7 @@ from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils.http import urlencode
 
-from members.models import Member, TenantInvitation
+from members.models import Member, MembershipRole, TenantInvitation
 from members.services import make_invitation_token, make_verification_token, purge_spent_handoff_nonces
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,11 @@ def send_tenant_invitation(invitation_id: int) -> bool:
     days = settings.TENANT_INVITATION_MAX_AGE // 86400
     context = {"invitation": invitation, "link": link, "days": days, "platform": settings.KINDRED_PLATFORM_NAME}
     send_mail(
-        subject=f"You are invited to run {invitation.tenant.name} on Kindred",
+        subject=(
+            f"You are invited to run {invitation.tenant.name} on {settings.KINDRED_PLATFORM_NAME}"
+            if invitation.role == MembershipRole.ADMIN
+            else f"You are invited to join {invitation.tenant.name} on {settings.KINDRED_PLATFORM_NAME}"
+        ),
         message=render_to_string("members/email/tenant_invitation.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         recipient_list=[invitation.email],

@@ -137,3 +137,14 @@ def studies_of_partners_represented_by(*, member: Member) -> QuerySet[StudyInvit
         .distinct()
         .order_by("-created_at", "-pk")
     )
+
+
+def labelled_study_ids(tenant: Tenant, public_ids: list[str]) -> list[str]:
+    """Of ``public_ids``, the study invitations approved for this tenant and shown, labelled, on its
+    /studies/ page (communities lets posts that link to them recruit)."""
+    return [
+        str(public_id)
+        for public_id in StudyInvitation.objects.filter(
+            tenant=tenant, status=StudyStatus.SENT, public_id__in=public_ids
+        ).values_list("public_id", flat=True)
+    ]

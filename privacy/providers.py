@@ -16,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.db import models
 from django.db.models import Q
 
-from members.models import HandoffNonce, Member, RoleChange, TenantInvitation, TenantMembership
+from members.models import HandoffNonce, Member, PlatformSuspension, RoleChange, TenantInvitation, TenantMembership
 from privacy.models import DataExport, ErasureRequest, StaffAccess
 from privacy.registry import member_referencing_fields, register_personal_data
 
@@ -71,6 +71,10 @@ def export_member(member: Member) -> dict[str, Any]:
             }
             for change in role_changes
         ],
+        "platform_suspensions": [
+            {"reason": s.reason, "starts_at": s.starts_at, "ends_at": s.ends_at, "lifted_at": s.lifted_at}
+            for s in PlatformSuspension.objects.filter(member_id=member.pk).order_by("starts_at")
+        ],
         "sign_in_handoffs": HandoffNonce.objects.filter(member_id=member.pk).count(),
         "tenant_invitations": list(
             TenantInvitation.objects.filter(Q(email__iexact=member.email) | Q(accepted_by_id=member.pk)).values(
@@ -99,6 +103,9 @@ def erase_member_rows(member: Member, keep_posts: bool) -> None:
     TenantInvitation.objects.filter(invited_by_id=member.pk).update(invited_by=None)
     RoleChange.objects.filter(membership_member_id=member.pk).delete()
     RoleChange.objects.filter(changed_by_id=member.pk).update(changed_by=None)
+    PlatformSuspension.objects.filter(member_id=member.pk).delete()
+    PlatformSuspension.objects.filter(created_by_id=member.pk).update(created_by=None)
+    PlatformSuspension.objects.filter(lifted_by_id=member.pk).update(lifted_by=None)
     TenantMembership.objects.filter(member_id=member.pk).delete()
     member.conditions.clear()
 
@@ -278,7 +285,7 @@ def register_platform_providers() -> None:
             )
     register_personal_data(
         name="account",
-        models=[Member, TenantMembership, RoleChange, HandoffNonce, TenantInvitation, Session],
+        models=[Member, TenantMembership, RoleChange, HandoffNonce, TenantInvitation, Session, PlatformSuspension],
         export=export_member,
         erase=erase_member_rows,
         schema="public",

@@ -111,3 +111,33 @@ def uncovered_models(*, candidates: Iterable[type[models.Model]] | None = None) 
 
 def unregister_personal_data(*, name: str, schema: Schema) -> None:
     _providers.pop((schema, name), None)
+
+
+# --- disclosures: what other apps tell a member on their privacy page ---------------------------
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A list a higher app shows on the member's privacy page (web and API), e.g. research releases."""
+
+    name: str
+    heading: str
+    description: str
+    rows: Callable[..., list[dict[str, Any]]]
+    empty: str
+
+
+_disclosures: dict[str, Disclosure] = {}
+
+
+def register_disclosure(
+    *, name: str, heading: str, description: str, rows: Callable[..., list[dict[str, Any]]], empty: str
+) -> Disclosure:
+    """``rows(member=...)`` returns JSON-ready dicts; registering a name again replaces it."""
+    disclosure = Disclosure(name=name, heading=heading, description=description, rows=rows, empty=empty)
+    _disclosures[name] = disclosure
+    return disclosure
+
+
+def disclosures() -> list[Disclosure]:
+    return [_disclosures[name] for name in sorted(_disclosures)]

@@ -17,6 +17,7 @@ from members.sessions import end_session
 from privacy import selectors, services
 from privacy.forms import DeleteAccountForm
 from privacy.models import ExportStatus
+from privacy.registry import disclosures
 
 
 def _member(request: HttpRequest) -> Member:
@@ -45,6 +46,7 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         "memberships": memberships,
         "exports": selectors.exports_for(member=member)[:5],
         "accesses": selectors.staff_access_for(member=member)[:50],
+        "disclosures": [(disclosure, disclosure.rows(member=member)) for disclosure in disclosures()],
     }
     return render(request, "privacy/privacy.html", context)
 

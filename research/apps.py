@@ -7,3 +7,6 @@ class ResearchConfig(AppConfig):
 
     def ready(self) -> None:
         import research.services  # noqa: F401  (registers the exporters)
+        from research import personal_data
+
+        personal_data.register()

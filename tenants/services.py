@@ -239,6 +239,17 @@ def align_constraint_names(*, source: str, target: str) -> int:
     return len(renames)
 
 
+# Higher apps that set up content in a new tenant's schema (the CMS's home page) register here from
+# their AppConfig.ready(): tenants knows no feature. Each runs inside the new tenant's context, in the
+# provisioning transaction.
+_tenant_setup_hooks: list[Callable[[Tenant], None]] = []
+
+
+def register_tenant_setup(hook: Callable[[Tenant], None]) -> None:
+    if hook not in _tenant_setup_hooks:
+        _tenant_setup_hooks.append(hook)
+
+
 def _configure_tenant_schema(tenant: Tenant, domain: str) -> None:
     from access.services import ensure_role_groups
 
@@ -248,6 +259,8 @@ def _configure_tenant_schema(tenant: Tenant, domain: str) -> None:
         # Each schema carries Wagtail's default Site (hostname "localhost"); point it at the tenant.
         Site.objects.filter(is_default_site=True).update(hostname=domain, site_name=tenant.name)
         ensure_role_groups()
+        for hook in _tenant_setup_hooks:
+            hook(tenant)
 
 
 def ensure_platform_tenant() -> Tenant:

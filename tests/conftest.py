@@ -35,8 +35,12 @@ def _migrations_fingerprint() -> str:
     digest = hashlib.sha256()
     # Third-party apps bring their own migrations (allauth's tables in public).
     digest.update(",".join(settings.INSTALLED_APPS).encode())
-    # The tenants' provisioning code shapes the session's cloned schemas too.
-    for path in [*sorted(ROOT.glob("*/migrations/*.py")), ROOT / "tenants" / "services.py"]:
+    # The tenants' provisioning code (and the CMS's provisioning hook) shapes the session's cloned schemas too.
+    for path in [
+        *sorted(ROOT.glob("*/migrations/*.py")),
+        ROOT / "tenants" / "services.py",
+        ROOT / "cms" / "services.py",
+    ]:
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -92,6 +96,9 @@ def _fast_defaults(settings: Any) -> Iterator[None]:
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Most tests' members are new and post a lot: the new-member limits are tested on their own
+    # (tests/communities/test_safety.py switches them back on).
+    settings.KINDRED_NEW_MEMBER_LIMITS = False
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True
     # Every test starts with an empty cache: rows a cached page showed may have been rolled back.
@@ -158,7 +165,7 @@ def client_b(tenant_b: Any) -> Client:
     return host_client(TENANT_B["domain"])
 
 
-APPEND_ONLY_TABLES = frozenset({"communities_moderationaction"})
+APPEND_ONLY_TABLES = frozenset({"communities_moderationaction", "research_researchevent"})
 
 
 def _delete_rows_of(cursor: Any, *, schema: str, table: str, column: str, ids: list[int]) -> None:

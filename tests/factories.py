@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import itertools
 from types import SimpleNamespace
 from typing import Any
@@ -7,6 +8,8 @@ from typing import Any
 import factory
 from django.utils import timezone
 
+from cms.models import ExpertSessionPage, ResourcePage, ResourceType
+from cms.selectors import home_page
 from communities.models import (
     Community,
     CommunityMembership,
@@ -114,6 +117,59 @@ class PostFactory(factory.django.DjangoModelFactory[Post]):
     author = factory.SubFactory(MemberFactory)
     body_markdown = factory.Sequence(lambda n: f"Reply {n}")
     body_html = factory.LazyAttribute(lambda post: f"<p>{post.body_markdown}</p>")
+
+
+class _PublishedPageFactory(factory.django.DjangoModelFactory[Any]):
+    """A Wagtail page added under ``parent`` (default: the tenant's community home) and published.
+    Create inside a tenant context."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        parent = kwargs.pop("parent", None) or home_page()
+        if parent is None:
+            raise RuntimeError("This tenant has no community home page: create pages inside a tenant context.")
+        publish = kwargs.pop("publish", True)
+        conditions = kwargs.pop("conditions", ())
+        topics = kwargs.pop("topics", ())
+        page = model_class(**kwargs)
+        parent.add_child(instance=page)
+        if conditions:
+            page.conditions.set(conditions)
+        if topics:
+            page.topics.add(*topics)
+        revision = page.save_revision()
+        if publish:
+            revision.publish()
+        else:
+            model_class.objects.filter(pk=page.pk).update(live=False)
+        return model_class.objects.get(pk=page.pk)
+
+
+class ResourcePageFactory(_PublishedPageFactory):
+    class Meta:
+        model = ResourcePage
+
+    title = factory.Sequence(lambda n: f"Resource {n}")
+    slug = factory.Sequence(lambda n: f"resource-{n}")
+    summary = "A short guide."
+    resource_type = ResourceType.ARTICLE
+    reviewed_by = "Dr Test Reviewer"
+    reviewed_at = factory.LazyFunction(timezone.localdate)
+
+
+class ExpertSessionPageFactory(_PublishedPageFactory):
+    class Meta:
+        model = ExpertSessionPage
+
+    title = factory.Sequence(lambda n: f"Expert session {n}")
+    slug = factory.Sequence(lambda n: f"expert-session-{n}")
+    expert_name = "Dr Ada Expert"
+    expert_credentials = "MD"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+    time_zone = "Europe/Berlin"
 
 
 _world_numbers = itertools.count()

@@ -36,6 +36,7 @@ SMALL_RUNS: list[tuple[str, list[str]]] = [
     ("stripe_webhooks.py", ["--events", "3"]),
     ("edge_guard.py", ["--runs", "2"]),
     ("moderation.py", ["--runs", "3"]),
+    ("deidentify.py", ["--posts", "2000"]),
 ]
 # Modules the benches share, not benches.
 NOT_BENCHES = {"_setup.py", "forum_vocabulary.py"}

@@ -47,8 +47,9 @@ def _theme_values(theme: Any) -> dict[str, str]:
 def demo_site(committed_db: None, tenant_a: Any) -> Iterator[DemoSite]:
     from django_tenants.utils import tenant_context
     from wagtail.models import Page, Site
+    from wagtail.rich_text import RichText
 
-    from cms.models import ResourcePage
+    from cms.models import ResourceIndexPage, ResourcePage
     from communities.models import Community
     from communities.services import create_community
     from demo.discussions import THREADS, VOICES, ensure_discussions
@@ -99,14 +100,14 @@ def demo_site(committed_db: None, tenant_a: Any) -> Iterator[DemoSite]:
                     visibility=community.visibility,
                 )
             ensure_discussions(partner_slug=DEMO, tenant=tenant_a, voices=voices, moderator=moderator)
-            root = Site.objects.get(is_default_site=True).root_page
+            root = ResourceIndexPage.objects.first() or Site.objects.get(is_default_site=True).root_page
             staff = Member.objects.get(pk=staff.pk)
             for page_spec in spec.pages[:1]:
                 page = ResourcePage(
                     title=page_spec.title,
                     slug=f"{page_spec.slug}-{token}",
                     summary=page_spec.summary,
-                    body=page_spec.body,
+                    body=[("paragraph", RichText(page_spec.body))],
                 )
                 root.add_child(instance=page)
                 page.save_revision(user=staff).publish(user=staff)

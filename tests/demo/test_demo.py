@@ -108,12 +108,14 @@ def test_three_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded
     assert len({theme.primary_colour for theme in themes}) == 3
     assert len({theme.font_family for theme in themes}) == 3
     assert [partner.host for partner in seeded.partners] == [f"{slug}.localhost" for slug in PARTNER_SLUGS]
+    # Per partner: two resource pages and one expert session (the home and library come with provisioning),
+    # and the seeded conversations' demo voices and topics (demo.discussions).
     assert seeded.created == {
         "tenants": 3,
         "members": 9,
         "memberships": 9,
         "communities": 9,
-        "pages": 6,
+        "pages": 9,
         "voices": 12,
         "topics": 12,
     }
@@ -133,20 +135,27 @@ def test_each_partner_has_open_and_members_only_communities_linked_to_conditions
 
 
 def test_each_partner_has_published_resource_pages_under_its_wagtail_home(seeded):
+    from django.utils import timezone
     from wagtail.models import Site
 
-    from cms.models import ResourcePage
+    from cms.models import CommunityHomePage, ExpertSessionPage, ResourceIndexPage, ResourcePage
 
     for slug in PARTNER_SLUGS:
         with tenant_context(partner(slug)):
-            home = Site.objects.get(is_default_site=True).root_page
-            pages = ResourcePage.objects.child_of(home)
+            home = Site.objects.get(is_default_site=True).root_page.specific
+            assert isinstance(home, CommunityHomePage) and home.live
+            assert home.featured_resources.count() == 2 and home.featured_communities.exists()
+            library = ResourceIndexPage.objects.child_of(home).get()
+            pages = ResourcePage.objects.child_of(library)
             assert pages.count() == 2
             for page in pages:
                 assert page.live and page.first_published_at is not None
-                assert page.summary and "<p>" in page.body
+                assert page.summary and "<p>" in str(page.body)
+                assert page.reviewed_at and page.reviewed_by and page.topics.exists()
                 assert page.latest_revision is not None
                 assert page.latest_revision.user.email == demo.STAFF_EMAIL
+            session = ExpertSessionPage.objects.child_of(home).get()
+            assert session.live and session.starts_at > timezone.now() and session.community is not None
     use_public_schema()
 
 

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django_tenants.utils import tenant_context
 
 from apitokens import services as token_services
+from cms import services as cms_services
 from communities import moderation
 from communities import services as community_services
 from communities.models import CommunityMembership, JoiningPolicy, Post, ReviewItem, Tag, TopicKind, Visibility
@@ -25,7 +26,14 @@ from members.models import Member
 from members.selectors import local_id_of, member_by_local_id
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
-from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TenantMembershipFactory
+from tests.factories import (
+    CommunityFactory,
+    CommunityMembershipFactory,
+    ExpertSessionPageFactory,
+    MemberFactory,
+    ResourcePageFactory,
+    TenantMembershipFactory,
+)
 from trials.models import Trial
 
 pytestmark = pytest.mark.django_db
@@ -93,6 +101,17 @@ def world(tenant_a, tenant_b, settings) -> Any:
         synonym = community_services.create_search_synonym(
             acting_member=people["admin"], tenant=tenant_a, terms=["MTX", "methotrexate"]
         )
+        # The partner's pages: a resource, an expert session with a voted, answered question.
+        resource: Any = ResourcePageFactory(title="Walking with fatigue")
+        session: Any = ExpertSessionPageFactory(community=community, title="Ask a physio")
+        question = cms_services.submit_question(
+            member=people["alice"], tenant=tenant_a, session=session, body="How far should I walk each day?"
+        )
+        cms_services.set_vote(member=people["bob"], tenant=tenant_a, question=question, voted=True)
+        restriction = moderation.restrict_member(
+            acting_member=people["moderator"], tenant=tenant_a, member=people["pending"], kind="silenced",
+            reason="Cooling off", days=1,
+        )  # fmt: skip
     use_public_schema()
     token = token_services.create_personal_token(
         member=people["alice"], tenant=tenant_a, name="walk", scopes=["read"], expires_in_days=5
@@ -110,6 +129,10 @@ def world(tenant_a, tenant_b, settings) -> Any:
         "item_id": item.pk,
         "word_id": word.pk,
         "synonym_id": synonym.pk,
+        "page_id": resource.pk,
+        "session_id": session.pk,
+        "question_id": question.pk,
+        "restriction_id": restriction.pk,
     }
     return type("World", (), {"people": people, "examples": examples, "tenant": tenant_a, "reply": reply})
 

@@ -13,16 +13,20 @@ import inspect
 import json
 import textwrap
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
 from conditions.models import Condition
 from consent import services
+from members.models import Member
 from research.exporters import exporters
+from research.models import ResearchEvent
 from research.services import birth_year_band, export_deidentified_dataset
 from tests.conftest import ROOT, TENANT_A, host_client, signed_in
 from tests.consent.conftest import CONTACT, RESEARCH, publish_next
@@ -177,14 +181,13 @@ def test_only_members_who_consent_now_are_exported(population):
     for member in people.values():
         for identifying in (member.email, member.display_name, str(member.public_id), "Otago"):
             assert identifying not in text
-    assert export_deidentified_dataset(purpose_code=CONTACT) == [
-        {
-            "pseudonym": str(people["other_purpose_only"].consent_subject.pseudonym),
-            "birth_year_band": "1970-1974",
-            "country": "",
-            "conditions": [],
-        }
-    ]
+    # The gate is the data-sharing purpose, fixed in code: a member who only agreed to be contacted about
+    # studies is never in a dataset, and no caller can choose another purpose.
+    other = str(people["other_purpose_only"].consent_subject.pseudonym)
+    assert other not in text
+    assert "purpose_code" not in inspect.signature(export_deidentified_dataset).parameters
+    with pytest.raises(TypeError):
+        export_deidentified_dataset(purpose_code=CONTACT)
 
 
 @pytest.mark.django_db
@@ -208,31 +211,52 @@ def test_birth_year_bands():
     ]
 
 
+def named_staff() -> Any:
+    staff = cast(Member, MemberFactory(is_staff=True))
+    staff.user_permissions.add(Permission.objects.get(codename="run_research_exports"))
+    return Member.objects.get(pk=staff.pk)  # fresh: no cached permissions
+
+
 @pytest.mark.django_db
 def test_the_command_writes_the_gated_dataset(population, tmp_path):
     people, _ = population
+    staff = named_staff()
     out = tmp_path / "dataset.json"
-    call_command("export_research_dataset", "--output", str(out))
+    call_command("export_research_dataset", "--staff", staff.email, "--output", str(out))
     rows = json.loads(out.read_text())
     assert [row["pseudonym"] for row in rows] == [str(people["granted"].consent_subject.pseudonym)]
-    with pytest.raises(CommandError, match="Unknown consent purpose"):
-        call_command("export_research_dataset", "--purpose", "nope", "--output", str(out))
+    pulled = ResearchEvent.objects.get(action="dataset_pulled")
+    assert (pulled.actor_id, pulled.channel, pulled.details["rows"]) == (staff.pk, "command", 1)
+    plain_staff = MemberFactory(is_staff=True)
+    with pytest.raises(CommandError, match="named research staff"):
+        call_command("export_research_dataset", "--staff", plain_staff.email, "--output", str(out))
+    assert ResearchEvent.objects.filter(action="pull_refused", actor=plain_staff, channel="command").count() == 1
     with pytest.raises(CommandError, match="time zone"):
-        call_command("export_research_dataset", "--at", "2020-01-01", "--output", str(out))
+        call_command("export_research_dataset", "--staff", staff.email, "--at", "2020-01-01", "--output", str(out))
     assert json.loads(out.read_text()) == rows  # a refused run leaves the last file as it was
+    assert ResearchEvent.objects.filter(action="dataset_pulled").count() == 1
 
 
 @pytest.mark.django_db
-def test_the_api_is_staff_only_and_gated(population, tenant_a):
+def test_the_api_is_for_named_staff_only_gated_and_audited(population, tenant_a):
     people, _ = population
     url = "/api/v1/research/dataset/"
     assert host_client(settings.ROOT_DOMAIN).get(url).status_code == 401
     assert signed_in(settings.ROOT_DOMAIN, people["granted"]).get(url).status_code == 403
-    staff = MemberFactory(is_staff=True)
-    response = signed_in(settings.ROOT_DOMAIN, staff).get(url)
+    plain_staff = MemberFactory(is_staff=True)
+    refused = signed_in(settings.ROOT_DOMAIN, plain_staff).get(url)
+    assert refused.status_code == 403 and refused.json()["code"] == "not_research_staff"
+    staff = named_staff()
+    # A ``purpose`` parameter is ignored: the gate is always data sharing.
+    response = signed_in(settings.ROOT_DOMAIN, staff).get(url, {"purpose": CONTACT})
     assert response.status_code == 200
     assert [row["pseudonym"] for row in response.json()] == [str(people["granted"].consent_subject.pseudonym)]
     bad = signed_in(settings.ROOT_DOMAIN, staff).get(url, {"export": "everything"})
     assert bad.status_code == 400 and bad.json()["code"] == "invalid"
+    assert list(ResearchEvent.objects.order_by("pk").values_list("action", "channel", "actor_id")) == [
+        ("pull_refused", "api", people["granted"].pk),
+        ("pull_refused", "api", plain_staff.pk),
+        ("dataset_pulled", "api", staff.pk),
+    ]
     # Not on partner hosts at all.
     assert signed_in(TENANT_A["domain"], staff).get(url).status_code == 404
