@@ -26,6 +26,8 @@ pytestmark = pytest.mark.django_db
 Key = tuple[str, str]
 # django-tenants' connection wrapper: set_schema() & co. are not in Django's type stubs.
 tenant_connection: Any = connection
+# Our own apps that live in tenant schemas (third-party ones are left alone).
+OUR_TENANT_APPS = ("communities", "cms")
 
 
 class PlainMigrateCommand(DjangoMigrateCommand):
@@ -38,7 +40,7 @@ def tenant_schemas() -> list[str]:
 
 @dataclass(frozen=True)
 class LostMigrations:
-    """Communities migrations a test makes a schema lose, and the tables they create."""
+    """Tenant-app migrations a test makes a schema lose, and the tables they create."""
 
     first: Key  # re-applying it over its existing table fails with "already exists"
     keys: list[Key]  # ``first`` and every migration that depends on it
@@ -46,7 +48,7 @@ class LostMigrations:
 
 
 def latest_self_contained_migrations() -> LostMigrations:
-    """The latest ``communities`` migration that, with what depends on it, only builds its own tables.
+    """The latest migration of one of our tenant apps that, with what depends on it, only builds its own tables.
 
     Dropping those tables and forgetting those rows then exactly undoes them, so re-applying
     succeeds; forgetting the rows alone makes re-applying fail. Not Django's backwards migrations:
@@ -57,10 +59,12 @@ def latest_self_contained_migrations() -> LostMigrations:
     loader = MigrationExecutor(connection).loader
     graph = loader.graph
     final = loader.project_state()
-    (leaf,) = graph.leaf_nodes("communities")
-    for first in reversed(graph.forwards_plan(leaf)):
-        if first[0] != "communities":
-            continue
+    ordered: list[Key] = []
+    for app in OUR_TENANT_APPS:
+        (leaf,) = graph.leaf_nodes(app)
+        ordered += [key for key in graph.forwards_plan(leaf) if key[0] == app and key not in ordered]
+    # Latest first across apps: a migration's position in the combined plan orders them.
+    for first in sorted(ordered, key=lambda key: len(graph.forwards_plan(key)), reverse=True):
         keys = graph.backwards_plan(first)
         operations = [(app, op) for app, name in reversed(keys) for op in graph.nodes[app, name].operations]
         created = {(app, op.name_lower) for app, op in operations if isinstance(op, migrations.CreateModel)}
@@ -77,9 +81,9 @@ def latest_self_contained_migrations() -> LostMigrations:
                 model = final.apps.get_model(app, model_name)
                 tables.append(model._meta.db_table)
                 tables += [f.remote_field.through._meta.db_table for f in model._meta.local_many_to_many]
-        first_table = final.apps.get_model("communities", operations[0][1].name)._meta.db_table
+        first_table = final.apps.get_model(first[0], operations[0][1].name)._meta.db_table
         return LostMigrations(first=first, keys=keys, tables=[first_table, *sorted(set(tables) - {first_table})])
-    raise AssertionError("no communities migration only builds its own tables: rethink these tests")
+    raise AssertionError("no tenant-app migration only builds its own tables: rethink these tests")
 
 
 def forget(schema: str, lost: LostMigrations) -> None:
@@ -93,8 +97,12 @@ def unapply(schema: str, lost: LostMigrations) -> None:
     """Forget the rows and drop the tables: as if those migrations had never run."""
     forget(schema, lost)
     with connection.cursor() as cursor:
+        # Provisioning wrote rows into these tables in this same transaction (a tenant's home page):
+        # their deferred foreign-key checks must fire before a table can be dropped.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for table in lost.tables:
             cursor.execute(f'DROP TABLE IF EXISTS "{schema}"."{table}" CASCADE')
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def table_exists(schema: str, table: str) -> bool:
