@@ -6,6 +6,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV := .venv
 STAMP := $(VENV)/.kindred-installed
 PY := $(VENV)/bin/python
+# axe-core for the browser tests' accessibility checks, pinned in package.json / package-lock.json.
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test lint bench clean-data help
 
@@ -25,7 +27,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	LOG_FORMAT=$${LOG_FORMAT:-plain} $(PY) manage.py run_platform
 
-test: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm is missing: the accessibility checks of the browser tests cannot run (apt-get install -y npm)" >&2; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -m "integration or not integration" $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
+from wagtail.models import Page as WagtailPage
 
 from communities import moderation, safety, services
 from communities.feed import anonymous_feed, feed_for
@@ -770,3 +771,32 @@ def trial_discuss(request: HttpRequest, nct_id: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(f"/trials/{nct_id}/")
     return redirect(f"/t/{topic.pk}/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources (until the cms app's resource library takes the "resource-library" URL name)
+# ---------------------------------------------------------------------------------------------
+
+
+@require_safe
+def resource_index(request: HttpRequest) -> HttpResponse:
+    """The header's "Resources" link: the partner's Wagtail resource library (cms.ResourceIndexPage)
+    when it has one, else a plain list of its published resource pages. Reads Wagtail's page tree by
+    content type: communities never imports cms."""
+    library = (
+        WagtailPage.objects.live()
+        .public()
+        .filter(content_type__app_label="cms", content_type__model="resourceindexpage")
+        .order_by("path")
+        .first()
+    )
+    if library is not None and library.url:
+        return redirect(library.url)
+    pages = (
+        WagtailPage.objects.live()
+        .public()
+        .filter(content_type__app_label="cms", content_type__model="resourcepage")
+        .specific()
+        .order_by("title")
+    )
+    return _render(request, "communities/resource_index.html", {"pages": list(pages[:200])})

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import BooleanField, IntegerField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
+from conditions.lay_names import lay_name
 from conditions.models import Condition
 
 # Up to this many characters a query is treated as a possible abbreviation: "MS" should find
@@ -115,3 +117,23 @@ def synonym_groups(*, phrases: Iterable[str]) -> dict[str, tuple[str, ...]]:
             if key is not None:
                 groups[key] = tuple(dict.fromkeys([*groups.get(key, ()), *names]))
     return groups
+
+
+@dataclass(frozen=True)
+class PickerChoice:
+    """One condition as the sign-up and profile pickers offer it: an everyday name first, and every
+    word a person might type for it (the MeSH name, the lay name, the taxonomy's synonyms)."""
+
+    pk: int
+    label: str
+    terms: str
+
+
+def condition_picker_choices() -> list[PickerChoice]:
+    rows = Condition.objects.values_list("pk", "mesh_id", "name", "synonyms")
+    choices = []
+    for pk, mesh_id, name, synonyms in rows:
+        label = lay_name(mesh_id=mesh_id, name=name)
+        words = [label, name, *(synonyms or [])]
+        choices.append(PickerChoice(pk=pk, label=label, terms=" | ".join(dict.fromkeys(words))))
+    return sorted(choices, key=lambda choice: (choice.label.casefold(), choice.pk))

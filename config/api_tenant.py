@@ -7,6 +7,7 @@ from cms import api as cms_api
 from communities import api as community_api
 from members.api import MyMembershipView, TenantMemberRoleView, TenantMembersView, TenantMeView
 from privacy import api as privacy_api
+from themes import api as theme_api
 
 urlpatterns = [
     path("me/", TenantMeView.as_view(), name="api-me"),
@@ -24,6 +25,10 @@ urlpatterns = [
     path("tokens/<int:token_id>/", token_api.TokenDetailView.as_view(), name="api-token"),
     path("service-tokens/", token_api.ServiceTokenListView.as_view(), name="api-service-tokens"),
     path("service-tokens/<int:token_id>/", token_api.ServiceTokenDetailView.as_view(), name="api-service-token"),
+    # The site's theme (tenant admins change it)
+    path("theme/", theme_api.ThemeView.as_view(), name="api-theme"),
+    path("theme/logo/", theme_api.ThemeLogoView.as_view(), name="api-theme-logo"),
+    path("theme/favicon/", theme_api.ThemeFaviconView.as_view(), name="api-theme-favicon"),
     # Communities
     path("communities/", community_api.CommunityListView.as_view(), name="api-communities"),
     path("communities/<slug:slug>/", community_api.CommunityDetailView.as_view(), name="api-community"),

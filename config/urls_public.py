@@ -14,12 +14,14 @@ from privacy import views as privacy_views
 from research import views as research_views
 from tenants.health import health
 from tenants.views import platform_home
+from themes import views as theme_views
 
 urlpatterns = [
     path("healthz/", health, name="health"),
     path("readyz/", ready, name="ready"),
     path("", include("consent.urls")),
     path("", platform_home, name="platform-home"),
+    path("partners/<slug:slug>/logo/", theme_views.partner_logo, name="partner-logo"),
     path("communities/", community_directory, name="community-directory"),
     path("accounts/signup/", member_views.sign_up, name="sign-up"),
     path("accounts/signup/", member_views.sign_up, name="account_signup"),

@@ -15,6 +15,7 @@ from members import views as member_views
 from partnerships import views as partnership_views
 from privacy import views as privacy_views
 from tenants.health import health
+from themes import views as theme_views
 
 urlpatterns = [
     path("healthz/", health, name="health"),
@@ -40,7 +41,11 @@ urlpatterns = [
     path("notifications/read/", community_views.notifications_mark_read, name="notifications-read"),
     path("notifications/<int:notification_id>/", community_views.notification_open, name="notification-open"),
     path("search/", community_views.search, name="community-search"),
+    path("resources/", community_views.resource_index, name="resources"),
     path("manage/", manage_views.dashboard, name="manage-dashboard"),
+    path("manage/theme/", theme_views.manage_theme, name="manage-theme"),
+    path("theme/logo/", theme_views.theme_logo, name="theme-logo"),
+    path("theme/favicon/", theme_views.theme_favicon, name="theme-favicon"),
     path("manage/partnership/", partnership_views.partnership_page, name="manage-partnership"),
     path("manage/partnership/publish/", partnership_views.publish_tenant, name="manage-publish"),
     path("manage/studies/", partnership_views.manage_studies, name="manage-studies"),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -135,14 +137,28 @@ class HistoryView(APIView):
         return Response(selectors.consent_history_for(member=request.user))  # type: ignore[arg-type]
 
 
+class FhirJSONRenderer(JSONRenderer):
+    """FHIR's own media type (R4, http://hl7.org/fhir/R4/http.html#mime-type)."""
+
+    media_type = "application/fhir+json"
+    format = "fhir"
+    charset = None  # application/fhir+json is UTF-8 by definition; no parameter
+
+
 class FhirConsentView(APIView):
+    # FHIR's type first: a browser's "*/*" and a FHIR client's "application/fhir+json" both get the
+    # bundle as FHIR JSON (no HTML page, no 406); "application/json" still works.
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+
     @extend_schema(
         responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT},
-        summary="My consent history as a FHIR R4 Bundle of Consent resources",
+        summary="My consent history as a FHIR R4 Bundle of Consent resources (a download)",
     )
     def get(self, request: Request) -> Response:
         bundle = consent_bundle_for(member=request.user)  # type: ignore[arg-type]
-        return Response(bundle, content_type="application/fhir+json")
+        response = Response(bundle)
+        response["Content-Disposition"] = f'attachment; filename="kindred-consent-{timezone.now():%Y-%m-%d}.fhir.json"'
+        return response
 
 
 # --- platform staff (root domain) ---------------------------------------------------------------

@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/consent/decide/", views.decide, name="consent-decide"),
     path("consent/review/", views.review, name="consent-review"),
     path("consent/policy/<int:version>/", views.policy_page, name="consent-policy"),
+    path("privacy-policy/", views.current_policy_page, name="privacy-policy"),
 ]

@@ -116,3 +116,11 @@ def policy_page(request: HttpRequest, version: int) -> HttpResponse:
         raise Http404("No such policy version.")
     covered = policy.policy_purposes.select_related("purpose").order_by("purpose__position", "purpose__code")
     return render(request, "consent/policy.html", {"policy": policy, "covered": covered})
+
+
+def current_policy_page(request: HttpRequest) -> HttpResponse:
+    """The footer's "Privacy policy" link: the policy in force now (a stable address for every page)."""
+    policy = selectors.current_policy()
+    if policy is None:
+        raise Http404("No privacy policy has been published yet.")
+    return redirect("consent-policy", version=policy.version)

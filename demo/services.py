@@ -18,6 +18,7 @@ from django.db import transaction
 from django_tenants.utils import tenant_context
 
 from config.errors import InvalidInput
+from demo.discussions import VOICES, ensure_discussions
 from members.models import Member, MemberRole, MembershipRole
 from members.selectors import tenant_role
 from members.services import (
@@ -100,8 +101,10 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         slug="breast-cancer-alliance",
         tagline="From diagnosis to survivorship, nobody faces breast cancer alone.",
         theme={
+            # Every pair passes WCAG 2.2 AA (themes.contrast): white on each colour is 4.5:1 or more.
             "primary_colour": "#b03a6f",
-            "accent_colour": "#f2a65a",
+            "secondary_colour": "#6b2d5c",
+            "accent_colour": "#9c4f0c",
             "background_colour": "#fff8fa",
             "font_family": "Georgia, Times New Roman, serif",
             "logo_text": "Breast Cancer Alliance",
@@ -183,7 +186,8 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         slug="multiple-sclerosis-society",
         tagline="Living well with MS, together.",
         theme={
-            "primary_colour": "#e35205",
+            "primary_colour": "#b8420a",
+            "secondary_colour": "#1d4e6e",
             "accent_colour": "#2a6f97",
             "background_colour": "#fffaf5",
             "font_family": "Trebuchet MS, Helvetica, sans-serif",
@@ -262,7 +266,8 @@ PARTNERS: tuple[PartnerSpec, ...] = (
         tagline="Everyday support for everyone living with type 1 and type 2 diabetes.",
         theme={
             "primary_colour": "#1f6fb2",
-            "accent_colour": "#3aa76d",
+            "secondary_colour": "#1d4e6e",
+            "accent_colour": "#287a4f",
             "background_colour": "#f7fbff",
             "font_family": "Verdana, Geneva, sans-serif",
             "logo_text": "Diabetes Foundation",
@@ -463,7 +468,9 @@ class DemoSummary:
     logins: list[DemoLogin] = field(default_factory=list)
     # How many rows of each kind this run created: all zero when the demo was already complete.
     created: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("tenants", "members", "memberships", "communities", "pages"), 0)
+        default_factory=lambda: dict.fromkeys(
+            ("tenants", "members", "memberships", "communities", "pages", "voices", "topics"), 0
+        )
     )
     # MeSH ids the taxonomy did not have: their links were skipped, a later run adds them.
     missing_conditions: set[str] = field(default_factory=set)
@@ -531,6 +538,7 @@ def seed_demo(*, password: str, partners: tuple[PartnerSpec, ...] = PARTNERS, lo
                 summary.logins.append(DemoLogin(email=email, description=f"{role} of {spec.name}"))
             _ensure_communities(spec=spec, tenant=tenant, staff=staff, summary=summary)
             _ensure_pages(spec=spec, tenant=tenant, staff_id=staff.pk, summary=summary)
+            _ensure_discussions(spec=spec, tenant=tenant, password=password, summary=summary)
         for person in PEOPLE:
             _ensure_member(spec=person, password=password, tenants=tenants, summary=summary)
             joined = " and ".join(_partner_names[slug] for slug in person.joins)
@@ -683,6 +691,29 @@ def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: 
     from demo.cms_content import ensure_cms_content  # demo.cms_content imports this module's types
 
     ensure_cms_content(spec=spec, tenant=tenant, staff_id=staff_id, summary=summary)
+
+
+def _ensure_discussions(*, spec: PartnerSpec, tenant: Tenant, password: str, summary: DemoSummary) -> None:
+    """A few conversations per community (demo.discussions), by demo voices who are members of the
+    partner. Voices are counted apart from the logins a visitor is told about."""
+    voices = {}
+    for voice in VOICES.get(spec.slug, ()):
+        existed = Member.objects.filter(email=voice.email(spec.slug)).exists()
+        counts = dict(summary.created)
+        voices[voice.key] = _ensure_member(
+            spec=PersonSpec(email=voice.email(spec.slug), display_name=voice.display_name, joins=(spec.slug,)),
+            password=password,
+            tenants={spec.slug: tenant},
+            summary=summary,
+        )
+        # Voices are not among the "members" and "memberships" the summary reports for people to use.
+        summary.created["members"], summary.created["memberships"] = counts["members"], counts["memberships"]
+        if not existed:
+            summary.created["voices"] += 1
+    moderator = Member.objects.get(email=spec.moderator_email)
+    summary.created["topics"] += ensure_discussions(
+        partner_slug=spec.slug, tenant=tenant, voices=voices, moderator=moderator
+    )
 
 
 def _ensure_trials(*, summary: DemoSummary) -> None:

@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 from django_countries import countries
 
+from conditions.forms import use_condition_picker
 from members.models import EmailNotifications, MemberRole, Sex
 
 
@@ -20,11 +21,7 @@ class SignUpForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from conditions.models import Condition
-
-        conditions = self.fields["condition_ids"]
-        assert isinstance(conditions, forms.TypedMultipleChoiceField)
-        conditions.choices = list(Condition.objects.order_by("name").values_list("id", "name"))
+        use_condition_picker(self.fields["condition_ids"])
         from members.signup import signup_steps
 
         # Fields that higher apps add (e.g. consent's unticked checkboxes), kept apart from the profile.
@@ -55,11 +52,7 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from conditions.selectors import condition_choices
-
-        conditions = self.fields["condition_ids"]
-        assert isinstance(conditions, forms.TypedMultipleChoiceField)
-        conditions.choices = condition_choices()
+        use_condition_picker(self.fields["condition_ids"])
 
 
 class EmailChangeForm(forms.Form):

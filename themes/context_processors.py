@@ -3,10 +3,38 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 
+from tenants.selectors import root_url
 from themes.selectors import theme_for
+
+# The resource library's URL name: the cms app's library when it has one, else the plain list of
+# resource pages that communities serves at /resources/.
+RESOURCE_URL_NAMES = ("resource-library", "resources")
 
 
 def tenant_theme(request: HttpRequest) -> dict[str, Any]:
+    """The theme of the host's tenant and the links of every page's header and footer."""
     tenant = getattr(request, "tenant", None)
-    return {"theme": theme_for(tenant=tenant), "current_tenant": tenant}
+    is_partner_site = tenant is not None and tenant.schema_name != "public"
+    context: dict[str, Any] = {
+        "theme": theme_for(tenant=tenant),
+        "current_tenant": tenant,
+        "is_partner_site": is_partner_site,
+    }
+    if is_partner_site:
+        context["privacy_url"] = root_url(request=request, path="/accounts/privacy/")
+        context["platform_url"] = root_url(request=request, path="/")
+        context["resources_url"] = _resources_url()
+    else:
+        context["privacy_url"] = "/accounts/privacy/"
+    return context
+
+
+def _resources_url() -> str:
+    for name in RESOURCE_URL_NAMES:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            continue
+    return "/search/"

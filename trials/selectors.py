@@ -27,6 +27,7 @@ from conditions.selectors import descendant_ids, search_conditions
 from members.models import Member
 from trials.geo import EARTH_RADIUS_MI, KM_PER_MILE, Place, bounding_box, haversine_miles, resolve_place
 from trials.models import OPEN_STATUSES, SavedTrial, Trial, TrialAlert, TrialCondition, TrialNotice, TrialSite
+from trials.registry import condition_sources
 
 MAX_DISTANCE_MILES = 12_500.0
 DEFAULT_PAGE = 20
@@ -470,3 +471,12 @@ def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, d
         within_miles=within if place is not None else None,
     )
     return query, errors
+
+
+def partner_condition_ids() -> tuple[int, ...]:
+    """The conditions the current tenant's communities cover (the registered condition sources run in
+    the request's tenant schema): a partner's default trial list."""
+    found: set[int] = set()
+    for source in condition_sources():
+        found |= set(source())
+    return tuple(sorted(found))

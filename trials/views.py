@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, cast
 
 from django.contrib import messages
@@ -45,7 +46,18 @@ def trial_search(request: HttpRequest) -> HttpResponse:
     params = request.GET
     query, errors = selectors.parse_trial_query(params, member=member)
     page = None
-    searched = any(key in params for key in ("condition", "q", "near", "status", "phase", "study_type", "within"))
+    searched = any(
+        key in params for key in ("condition", "condition_id", "q", "near", "status", "phase", "study_type", "within")
+    )
+    # On a partner's site the list starts at the partner's own conditions (those of its communities);
+    # "all=1" (or any search) shows every condition.
+    partner_conditions = (
+        selectors.partner_condition_ids()
+        if _on_partner_site(request) and not searched and not params.get("all")
+        else ()
+    )
+    if partner_conditions:
+        query = dataclasses.replace(query, condition_ids=partner_conditions)
     if not errors:
         page = selectors.search_trials(
             query=query, member=member, limit=selectors.DEFAULT_PAGE, offset=_int(params.get("offset"), 0)
@@ -66,8 +78,14 @@ def trial_search(request: HttpRequest) -> HttpResponse:
         "phases": list(PHASE_LABELS.items()),
         "study_types": list(STUDY_TYPES.items()),
         "next_query": next_params.urlencode(),
+        "partner_default": bool(partner_conditions),
     }
     return _render(request, "trials/search.html", context, status=400 if errors else 200)
+
+
+def _on_partner_site(request: HttpRequest) -> bool:
+    tenant = getattr(request, "tenant", None)
+    return tenant is not None and tenant.schema_name != "public"
 
 
 def trial_detail(request: HttpRequest, nct_id: str) -> HttpResponse:

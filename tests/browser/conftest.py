@@ -158,3 +158,13 @@ def live_site(live_server: Any, settings: Any) -> LiveSite:
     settings.SITE_PORT = str(port)
     settings.ROOT_URL = f"http://{settings.ROOT_DOMAIN}:{port}"
     return LiveSite(scheme="http", port=port)
+
+
+AXE_PATH = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def require_axe() -> Path:
+    """axe-core from npm (package.json; `make test` runs `npm ci`). Missing: skipped, or failed on CI."""
+    if not AXE_PATH.is_file():
+        _browser_unavailable(f"{AXE_PATH} is missing: run `npm ci` (make test does)")
+    return AXE_PATH

@@ -115,7 +115,17 @@ def test_four_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded)
     assert len({theme.primary_colour for theme in themes}) == 4
     assert len({theme.font_family for theme in themes}) == 4
     assert [partner.host for partner in seeded.partners] == [f"{slug}.localhost" for slug in PARTNER_SLUGS]
-    assert seeded.created == {"tenants": 4, "members": 11, "memberships": 11, "communities": 11, "pages": 11}
+    # Per partner: two resource pages and one expert session (the home and library come with provisioning),
+    # and the seeded conversations' demo voices and topics (demo.discussions).
+    assert seeded.created == {
+        "tenants": 4,
+        "members": 11,
+        "memberships": 11,
+        "communities": 11,
+        "pages": 11,
+        "voices": 12,
+        "topics": 12,
+    }
     assert seeded.missing_conditions == set()
 
 
@@ -200,7 +210,8 @@ def test_a_new_password_resets_the_demo_logins_only(seeded):
     use_public_schema()
     demo_members = Member.objects.filter(email__endswith=".localhost")
     assert all(member.check_password("another-demo-password") for member in demo_members)
-    assert Member.objects.filter(email__endswith=".localhost").count() == 11
+    # The 11 logins the summary lists, plus the 12 demo voices of the seeded conversations.
+    assert Member.objects.filter(email__endswith=".localhost").count() == 11 + 12
 
 
 def test_a_weak_password_is_refused_before_anything_is_written(taxonomy):
@@ -277,3 +288,32 @@ def test_the_roots_example_searches_find_demo_communities(seeded):
         assert partner_name in page, query
     found = client.get("/api/v1/directory/", {"q": "lupus"}).json()
     assert {row["slug"] for row in found} >= {"living-with-lupus", "lupus-nephritis-circle"}
+
+
+def test_every_partner_home_shows_living_conversations_with_replies(seeded):
+    from communities.models import ContentStatus, Topic
+
+    for slug in PARTNER_SLUGS:
+        tenant = partner(slug)
+        with tenant_context(tenant):
+            topics = list(Topic.objects.filter(status=ContentStatus.PUBLISHED))
+            assert len(topics) >= 4
+            assert all(topic.posts.filter(status=ContentStatus.PUBLISHED).count() >= 2 for topic in topics)
+        use_public_schema()
+        home = host_client(f"{slug}.localhost").get("/").content.decode()
+        assert "No open conversations yet" not in home
+        assert topics[0].title.replace("'", "&#x27;") in home or any(t.title in home for t in topics)
+
+
+def test_demo_themes_pass_wcag_aa(seeded):
+    from themes.contrast import theme_checks
+
+    for slug in PARTNER_SLUGS:
+        theme = partner(slug).theme
+        checks = theme_checks(
+            primary=theme.primary_colour,
+            secondary=theme.secondary_colour,
+            accent=theme.accent_colour,
+            background=theme.background_colour,
+        )
+        assert [check.message for check in checks if not check.passes] == []

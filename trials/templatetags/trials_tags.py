@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from trials import selectors
+from trials.text import registry_markdown as text_render
+from trials.text import status_label as text_status_label
 
 register = template.Library()
 
@@ -27,3 +30,14 @@ def community_trials(community: Any, limit: int = 5) -> dict[str, Any]:
     condition_ids = list(community.conditions.values_list("pk", flat=True))
     page = selectors.recruiting_trials_for_conditions(condition_ids=condition_ids, limit=limit)
     return {"trials_page": page, "condition_ids": condition_ids}
+
+
+@register.filter
+def registry_markdown(text: str) -> str:
+    """``{{ trial.eligibility_criteria|registry_markdown }}``: the registry's Markdown as safe HTML."""
+    return mark_safe(text_render(text or ""))  # noqa: S308 (sanitized by nh3 in trials.text)
+
+
+@register.filter
+def status_label(code: str) -> str:
+    return text_status_label(code)
