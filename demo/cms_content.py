@@ -47,6 +47,8 @@ PAGE_DETAILS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "talking-to-your-employer-about-ms": (ResourceType.ARTICLE, "Priya Shah, employment adviser", ("work",)),
     "spotting-and-treating-a-hypo": (ResourceType.ARTICLE, "Dr Elena Rossi, diabetologist", ("hypos", "safety")),
     "getting-started-with-a-cgm": (ResourceType.ARTICLE, "Mark Evans, diabetes specialist nurse", ("technology",)),
+    "what-is-a-lupus-flare": (ResourceType.ARTICLE, "Dr Amara Osei, rheumatologist", ("flares", "symptoms")),
+    "sun-protection-with-lupus": (ResourceType.ARTICLE, "Helen Marsh, lupus specialist nurse", ("sun", "daily life")),
 }  # fmt: skip
 
 SESSIONS: dict[str, SessionSpec] = {
@@ -79,6 +81,16 @@ SESSIONS: dict[str, SessionSpec] = {
         summary="Sensors, alarms at night, sick-day rules and school plans.",
         time_zone="America/New_York",
         days_ahead=7,
+    ),
+    "lupus-alliance": SessionSpec(
+        title="Ask a rheumatologist: flares, fatigue and hydroxychloroquine",
+        slug="ask-a-rheumatologist",
+        expert_name="Dr Amara Osei",
+        expert_credentials="MD, consultant rheumatologist",
+        expert_bio="Dr Osei runs a lupus clinic and teaches patients to spot flares early.",
+        summary="Telling a flare from a bad week, pacing fatigue, and questions about your medicines.",
+        time_zone="America/Chicago",
+        days_ahead=12,
     ),
 }
 

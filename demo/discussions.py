@@ -56,6 +56,12 @@ VOICES: dict[str, tuple[Voice, ...]] = {
         Voice("kwame", "Kwame"),
         Voice("sofia", "Sofia"),
     ),
+    "lupus-alliance": (
+        Voice("maya", "Maya"),
+        Voice("carol", "Carol D."),
+        Voice("ines", "Inès"),
+        Voice("ruth", "Ruth"),
+    ),
 }
 
 THREADS: dict[str, tuple[Thread, ...]] = {
@@ -231,6 +237,62 @@ THREADS: dict[str, tuple[Thread, ...]] = {
                     "marco",
                     "Ask your pharmacist too: they explained the side effects to expect better than the leaflet.",
                 ),
+            ),
+        ),
+    ),
+    "lupus-alliance": (
+        Thread(
+            community="living-with-lupus",
+            kind="question",
+            author="maya",
+            title="How do you tell a flare from an ordinary bad week?",
+            body=(
+                "Since my diagnosis I second-guess every ache. When do you call your rheumatology team, "
+                "and when do you just rest and wait?"
+            ),
+            replies=(
+                (
+                    "carol",
+                    "For me it's new swelling in my hands or a rash that wasn't there before. "
+                    "Tiredness alone I give a few days. My nurse told me never to wait with chest pain.",
+                ),
+                ("ruth", "I keep a one-line diary each evening. Patterns show up that I'd never notice otherwise."),
+            ),
+        ),
+        Thread(
+            community="living-with-lupus",
+            kind="question",
+            author="ines",
+            title="Sunscreen that doesn't feel like paint?",
+            body="Summer is coming and my face reacts to most sunscreens. What do you use every day?",
+            replies=(
+                ("maya", "A mineral one for sensitive skin, plus a wide hat. The hat did more than any cream."),
+                ("carol", "UV film on the car windows changed my summer drives completely."),
+            ),
+        ),
+        Thread(
+            community="living-with-lupus",
+            kind="update",
+            author="ruth",
+            title="Six months without a flare",
+            body="Steroids tapered off last month. Walking with the dog every morning again.",
+            replies=(
+                ("ines", "That's lovely to read. Give the dog a pat from me."),
+                ("maya", "This gives me hope. Thank you for sharing it."),
+            ),
+        ),
+        Thread(
+            community="living-with-lupus",
+            kind="question",
+            author="carol",
+            title="Explaining invisible fatigue to friends",
+            body=(
+                "People say I look well, so they don't understand when I cancel. "
+                "How have you explained lupus fatigue to friends?"
+            ),
+            replies=(
+                ("ruth", "The spoon theory helped my sister understand. Now she asks how many spoons I have."),
+                ("ines", "I suggest plans that can shrink: coffee at my place instead of a day out."),
             ),
         ),
     ),

@@ -346,9 +346,9 @@ LUPUS_ALLIANCE = PartnerSpec(
     tagline="Flares, fatigue and everything between: lupus, shared.",
     theme={
         "primary_colour": "#6a3d9a",
-        "accent_colour": "#e0a100",
+        "accent_colour": "#8a5f00",
         "background_colour": "#fbf8ff",
-        "font_family": "Palatino Linotype, Book Antiqua, serif",
+        "font_family": "Palatino Linotype, Book Antiqua, Palatino, serif",
         "logo_text": "Lupus Alliance",
     },
     communities=(

@@ -122,9 +122,9 @@ def test_four_partner_tenants_each_with_its_own_domain_tagline_and_theme(seeded)
         "members": 11,
         "memberships": 11,
         "communities": 11,
-        "pages": 11,
-        "voices": 12,
-        "topics": 12,
+        "pages": 12,
+        "voices": 16,
+        "topics": 16,
     }
     assert seeded.missing_conditions == set()
 
@@ -210,8 +210,8 @@ def test_a_new_password_resets_the_demo_logins_only(seeded):
     use_public_schema()
     demo_members = Member.objects.filter(email__endswith=".localhost")
     assert all(member.check_password("another-demo-password") for member in demo_members)
-    # The 11 logins the summary lists, plus the 12 demo voices of the seeded conversations.
-    assert Member.objects.filter(email__endswith=".localhost").count() == 11 + 12
+    # The 11 logins the summary lists, plus the 16 demo voices of the seeded conversations.
+    assert Member.objects.filter(email__endswith=".localhost").count() == 11 + 16
 
 
 def test_a_weak_password_is_refused_before_anything_is_written(taxonomy):
