@@ -342,7 +342,10 @@ def test_query_count_does_not_grow_with_results(root_client, tenant_a, tenant_b)
                 condition_ids=condition_ids,
                 visibility="open",
             )
-    few = {path: _queries(root_client, path) for path in ("/communities/?q=lupus", "/api/v1/directory/?q=lupus")}
+    paths = ("/communities/?q=lupus", "/api/v1/directory/?q=lupus")
+    for path in paths:
+        root_client.get(path)  # warm the host-routing cache, so both counts are of warm requests
+    few = {path: _queries(root_client, path) for path in paths}
     for index in range(2, 12):
         for tenant in (tenant_a, tenant_b):
             publish_community(
