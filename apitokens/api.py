@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from apitokens import selectors, services
 from apitokens.models import ApiToken, Scope, TokenKind
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from members.models import Member
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apitokens.models import ApiToken, ApiTokenEvent, Scope, ServiceAccount, TokenAction, TokenKind
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from members import services as member_services
 from members.models import Member, MembershipRole
 from members.selectors import can_administer_tenant, membership_of

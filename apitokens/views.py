@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from apitokens import selectors, services
 from apitokens.forms import TokenForm
 from apitokens.models import TokenKind
-from config.errors import DomainError, add_error_details_to_form
+from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members.models import Member
 from members.selectors import can_administer_tenant, membership_of
 from tenants.models import Tenant

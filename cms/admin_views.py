@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from cms import selectors, services
-from config.errors import DomainError
+from core.errors import DomainError
 from members.models import Member
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from cms import selectors, services
 from cms.models import ExpertSessionPage, ResourcePage, ResourceType
 from config.api import query_int
-from config.errors import InvalidInput, NotAllowed, NotFound
+from core.errors import InvalidInput, NotAllowed, NotFound
 from members.models import Member
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant

@@ -39,7 +39,7 @@ from communities.models import (
 )
 from communities.selectors import can_moderate
 from conditions.models import Condition
-from config.errors import NotFound
+from core.errors import NotFound
 from members.models import Member, TenantMembership
 from tenants.models import Tenant
 

@@ -1,7 +1,7 @@
 """Writes for the partner's pages (tenant schema): the home page provisioning creates, members' questions
 and votes for expert sessions, the expert's answers, and member invitations by email or CSV.
 
-Call inside the tenant's context; refusals are domain errors (config.errors) and change nothing.
+Call inside the tenant's context; refusals are domain errors (core.errors) and change nothing.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from communities import services as community_services
 from communities.markdown import render_markdown
 from communities.models import Topic
 from communities.selectors import can_moderate, can_read_community
-from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from config.text import check_visible_text
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from members.models import Member, MembershipRole, TenantInvitation, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant

@@ -20,7 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cms import selectors, services
-from config.errors import DomainError
+from core.errors import DomainError
 from members.models import Member
 from tenants.models import Tenant
 

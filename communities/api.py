@@ -53,7 +53,7 @@ from communities.models import (
 from communities.moderation import Decision
 from communities.search import SORTS, STATUSES, search_request_from
 from config.api import query_int
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from members.models import Member, TenantMembership
 from members.selectors import (
     FORMER_MEMBER_NAME,

@@ -55,7 +55,7 @@ from communities.models import (
 )
 from communities.selectors import active_community_ids, public_tags, readable_communities, visible_topics
 from conditions.selectors import descendant_ids
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from members.models import Member
 from tenants.models import Tenant
 

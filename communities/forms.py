@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from communities.models import FlagReason, ReactionKind, Tag, TopicKind, WatchLevel
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class TopicForm(forms.Form):

@@ -11,7 +11,7 @@ from django import forms
 from communities.models import Community, JoiningPolicy, RestrictionKind, Tag, TagKind, Visibility, WatchedWordAction
 from communities.moderation import Decision
 from conditions.models import Condition
-from config.errors import DomainError
+from core.errors import DomainError
 
 # Which form field a service's refusal is about, by its code (the services' community checks carry
 # no field names in ``details``).

@@ -66,7 +66,7 @@ from communities.selectors import (
     review_queue,
     unread_count,
 )
-from config.errors import DomainError
+from core.errors import DomainError
 from members.models import Member, MembershipRole, TenantMembership
 from members.selectors import (
     attach_display_names,

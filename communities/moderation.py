@@ -65,7 +65,7 @@ from communities.services import (
     _require_signed_in,
     set_post_status,
 )
-from config.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput
 from members.models import Member, MembershipRole, TenantMembership
 from members.services import set_membership_role
 from tenants.models import Tenant

@@ -56,7 +56,7 @@ from communities.models import (
     TrustLevelName,
 )
 from communities.selectors import can_moderate, moderation_settings
-from config.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member, TenantMembership
 from members.selectors import platform_suspension_of
 from tenants.models import Tenant

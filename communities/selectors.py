@@ -77,7 +77,7 @@ from communities.search import (
     render_snippet,
 )
 from conditions.selectors import synonym_groups
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from members.models import Member
 from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
 from tenants.models import Tenant

@@ -1,7 +1,7 @@
 """Writes for communities (tenant schema).
 
 Every function validates and checks permissions before it writes, writes in one transaction, and
-raises a domain exception (config.errors) with a code when it refuses: a refused call changes nothing.
+raises a domain exception (core.errors) with a code when it refuses: a refused call changes nothing.
 Call them inside the tenant's context (the middleware's, or ``tenant_context`` elsewhere).
 """
 
@@ -53,8 +53,8 @@ from communities.models import (
 from communities.search import index_posts, refresh_search_vectors
 from communities.selectors import can_moderate, can_read_community, is_active_community_member
 from conditions.models import Condition
-from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from config.text import check_visible_text
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from members.models import Member
 from members.selectors import can_administer_tenant, membership_of
 from tenants.models import Tenant

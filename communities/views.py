@@ -70,7 +70,7 @@ from communities.selectors import (
     unread_count,
     visible_communities,
 )
-from config.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput
 from members.models import Member
 from members.selectors import attach_display_names, can_moderate_tenant, membership_of
 from tenants.models import Tenant

@@ -30,7 +30,7 @@ from django.db.models import Count, Max
 from communities import recruiting
 from communities.models import ContentStatus, ModerationSettings, Post, WatchedWord, WatchedWordAction
 from communities.selectors import can_moderate, moderation_settings
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from members.models import Member
 from tenants.models import Tenant
 

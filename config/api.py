@@ -16,7 +16,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.errors import DomainError, InvalidInput
+from core.errors import DomainError, InvalidInput
 
 # Signed-out requests are told how to sign in (RFC 9110 requires the header on a 401). Session
 # cookies have no registered scheme; it follows the challenge of an authentication class with its

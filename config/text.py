@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 
 ZERO_WIDTH_JOINER = "\u200d"
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")

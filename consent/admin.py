@@ -13,9 +13,9 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
-from config.errors import DomainError
 from consent import services
 from consent.models import ConsentPolicy, ConsentPurpose, ConsentRecord, ConsentSubject, PolicyPurpose
+from core.errors import DomainError
 from members.models import Member
 from tenants.models import Tenant
 

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput
 from consent import selectors, services
 from consent.fhir import consent_bundle_for
 from consent.models import Channel, ConsentPolicy, ConsentPurpose, ConsentRecord
+from core.errors import InvalidInput
 from tenants.models import Tenant
 
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from config.errors import InvalidInput
 from consent.models import ConsentPolicy, ConsentPurpose, ConsentRecord, ConsentSubject, Decision, PolicyPurpose
+from core.errors import InvalidInput
 from members.models import Member
 
 

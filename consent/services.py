@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput, NotAllowed
 from consent.markdown import render_policy_markdown
 from consent.models import (
     Channel,
@@ -20,6 +19,7 @@ from consent.models import (
     Decision,
     PolicyPurpose,
 )
+from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import Member
 from tenants.models import Tenant
 

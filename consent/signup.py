@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
-from config.errors import InvalidInput
 from consent import selectors, services
+from core.errors import InvalidInput
 from members.models import Member
 from members.signup import SignupStep
 from tenants.models import Tenant

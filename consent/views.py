@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
 from consent import selectors, services
 from consent.models import Channel, ConsentPurpose
+from core.errors import DomainError
 from members.models import Member
 from members.sessions import safe_next
 from tenants.models import Tenant

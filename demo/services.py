@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_tenants.utils import tenant_context
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from demo.discussions import VOICES, ensure_discussions
 from members.models import Member, MemberRole, MembershipRole
 from members.selectors import tenant_role

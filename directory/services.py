@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from conditions.models import Condition
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from directory.models import DirectoryEntry, DirectoryVisibility
 from tenants.models import Tenant, TenantKind
 

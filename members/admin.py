@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from config.errors import DomainError
+from core.errors import DomainError
 from members import services
 from members.models import Member, PlatformSuspension, RoleChange, TenantMembership
 

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import details_as_sent
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
 from members.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH

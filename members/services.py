@@ -21,8 +21,8 @@ from django.utils import timezone
 from django_countries import countries
 from django_tenants.utils import tenant_context
 
-from config.errors import Conflict, InvalidInput, NotAllowed
 from config.text import check_visible_text, collapse_whitespace, hidden_character_message
+from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import (
     EmailNotifications,
     HandoffNonce,

@@ -17,7 +17,8 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError, add_error_details_to_form
+from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members import selectors, services
 from members.forms import EmailChangeForm, EmailPreferenceForm, ProfileForm, ResendVerificationForm, SignUpForm
 from members.mfa import MFA_SESSION_KEY, member_has_mfa, session_passed_mfa

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from config.errors import DomainError
+from core.errors import DomainError
 from members.services import invite_to_tenant
 from partnerships import services
 from partnerships.models import AgreementEvent, Invoice, Partner, PartnershipAgreement, StudyInvitation

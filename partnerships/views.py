@@ -16,7 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.errors import DomainError, NotAllowed, add_error_details_to_form
+from core.errors import DomainError, NotAllowed
+from core.forms import add_error_details_to_form
 from members.models import Member
 from members.selectors import can_administer_tenant
 from partnerships import selectors, services

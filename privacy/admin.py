@@ -14,7 +14,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 
-from config.errors import DomainError, add_error_details_to_form
+from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members.admin import MemberAdmin
 from members.models import Member
 from privacy import services

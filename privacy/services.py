@@ -18,7 +18,7 @@ from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
 from privacy.models import DataExport, ErasureRequest, ErasureStatus, ExportStatus, StaffAccess
 from privacy.registry import PersonalDataProvider, providers

@@ -28,7 +28,7 @@ def exporters() -> dict[str, Exporter]:
 
 
 def exporter(name: str) -> Exporter:
-    from config.errors import InvalidInput
+    from core.errors import InvalidInput
 
     if name not in _exporters:
         choices = ", ".join(_exporters)

@@ -27,8 +27,8 @@ from django_tenants.utils import tenant_context
 from communities import selectors as community_selectors
 from conditions.models import Condition
 from conditions.selectors import descendant_ids
-from config.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from consent.selectors import current_policy, decision_versions, members_consenting_to
+from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from members.selectors import members_of
 from partnerships.models import AgreementKind, AgreementStatus, PartnershipAgreement
 from research import kanon, vault

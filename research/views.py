@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
-from config.errors import DomainError
+from core.errors import DomainError
 from research import selectors, services
 from research.forms import ExportForm
 from research.services import FILE_NAMES

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from config.errors import DomainError
+from core.errors import DomainError
 from themes.models import Theme
 from themes.services import check_theme
 

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from members.models import Member
 from tenants.models import Tenant
 from themes import services

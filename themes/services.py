@@ -13,7 +13,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from PIL import Image, UnidentifiedImageError
 
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from members.selectors import can_administer_tenant
 from themes.contrast import HEX, theme_checks
 from themes.models import FONT_STACKS, Theme

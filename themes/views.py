@@ -14,7 +14,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from config.errors import DomainError, add_error_details_to_form
+from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members.models import Member
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import query_int
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from members.models import Member
 from trials import selectors, services
 from trials.geo import resolve_place

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from config.errors import DomainError, InvalidInput, NotAllowed
+from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
 from trials.geo import Place, haversine_miles, resolve_place
 from trials.importer import BATCH_SIZE, ImportReport, expand_paths, iter_path_records, load_studies

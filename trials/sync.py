@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from conditions.models import Condition
-from config.errors import DomainError
+from core.errors import DomainError
 from trials.importer import ImportReport, iter_payload_records, load_studies
 from trials.models import SyncRun, SyncStatus
 from trials.registry import condition_sources

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from cms import services
 from cms.models import ExpertQuestion, ExpertQuestionVote, QuestionStatus
 from communities.models import Post, Topic, Visibility
-from config.errors import NotAllowed, NotFound
+from core.errors import NotAllowed, NotFound
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import ExpertSessionPageFactory, community_world

@@ -10,7 +10,7 @@ from django_tenants.utils import tenant_context
 from communities import crisis, moderation, services
 from communities.models import ContentStatus, FlagReason, ReviewItem, RiskLevel, TopicKind
 from communities.selectors import review_queue
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, signed_in
 from tests.factories import community_world

@@ -16,7 +16,7 @@ from communities import services
 from communities.feed import anonymous_feed, feed_for, score_topic
 from communities.models import Topic, TopicKind, Visibility, WatchLevel
 from conditions.models import Condition
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TopicFactory, community_world
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,7 @@ from communities.models import (
 )
 from communities.moderation import Decision, DecisionInput
 from communities.selectors import review_queue, search_topics, topic_posts
-from config.errors import Conflict, InvalidInput, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import MembershipRole
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, signed_in

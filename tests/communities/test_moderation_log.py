@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import JoiningPolicy, ModerationAction, ModerationActionKind, TagKind, TopicKind
-from config.errors import NotAllowed
+from core.errors import NotAllowed
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import TagFactory, community_world

@@ -28,7 +28,7 @@ from communities.models import (
 )
 from communities.selectors import REMOVED_HTML, access_topic, topic_posts
 from conditions.models import Condition
-from config.errors import Conflict, InvalidInput, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed
 from directory.models import DirectoryEntry
 from members.models import TenantMembership
 from tests.factories import MemberFactory, TagFactory, community_world

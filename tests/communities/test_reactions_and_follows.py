@@ -17,7 +17,7 @@ from communities.models import (
     WatchLevel,
 )
 from communities.services import CommunityNotFound
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from tests.factories import community_world
 
 pytestmark = pytest.mark.django_db

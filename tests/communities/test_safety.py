@@ -35,7 +35,7 @@ from communities.models import (
 from communities.moderation import Decision, DecisionInput
 from communities.personal_data import export_member_data
 from communities.tasks import evaluate_trust_levels
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from members import services as member_services
 from members.models import MembershipRole, PlatformSuspension, TenantMembership
 from members.selectors import local_id_of

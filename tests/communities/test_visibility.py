@@ -20,7 +20,7 @@ from communities.selectors import (
     search_topics,
     topic_posts,
 )
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from tests.factories import (
     CommunityFactory,
     CommunityMembershipFactory,

@@ -21,7 +21,7 @@ from communities.models import (
     WatchedWordAction,
 )
 from communities.watched import PatternInvalid, Rule, RuleSet, compile_source
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, signed_in
 from tests.factories import CommunityMembershipFactory, community_world

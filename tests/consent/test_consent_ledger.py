@@ -9,9 +9,9 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django.utils import timezone
 
-from config.errors import Conflict, InvalidInput, NotAllowed
 from consent import selectors, services
 from consent.models import ConsentPolicy, ConsentRecord, ConsentSubject, LedgerIsAppendOnly
+from core.errors import Conflict, InvalidInput, NotAllowed
 from tests.conftest import TENANT_A
 from tests.consent.conftest import CONTACT, NEWSLETTERS, RESEARCH, publish_next
 from tests.factories import MemberFactory

@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from access.models import MemberGroup
 from communities.models import Community
 from conditions.models import Condition
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from demo import services as demo
 from demo.services import seed_demo
 from members.models import Member, RoleChange, TenantMembership

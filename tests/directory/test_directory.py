@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from conditions.models import Condition
-from config.errors import InvalidInput
+from core.errors import InvalidInput
 from directory.models import DirectoryEntry
 from directory.selectors import search_directory
 from directory.services import (

@@ -232,7 +232,7 @@ class TestHandoffTarget:
         assert HandoffNonce.objects.get(member=member).host == "alpha-alliance.localhost"
 
     def test_the_service_refuses_hosts_it_would_not_route(self, tenant_a):
-        from config.errors import InvalidInput
+        from core.errors import InvalidInput
 
         member = MemberFactory()
         for host in (

@@ -11,7 +11,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_exists
 
-from config.errors import Conflict, InvalidInput, NotAllowed
+from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import MembershipRole, RoleChange, TenantInvitation, TenantMembership
 from members.services import INVITATION_SALT, accept_tenant_invitation, make_invitation_token
 from partnerships import services

@@ -7,7 +7,7 @@ import logging
 import pytest
 from django.core import mail
 
-from config.errors import Conflict
+from core.errors import Conflict
 from partnerships import services
 from partnerships.models import AgreementKind, FeeInterval, Invoice, Partner
 from tests.conftest import signed_in

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 
 from conditions.models import Condition
-from config.errors import Conflict, InvalidInput, NotAllowed
 from consent.services import record_consent
+from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import Member, MembershipRole
 from partnerships import services
 from partnerships.models import AgreementKind, StudyInvitation, StudyStatus

@@ -18,8 +18,8 @@ from django.db import DatabaseError, transaction
 from django_tenants.utils import tenant_context
 
 from conditions.models import Condition
-from config.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from consent.services import record_consent
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from members.models import Member
 from partnerships import services as partnership_services
 from partnerships.models import AgreementKind

@@ -11,7 +11,7 @@ from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django_tenants.utils import tenant_context
 from PIL import Image
 
-from config.errors import InvalidInput, NotAllowed
+from core.errors import InvalidInput, NotAllowed
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import community_world

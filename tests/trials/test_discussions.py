@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from communities.models import Topic, Visibility
 from communities.services import open_trial_discussion
 from conditions.models import Condition
-from config.errors import DomainError
+from core.errors import DomainError
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
 from tests.trials.conftest import OWN_FIXTURES

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.errors import DomainError
+from core.errors import DomainError
 from demo.services import DEFAULT_PASSWORD, DemoSummary, seed_demo
 
 # Loggers that narrate every page save and background task at INFO: useful in a server log, noise

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
-from config.errors import DomainError
+from core.errors import DomainError
 from research.exporters import exporter
 from research.services import pull_dataset
 
