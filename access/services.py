@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
 from access.models import MemberGroup
+
+if TYPE_CHECKING:
+    from tenants.models import Tenant
 
 ADMINISTRATORS = "Partner administrators"
 MODERATORS = "Partner moderators"
@@ -47,10 +53,13 @@ def _permissions(pairs: list[tuple[str, str]]) -> list[Permission]:
     return found
 
 
+def setup_role_groups(*, tenant: Tenant) -> None:
+    """Provisioning step (tenants/registry.py): runs inside the new tenant's schema."""
+    ensure_role_groups()
+
+
 def ensure_role_groups() -> dict[str, Group]:
     """Create or repair this schema's role groups and their Wagtail page/collection rights."""
-    from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
-
     admins, _ = Group.objects.get_or_create(name=ADMINISTRATORS)
     moderators, _ = Group.objects.get_or_create(name=MODERATORS)
     admins.permissions.set(_permissions(ADMIN_PERMISSIONS))

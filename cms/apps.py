@@ -13,9 +13,9 @@ class CmsConfig(AppConfig):
         register_resource_source("resources", "Resources", search_resources)
         # Every new tenant gets a community home page and a resource library (tenants knows no feature).
         from cms.services import setup_tenant_pages
-        from tenants.services import register_tenant_setup
+        from tenants.registry import register_tenant_setup
 
-        register_tenant_setup(setup_tenant_pages)
+        register_tenant_setup(name="pages", run=setup_tenant_pages, order=50)
         from cms import personal_data
 
         personal_data.register()

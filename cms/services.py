@@ -99,8 +99,8 @@ def _ensure_library(*, home: CommunityHomePage) -> ResourceIndexPage:
     return library
 
 
-def setup_tenant_pages(tenant: Tenant) -> None:
-    """Provisioning hook (tenants.services): runs inside the new tenant's schema."""
+def setup_tenant_pages(*, tenant: Tenant) -> None:
+    """Provisioning step (tenants/registry.py): runs inside the new tenant's schema."""
     ensure_home_page(tenant=tenant)
 
 

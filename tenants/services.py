@@ -15,11 +15,13 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
+from wagtail.models import Site
 
 from config.text import collapse_whitespace, hidden_character_message
 from tenants.cloning import UnsupportedTemplate, clone_schema_from_plan
 from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind
+from tenants.registry import step_names, tenant_setup_steps
 from tenants.routing import forget_routes
 
 logger = logging.getLogger(__name__)
@@ -135,11 +137,17 @@ def provision_tenant(
 ) -> ProvisioningReport:
     """Create a partner tenant by cloning the migrated template schema.
 
-    Everything (tenant row, schema, domain, Wagtail site, role groups, theme) is written in one
-    PostgreSQL transaction, DDL included: a failure or a killed process leaves nothing behind and
-    running it again does the whole job. Running it again after success returns the same tenant.
-    The tenant stays out of the public directory (``listed=False``) until its admin publishes it.
+    Everything (tenant row, schema, domain, Wagtail site, then the steps other apps register in
+    tenants/registry.py: role groups, pages, theme) is written in one PostgreSQL transaction, DDL
+    included: a failure or a killed process leaves nothing behind and running it again does the whole
+    job. Running it again after success returns the same tenant. ``theme`` holds the options of the
+    registered "theme" step. The tenant stays out of the public directory (``listed=False``) until
+    its admin publishes it.
     """
+    options = {"theme": theme or {}}
+    unknown = set(options) - step_names()
+    if unknown:
+        raise ValueError(f"no provisioning step registered as {sorted(unknown)}")
     report_step = progress or (lambda _msg: None)
     existing = Tenant.objects.filter(slug=(slug or "").strip().lower()).first()
     if existing is not None and existing.kind == TenantKind.PARTNER:
@@ -173,10 +181,9 @@ def provision_tenant(
         tenant.save()
         timed("clone template schema", lambda: clone_template_schema(schema_name))
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-        timed("configure tenant", lambda: _configure_tenant_schema(tenant, domain))
-        from themes.services import ensure_theme
-
-        ensure_theme(tenant=tenant, **(theme or {}))
+        timed("configure tenant", lambda: _configure_tenant_schema(tenant, domain, options=options))
+        for step in tenant_setup_steps(schema="public"):
+            step.run(tenant=tenant, **options.get(step.name, {}))
     use_public_schema()
     logger.info("provisioned tenant %s (%s) on %s", tenant.slug, tenant.schema_name, domain)
     return ProvisioningReport(tenant=tenant, created=True, steps=steps)
@@ -255,28 +262,13 @@ def align_constraint_names(*, source: str, target: str) -> int:
     return len(renames)
 
 
-# Higher apps that set up content in a new tenant's schema (the CMS's home page) register here from
-# their AppConfig.ready(): tenants knows no feature. Each runs inside the new tenant's context, in the
-# provisioning transaction.
-_tenant_setup_hooks: list[Callable[[Tenant], None]] = []
-
-
-def register_tenant_setup(hook: Callable[[Tenant], None]) -> None:
-    if hook not in _tenant_setup_hooks:
-        _tenant_setup_hooks.append(hook)
-
-
-def _configure_tenant_schema(tenant: Tenant, domain: str) -> None:
-    from access.services import ensure_role_groups
-
+def _configure_tenant_schema(tenant: Tenant, domain: str, *, options: dict[str, dict[str, Any]] | None = None) -> None:
+    options = options or {}
     with tenant_context(tenant):
-        from wagtail.models import Site
-
         # Each schema carries Wagtail's default Site (hostname "localhost"); point it at the tenant.
         Site.objects.filter(is_default_site=True).update(hostname=domain, site_name=tenant.name)
-        ensure_role_groups()
-        for hook in _tenant_setup_hooks:
-            hook(tenant)
+        for step in tenant_setup_steps(schema="tenant"):
+            step.run(tenant=tenant, **options.get(step.name, {}))
 
 
 def ensure_platform_tenant() -> Tenant:
