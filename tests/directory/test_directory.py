@@ -4,7 +4,7 @@ import html
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -409,6 +409,11 @@ def test_rebuild_command_reproduces_entries_from_tenant_communities(root_client,
     call_command("rebuild_directory", stdout=StringIO())
     assert not DirectoryEntry.objects.filter(tenant=tenant_b).exists()  # Beta has no communities
     assert DirectoryEntry.objects.filter(tenant=tenant_a).count() == 2
+
+
+def test_rebuild_command_lives_with_the_tenant_app_it_reads():
+    # directory is public and imports no tenant app; the command that reads communities is theirs.
+    assert get_commands()["rebuild_directory"] == "communities"
 
 
 def test_rebuild_command_rejects_unknown_tenants(tenant_a):

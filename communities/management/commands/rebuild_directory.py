@@ -1,9 +1,15 @@
+"""Rebuild the public directory from the communities of each partner tenant (repair and backfill).
+
+It lives in ``communities``, the tenant app it reads: the public ``directory`` never imports a tenant app.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from communities.models import Community
 from directory.services import CommunityListing, rebuild_directory_for_tenant
 from tenants.models import Tenant
 from tenants.services import for_each_tenant
@@ -12,13 +18,10 @@ from tenants.services import for_each_tenant
 def read_listings(tenant: Tenant) -> list[CommunityListing]:
     """Every community of the current tenant schema as a listing (the caller sets the schema).
 
-    Repair and backfill only: this is the one place the directory reads tenant schemas. Day to day the
-    communities service calls directory.services.publish_community / withdraw_community, and requests
-    never look inside a tenant.
+    Repair and backfill only: the one place the directory is filled from tenant schemas in bulk. Day to
+    day the communities service calls directory.services.publish_community / withdraw_community, and
+    requests never look inside a tenant.
     """
-    # Imported here: directory is a public app and must not depend on a tenant app at import time.
-    from communities.models import Community
-
     return [
         CommunityListing(
             slug=community.slug,
