@@ -16,6 +16,8 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, models, transaction
 from django.utils.text import slugify
 
+from conditions.models import Condition
+
 TAXONOMY_PATH = Path(__file__).resolve().parent / "taxonomy.json"
 
 MESH_ID_RE = re.compile(r"^D\d{6,9}$")
@@ -173,8 +175,6 @@ def upsert_taxonomy(
 
 def load_condition_taxonomy(*, path: Path | None = None) -> LoadResult:
     """Idempotently load the taxonomy file into the Condition table."""
-    from conditions.models import Condition
-
     return upsert_taxonomy(model=Condition, entries=read_taxonomy(path=path))
 
 

@@ -265,8 +265,8 @@ class InputGuardMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # In-function: config.unavailable imports this module (error_response, is_api_path).
-        from config.unavailable import is_unavailable, unavailable_response
+        # cycle: config.edge -> config.unavailable -> config.edge (it uses error_response, is_api_path)
+        from config.unavailable import is_unavailable, unavailable_response  # noqa: PLC0415
 
         if is_unavailable(exception):
             logger.warning("database unavailable: %s %s: %s", request.method, request.path, exception)

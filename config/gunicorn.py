@@ -8,6 +8,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+# Importing django.db reads no settings: safe here, although gunicorn reads this file before Django is set up.
+from django.db import connections
+
 bind = os.environ.get("KINDRED_BIND", "127.0.0.1:8000")
 # Load the app once in the master: workers fork with Django, Wagtail and DRF already imported and
 # their start-up heap frozen (config/wsgi.py), so they start fast and share those pages.
@@ -27,6 +30,4 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 def post_fork(server: object, worker: object) -> None:
     # A connection the master opened while loading the app must not be shared by forked workers.
-    from django.db import connections  # gunicorn reads this file before Django is set up
-
     connections.close_all()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from consent import selectors, services
 from consent.models import ConsentPolicy, ConsentSubject
 from members.models import Member
+from privacy.registry import register_personal_data
 
 
 def export_member_data(member: Member) -> list[dict[str, object]]:
@@ -19,8 +20,6 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
 
 
 def register() -> None:
-    from privacy.registry import register_personal_data
-
     register_personal_data(
         name="consent",
         models=[ConsentSubject, ConsentPolicy],

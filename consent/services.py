@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import slugify
 
 from consent.markdown import render_policy_markdown
 from consent.models import (
@@ -17,6 +18,7 @@ from consent.models import (
     ConsentRecord,
     ConsentSubject,
     Decision,
+    FhirScope,
     PolicyPurpose,
 )
 from core.errors import Conflict, InvalidInput, NotAllowed
@@ -214,10 +216,6 @@ def add_purpose(
     *, code: str, name: str, description: str, fhir_scope: str = "patient-privacy", act_reason: str = "HRESCH"
 ) -> ConsentPurpose:
     """Staff add a purpose; members are asked about it once a published version covers it."""
-    from django.utils.text import slugify
-
-    from consent.models import FhirScope
-
     code = (code or "").strip().lower()
     errors: dict[str, list[str]] = {}
     if not code or slugify(code) != code:
@@ -263,8 +261,6 @@ def update_purpose(
 
     A change of meaning belongs in a new policy version marked as a material change for the purpose.
     """
-    from consent.models import FhirScope
-
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["A name is required."]

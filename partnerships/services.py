@@ -321,7 +321,8 @@ def activate_agreement(
 ) -> PartnershipAgreement:
     """Draft → active. Hosted and sponsored agreements first provision their tenant in a Celery task
     (status "provisioning"); activating again while that runs, or after, changes nothing."""
-    from partnerships.tasks import provision_agreement_tenant_task  # tasks import this module
+    # cycle: partnerships.services -> partnerships.tasks -> partnerships.services
+    from partnerships.tasks import provision_agreement_tenant_task  # noqa: PLC0415
 
     with transaction.atomic():
         agreement = PartnershipAgreement.objects.select_for_update().get(pk=agreement_id)
@@ -356,7 +357,8 @@ def activate_agreement(
 
 
 def retry_provisioning(*, actor: Member | None, agreement_id: int, reason: str = "") -> PartnershipAgreement:
-    from partnerships.tasks import provision_agreement_tenant_task  # tasks import this module
+    # cycle: partnerships.services -> partnerships.tasks -> partnerships.services
+    from partnerships.tasks import provision_agreement_tenant_task  # noqa: PLC0415
 
     with transaction.atomic():
         agreement = PartnershipAgreement.objects.select_for_update().get(pk=agreement_id)
@@ -387,7 +389,8 @@ def run_provisioning(*, agreement_id: int) -> PartnershipAgreement:
 
     A failure leaves the agreement "provisioning failed" with the reason shown to staff, who retry.
     """
-    from partnerships.tasks import start_billing_task  # tasks import this module
+    # cycle: partnerships.services -> partnerships.tasks -> partnerships.services
+    from partnerships.tasks import start_billing_task  # noqa: PLC0415
 
     agreement = PartnershipAgreement.objects.select_related("partner").get(pk=agreement_id)
     if agreement.status != AgreementStatus.PROVISIONING:
@@ -468,7 +471,8 @@ def end_agreement(
     *, actor: Member | None, agreement_id: int, reason: str, source: str = "staff"
 ) -> PartnershipAgreement:
     """Any live status → ended (terminal). Its tenant stays, read-only, members keep their data."""
-    from partnerships.tasks import agreement_ended_task  # tasks import this module
+    # cycle: partnerships.services -> partnerships.tasks -> partnerships.services
+    from partnerships.tasks import agreement_ended_task  # noqa: PLC0415
 
     if source == "staff" and not (reason or "").strip():
         raise InvalidInput("Say why the agreement ends.", details={"reason": ["Required."]})
@@ -846,7 +850,8 @@ def decide_study_invitation(
     *, acting_member: Member, study_id: int, approve: bool, reason: str = ""
 ) -> StudyInvitation:
     """Platform staff and the tenant's admins each approve; one rejection stops it. Both approvals send it."""
-    from partnerships.tasks import send_study_invitation_task  # tasks import this module
+    # cycle: partnerships.services -> partnerships.tasks -> partnerships.services
+    from partnerships.tasks import send_study_invitation_task  # noqa: PLC0415
 
     with transaction.atomic():
         study = StudyInvitation.objects.select_for_update().select_related("agreement", "tenant").get(pk=study_id)

@@ -12,10 +12,12 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.db import models
 from django.db.models import Q
 
+from access.models import MemberGroup, MemberPermission
 from members.models import HandoffNonce, Member, PlatformSuspension, RoleChange, TenantInvitation, TenantMembership
 from privacy.models import DataExport, ErasureRequest, StaffAccess
 from privacy.registry import member_referencing_fields, register_personal_data
@@ -162,7 +164,6 @@ def erase_admin_log(member: Member, keep_posts: bool) -> None:
     LogEntry = _admin_log_model()
     if LogEntry is None:
         return
-    from django.contrib.contenttypes.models import ContentType
 
     LogEntry._default_manager.filter(user_id=member.pk).delete()
     LogEntry._default_manager.filter(
@@ -243,8 +244,6 @@ def generic_erase(model_list: list[type[models.Model]]) -> Any:
 
 
 def register_platform_providers() -> None:
-    from access.models import MemberGroup, MemberPermission
-
     register_personal_data(
         name="privacy",
         models=[DataExport, StaffAccess, ErasureRequest],

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.apps import apps
 from django.db import models
 
 from members.models import Member
@@ -97,8 +98,6 @@ def member_referencing_fields(model: type[models.Model]) -> list[models.Field[An
 
 def uncovered_models(*, candidates: Iterable[type[models.Model]] | None = None) -> list[str]:
     """Labels of installed models (or of ``candidates``) that reference Member and that no provider covers."""
-    from django.apps import apps
-
     covered = covered_models()
     missing = []
     for model in apps.get_models() if candidates is None else candidates:

@@ -16,13 +16,17 @@ from django.conf import settings
 from django.core import signing
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
+from members.services import sign_out_everywhere
 from privacy.models import DataExport, ErasureRequest, ErasureStatus, ExportStatus, StaffAccess
 from privacy.registry import PersonalDataProvider, providers
-from tenants.models import Tenant
+from privacy.rendering import render_data
+from tenants.models import Tenant, TenantKind
+from tenants.services import for_each_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +81,6 @@ def _is_empty(value: Any) -> bool:
 
 
 def _tenants() -> list[Tenant]:
-    from tenants.models import TenantKind
-
     return list(Tenant.objects.filter(kind=TenantKind.PARTNER).order_by("schema_name"))
 
 
@@ -97,7 +99,8 @@ def request_export(*, member: Member) -> DataExport:
     export = DataExport.objects.create(
         member=member, expires_at=timezone.now() + datetime.timedelta(seconds=settings.KINDRED_EXPORT_TTL)
     )
-    from privacy.tasks import build_export_task
+    # cycle: privacy.services -> privacy.tasks -> privacy.services
+    from privacy.tasks import build_export_task  # noqa: PLC0415
 
     transaction.on_commit(lambda: build_export_task.delay(export.pk))
     return export
@@ -105,8 +108,6 @@ def request_export(*, member: Member) -> DataExport:
 
 def collect_member_data(*, member_id: int, on_step: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Everything every provider holds for the member: {"public": {name: data}, "tenants": {slug: {...}}}."""
-    from tenants.services import for_each_tenant
-
     public = providers(schema="public")
     tenant_providers = providers(schema="tenant")
     tenants = _tenants()
@@ -141,10 +142,6 @@ def collect_member_data(*, member_id: int, on_step: Callable[[int, int], None] |
 
 
 def write_export_zip(*, data: dict[str, Any], path: Path, member_label: str) -> int:
-    from django.template.loader import render_to_string
-
-    from privacy.rendering import render_data
-
     sections = [(name, render_data(value)) for name, value in data["public"].items()]
     tenant_sections = [
         (slug, tenant["name"], [(name, render_data(value)) for name, value in tenant["sections"].items()])
@@ -250,13 +247,13 @@ def request_erasure(*, member: Member, password: str, keep_posts: bool) -> Erasu
         raise InvalidInput(
             "That password is not right.", code="wrong_password", details={"password": ["Enter your password."]}
         )
-    from members.services import sign_out_everywhere
 
     with transaction.atomic():
         request = _open_request(member=member, keep_posts=keep_posts, requested_by=member)
         Member.objects.filter(pk=member.pk).update(is_active=False)
         sign_out_everywhere(member=member)
-    from privacy.tasks import erase_member_task
+    # cycle: privacy.services -> privacy.tasks -> privacy.services
+    from privacy.tasks import erase_member_task  # noqa: PLC0415
 
     transaction.on_commit(lambda: erase_member_task.delay(request.pk))
     return request
@@ -279,7 +276,6 @@ def request_erasure_for_member(*, staff: Member, member: Member, keep_posts: boo
             "Leave the member's name, email and id out of the reason.",
             details={"reason": ["The reason is kept after erasure: describe the request, not the person."]},
         )
-    from members.services import sign_out_everywhere
 
     with transaction.atomic():
         request = _open_request(member=member, keep_posts=keep_posts, requested_by=staff)
@@ -288,7 +284,8 @@ def request_erasure_for_member(*, staff: Member, member: Member, keep_posts: boo
             request.reason = reason[:300]
         Member.objects.filter(pk=member.pk).update(is_active=False)
         sign_out_everywhere(member=member)
-    from privacy.tasks import erase_member_task
+    # cycle: privacy.services -> privacy.tasks -> privacy.services
+    from privacy.tasks import erase_member_task  # noqa: PLC0415
 
     transaction.on_commit(lambda: erase_member_task.delay(request.pk))
     return request
@@ -353,8 +350,6 @@ def run_erasure(*, request_id: int) -> ErasureRequest:
     A schema that fails is recorded and the request stays FAILED: running again resumes, skipping
     the schemas already done. The Member row goes only once every schema has succeeded.
     """
-    from tenants.services import for_each_tenant
-
     request = ErasureRequest.objects.get(pk=request_id)
     if request.status == ErasureStatus.DONE:
         return request

@@ -373,7 +373,8 @@ _STRONG_CUES = re.compile(
 @functools.cache
 def _name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
     """(first names, last names) of every Faker locale, lower-cased."""
-    import faker.providers.person as person  # lazy: only the scrubber needs Faker's 80 locale modules
+    # Lazy, not a cycle: Faker costs ~130 ms at import, and every process imports this module.
+    import faker.providers.person as person  # noqa: PLC0415
 
     first: set[str] = set()
     last: set[str] = set()
@@ -398,7 +399,8 @@ def _name_lexicon() -> tuple[frozenset[str], frozenset[str]]:
 
 @functools.cache
 def _english() -> dict[str, int]:
-    from spellchecker import SpellChecker  # lazy: 160,000 words load once, on the first scrub
+    # Lazy, not a cycle: the scrubber alone needs it (160,000 words load once, on the first scrub).
+    from spellchecker import SpellChecker  # noqa: PLC0415
 
     return dict(SpellChecker(language="en").word_frequency.dictionary)
 

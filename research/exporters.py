@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from core.errors import InvalidInput
+
 Exporter = Callable[..., list[dict[str, Any]]]
 F = TypeVar("F", bound=Exporter)
 
@@ -28,8 +30,6 @@ def exporters() -> dict[str, Exporter]:
 
 
 def exporter(name: str) -> Exporter:
-    from core.errors import InvalidInput
-
     if name not in _exporters:
         choices = ", ".join(_exporters)
         raise InvalidInput("Unknown research export.", details={"exporter": [f"Choose one of: {choices}."]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -100,6 +101,4 @@ def tenant_url(*, tenant: Tenant, request: HttpRequest | None = None, path: str 
 
 def current_tenant() -> Tenant | None:
     """The tenant whose schema the connection is set to (django-tenants keeps it on the connection)."""
-    from django.db import connection
-
     return getattr(connection, "tenant", None)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from django.db.models import Avg, Count
 
+from trials.models import TrialSite
+
 EARTH_RADIUS_MI = 3958.7613
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_MILE = EARTH_RADIUS_KM / EARTH_RADIUS_MI
@@ -109,8 +111,6 @@ def _city(name: str, qualifier: str) -> Place | None:
 
 
 def _from_sites(name: str) -> Place | None:
-    from trials.models import TrialSite
-
     row = (
         TrialSite.objects.filter(city__iexact=name.strip(), lat__isnull=False)
         .values("country")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from members.models import Member
+from privacy.registry import register_personal_data
 from trials.models import SavedTrial, TrialAlert, TrialNotice
 
 
@@ -48,8 +49,6 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
 
 
 def register() -> None:
-    from privacy.registry import register_personal_data
-
     register_personal_data(
         name="trials",
         models=[SavedTrial, TrialAlert, TrialNotice],

@@ -26,7 +26,18 @@ from conditions.models import Condition
 from conditions.selectors import descendant_ids, search_conditions
 from members.models import Member
 from trials.geo import EARTH_RADIUS_MI, KM_PER_MILE, Place, bounding_box, haversine_miles, resolve_place
-from trials.models import OPEN_STATUSES, SavedTrial, Trial, TrialAlert, TrialCondition, TrialNotice, TrialSite
+from trials.models import (
+    OPEN_STATUSES,
+    PHASE_LABELS,
+    STUDY_TYPES,
+    OverallStatus,
+    SavedTrial,
+    Trial,
+    TrialAlert,
+    TrialCondition,
+    TrialNotice,
+    TrialSite,
+)
 from trials.registry import condition_sources
 
 MAX_DISTANCE_MILES = 12_500.0
@@ -397,8 +408,6 @@ def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, d
     """A TrialQuery from request parameters: condition, condition_id, q, status (or "any"), phase,
     study_type, near (a place) or lat+lon, within (a distance), unit (mi or km). Returns the query and
     field errors; with errors the query ignores the offending filter (the caller decides to refuse)."""
-    from trials.models import PHASE_LABELS, STUDY_TYPES
-
     errors: dict[str, list[str]] = {}
     condition_ids: list[int] = []
     for value in _split(params, "condition_id"):
@@ -412,8 +421,6 @@ def parse_trial_query(params: Any, *, member: Any = None) -> tuple[TrialQuery, d
     elif ANY_STATUS.upper() in statuses:
         status_tuple = ()
     else:
-        from trials.models import OverallStatus
-
         unknown = [s for s in statuses if s not in OverallStatus.values]
         if unknown:
             errors["status"] = [f"Unknown status: {', '.join(unknown)}."]

@@ -12,14 +12,24 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from conditions.selectors import descendant_ids
 from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
 from trials.geo import Place, haversine_miles, resolve_place
-from trials.importer import BATCH_SIZE, ImportReport, expand_paths, iter_path_records, load_studies
+from trials.importer import (
+    BATCH_SIZE,
+    ImportReport,
+    expand_paths,
+    iter_path_records,
+    iter_payload_records,
+    load_studies,
+)
 from trials.models import (
     OPEN_STATUSES,
     NoticeKind,
@@ -61,8 +71,6 @@ def import_paths(*, paths: Iterable[Path], batch_size: int = BATCH_SIZE) -> Impo
 
 
 def import_payload(*, payload: Any, source: str) -> ImportReport:
-    from trials.importer import iter_payload_records
-
     report = load_studies(iter_payload_records(payload, source=source))
     record_trial_changes(report=report)
     return report
@@ -78,7 +86,8 @@ def record_trial_changes(*, report: ImportReport) -> int:
     created = notify_status_changes(changes=report.status_changes)
     created += notify_new_open_trials(trial_ids=report.newly_open)
     if created:
-        from trials.tasks import deliver_trial_notices_task
+        # cycle: trials.services -> trials.tasks -> trials.services
+        from trials.tasks import deliver_trial_notices_task  # noqa: PLC0415
 
         transaction.on_commit(deliver_trial_notices_task.delay)
     return created
@@ -118,8 +127,6 @@ def notify_status_changes(*, changes: Iterable[tuple[int, str, str]]) -> int:
 
 def notify_new_open_trials(*, trial_ids: Iterable[int]) -> int:
     """Alerts: a new recruiting trial for the member's conditions with a site within their distance."""
-    from conditions.selectors import descendant_ids
-
     trial_ids = list(trial_ids)
     alerts = list(TrialAlert.objects.filter(active=True).select_related("member"))
     if not trial_ids or not alerts:
@@ -226,9 +233,6 @@ def mark_notices_read(*, member: Member) -> int:
 
 def deliver_trial_notices(*, limit: int = 500) -> int:
     """Email each not-yet-emailed notice once (rows locked and skipped by concurrent workers)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
     sent = 0
     with transaction.atomic():
         notices = list(

@@ -33,9 +33,11 @@ from django.utils import timezone
 
 from conditions.models import Condition
 from core.errors import DomainError
+from tenants.services import for_each_tenant
 from trials.importer import ImportReport, iter_payload_records, load_studies
 from trials.models import SyncRun, SyncStatus
 from trials.registry import condition_sources
+from trials.services import record_trial_changes
 
 logger = logging.getLogger(__name__)
 SYNC_LOCK_KEY = 0x7472_6973  # 'tris'
@@ -54,8 +56,6 @@ class SyncBusy(DomainError):
 
 def covered_condition_ids() -> set[int]:
     """Taxonomy condition ids covered by any community of any tenant (through registered sources)."""
-    from tenants.services import for_each_tenant
-
     sources = condition_sources()
 
     def gather(_tenant: Any) -> set[int]:
@@ -182,8 +182,6 @@ def run_sync(*, conditions: list[str] | None = None, base_url: str | None = None
 
 
 def _run(run: SyncRun, *, base_url: str) -> None:
-    from trials.services import record_trial_changes
-
     while run.condition_index < len(run.conditions):
         condition = run.conditions[run.condition_index]
         since_text = run.condition_since.get(condition)

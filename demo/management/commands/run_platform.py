@@ -20,6 +20,7 @@ from django.db import connections
 from demo.management.commands.seed_demo import seed_demo_or_fail
 from demo.services import DEFAULT_PASSWORD
 from demo.supervisor import ChildDied, ChildSpec, Supervisor, stdout_writer
+from tenants.selectors import partner_tenants
 
 
 def _default_port() -> int:
@@ -133,8 +134,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _banner_without_demo(*, port: int) -> list[str]:
-        from tenants.selectors import partner_tenants
-
         root = f"{settings.SITE_SCHEME}://{settings.ROOT_DOMAIN}:{port}"
         lines = [f"Platform        {root}/", f"Platform admin  {root}/admin/", ""]
         partners = list(partner_tenants())
