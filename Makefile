@@ -14,7 +14,7 @@ NODE_STAMP := node_modules/.package-lock.json
 help:
 	@echo "make run    - set up and start web, Celery worker and beat, with demo partners"
 	@echo "make test   - set up and run the whole test suite"
-	@echo "make lint   - ruff and mypy"
+	@echo "make lint   - ruff, mypy and the import contract (tests/test_architecture.py)"
 	@echo "make bench  - provisioning benchmark"
 
 $(STAMP): pyproject.toml
@@ -34,10 +34,12 @@ $(NODE_STAMP): package.json package-lock.json
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -m "integration or not integration" $(PYTEST_ARGS)
 
+# The last step checks DESIGN.md's one-way dependencies between apps (it needs no database).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	$(PY) -m pytest -q -p no:cacheprovider tests/test_architecture.py
 
 bench: $(STAMP)
 	$(PY) bench/provisioning.py
