@@ -7,7 +7,7 @@ from typing import Any
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm
 from allauth.core import ratelimit
-from django.db import connection, transaction
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -23,7 +23,6 @@ from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
 from members.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from members.sessions import keep_session_after_password_change
-from members.signup import run_signup_steps
 
 
 class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
@@ -119,18 +118,12 @@ class SignUpView(APIView):
         "emailed instead), so the API never tells whether someone is registered.",
     )
     def post(self, request: Request) -> Response:
-        from tenants.models import Tenant
-
         serializer = SignUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        slug = data.pop("tenant")
+        signup_tenant = selectors.signup_partner(slug=data.pop("tenant"))
         consents = data.pop("consents")
-        signup_tenant = Tenant.objects.partners().filter(slug=slug).first() if slug else None
-        with transaction.atomic():
-            member = services.register_member(**data, signup_tenant=signup_tenant)
-            if member is not None:
-                run_signup_steps(member=member, data={"consents": consents}, channel="api", tenant=signup_tenant)
+        services.sign_up(**data, signup_tenant=signup_tenant, step_data={"consents": consents}, channel="api")
         return Response({"detail": SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 

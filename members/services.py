@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -37,6 +37,7 @@ from members.models import (
 )
 from members.names import name_skeleton, resembles_organization, sounds_official
 from members.selectors import local_id_of
+from members.signup import run_signup_steps
 from tenants.models import Tenant, TenantKind
 
 HANDOFF_SALT = "kindred.members.handoff"
@@ -188,6 +189,43 @@ def register_member(
     existing_id = existing.pk
     transaction.on_commit(lambda: send_signup_attempt_email.delay(existing_id))
     return None
+
+
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    role: str = "",
+    condition_ids: Iterable[int] = (),
+    birth_year: int | None = None,
+    country: str = "",
+    region: str = "",
+    signup_tenant: Tenant | None = None,
+    next_url: str = "",
+    step_data: Mapping[str, Any],
+    channel: str,
+) -> Member | None:
+    """A person signs up (the web form or the API): the account (see ``register_member``) and the
+    steps higher apps joined (consent records, ...) in one transaction, so neither exists alone.
+
+    ``step_data`` holds the answers to the steps' own fields; ``channel`` says where they were given."""
+    with transaction.atomic():
+        member = register_member(
+            email=email,
+            password=password,
+            display_name=display_name,
+            role=role,
+            condition_ids=condition_ids,
+            birth_year=birth_year,
+            country=country,
+            region=region,
+            signup_tenant=signup_tenant,
+            next_url=next_url,
+        )
+        if member is not None:
+            run_signup_steps(member=member, data=dict(step_data), channel=channel, tenant=signup_tenant)
+    return member
 
 
 def set_password(*, member: Member, password: str) -> Member:

@@ -10,7 +10,6 @@ from allauth.mfa.recovery_codes import views as allauth_recovery_views
 from allauth.mfa.totp import views as allauth_totp_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import urlencode
@@ -25,8 +24,6 @@ from members.mfa import MFA_SESSION_KEY, member_has_mfa, session_passed_mfa
 from members.middleware import request_host
 from members.models import Member
 from members.sessions import end_session, safe_next, start_session
-from members.signup import run_signup_steps
-from tenants.models import Tenant
 from tenants.selectors import host_url, platform_ports, root_url, served_partner_domain
 
 # --- root domain ----------------------------------------------------------------------------
@@ -34,15 +31,17 @@ from tenants.selectors import host_url, platform_ports, root_url, served_partner
 
 def sign_up(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), default="")
-    tenant_slug = request.GET.get("tenant") or request.POST.get("tenant") or ""
-    signup_tenant = Tenant.objects.partners().filter(slug=tenant_slug).first() if tenant_slug else None
+    signup_tenant = selectors.signup_partner(slug=request.GET.get("tenant") or request.POST.get("tenant") or "")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
-                if member is not None:
-                    run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
+            services.sign_up(
+                **form.profile_data(),
+                signup_tenant=signup_tenant,
+                next_url=next_url,
+                step_data=form.step_data(),
+                channel="signup",
+            )
         except DomainError as exc:
             add_error_details_to_form(form, exc)
         else:
