@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
+from trials import emails
 from trials.geo import Place, haversine_miles, resolve_place
 from trials.importer import BATCH_SIZE, ImportReport, expand_paths, iter_path_records, load_studies
 from trials.models import (
@@ -226,9 +227,6 @@ def mark_notices_read(*, member: Member) -> int:
 
 def deliver_trial_notices(*, limit: int = 500) -> int:
     """Email each not-yet-emailed notice once (rows locked and skipped by concurrent workers)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
     sent = 0
     with transaction.atomic():
         notices = list(
@@ -239,13 +237,7 @@ def deliver_trial_notices(*, limit: int = 500) -> int:
         )
         for notice in notices:
             if notice.member.email_notifications != "off":
-                send_mail(
-                    subject=f"Clinical trial update: {notice.trial.nct_id}",
-                    message=f"{notice.message}\n\n{notice.trial.ctgov_url}\n"
-                    f"Your trials on Kindred: {settings.ROOT_URL}/trials/saved/\n",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[notice.member.email],
-                )
+                emails.send_trial_notice(notice=notice)
                 sent += 1
         TrialNotice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
     return sent
