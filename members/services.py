@@ -6,7 +6,7 @@ import datetime
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -195,38 +195,33 @@ def register_member(
     return None
 
 
+class SignUpProfile(TypedDict, total=False):
+    """What a person may say about themselves when signing up (see ``register_member``)."""
+
+    email: Required[str]
+    password: Required[str]
+    display_name: str
+    role: str
+    condition_ids: Iterable[int]
+    birth_year: int | None
+    country: str
+    region: str
+
+
 def sign_up(
     *,
-    email: str,
-    password: str,
-    display_name: str = "",
-    role: str = "",
-    condition_ids: Iterable[int] = (),
-    birth_year: int | None = None,
-    country: str = "",
-    region: str = "",
     signup_tenant: Tenant | None = None,
     next_url: str = "",
     step_data: Mapping[str, Any],
     channel: str,
+    **profile: Unpack[SignUpProfile],
 ) -> Member | None:
     """A person signs up (the web form or the API): the account (see ``register_member``) and the
     steps higher apps joined (consent records, ...) in one transaction, so neither exists alone.
 
     ``step_data`` holds the answers to the steps' own fields; ``channel`` says where they were given."""
     with transaction.atomic():
-        member = register_member(
-            email=email,
-            password=password,
-            display_name=display_name,
-            role=role,
-            condition_ids=condition_ids,
-            birth_year=birth_year,
-            country=country,
-            region=region,
-            signup_tenant=signup_tenant,
-            next_url=next_url,
-        )
+        member = register_member(**profile, signup_tenant=signup_tenant, next_url=next_url)
         if member is not None:
             run_signup_steps(member=member, data=dict(step_data), channel=channel, tenant=signup_tenant)
     return member
