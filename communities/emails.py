@@ -26,7 +26,7 @@ from members.models import EmailNotifications, Member
 from members.selectors import FALLBACK_NAME, tenant_name_of
 from members.services import make_unsubscribe_token
 from tenants.models import Tenant
-from tenants.selectors import root_url, tenant_url
+from tenants.selectors import root_link, tenant_url
 from themes.selectors import theme_for
 
 # Older unsent notifications are not worth an email any more; they stay in the in-app list.
@@ -73,7 +73,7 @@ def _name_here(*, member: Member, tenant: Tenant) -> str:
 
 def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notification], digest: bool) -> None:
     notifications = list(notifications)
-    unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
+    unsubscribe_url = root_link("unsubscribe", kwargs={"token": make_unsubscribe_token(member=member)})
     home_url = tenant_url(tenant=tenant)
     items = [
         {"notification": item, "url": f"{home_url}{notification_target(notification=item).lstrip('/')}"}
