@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
@@ -14,17 +14,9 @@ from rest_framework.views import APIView
 from apitokens import selectors, services
 from apitokens.models import ApiToken, Scope, TokenKind
 from core.errors import NotAllowed
-from members.models import Member
+from members.requests import request_member
 from members.selectors import can_administer_tenant
-from tenants.models import Tenant
-
-
-def _member(request: Request) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: Request) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
+from tenants.requests import request_tenant
 
 
 def _acting_token(request: Request) -> ApiToken | None:
@@ -71,7 +63,7 @@ def _created(data: dict[str, Any]) -> Response:
 class TokenListView(APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True), summary="My personal access tokens for this site")
     def get(self, request: Request) -> Response:
-        tokens = selectors.personal_tokens(member=_member(request), tenant=_tenant(request))
+        tokens = selectors.personal_tokens(member=request_member(request), tenant=request_tenant(request))
         return Response(ApiTokenSerializer(tokens, many=True).data)
 
     @extend_schema(
@@ -83,8 +75,8 @@ class TokenListView(APIView):
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.create_personal_token(
-            member=_member(request),
-            tenant=_tenant(request),
+            member=request_member(request),
+            tenant=request_tenant(request),
             name=serializer.validated_data["name"],
             scopes=serializer.validated_data["scopes"],
             expires_in_days=serializer.validated_data["expires_in_days"],
@@ -97,15 +89,19 @@ class TokenListView(APIView):
 class TokenDetailView(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Revoke one of my tokens")
     def delete(self, request: Request, token_id: int) -> Response:
-        token = selectors.token_for_revocation(member=_member(request), tenant=_tenant(request), token_id=token_id)
+        token = selectors.token_for_revocation(
+            member=request_member(request), tenant=request_tenant(request), token_id=token_id
+        )
         if token is None or token.kind != TokenKind.PERSONAL:
             raise Http404
-        services.revoke_token(acting_member=_member(request), tenant=_tenant(request), token=token, via="api")
+        services.revoke_token(
+            acting_member=request_member(request), tenant=request_tenant(request), token=token, via="api"
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _require_admin(request: Request) -> None:
-    if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+    if not can_administer_tenant(member=request_member(request), tenant=request_tenant(request)):
         raise NotAllowed("Only this community's administrators can manage service tokens.")
 
 
@@ -113,7 +109,7 @@ class ServiceTokenListView(APIView):
     @extend_schema(responses=ApiTokenSerializer(many=True), summary="This site's service tokens (administrators)")
     def get(self, request: Request) -> Response:
         _require_admin(request)
-        return Response(ApiTokenSerializer(selectors.service_tokens(tenant=_tenant(request)), many=True).data)
+        return Response(ApiTokenSerializer(selectors.service_tokens(tenant=request_tenant(request)), many=True).data)
 
     @extend_schema(
         request=TokenCreateSerializer,
@@ -124,8 +120,8 @@ class ServiceTokenListView(APIView):
         serializer = TokenCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         issued = services.create_service_token(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             name=serializer.validated_data["name"],
             scopes=serializer.validated_data["scopes"],
             expires_in_days=serializer.validated_data["expires_in_days"],
@@ -139,8 +135,12 @@ class ServiceTokenDetailView(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Revoke a service token (administrators)")
     def delete(self, request: Request, token_id: int) -> Response:
         _require_admin(request)
-        token = selectors.token_for_revocation(member=_member(request), tenant=_tenant(request), token_id=token_id)
+        token = selectors.token_for_revocation(
+            member=request_member(request), tenant=request_tenant(request), token_id=token_id
+        )
         if token is None or token.kind != TokenKind.SERVICE:
             raise Http404
-        services.revoke_token(acting_member=_member(request), tenant=_tenant(request), token=token, via="api")
+        services.revoke_token(
+            acting_member=request_member(request), tenant=request_tenant(request), token=token, via="api"
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

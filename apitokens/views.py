@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,23 +13,15 @@ from apitokens.forms import TokenForm
 from apitokens.models import TokenKind
 from core.errors import DomainError
 from core.forms import add_error_details_to_form
-from members.models import Member
+from members.requests import request_member
 from members.selectors import can_administer_tenant, membership_of
-from tenants.models import Tenant
-
-
-def _member(request: HttpRequest) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
+from tenants.requests import request_tenant
 
 
 def _page(
     request: HttpRequest, *, personal_form: TokenForm, service_form: TokenForm, status: int = 200
 ) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     is_admin = can_administer_tenant(member=member, tenant=tenant)
     context = {
         "personal_form": personal_form,
@@ -46,7 +36,7 @@ def _page(
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
     """GET: my tokens here (and the site's service tokens for admins). POST: make one and show it once."""
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     if membership_of(member=member, tenant=tenant) is None:
         raise Http404
     kind = request.POST.get("kind", TokenKind.PERSONAL) if request.method == "POST" else ""
@@ -84,7 +74,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     token = selectors.token_for_revocation(member=member, tenant=tenant, token_id=token_id)
     if token is None:
         raise Http404

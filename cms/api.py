@@ -9,7 +9,7 @@ apitokens/scopes.py).
 from __future__ import annotations
 
 import csv
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -25,8 +25,10 @@ from cms.models import ExpertSessionPage, ResourcePage, ResourceType
 from config.api import query_int
 from core.errors import InvalidInput, NotAllowed, NotFound
 from members.models import Member
+from members.requests import request_member
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant
+from tenants.requests import request_tenant
 
 
 def _results(name: str, serializer: serializers.Serializer[Any]) -> Any:
@@ -34,16 +36,8 @@ def _results(name: str, serializer: serializers.Serializer[Any]) -> Any:
     return inline_serializer(name, {"results": serializer})
 
 
-def _member(request: Request) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: Request) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
-
-
 def _require_admin(request: Request) -> tuple[Member, Tenant]:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     if not member.is_authenticated or not can_administer_tenant(member=member, tenant=tenant):
         raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
     return member, tenant
@@ -203,7 +197,7 @@ class SessionListView(APIView):
 
 
 def _session_detail(request: Request, session: ExpertSessionPage) -> dict[str, Any]:
-    context = selectors.session_context(session=session, member=request.user, tenant=_tenant(request))
+    context = selectors.session_context(session=session, member=request.user, tenant=request_tenant(request))
     data = dict(SessionSerializer(session).data)
     data["questions"] = QuestionSerializer(context["questions"], many=True).data
     data["transcript"] = QuestionSerializer(context["transcript"], many=True).data
@@ -231,7 +225,10 @@ class SessionQuestionsView(APIView):
         data = QuestionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         question = services.submit_question(
-            member=_member(request), tenant=_tenant(request), session=session, body=data.validated_data["body"]
+            member=request_member(request),
+            tenant=request_tenant(request),
+            session=session,
+            body=data.validated_data["body"],
         )
         return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
 
@@ -243,7 +240,9 @@ class QuestionVoteView(APIView):
 
     def _set(self, request: Request, question_id: int, voted: bool) -> Response:
         question = selectors.access_question(question_id=question_id)
-        question = services.set_vote(member=_member(request), tenant=_tenant(request), question=question, voted=voted)
+        question = services.set_vote(
+            member=request_member(request), tenant=request_tenant(request), question=question, voted=voted
+        )
         question.voted = voted  # type: ignore[attr-defined]
         return Response(QuestionSerializer(question).data)
 
@@ -273,8 +272,8 @@ class QuestionAnswerView(APIView):
         data = AnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         question = services.answer_question(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             question=question,
             answer=data.validated_data["answer"],
         )

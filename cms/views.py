@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
-from typing import Any, cast
+from typing import Any
 
 from csp.decorators import csp_replace
 from django.contrib import messages
@@ -15,26 +15,19 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cms import selectors, services
 from core.errors import DomainError
-from members.models import Member
-from tenants.models import Tenant
+from members.requests import request_member
+from tenants.requests import request_tenant
 
 # Wagtail documents are served only through /documents/<id>/<name> (which checks the document's
 # collection privacy); the files behind them are never reachable by their storage path.
 UNSERVED_MEDIA_FOLDERS = ("documents/",)
-
-
-def _member(request: HttpRequest) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
 
 
 def _back_to_session(session_id: int) -> HttpResponse:
@@ -73,7 +66,10 @@ def session_question_submit(request: HttpRequest, session_id: int) -> HttpRespon
     session = selectors.access_session(session_id=session_id)
     try:
         services.submit_question(
-            member=_member(request), tenant=_tenant(request), session=session, body=request.POST.get("body", "")
+            member=request_member(request),
+            tenant=request_tenant(request),
+            session=session,
+            body=request.POST.get("body", ""),
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -87,7 +83,7 @@ def session_question_submit(request: HttpRequest, session_id: int) -> HttpRespon
 def question_vote(request: HttpRequest, question_id: int) -> HttpResponse:
     question = selectors.access_question(question_id=question_id)
     try:
-        services.toggle_vote(member=_member(request), tenant=_tenant(request), question=question)
+        services.toggle_vote(member=request_member(request), tenant=request_tenant(request), question=question)
     except DomainError as error:
         messages.error(request, error.message)
     return _back_to_session(question.session_id)
@@ -99,8 +95,8 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
     question = selectors.access_question(question_id=question_id)
     try:
         services.answer_question(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             question=question,
             answer=request.POST.get("answer", ""),
         )
@@ -114,7 +110,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
 def _feed_context(request: HttpRequest) -> dict[str, Any]:
     limit = request.GET.get("limit", "")
     items = selectors.embed_feed(limit=int(limit) if limit.isdigit() else 10)
-    return {"items": items, "tenant": _tenant(request), "base": request.build_absolute_uri("/").rstrip("/")}
+    return {"items": items, "tenant": request_tenant(request), "base": request.build_absolute_uri("/").rstrip("/")}
 
 
 @require_GET
@@ -131,7 +127,7 @@ def embed_feed(request: HttpRequest) -> HttpResponse:
 @require_GET
 def embed_script(request: HttpRequest) -> HttpResponse:
     """A small script for the partner's site: it puts the feed's iframe where the script tag is."""
-    src = request.build_absolute_uri("/embed/feed/")
+    src = request.build_absolute_uri(reverse("embed-feed"))
     body = (
         "(function(){var s=document.currentScript;var f=document.createElement('iframe');"
         f"f.src={src!r};f.title='Latest conversations';f.loading='lazy';"

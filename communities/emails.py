@@ -1,4 +1,5 @@
-"""Notification emails, in the partner's brand: one per notification or a daily digest, by choice.
+"""A partner's emails to its members: the welcome on joining, and notification emails in the
+partner's brand (one per notification or a daily digest, by choice).
 
 Runs inside the tenant's schema (Celery carries it). Rows are claimed with ``SELECT … FOR UPDATE
 SKIP LOCKED`` and marked ``emailed_at`` in the same transaction, so two workers never send the
@@ -13,18 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from communities.models import ContentStatus, Notification, NotificationKind
+from communities.models import Community, ContentStatus, Notification, NotificationKind, Visibility
 from communities.selectors import notification_target
 from members.models import EmailNotifications, Member
+from members.selectors import FALLBACK_NAME, tenant_name_of
 from members.services import make_unsubscribe_token
 from tenants.models import Tenant
-from tenants.selectors import root_url, tenant_url
+from tenants.selectors import root_link, tenant_url
 from themes.selectors import theme_for
 
 # Older unsent notifications are not worth an email any more; they stay in the in-app list.
@@ -49,16 +51,29 @@ def _claim(*, mode: str, now: datetime.datetime) -> list[Notification]:
     )
 
 
-def _name_here(*, member: Member, tenant: Tenant) -> str:
-    from members.selectors import FALLBACK_NAME, tenant_name_of
+def send_welcome(*, member: Member, tenant: Tenant) -> None:
+    context = {
+        "member": member,
+        "tenant": tenant,
+        "url": tenant_url(tenant=tenant),
+        "communities": list(Community.objects.filter(visibility=Visibility.OPEN).order_by("name")[:10]),
+    }
+    send_mail(
+        subject=f"Welcome to {tenant.name}",
+        message=render_to_string("communities/email/welcome.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[member.email],
+    )
 
+
+def _name_here(*, member: Member, tenant: Tenant) -> str:
     name = tenant_name_of(member=member, tenant=tenant)
     return "" if name == FALLBACK_NAME else name
 
 
 def _send(*, tenant: Tenant, member: Member, notifications: Iterable[Notification], digest: bool) -> None:
     notifications = list(notifications)
-    unsubscribe_url = root_url(path=f"/accounts/unsubscribe/{make_unsubscribe_token(member=member)}/")
+    unsubscribe_url = root_link("unsubscribe", kwargs={"token": make_unsubscribe_token(member=member)})
     home_url = tenant_url(tenant=tenant)
     items = [
         {"notification": item, "url": f"{home_url}{notification_target(notification=item).lstrip('/')}"}

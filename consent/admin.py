@@ -15,8 +15,10 @@ from django.utils import timezone
 
 from consent import services
 from consent.models import ConsentPolicy, ConsentPurpose, ConsentRecord, ConsentSubject, PolicyPurpose
+from core.admin import ReadOnlyModelAdmin
 from core.errors import DomainError
 from members.models import Member
+from members.requests import request_member
 from tenants.models import Tenant
 
 
@@ -155,7 +157,7 @@ class ConsentPolicyAdmin(ServiceErrorsAsMessages, admin.ModelAdmin[ConsentPolicy
             change_summary=form.cleaned_data.get("change_summary") or "",
             purposes=form.cleaned_data["covered"],
             material_changes=form.cleaned_data.get("material") or [],
-            published_by=request.user,  # type: ignore[arg-type]
+            published_by=request_member(request),
         )
         obj.pk = policy.pk
         obj.version = policy.version
@@ -173,7 +175,7 @@ class OnBehalfForm(forms.Form):
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin[ConsentRecord]):
+class ConsentRecordAdmin(ReadOnlyModelAdmin[ConsentRecord]):
     """Read-only ledger browser. Staff add a decision only on a member's behalf, with a reason."""
 
     list_display = ["recorded_at", "subject", "purpose", "decision", "policy", "tenant_schema", "channel"]
@@ -187,15 +189,6 @@ class ConsentRecordAdmin(admin.ModelAdmin[ConsentRecord]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [field.name for field in ConsentRecord._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_urls(self) -> list[URLPattern]:
         extra = [
@@ -241,16 +234,7 @@ class ConsentRecordAdmin(admin.ModelAdmin[ConsentRecord]):
 
 
 @admin.register(ConsentSubject)
-class ConsentSubjectAdmin(admin.ModelAdmin[ConsentSubject]):
+class ConsentSubjectAdmin(ReadOnlyModelAdmin[ConsentSubject]):
     list_display = ["pseudonym", "member", "created_at"]
     search_fields = ["pseudonym", "member__email"]
     readonly_fields = ["pseudonym", "member", "created_at"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

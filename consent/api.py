@@ -18,7 +18,10 @@ from consent import selectors, services
 from consent.fhir import consent_bundle_for
 from consent.models import Channel, ConsentPolicy, ConsentPurpose, ConsentRecord
 from core.errors import InvalidInput
+from members.models import Member
+from members.requests import request_member
 from tenants.models import Tenant
+from tenants.requests import partner_tenant
 
 
 class PurposeSerializer(serializers.ModelSerializer[ConsentPurpose]):
@@ -80,11 +83,6 @@ class RecordSerializer(serializers.ModelSerializer[ConsentRecord]):
         read_only_fields = fields
 
 
-def _tenant(request: Request) -> Tenant | None:
-    tenant = getattr(request, "tenant", None)
-    return tenant if isinstance(tenant, Tenant) and tenant.schema_name != "public" else None
-
-
 class PurposeListView(APIView):
     permission_classes = [permissions.AllowAny]
     pagination_class = None
@@ -108,7 +106,7 @@ class CurrentPolicyView(APIView):
 class MyConsentView(APIView):
     @extend_schema(responses=PurposeStateSerializer(many=True), summary="My consent, per purpose")
     def get(self, request: Request) -> Response:
-        states = selectors.consent_state_for(member=request.user)  # type: ignore[arg-type]
+        states = selectors.consent_state_for(member=request_member(request))
         return Response(PurposeStateSerializer(list(states.values()), many=True).data)
 
 
@@ -122,11 +120,11 @@ class DecisionView(APIView):
         serializer = DecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         record = services.record_consent(
-            member=request.user,  # type: ignore[arg-type]
+            member=request_member(request),
             purpose=serializer.validated_data["purpose"],
             granted=serializer.validated_data["granted"],
             channel=Channel.API,
-            tenant=_tenant(request),
+            tenant=partner_tenant(request),
         )
         return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)
 
@@ -134,7 +132,7 @@ class DecisionView(APIView):
 class HistoryView(APIView):
     @extend_schema(responses=HistoryEntrySerializer(many=True), summary="My consent decisions, oldest first")
     def get(self, request: Request) -> Response:
-        return Response(selectors.consent_history_for(member=request.user))  # type: ignore[arg-type]
+        return Response(selectors.consent_history_for(member=request_member(request)))
 
 
 class FhirJSONRenderer(JSONRenderer):
@@ -155,7 +153,7 @@ class FhirConsentView(APIView):
         summary="My consent history as a FHIR R4 Bundle of Consent resources (a download)",
     )
     def get(self, request: Request) -> Response:
-        bundle = consent_bundle_for(member=request.user)  # type: ignore[arg-type]
+        bundle = consent_bundle_for(member=request_member(request))
         response = Response(bundle)
         response["Content-Disposition"] = f'attachment; filename="kindred-consent-{timezone.now():%Y-%m-%d}.fhir.json"'
         return response
@@ -213,7 +211,7 @@ class StaffPolicyView(APIView):
             change_summary=data["change_summary"],
             purposes=[by_code[c] for c in data["purposes"]],
             material_changes=[by_code[c] for c in data["material_changes"]],
-            published_by=request.user,  # type: ignore[arg-type]
+            published_by=request_member(request),
         )
         return Response(PolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
@@ -235,8 +233,6 @@ class StaffOnBehalfView(APIView):
         summary="Record a decision on a member's behalf, with a reason (staff)",
     )
     def post(self, request: Request) -> Response:
-        from members.models import Member
-
         serializer = OnBehalfInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -252,7 +248,7 @@ class StaffOnBehalfView(APIView):
             granted=data["granted"],
             channel=Channel.ADMIN,
             tenant=tenant,
-            actor=request.user,  # type: ignore[arg-type]
+            actor=request_member(request),
             reason=data["reason"],
         )
         return Response(RecordSerializer(record).data, status=status.HTTP_201_CREATED)

@@ -14,21 +14,15 @@ from django.views.decorators.http import require_POST
 from consent import selectors, services
 from consent.models import Channel, ConsentPurpose
 from core.errors import DomainError
-from members.models import Member
+from members.requests import request_member
 from members.sessions import safe_next
 from tenants.models import Tenant
-
-CONSENT_PAGE = "/accounts/consent/"
-
-
-def _tenant(request: HttpRequest) -> Tenant | None:
-    tenant = getattr(request, "tenant", None)
-    return tenant if isinstance(tenant, Tenant) and tenant.schema_name != "public" else None
+from tenants.requests import partner_tenant
 
 
 @login_required
 def consent_page(request: HttpRequest) -> HttpResponse:
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     states = selectors.consent_state_for(member=member)
     history = selectors.consent_history_for(member=member)
     schemas = {str(entry["tenant"]) for entry in history if entry["tenant"]}
@@ -53,27 +47,27 @@ def decide(request: HttpRequest) -> HttpResponse:
     decision = request.POST.get("decision", "")
     if decision not in ("grant", "withdraw"):
         messages.error(request, "Choose to grant or to withdraw.")
-        return redirect(CONSENT_PAGE)
+        return redirect("consent-page")
     try:
         record = services.record_consent(
-            member=request.user,  # type: ignore[arg-type]
+            member=request_member(request),
             purpose=request.POST.get("purpose", ""),
             granted=decision == "grant",
             channel=Channel.WEB,
-            tenant=_tenant(request),
+            tenant=partner_tenant(request),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
         verb = "granted" if decision == "grant" else "withdrawn"
         messages.success(request, f"Consent {verb}: {record.purpose.name}.")
-    return redirect(CONSENT_PAGE)
+    return redirect("consent-page")
 
 
 @login_required
 def review(request: HttpRequest) -> HttpResponse:
     """The re-consent interstitial: what changed, and a yes/no per purpose of equal weight."""
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"))
     pending = selectors.pending_reconsent(member=member)
     if not pending:
@@ -93,7 +87,7 @@ def review(request: HttpRequest) -> HttpResponse:
                     member=member,
                     decisions=answers,
                     channel=Channel.WEB,
-                    tenant=_tenant(request),
+                    tenant=partner_tenant(request),
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)

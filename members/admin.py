@@ -7,9 +7,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from core.errors import DomainError
 from members import services
 from members.models import Member, PlatformSuspension, RoleChange, TenantMembership
+from members.requests import request_member
 
 
 class MembershipInline(admin.TabularInline[TenantMembership, Member]):
@@ -35,18 +37,9 @@ class MemberAdmin(admin.ModelAdmin[Member]):
 
 
 @admin.register(RoleChange)
-class RoleChangeAdmin(admin.ModelAdmin[RoleChange]):
+class RoleChangeAdmin(ReadOnlyModelAdmin[RoleChange]):
     list_display = ["membership_member", "tenant", "old_role", "new_role", "changed_by", "changed_at"]
     list_filter = ["tenant", "new_role"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 class PlatformSuspensionForm(forms.ModelForm[PlatformSuspension]):
@@ -101,7 +94,7 @@ class PlatformSuspensionAdmin(admin.ModelAdmin[PlatformSuspension]):
 
     def save_model(self, request: HttpRequest, obj: PlatformSuspension, form: Any, change: bool) -> None:
         saved = services.suspend_platform_wide(
-            acting_member=request.user,  # type: ignore[arg-type]
+            acting_member=request_member(request),
             member=obj.member,
             reason=obj.reason,
             days=form.cleaned_data.get("days"),
@@ -111,4 +104,4 @@ class PlatformSuspensionAdmin(admin.ModelAdmin[PlatformSuspension]):
     @admin.action(description="Lift the selected suspensions now")
     def lift(self, request: HttpRequest, queryset: QuerySet[PlatformSuspension]) -> None:
         for suspension in queryset.filter(lifted_at__isnull=True).select_related("member"):
-            services.lift_platform_suspension(acting_member=request.user, member=suspension.member)  # type: ignore[arg-type]
+            services.lift_platform_suspension(acting_member=request_member(request), member=suspension.member)

@@ -7,7 +7,7 @@ from typing import Any
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import ResetPasswordForm
 from allauth.core import ratelimit
-from django.db import connection, transaction
+from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -22,8 +22,10 @@ from core.errors import NotAllowed
 from members import selectors, services
 from members.models import EmailNotifications, Member, MemberRole, MembershipRole, Sex, TenantMembership
 from members.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from members.requests import request_member
 from members.sessions import keep_session_after_password_change
-from members.signup import run_signup_steps
+from tenants.models import Tenant
+from tenants.requests import request_tenant
 
 
 class MembershipSerializer(serializers.ModelSerializer[TenantMembership]):
@@ -119,18 +121,12 @@ class SignUpView(APIView):
         "emailed instead), so the API never tells whether someone is registered.",
     )
     def post(self, request: Request) -> Response:
-        from tenants.models import Tenant
-
         serializer = SignUpSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        slug = data.pop("tenant")
+        signup_tenant = selectors.signup_partner(slug=data.pop("tenant"))
         consents = data.pop("consents")
-        signup_tenant = Tenant.objects.partners().filter(slug=slug).first() if slug else None
-        with transaction.atomic():
-            member = services.register_member(**data, signup_tenant=signup_tenant)
-            if member is not None:
-                run_signup_steps(member=member, data={"consents": consents}, channel="api", tenant=signup_tenant)
+        services.sign_up(**data, signup_tenant=signup_tenant, step_data={"consents": consents}, channel="api")
         return Response({"detail": SIGNUP_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
@@ -175,7 +171,7 @@ class PasswordChangeView(APIView):
     def post(self, request: Request) -> Response:
         serializer = PasswordChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.change_password(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        member = services.change_password(member=request_member(request), **serializer.validated_data)
         keep_session_after_password_change(request._request, member)
         get_adapter(request._request).send_notification_mail("account/email/password_changed", member)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -201,21 +197,21 @@ class EmailChangeView(APIView):
     def post(self, request: Request) -> Response:
         serializer = EmailChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.request_email_change(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+        services.request_email_change(member=request_member(request), **serializer.validated_data)
         return Response({"detail": EMAIL_CHANGE_ACCEPTED}, status=status.HTTP_202_ACCEPTED)
 
 
 class MeView(APIView):
     @extend_schema(responses=MemberSerializer, summary="My account and memberships")
     def get(self, request: Request) -> Response:
-        return Response(MemberSerializer(request.user).data)  # type: ignore[arg-type]
+        return Response(MemberSerializer(request_member(request)).data)
 
     @extend_schema(request=ProfileUpdateSerializer, responses=MemberSerializer, summary="Update my profile")
     def patch(self, request: Request) -> Response:
         serializer = ProfileUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with details_as_sent({"conditions": "condition_ids"}):
-            member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
+            member = services.update_profile(member=request_member(request), **serializer.validated_data)
         return Response(MemberSerializer(member).data)
 
 
@@ -233,8 +229,7 @@ class TenantMeSerializer(serializers.Serializer[dict[str, Any]]):
     membership = MembershipSerializer(read_only=True, allow_null=True, help_text="My membership of this tenant.")
 
 
-def _tenant_me(member: Member) -> dict[str, Any]:
-    tenant = connection.tenant  # type: ignore[attr-defined]
+def _tenant_me(*, member: Member, tenant: Tenant) -> dict[str, Any]:
     return {
         "id": selectors.local_id_of(member, tenant=tenant),
         "display_name": selectors.tenant_name_of(member=member, tenant=tenant),
@@ -253,14 +248,16 @@ class TenantMeView(APIView):
 
     @extend_schema(responses=TenantMeSerializer, summary="Me, as this community site sees me")
     def get(self, request: Request) -> Response:
-        return Response(TenantMeSerializer(_tenant_me(request.user)).data)  # type: ignore[arg-type]
+        return Response(
+            TenantMeSerializer(_tenant_me(member=request_member(request), tenant=request_tenant(request))).data
+        )
 
     @extend_schema(request=ProfileUpdateSerializer, responses=TenantMeSerializer, summary="Update my profile")
     def patch(self, request: Request) -> Response:
         serializer = ProfileUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = services.update_profile(member=request.user, **serializer.validated_data)  # type: ignore[arg-type]
-        return Response(TenantMeSerializer(_tenant_me(member)).data)
+        member = services.update_profile(member=request_member(request), **serializer.validated_data)
+        return Response(TenantMeSerializer(_tenant_me(member=member, tenant=request_tenant(request))).data)
 
 
 class MyMembershipView(APIView):
@@ -268,19 +265,19 @@ class MyMembershipView(APIView):
 
     @extend_schema(responses=MembershipSerializer, summary="My membership here")
     def get(self, request: Request) -> Response:
-        membership = selectors.membership_of(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        membership = selectors.membership_of(member=request_member(request), tenant=request_tenant(request))
         if membership is None:
             raise Http404
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={201: MembershipSerializer}, summary="Join this partner community")
     def post(self, request: Request) -> Response:
-        membership = services.join_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        membership = services.join_tenant(member=request_member(request), tenant=request_tenant(request))
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, summary="Leave this partner community")
     def delete(self, request: Request) -> Response:
-        services.leave_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        services.leave_tenant(member=request_member(request), tenant=request_tenant(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -310,9 +307,9 @@ class RoleSerializer(serializers.Serializer[dict[str, Any]]):
 class TenantMembersView(APIView):
     @extend_schema(responses=TenantMemberSerializer(many=True), summary="Members of this tenant (moderators)")
     def get(self, request: Request) -> Response:
-        if not selectors.can_moderate_tenant(member=request.user, tenant=request.tenant):  # type: ignore[arg-type, attr-defined]
+        if not selectors.can_moderate_tenant(member=request_member(request), tenant=request_tenant(request)):
             raise NotAllowed("Only this community's moderators and administrators can list members.")
-        memberships = selectors.members_of(tenant=request.tenant)  # type: ignore[attr-defined]
+        memberships = selectors.members_of(tenant=request_tenant(request))
         return Response(TenantMemberSerializer(memberships, many=True).data)
 
 
@@ -321,14 +318,14 @@ class TenantMemberRoleView(APIView):
     def put(self, request: Request, member_id: str) -> Response:
         serializer = RoleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tenant = request.tenant  # type: ignore[attr-defined]
-        if not selectors.can_administer_tenant(member=request.user, tenant=tenant):  # type: ignore[arg-type]
+        tenant = request_tenant(request)
+        if not selectors.can_administer_tenant(member=request_member(request), tenant=tenant):
             raise NotAllowed("Only this community's administrators can change roles.")
         membership = selectors.member_by_local_id(tenant=tenant, local_id=member_id)
         if membership is None:
             raise Http404
         membership = services.set_membership_role(
-            acting_member=request.user,  # type: ignore[arg-type]
+            acting_member=request_member(request),
             tenant=tenant,
             member=membership.member,
             role=serializer.validated_data["role"],
@@ -373,7 +370,7 @@ class PlatformSuspensionView(APIView):
         serializer = PlatformSuspensionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         suspension = services.suspend_platform_wide(
-            acting_member=request.user,  # type: ignore[arg-type]
+            acting_member=request_member(request),
             member=member,
             reason=serializer.validated_data["reason"],
             days=serializer.validated_data["days"],
@@ -383,5 +380,5 @@ class PlatformSuspensionView(APIView):
     @extend_schema(request=None, responses={204: None}, summary="Lift a member's platform-wide suspension (staff)")
     def delete(self, request: Request, public_id: str) -> Response:
         member = self._member(request, public_id)
-        services.lift_platform_suspension(acting_member=request.user, member=member)  # type: ignore[arg-type]
+        services.lift_platform_suspension(acting_member=request_member(request), member=member)
         return Response(status=status.HTTP_204_NO_CONTENT)

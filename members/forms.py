@@ -7,6 +7,7 @@ from django_countries import countries
 
 from conditions.forms import use_condition_picker
 from members.models import EmailNotifications, MemberRole, Sex
+from members.signup import signup_steps
 
 
 class SignUpForm(forms.Form):
@@ -22,8 +23,6 @@ class SignUpForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         use_condition_picker(self.fields["condition_ids"])
-        from members.signup import signup_steps
-
         # Fields that higher apps add (e.g. consent's unticked checkboxes), kept apart from the profile.
         self.step_fields: set[str] = set()
         for step in signup_steps():
@@ -33,6 +32,9 @@ class SignUpForm(forms.Form):
 
     def profile_data(self) -> dict[str, Any]:
         return {key: value for key, value in self.cleaned_data.items() if key not in self.step_fields}
+
+    def step_data(self) -> dict[str, Any]:
+        return {key: value for key, value in self.cleaned_data.items() if key in self.step_fields}
 
 
 class ProfileForm(forms.Form):

@@ -36,6 +36,11 @@ def local_id_of(member: Member, *, tenant: Tenant) -> str:
     return local_member_id(public_id=member.public_id, schema_name=tenant.schema_name)
 
 
+def signup_partner(*, slug: str) -> Tenant | None:
+    """The partner a sign-up link names (``?tenant=slug``), if it is one."""
+    return Tenant.objects.partners().filter(slug=slug).first() if slug else None
+
+
 def membership_of(*, member: Member, tenant: Tenant) -> TenantMembership | None:
     if not member.is_authenticated:
         return None

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime
 import re
 import secrets
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import make_password
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -21,8 +20,11 @@ from django.utils import timezone
 from django_countries import countries
 from django_tenants.utils import tenant_context
 
+from access.services import sync_member_role_groups
+from conditions.models import Condition
 from config.text import check_visible_text, collapse_whitespace, hidden_character_message
 from core.errors import Conflict, InvalidInput, NotAllowed
+from members import emails
 from members.models import (
     EmailNotifications,
     HandoffNonce,
@@ -36,8 +38,10 @@ from members.models import (
     TenantMembership,
 )
 from members.names import name_skeleton, resembles_organization, sounds_official
-from members.selectors import local_id_of
+from members.selectors import can_administer_tenant, local_id_of
+from members.signup import run_signup_steps
 from tenants.models import Tenant, TenantKind
+from tenants.selectors import served_partner_domain
 
 HANDOFF_SALT = "kindred.members.handoff"
 JoinHook = Callable[[Member, Tenant], None]
@@ -91,8 +95,6 @@ def _platform_name_taken_errors(*, member: Member, display_name: str) -> dict[st
 def _validate_profile(
     *, role: str, birth_year: int | None, country: str, region: str, condition_ids: Iterable[int]
 ) -> dict[str, list[str]]:
-    from conditions.models import Condition
-
     errors: dict[str, list[str]] = {}
     if role and role not in MemberRole.values:
         errors["role"] = [f"Choose one of: {', '.join(MemberRole.values)}."]
@@ -158,7 +160,10 @@ def register_member(
         errors["password"] = list(exc.messages)
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
-    from members.tasks import send_signup_attempt_email, send_verification_email  # tasks import this module
+    from members.tasks import (  # members.tasks imports this module (a cycle)
+        send_signup_attempt_email,
+        send_verification_email,
+    )
 
     existing = Member.objects.filter(email__iexact=email).first()
     if existing is None:
@@ -188,6 +193,38 @@ def register_member(
     existing_id = existing.pk
     transaction.on_commit(lambda: send_signup_attempt_email.delay(existing_id))
     return None
+
+
+class SignUpProfile(TypedDict, total=False):
+    """What a person may say about themselves when signing up (see ``register_member``)."""
+
+    email: Required[str]
+    password: Required[str]
+    display_name: str
+    role: str
+    condition_ids: Iterable[int]
+    birth_year: int | None
+    country: str
+    region: str
+
+
+def sign_up(
+    *,
+    signup_tenant: Tenant | None = None,
+    next_url: str = "",
+    step_data: Mapping[str, Any],
+    channel: str,
+    **profile: Unpack[SignUpProfile],
+) -> Member | None:
+    """A person signs up (the web form or the API): the account (see ``register_member``) and the
+    steps higher apps joined (consent records, ...) in one transaction, so neither exists alone.
+
+    ``step_data`` holds the answers to the steps' own fields; ``channel`` says where they were given."""
+    with transaction.atomic():
+        member = register_member(**profile, signup_tenant=signup_tenant, next_url=next_url)
+        if member is not None:
+            run_signup_steps(member=member, data=dict(step_data), channel=channel, tenant=signup_tenant)
+    return member
 
 
 def set_password(*, member: Member, password: str) -> Member:
@@ -234,7 +271,10 @@ def request_email_change(*, member: Member, new_email: str, password: str) -> No
         errors["password"] = ["That is not your current password."]
     if errors:
         raise InvalidInput("Please correct the highlighted fields.", details=errors)
-    from members.tasks import send_email_change_link, send_email_in_use_notice  # tasks import this module
+    from members.tasks import (  # members.tasks imports this module (a cycle)
+        send_email_change_link,
+        send_email_in_use_notice,
+    )
 
     if Member.objects.filter(email__iexact=new_email).exclude(pk=member.pk).exists():
         transaction.on_commit(lambda: send_email_in_use_notice.delay(new_email))
@@ -272,7 +312,7 @@ def confirm_email_change(*, token: str) -> Member:
         except IntegrityError as exc:
             raise Conflict("That address now belongs to another account.", code="email_taken") from exc
         new_email = member.email
-        from members.tasks import send_email_changed_notice  # tasks import this module
+        from members.tasks import send_email_changed_notice  # members.tasks imports this module (a cycle)
 
         transaction.on_commit(lambda: send_email_changed_notice.delay(old_email, new_email))
     return member
@@ -308,7 +348,7 @@ def resend_verification_email(*, email: str, next_url: str = "") -> None:
     """Send again if such an unverified account exists; silent otherwise (no account probing)."""
     member = Member.objects.filter(email__iexact=(email or "").strip(), email_verified_at__isnull=True).first()
     if member is not None:
-        from members.tasks import send_verification_email  # tasks import this module
+        from members.tasks import send_verification_email  # members.tasks imports this module (a cycle)
 
         send_verification_email.delay(member.pk, next_url)
 
@@ -318,8 +358,6 @@ def issue_handoff_token(*, member: Member, host: str, mfa: bool = False) -> str:
 
     ``host`` must name a partner's Domain row exactly (no port, no userinfo, no lookalike).
     """
-    from tenants.selectors import served_partner_domain
-
     domain = served_partner_domain(host=host)
     if domain is None:
         raise InvalidInput("Unknown community address.", code="unknown_host")
@@ -424,8 +462,6 @@ def leave_tenant(*, member: Member, tenant: Tenant) -> None:
         )
         membership.delete()
         with tenant_context(tenant):
-            from access.services import sync_member_role_groups
-
             sync_member_role_groups(member_id=member.pk, role=None)
 
 
@@ -433,8 +469,6 @@ def set_membership_role(
     *, acting_member: Member, tenant: Tenant, member: Member, role: str, reason: str = ""
 ) -> TenantMembership:
     """Grant or change a member's role in one tenant; keeps the tenant's groups in step."""
-    from members.selectors import can_administer_tenant
-
     if role not in MembershipRole.values:
         raise InvalidInput(f"Choose one of: {', '.join(MembershipRole.values)}.", details={"role": ["Unknown role."]})
     if not can_administer_tenant(member=acting_member, tenant=tenant):
@@ -456,8 +490,6 @@ def set_membership_role(
                 reason=reason[:300],
             )
         with tenant_context(tenant):
-            from access.services import sync_member_role_groups
-
             sync_member_role_groups(member_id=member.pk, role=role)
     return membership
 
@@ -629,8 +661,6 @@ def create_service_member(*, acting_member: Member, tenant: Tenant, name: str, r
     """A non-human principal for a partner's own systems: a member of ``tenant`` only, with no
     password (it can never sign in on the web), no email and no place in member lists. Only the
     tenant's administrators create one; its role is granted and audited like anyone's."""
-    from members.selectors import can_administer_tenant
-
     if not can_administer_tenant(member=acting_member, tenant=tenant):
         raise NotAllowed("Only this community's administrators can create service tokens.")
     if tenant.kind != TenantKind.PARTNER:
@@ -684,7 +714,7 @@ def invite_to_tenant(
             invitation = TenantInvitation.objects.create(
                 tenant=tenant, email=email, role=role, nonce=secrets.token_urlsafe(24), invited_by=invited_by
             )
-        from members.tasks import send_tenant_invitation  # members.tasks imports this module
+        from members.tasks import send_tenant_invitation  # members.tasks imports this module (a cycle)
 
         invitation_id = invitation.pk
         transaction.on_commit(lambda: send_tenant_invitation.delay(invitation_id))
@@ -747,8 +777,6 @@ def accept_tenant_invitation(*, token: str, member: Member) -> TenantMembership:
             membership.role = invitation.role
             membership.save(update_fields=["role"])
         with tenant_context(tenant):
-            from access.services import sync_member_role_groups
-
             sync_member_role_groups(member_id=member.pk, role=membership.role)
     return membership
 
@@ -814,18 +842,8 @@ def suspend_platform_wide(
         suspension = PlatformSuspension.objects.create(
             member=member, reason=reason, starts_at=now, ends_at=ends_at, created_by=acting_member
         )
-        until = f"until {ends_at:%d %B %Y, %H:%M} UTC" if ends_at else "until platform staff lift it"
         transaction.on_commit(
-            lambda: send_mail(
-                subject="Your Kindred account is suspended",
-                message=(
-                    f"Platform staff suspended your account on every Kindred community {until}.\n"
-                    f"Reason: {reason}\n\nYou can still sign in to read your own posts and download your data."
-                ),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[member.email],
-                fail_silently=True,
-            )
+            lambda: emails.send_platform_suspension_notice(email=member.email, reason=reason, ends_at=ends_at)
         )
     return suspension
 

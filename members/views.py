@@ -10,9 +10,9 @@ from allauth.mfa.recovery_codes import views as allauth_recovery_views
 from allauth.mfa.totp import views as allauth_totp_views
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,25 +24,31 @@ from members.forms import EmailChangeForm, EmailPreferenceForm, ProfileForm, Res
 from members.mfa import MFA_SESSION_KEY, member_has_mfa, session_passed_mfa
 from members.middleware import request_host
 from members.models import Member
+from members.requests import request_member
 from members.sessions import end_session, safe_next, start_session
-from members.signup import run_signup_steps
-from tenants.models import Tenant
-from tenants.selectors import host_url, platform_ports, root_url, served_partner_domain
+from tenants.requests import request_tenant
+from tenants.selectors import host_url, platform_ports, root_path, root_url, served_partner_domain, tenant_path
 
 # --- root domain ----------------------------------------------------------------------------
 
 
+def _sign_in_first(next_url: str) -> HttpResponse:
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': next_url})}")
+
+
 def sign_up(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.GET.get("next") or request.POST.get("next"), default="")
-    tenant_slug = request.GET.get("tenant") or request.POST.get("tenant") or ""
-    signup_tenant = Tenant.objects.partners().filter(slug=tenant_slug).first() if tenant_slug else None
+    signup_tenant = selectors.signup_partner(slug=request.GET.get("tenant") or request.POST.get("tenant") or "")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                member = services.register_member(**form.profile_data(), signup_tenant=signup_tenant, next_url=next_url)
-                if member is not None:
-                    run_signup_steps(member=member, data=form.cleaned_data, channel="signup", tenant=signup_tenant)
+            services.sign_up(
+                **form.profile_data(),
+                signup_tenant=signup_tenant,
+                next_url=next_url,
+                step_data=form.step_data(),
+                channel="signup",
+            )
         except DomainError as exc:
             add_error_details_to_form(form, exc)
         else:
@@ -68,19 +74,20 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
     if first_time:
         # Opening the link proves control of the address once; later clicks just ask to sign in.
         start_session(request, member)
-        if not next_url.startswith("/auth/handoff/"):
+        if not next_url.startswith(reverse("issue-handoff")):
             # A message stored here would surface on the root later, not on the partner's host.
             messages.success(request, "Your email is confirmed. Welcome to Kindred!")
         return redirect(next_url)
     messages.info(request, "Your email was already confirmed. Please sign in.")
-    return redirect(f"/accounts/login/?{urlencode({'next': next_url})}")
+    return _sign_in_first(next_url)
 
 
 def root_sign_in(request: HttpRequest) -> HttpResponse:
     """The root's LOGIN_URL and Django admin's login: both are the one sign-in page (allauth's)."""
-    default = "/admin/" if request.path.startswith("/admin/") else "/"
+    admin_home = reverse("admin:index")
+    default = admin_home if request.path.startswith(admin_home) else "/"
     next_url = safe_next(request, request.GET.get("next"), default=default)
-    return redirect(f"/accounts/login/?{urlencode({'next': next_url})}")
+    return _sign_in_first(next_url)
 
 
 @require_POST
@@ -115,7 +122,7 @@ def issue_handoff(request: HttpRequest) -> HttpResponse:
     host, tenant = domain.domain, domain.tenant
     if not request.user.is_authenticated:
         here = f"{request.path}?{urlencode({'host': host, 'next': next_path})}"
-        return redirect(f"/accounts/login/?{urlencode({'next': here})}")
+        return _sign_in_first(here)
     member: Member = request.user
     already_member = selectors.membership_of(member=member, tenant=tenant) is not None
     if request.method != "POST" and not already_member and not member.is_superuser:
@@ -123,7 +130,9 @@ def issue_handoff(request: HttpRequest) -> HttpResponse:
         return render(request, "members/confirm_handoff.html", {"tenant": tenant, "host": host, "next": next_path})
     token = services.issue_handoff_token(member=member, host=host, mfa=session_passed_mfa(request))
     target = host_url(
-        host=host, request=request, path=f"/auth/handoff/complete/?{urlencode({'token': token, 'next': next_path})}"
+        host=host,
+        request=request,
+        path=f"{tenant_path('complete-handoff')}?{urlencode({'token': token, 'next': next_path})}",
     )
     return HttpResponseRedirect(target)
 
@@ -133,7 +142,7 @@ def issue_handoff(request: HttpRequest) -> HttpResponse:
 
 def _sign_in_through_root(request: HttpRequest, next_path: str) -> HttpResponse:
     query = urlencode({"host": request_host(request), "next": next_path})
-    return HttpResponseRedirect(root_url(request=request, path=f"/auth/handoff/?{query}"))
+    return HttpResponseRedirect(root_url(request=request, path=f"{root_path('issue-handoff')}?{query}"))
 
 
 def tenant_sign_in(request: HttpRequest) -> HttpResponse:
@@ -150,9 +159,9 @@ def password_on_root_only(request: HttpRequest, default_next: str = "/") -> Http
 
 def tenant_sign_up(request: HttpRequest) -> HttpResponse:
     next_path = safe_next(request, request.GET.get("next"))
-    handoff = f"/auth/handoff/?{urlencode({'host': request.get_host().split(':')[0], 'next': next_path})}"
-    query = urlencode({"tenant": request.tenant.slug, "next": handoff})  # type: ignore[attr-defined]
-    return HttpResponseRedirect(root_url(request=request, path=f"/accounts/signup/?{query}"))
+    handoff = f"{root_path('issue-handoff')}?{urlencode({'host': request.get_host().split(':')[0], 'next': next_path})}"
+    query = urlencode({"tenant": request_tenant(request).slug, "next": handoff})
+    return HttpResponseRedirect(root_url(request=request, path=f"{root_path('sign-up')}?{query}"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -184,22 +193,22 @@ def complete_handoff(request: HttpRequest) -> HttpResponse:
 @login_required
 def join(request: HttpRequest) -> HttpResponse:
     try:
-        services.join_tenant(member=request.user, tenant=request.tenant)  # type: ignore[arg-type, attr-defined]
+        services.join_tenant(member=request_member(request), tenant=request_tenant(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Welcome to {request.tenant.name}!")  # type: ignore[attr-defined]
+        messages.success(request, f"Welcome to {request_tenant(request).name}!")
     return redirect(safe_next(request, request.POST.get("next")))
 
 
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     form = EmailPreferenceForm(request.POST or None, initial={"email_notifications": member.email_notifications})
     if request.method == "POST" and form.is_valid():
         services.update_profile(member=member, email_notifications=form.cleaned_data["email_notifications"])
         messages.success(request, "Your email preference is saved.")
-        return redirect("/accounts/profile/")
+        return redirect("profile")
     memberships = selectors.memberships_for(member=member)
     context = {"memberships": memberships, "email_form": form, "has_mfa": member_has_mfa(member)}
     return render(request, "members/profile.html", context)
@@ -208,7 +217,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile_edit(request: HttpRequest) -> HttpResponse:
     """Everything a member says about themselves (conditions drive their feed and "Trials for you")."""
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     initial = {
         "display_name": member.display_name,
         "role": member.role,
@@ -226,7 +235,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
             add_error_details_to_form(form, exc)
         else:
             messages.success(request, "Your profile is saved.")
-            return redirect("/accounts/profile/")
+            return redirect("profile")
     return render(request, "members/profile_edit.html", {"form": form})
 
 
@@ -255,13 +264,13 @@ def mfa_gate(request: HttpRequest) -> HttpResponse:
         next_path = "/"
     here = request.get_full_path()
     if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?{urlencode({'next': here})}")
+        return _sign_in_first(here)
     if not member_has_mfa(request.user):
-        return redirect(f"/accounts/2fa/totp/activate/?{urlencode({'next': here})}")
+        return redirect(f"{reverse('mfa_activate_totp')}?{urlencode({'next': here})}")
     if not session_passed_mfa(request):
-        return redirect(f"/accounts/2fa/reauthenticate/?{urlencode({'next': here})}")
+        return redirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': here})}")
     if host:
-        return redirect(f"/auth/handoff/?{urlencode({'host': host, 'next': next_path})}")
+        return redirect(f"{reverse('issue-handoff')}?{urlencode({'host': host, 'next': next_path})}")
     return redirect(next_path)
 
 
@@ -289,7 +298,7 @@ class RecoveryCodesView(allauth_recovery_views.ViewRecoveryCodesView):
 
 @login_required
 def email_change(request: HttpRequest) -> HttpResponse:
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     form = EmailChangeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,11 +332,13 @@ def tenant_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "members/invitation.html", {"error": exc.message}, status=400)
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"/accounts/login/?{urlencode({'next': request.path})}")
+            return _sign_in_first(request.path)
         try:
             services.accept_tenant_invitation(token=token, member=request.user)
         except DomainError as exc:
             return render(request, "members/invitation.html", {"error": exc.message}, status=exc.http_status)
         messages.success(request, f"You are now {invitation.get_role_display().lower()} of {invitation.tenant.name}.")
-        return redirect(host_url(host=invitation.tenant.primary_domain, request=request, path="/manage/"))
+        return redirect(
+            host_url(host=invitation.tenant.primary_domain, request=request, path=tenant_path("manage-dashboard"))
+        )
     return render(request, "members/invitation.html", {"invitation": invitation})

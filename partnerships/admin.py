@@ -8,9 +8,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.errors import DomainError
+from members.requests import request_member
 from members.services import invite_to_tenant
 from partnerships import services
 from partnerships.models import AgreementEvent, Invoice, Partner, PartnershipAgreement, StudyInvitation
@@ -90,7 +92,7 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
         fields = {key: form.cleaned_data[key] for key in form.changed_data if key in editable}
         if not change:
             fields = {key: form.cleaned_data.get(key, "") for key in editable if key in form.cleaned_data}
-        saved = services.save_partner(actor=request.user, partner=obj if change else None, **fields)  # type: ignore[arg-type]
+        saved = services.save_partner(actor=request_member(request), partner=obj if change else None, **fields)
         obj.pk = saved.pk
         obj._state.adding = False
 
@@ -99,7 +101,7 @@ class PartnerAdmin(admin.ModelAdmin[Partner]):
             services.set_partner_representatives(
                 partner=form.instance,
                 member_ids=[m.pk for m in form.cleaned_data["representatives"]],
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request_member(request),
             )
 
     def has_delete_permission(self, request: HttpRequest, obj: Partner | None = None) -> bool:
@@ -163,7 +165,8 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
     def archive(self, obj: PartnershipAgreement) -> str:
         if not obj.archive_path:
             return "Made when the agreement ends."
-        return format_html('<a href="/partnerships/archives/{}/">Download the partner\'s archive</a>', obj.public_id)
+        url = reverse("partner-archive", kwargs={"public_id": obj.public_id})
+        return format_html('<a href="{}">Download the partner\'s archive</a>', url)
 
     def get_readonly_fields(self, request: HttpRequest, obj: PartnershipAgreement | None = None) -> Any:
         if obj is not None:
@@ -176,10 +179,12 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         fields = {key: data[key] for key in form.changed_data if key in services.DRAFT_FIELDS}
         try:
             if change:
-                saved = services.update_agreement(actor=request.user, agreement=obj, reason=reason, **fields)  # type: ignore[arg-type]
+                saved = services.update_agreement(actor=request_member(request), agreement=obj, reason=reason, **fields)
             else:
                 terms = {key: data[key] for key in services.DRAFT_FIELDS if key in data}
-                saved = services.create_agreement(actor=request.user, partner=data["partner"], reason=reason, **terms)  # type: ignore[arg-type]
+                saved = services.create_agreement(
+                    actor=request_member(request), partner=data["partner"], reason=reason, **terms
+                )
         except DomainError as exc:
             _report(request, exc)
             # Refetch so the admin's redirect and related-field saving see the stored row, unchanged.
@@ -198,7 +203,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         if changed:
             try:
                 services.set_agreement_scope(
-                    actor=request.user,  # type: ignore[arg-type]
+                    actor=request_member(request),
                     agreement=agreement,
                     tenant_ids=[t.pk for t in data["tenants"]] if "tenants" in changed else None,
                     condition_ids=[c.pk for c in data["conditions"]] if "conditions" in changed else None,
@@ -225,7 +230,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         self._each(
             request,
             queryset,
-            lambda a: services.activate_agreement(actor=request.user, agreement_id=a.pk),  # type: ignore[arg-type]
+            lambda a: services.activate_agreement(actor=request_member(request), agreement_id=a.pk),
             "Activation started",
         )
 
@@ -234,7 +239,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         self._each(
             request,
             queryset,
-            lambda a: services.retry_provisioning(actor=request.user, agreement_id=a.pk),  # type: ignore[arg-type]
+            lambda a: services.retry_provisioning(actor=request_member(request), agreement_id=a.pk),
             "Provisioning queued again",
         )
 
@@ -243,7 +248,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         self._each(
             request,
             queryset,
-            lambda a: services.start_billing(actor=request.user, agreement_id=a.pk),  # type: ignore[arg-type]
+            lambda a: services.start_billing(actor=request_member(request), agreement_id=a.pk),
             "Billing started",
         )
 
@@ -253,7 +258,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
             request,
             queryset,
             lambda a: services.suspend_agreement(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request_member(request),
                 agreement_id=a.pk,
                 reason=f"Suspended by {request.user} in the admin",
             ),
@@ -266,7 +271,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
             request,
             queryset,
             lambda a: services.end_agreement(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=request_member(request),
                 agreement_id=a.pk,
                 reason=f"Ended by {request.user} in the admin",
             ),
@@ -295,7 +300,9 @@ class PartnerTenantAdmin(TenantAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             tenant = Tenant.objects.get(pk=obj.pk)
-            invite_to_tenant(tenant=tenant, email=form.cleaned_data["first_admin_email"], invited_by=request.user)  # type: ignore[arg-type]
+            invite_to_tenant(
+                tenant=tenant, email=form.cleaned_data["first_admin_email"], invited_by=request_member(request)
+            )
             messages.info(request, f"Invited {form.cleaned_data['first_admin_email']} as the community's admin.")
 
 
@@ -320,7 +327,7 @@ class StudyInvitationAdmin(admin.ModelAdmin[StudyInvitation]):
     def approve(self, request: HttpRequest, queryset: QuerySet[StudyInvitation]) -> None:
         for study in queryset:
             try:
-                services.decide_study_invitation(acting_member=request.user, study_id=study.pk, approve=True)  # type: ignore[arg-type]
+                services.decide_study_invitation(acting_member=request_member(request), study_id=study.pk, approve=True)
             except DomainError as exc:
                 _report(request, exc)
             else:

@@ -13,14 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from conditions.models import Condition
-from members.models import Member
+from members.requests import request_member
 from partnerships import selectors, services
 from partnerships.models import AgreementEvent, Invoice, PartnershipAgreement, StudyInvitation
 from tenants.models import Tenant
-
-
-def _member(request: Request) -> Member:
-    return request.user  # type: ignore[return-value]
 
 
 class IsStaff(permissions.BasePermission):
@@ -81,12 +77,12 @@ class StaffAgreementSerializer(AgreementSerializer):
 
 
 def _serialize(request: Request, data: Any, *, many: bool = False) -> Any:
-    serializer = StaffAgreementSerializer if _member(request).is_staff else AgreementSerializer
+    serializer = StaffAgreementSerializer if request_member(request).is_staff else AgreementSerializer
     return serializer(data, many=many, context={"request": request}).data
 
 
 def _visible(request: Request, public_id: Any) -> PartnershipAgreement:
-    agreement = selectors.agreements_visible_to(member=_member(request)).filter(public_id=public_id).first()
+    agreement = selectors.agreements_visible_to(member=request_member(request)).filter(public_id=public_id).first()
     if agreement is None:
         raise Http404
     return agreement
@@ -100,7 +96,7 @@ class AgreementListView(APIView):
         summary="Agreements: every one for platform staff; a partner admin's own (fewer fields)",
     )
     def get(self, request: Request) -> Response:
-        return Response(_serialize(request, selectors.agreements_visible_to(member=_member(request)), many=True))
+        return Response(_serialize(request, selectors.agreements_visible_to(member=request_member(request)), many=True))
 
 
 class AgreementDetailView(APIView):
@@ -134,7 +130,7 @@ class AgreementActionView(APIView):
             raise Http404
         agreement = _visible(request, public_id)
         reason = str(request.data.get("reason") or "")[:500]
-        ACTIONS[action](_member(request), agreement.pk, reason)
+        ACTIONS[action](request_member(request), agreement.pk, reason)
         return Response(_serialize(request, _visible(request, public_id)))
 
 
@@ -156,7 +152,7 @@ class TenantPublishView(APIView):
             raise Http404
         try:
             tenant = services.publish_tenant(
-                acting_member=_member(request), tenant=tenant, listed=serializer.validated_data["listed"]
+                acting_member=request_member(request), tenant=tenant, listed=serializer.validated_data["listed"]
             )
         except services.NotAllowed as exc:
             raise Http404 from exc  # a tenant you do not run looks the same as no tenant
@@ -185,7 +181,7 @@ class StudyListView(APIView):
 
     @extend_schema(responses=StudySerializer(many=True), summary="Study invitations you may see")
     def get(self, request: Request) -> Response:
-        studies = selectors.studies_visible_to(member=_member(request))
+        studies = selectors.studies_visible_to(member=request_member(request))
         return Response(StudySerializer(studies, many=True).data)
 
     @extend_schema(request=StudySerializer, responses={201: StudySerializer}, summary="Submit a study invitation")
@@ -197,7 +193,7 @@ class StudyListView(APIView):
         if agreement is None:
             raise Http404
         study = services.submit_study_invitation(
-            submitted_by=_member(request),
+            submitted_by=request_member(request),
             agreement=agreement,
             tenant=data["tenant"],
             title=data["title"],
@@ -222,11 +218,11 @@ class StudyDecisionView(APIView):
     def post(self, request: Request, public_id: Any) -> Response:
         serializer = StudyDecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        study = selectors.studies_visible_to(member=_member(request)).filter(public_id=public_id).first()
+        study = selectors.studies_visible_to(member=request_member(request)).filter(public_id=public_id).first()
         if study is None:
             raise Http404
         study = services.decide_study_invitation(
-            acting_member=_member(request),
+            acting_member=request_member(request),
             study_id=study.pk,
             approve=serializer.validated_data["approve"],
             reason=serializer.validated_data["reason"],

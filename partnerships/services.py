@@ -13,7 +13,6 @@ from typing import Any
 import stripe
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -25,7 +24,7 @@ from core.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from members.models import Member, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant
-from partnerships import archive, billing
+from partnerships import archive, billing, emails
 from partnerships.models import (
     AgreementEvent,
     AgreementKind,
@@ -578,22 +577,8 @@ def start_billing(*, agreement_id: int, actor: Member | None = None) -> Partners
             changes={"customer": partner.stripe_customer_id, "subscription": subscription_id, "invoice": invoice["id"]},
         )
         link, email = agreement.payment_link_url, partner.billing_email
-        transaction.on_commit(lambda: _send_payment_link(agreement=agreement, link=link, email=email))
+        transaction.on_commit(lambda: emails.send_payment_link(agreement=agreement, link=link, email=email))
     return agreement
-
-
-def _send_payment_link(*, agreement: PartnershipAgreement, link: str, email: str) -> None:
-    if not link:
-        return
-    send_mail(
-        subject=f"Kindred: payment for your {agreement.get_kind_display().lower()} agreement",
-        message=(
-            f"Hello,\n\nThe fee for your agreement with Kindred is {agreement.fee_display}.\n"
-            f"Pay it securely through Stripe here:\n{link}\n\nThank you for supporting patient communities.\n"
-        ),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[email],
-    )
 
 
 _INVOICE_RANK = {"draft": 0, "open": 1, "uncollectible": 2, "void": 3, "paid": 3}
@@ -744,21 +729,11 @@ def announce_agreement_ended(*, agreement_id: int) -> int:
     agreement = PartnershipAgreement.objects.get(pk=agreement_id)
     sent = 0
     for tenant in agreement.tenants.filter(read_only=True):
-        emails = TenantMembership.objects.filter(tenant=tenant, member__is_active=True).values_list(
+        addresses = TenantMembership.objects.filter(tenant=tenant, member__is_active=True).values_list(
             "member__email", flat=True
         )
-        for email in emails:
-            send_mail(
-                subject=f"{tenant.name} is now read-only",
-                message=(
-                    f"Hello,\n\n{tenant.name}'s agreement with Kindred has ended. The community stays online, "
-                    "read-only: your posts and data are still there.\n"
-                    f"You can download all your data from {settings.ROOT_URL}/accounts/privacy/ "
-                    f"or join another community at {settings.ROOT_URL}/communities/.\n"
-                ),
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[email],
-            )
+        for email in addresses:
+            emails.send_agreement_ended(tenant=tenant, email=email)
             sent += 1
     return sent
 
@@ -903,9 +878,9 @@ def send_study_invitation(*, study_id: int) -> StudyInvitation:
             return study
         if study.agreement.status != AgreementStatus.ACTIVE:
             return study  # the agreement lapsed since approval: nobody is contacted
-        emails = list(study_recipients(study=study).values_list("email", flat=True))
+        addresses = list(study_recipients(study=study).values_list("email", flat=True))
         study.status = StudyStatus.SENT
-        study.recipients = len(emails)
+        study.recipients = len(addresses)
         study.sent_at = timezone.now()
         study.save(update_fields=["status", "recipients", "sent_at"])
         _audit(
@@ -913,20 +888,8 @@ def send_study_invitation(*, study_id: int) -> StudyInvitation:
             action="study_sent",
             source="worker",
             old_status=study.agreement.status,
-            changes={"study": str(study.public_id), "recipients": len(emails)},
+            changes={"study": str(study.public_id), "recipients": len(addresses)},
         )
-        subject = f"Study invitation: {study.title}"
-        body = (
-            f"STUDY INVITATION from {study.agreement.partner.name}, approved by Kindred and {study.tenant.name}.\n\n"
-            f"{study.title}\n\n{study.summary}\n\nWho can take part: {study.eligibility}\n"
-            f"Ethics approval: {study.ethics_approval_ref}\nContact the researchers: {study.contact}\n\n"
-            "You receive this because you agreed to be contacted about studies. The researchers do not know "
-            f"who received it. Change this at {settings.ROOT_URL}/accounts/consent/.\n"
-        )
-
-        def deliver() -> None:
-            for email in emails:
-                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-
-        transaction.on_commit(deliver)
+        subject, body = emails.study_invitation_message(study=study)
+        transaction.on_commit(lambda: emails.send_study_invitation(subject=subject, body=body, emails=addresses))
     return study

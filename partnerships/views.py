@@ -18,11 +18,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError, NotAllowed
 from core.forms import add_error_details_to_form
-from members.models import Member
+from members.requests import request_member
 from members.selectors import can_administer_tenant
 from partnerships import selectors, services
 from partnerships.forms import StudyDecisionForm, StudySubmitForm
 from partnerships.models import PartnershipAgreement, StudyStatus
+from tenants.requests import request_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +42,14 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
 
 
 def sponsorship_disclosure(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = request_tenant(request)
     return render(request, "partnerships/sponsorship.html", {"disclosed_sponsor": selectors.sponsor_of(tenant=tenant)})
 
 
 @login_required
 def partnership_page(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
-    if not can_administer_tenant(member=request.user, tenant=tenant):  # type: ignore[arg-type]
+    tenant = request_tenant(request)
+    if not can_administer_tenant(member=request_member(request), tenant=tenant):
         raise Http404
     agreements = selectors.agreements_for_tenant(tenant=tenant)
     return render(request, "partnerships/partnership.html", {"agreements": agreements, "tenant": tenant})
@@ -57,10 +58,10 @@ def partnership_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def publish_tenant(request: HttpRequest) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
+    tenant = request_tenant(request)
     try:
         services.publish_tenant(
-            acting_member=request.user,  # type: ignore[arg-type]
+            acting_member=request_member(request),
             tenant=tenant,
             listed=request.POST.get("listed") == "1",
         )
@@ -70,7 +71,7 @@ def publish_tenant(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Listed in the public directory." if tenant.listed else "Hidden from the directory.")
-    return redirect("/manage/partnership/")
+    return redirect("manage-partnership")
 
 
 @login_required
@@ -88,7 +89,7 @@ def archive_download(request: HttpRequest, public_id: str) -> HttpResponseBase:
 
 def study_invitations(request: HttpRequest) -> HttpResponse:
     """Approved study invitations of this community, labelled as such (anyone may read them)."""
-    studies = selectors.sent_studies_for(tenant=request.tenant)  # type: ignore[attr-defined]
+    studies = selectors.sent_studies_for(tenant=request_tenant(request))
     return render(request, "partnerships/studies.html", {"studies": studies})
 
 
@@ -96,8 +97,8 @@ def study_invitations(request: HttpRequest) -> HttpResponse:
 @never_cache
 def manage_studies(request: HttpRequest) -> HttpResponse:
     """A tenant admin's list of the study invitations addressed to this community (never another's)."""
-    tenant = request.tenant  # type: ignore[attr-defined]
-    member: Member = request.user  # type: ignore[assignment]
+    tenant = request_tenant(request)
+    member = request_member(request)
     if not can_administer_tenant(member=member, tenant=tenant):
         raise Http404
     studies = selectors.studies_for_tenant(tenant=tenant)
@@ -113,8 +114,8 @@ def manage_studies(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def manage_study_decide(request: HttpRequest, public_id: str) -> HttpResponse:
-    tenant = request.tenant  # type: ignore[attr-defined]
-    member: Member = request.user  # type: ignore[assignment]
+    tenant = request_tenant(request)
+    member = request_member(request)
     if not can_administer_tenant(member=member, tenant=tenant):
         raise Http404
     # Looked up within this tenant only: another community's invitation is a 404 like a missing one.
@@ -124,7 +125,7 @@ def manage_study_decide(request: HttpRequest, public_id: str) -> HttpResponse:
     form = StudyDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose Approve or Decline; a reason has at most 500 characters.")
-        return redirect("/manage/studies/")
+        return redirect("manage-studies")
     approve = form.cleaned_data["decision"] == "approve"
     try:
         study = services.decide_study_invitation(
@@ -143,7 +144,7 @@ def manage_study_decide(request: HttpRequest, public_id: str) -> HttpResponse:
             )
         else:
             messages.success(request, f"Approved “{study.title}”. It is sent once Kindred's staff approve it too.")
-    return redirect("/manage/studies/")
+    return redirect("manage-studies")
 
 
 @login_required
@@ -152,7 +153,7 @@ def manage_study_decide(request: HttpRequest, public_id: str) -> HttpResponse:
 def submit_study(request: HttpRequest) -> HttpResponse:
     """Root domain: a research partner's representative proposes a study invitation and follows their
     partner's submissions. Whether they may submit is the service's decision; its refusal is shown."""
-    member: Member = request.user  # type: ignore[assignment]
+    member = request_member(request)
     agreements = selectors.research_agreements_represented_by(member=member)
     form = StudySubmitForm(request.POST or None, agreements=agreements)
     if request.method == "POST" and form.is_valid():
@@ -179,7 +180,7 @@ def submit_study(request: HttpRequest) -> HttpResponse:
                 f"Submitted “{study.title}”. Kindred's staff and {study.tenant.name}'s admins review it; "
                 "nobody is contacted before both approve.",
             )
-            return redirect("/studies/submit/")
+            return redirect("submit-study")
     context = {
         "form": form,
         "has_agreements": agreements.exists(),

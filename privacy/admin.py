@@ -14,10 +14,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 
+from core.admin import ReadOnlyModelAdmin
 from core.errors import DomainError
 from core.forms import add_error_details_to_form
 from members.admin import MemberAdmin
 from members.models import Member
+from members.requests import request_member
 from privacy import services
 from privacy.forms import StaffErasureForm, StaffReasonForm
 from privacy.models import DataExport, ErasureRequest, StaffAccess
@@ -65,7 +67,7 @@ class PrivacyMemberAdmin(MemberAdmin):
         form = StaffReasonForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             services.record_staff_access(
-                staff=request.user,  # type: ignore[arg-type]
+                staff=request_member(request),
                 member=member,
                 reason=form.cleaned_data["reason"],
                 what="account page in the admin",
@@ -122,32 +124,21 @@ admin.site.unregister(Member)
 admin.site.register(Member, PrivacyMemberAdmin)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(StaffAccess)
-class StaffAccessAdmin(ReadOnlyAdmin):
+class StaffAccessAdmin(ReadOnlyModelAdmin[StaffAccess]):
     list_display = ["accessed_at", "staff_name", "member", "what", "reason"]
     search_fields = ["staff_name", "reason"]
 
 
 @admin.register(DataExport)
-class DataExportAdmin(ReadOnlyAdmin):
+class DataExportAdmin(ReadOnlyModelAdmin[DataExport]):
     list_display = ["public_id", "member", "status", "progress", "created_at", "expires_at", "downloaded_at"]
     list_filter = ["status"]
     fields = ["public_id", "status", "progress", "file_size", "created_at", "finished_at", "expires_at"]
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(ReadOnlyAdmin):
+class ErasureRequestAdmin(ReadOnlyModelAdmin[ErasureRequest]):
     list_display = ["pseudonym", "status", "progress", "attempts", "keep_posts", "reason", "created_at", "finished_at"]
     list_filter = ["status"]
     fields = ["pseudonym", "status", "progress", "attempts", "keep_posts", "reason", "schema_status", "created_at"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
@@ -16,12 +17,12 @@ from members import selectors as member_selectors
 from members import services as member_services
 from members.models import EmailNotifications, Member
 from members.passwords import MAX_PASSWORD_LENGTH
+from members.requests import request_member
 from privacy import selectors, services
 from privacy.models import DataExport, ErasureRequest, ExportStatus, StaffAccess
-
-
-def _member(request: Request) -> Member:
-    return request.user  # type: ignore[return-value]
+from privacy.providers import export_member, export_privacy
+from tenants.requests import request_tenant
+from tenants.selectors import root_path
 
 
 class PrivacySettingsSerializer(serializers.Serializer[Member]):
@@ -51,7 +52,7 @@ class ExportSerializer(serializers.ModelSerializer[DataExport]):
     def get_download_url(self, export: DataExport) -> str | None:
         if export.status != ExportStatus.READY:
             return None
-        return f"/accounts/privacy/exports/download/{services.make_download_token(export=export)}/"
+        return root_path("privacy-export-download", kwargs={"token": services.make_download_token(export=export)})
 
 
 class StaffAccessSerializer(serializers.ModelSerializer[StaffAccess]):
@@ -77,19 +78,19 @@ class ErasureSerializer(serializers.ModelSerializer[ErasureRequest]):
         read_only_fields = fields
 
     def get_status_url(self, erasure: ErasureRequest) -> str:
-        return f"/accounts/deleted/{services.make_erasure_status_token(request=erasure)}/"
+        return root_path("erasure-status", kwargs={"token": services.make_erasure_status_token(request=erasure)})
 
 
 class PrivacySettingsView(APIView):
     @extend_schema(responses=PrivacySettingsSerializer, summary="My privacy settings")
     def get(self, request: Request) -> Response:
-        return Response(PrivacySettingsSerializer(_member(request)).data)
+        return Response(PrivacySettingsSerializer(request_member(request)).data)
 
     @extend_schema(request=PrivacySettingsSerializer, responses=PrivacySettingsSerializer, summary="Change them")
     def patch(self, request: Request) -> Response:
         serializer = PrivacySettingsSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        member = member_services.update_privacy_settings(member=_member(request), **serializer.validated_data)
+        member = member_services.update_privacy_settings(member=request_member(request), **serializer.validated_data)
         return Response(PrivacySettingsSerializer(member).data)
 
 
@@ -97,14 +98,14 @@ class TenantNameView(APIView):
     """Tenant hosts: my name on this tenant (a pseudonym other tenants never see)."""
 
     def _data(self, request: Request) -> dict[str, Any]:
-        tenant = request.tenant  # type: ignore[attr-defined]
-        membership = member_selectors.membership_of(member=_member(request), tenant=tenant)
+        tenant = request_tenant(request)
+        membership = member_selectors.membership_of(member=request_member(request), tenant=tenant)
         if membership is None:
             raise Http404
         return {
             "tenant": tenant.slug,
             "display_name": membership.display_name,
-            "shown_as": member_selectors.tenant_name_of(member=_member(request), tenant=tenant),
+            "shown_as": member_selectors.tenant_name_of(member=request_member(request), tenant=tenant),
         }
 
     @extend_schema(responses=TenantNameSerializer, summary="My name on this community site")
@@ -116,8 +117,8 @@ class TenantNameView(APIView):
         serializer = TenantNameSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         member_services.set_tenant_display_name(
-            member=_member(request),
-            tenant=request.tenant,  # type: ignore[attr-defined]
+            member=request_member(request),
+            tenant=request_tenant(request),
             display_name=serializer.validated_data["display_name"],
         )
         return Response(TenantNameSerializer(self._data(request)).data)
@@ -126,18 +127,18 @@ class TenantNameView(APIView):
 class ExportListView(APIView):
     @extend_schema(responses=ExportSerializer(many=True), summary="My data exports")
     def get(self, request: Request) -> Response:
-        return Response(ExportSerializer(selectors.exports_for(member=_member(request))[:20], many=True).data)
+        return Response(ExportSerializer(selectors.exports_for(member=request_member(request))[:20], many=True).data)
 
     @extend_schema(request=None, responses={202: ExportSerializer}, summary="Prepare a ZIP of all my data")
     def post(self, request: Request) -> Response:
-        export = services.request_export(member=_member(request))
+        export = services.request_export(member=request_member(request))
         return Response(ExportSerializer(export).data, status=status.HTTP_202_ACCEPTED)
 
 
 class ExportDetailView(APIView):
     @extend_schema(responses=ExportSerializer, summary="Progress of one export (and its link when ready)")
     def get(self, request: Request, public_id: str) -> Response:
-        export = selectors.export_of(member=_member(request), public_id=public_id)
+        export = selectors.export_of(member=request_member(request), public_id=public_id)
         if export is None:
             raise Http404
         return Response(ExportSerializer(export).data)
@@ -152,9 +153,7 @@ class ErasureView(APIView):
     def post(self, request: Request) -> Response:
         serializer = ErasureRequestInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        erasure = services.request_erasure(member=_member(request), **serializer.validated_data)
-        from django.contrib.auth import logout
-
+        erasure = services.request_erasure(member=request_member(request), **serializer.validated_data)
         logout(request._request)
         return Response(ErasureSerializer(erasure).data, status=status.HTTP_202_ACCEPTED)
 
@@ -162,7 +161,7 @@ class ErasureView(APIView):
 class MyStaffAccessView(APIView):
     @extend_schema(responses=StaffAccessSerializer(many=True), summary="Who from staff accessed my data")
     def get(self, request: Request) -> Response:
-        accesses = selectors.staff_access_for(member=_member(request))[:200]
+        accesses = selectors.staff_access_for(member=request_member(request))[:200]
         return Response(StaffAccessSerializer(accesses, many=True).data)
 
 
@@ -189,10 +188,11 @@ class StaffMemberDataView(APIView):
         if member is None:
             raise Http404
         services.record_staff_access(
-            staff=_member(request), member=member, reason=request.query_params.get("reason", ""), what="account (API)"
+            staff=request_member(request),
+            member=member,
+            reason=request.query_params.get("reason", ""),
+            what="account (API)",
         )
-        from privacy.providers import export_member, export_privacy
-
         return Response(
             {"account": services.jsonable(export_member(member)), "privacy": services.jsonable(export_privacy(member))}
         )
@@ -208,8 +208,8 @@ class ProfileSerializer(serializers.Serializer[Any]):
 
 
 def _require_tenant_member(request: Request) -> None:
-    member = _member(request)
-    tenant = request.tenant  # type: ignore[attr-defined]
+    member = request_member(request)
+    tenant = request_tenant(request)
     if member_selectors.membership_of(member=member, tenant=tenant) is None and not member.is_superuser:
         raise Http404
 
@@ -218,10 +218,10 @@ class ProfileListView(APIView):
     @extend_schema(responses=ProfileSerializer(many=True), summary="Members of this site who chose to be listed")
     def get(self, request: Request) -> Response:
         _require_tenant_member(request)
-        memberships = member_selectors.listed_members(tenant=request.tenant)[:500]  # type: ignore[attr-defined]
+        memberships = member_selectors.listed_members(tenant=request_tenant(request))[:500]
         rows = [
             {
-                "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request.tenant),  # type: ignore[attr-defined]
+                "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request_tenant(request)),
                 "display_name": m.display_name or m.member.display_name or member_selectors.FALLBACK_NAME,
                 "joined_at": m.joined_at,
             }
@@ -234,7 +234,7 @@ class ProfileDetailView(APIView):
     @extend_schema(responses=ProfileSerializer, summary="A listed member's profile: only what they chose to show")
     def get(self, request: Request, member_id: str) -> Response:
         _require_tenant_member(request)
-        membership = member_selectors.profile_in_tenant(tenant=request.tenant, local_id=member_id)  # type: ignore[attr-defined]
+        membership = member_selectors.profile_in_tenant(tenant=request_tenant(request), local_id=member_id)
         if membership is None:
             raise Http404
         return Response(ProfileSerializer(member_selectors.visible_profile(membership=membership)).data)

@@ -11,22 +11,20 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from members import selectors as member_selectors
 from members import services as member_services
-from members.forms import PrivacySettingsForm
-from members.models import Member
+from members.forms import PrivacySettingsForm, TenantNameForm
+from members.requests import request_member
 from members.sessions import end_session
 from privacy import selectors, services
 from privacy.forms import DeleteAccountForm
 from privacy.models import ExportStatus
 from privacy.registry import disclosures
-
-
-def _member(request: HttpRequest) -> Member:
-    return request.user  # type: ignore[return-value]
+from tenants.requests import request_tenant
+from tenants.selectors import host_url, root_path, root_url, tenant_path
 
 
 @login_required
 def privacy_page(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = request_member(request)
     initial = {flag: getattr(member, flag) for flag in member_services.PRIVACY_FLAGS}
     initial["email_notifications"] = member.email_notifications
     form = PrivacySettingsForm(request.POST or None, initial=initial)
@@ -34,12 +32,10 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         member_services.update_privacy_settings(member=member, **form.cleaned_data)
         messages.success(request, "Your privacy settings are saved.")
         return redirect("privacy")
-    from tenants.selectors import host_url
-
     memberships = list(member_selectors.memberships_for(member=member).prefetch_related("tenant__domains"))
     for membership in memberships:
         membership.name_url = host_url(  # type: ignore[attr-defined]
-            host=membership.tenant.primary_domain, request=request, path="/members/me/name/"
+            host=membership.tenant.primary_domain, request=request, path=tenant_path("tenant-name")
         )
     context = {
         "form": form,
@@ -54,13 +50,13 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def export_create(request: HttpRequest) -> HttpResponse:
-    export = services.request_export(member=_member(request))
+    export = services.request_export(member=request_member(request))
     return redirect("privacy-export", public_id=export.public_id)
 
 
 @login_required
 def export_status(request: HttpRequest, public_id: str) -> HttpResponse:
-    export = selectors.export_of(member=_member(request), public_id=public_id)
+    export = selectors.export_of(member=request_member(request), public_id=public_id)
     if export is None:
         raise Http404
     download = services.make_download_token(export=export) if export.status == ExportStatus.READY else ""
@@ -70,7 +66,7 @@ def export_status(request: HttpRequest, public_id: str) -> HttpResponse:
 @login_required
 def export_download(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     try:
-        export = services.open_download(member=_member(request), token=token)
+        export = services.open_download(member=request_member(request), token=token)
     except DomainError as exc:
         return render(request, "privacy/link_problem.html", {"message": exc.message}, status=exc.http_status)
     response = FileResponse(
@@ -89,7 +85,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             erasure = services.request_erasure(
-                member=_member(request),
+                member=request_member(request),
                 password=form.cleaned_data["password"],
                 keep_posts=form.cleaned_data["keep_posts"],
             )
@@ -115,9 +111,7 @@ def erasure_status(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_required
 def tenant_name(request: HttpRequest) -> HttpResponse:
-    from members.forms import TenantNameForm
-
-    member, tenant = _member(request), request.tenant  # type: ignore[attr-defined]
+    member, tenant = request_member(request), request_tenant(request)
     membership = member_selectors.membership_of(member=member, tenant=tenant)
     if membership is None:
         raise Http404
@@ -132,20 +126,18 @@ def tenant_name(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Your name here is saved.")
             return redirect("tenant-name")
-    from tenants.selectors import root_url
-
     context = {
         "form": form,
         "membership": membership,
-        "root_privacy_url": root_url(request=request, path="/accounts/privacy/"),
+        "root_privacy_url": root_url(request=request, path=root_path("privacy")),
     }
     return render(request, "privacy/tenant_name.html", context)
 
 
 def _require_tenant_member(request: HttpRequest) -> None:
-    member = _member(request)
+    member = request_member(request)
     if not member.is_authenticated or (
-        member_selectors.membership_of(member=member, tenant=request.tenant) is None  # type: ignore[attr-defined]
+        member_selectors.membership_of(member=member, tenant=request_tenant(request)) is None
         and not member.is_superuser
     ):
         raise Http404
@@ -154,10 +146,10 @@ def _require_tenant_member(request: HttpRequest) -> None:
 def member_list(request: HttpRequest) -> HttpResponse:
     """Members who chose to be listed; only the tenant's own members see the list."""
     _require_tenant_member(request)
-    memberships = list(member_selectors.listed_members(tenant=request.tenant)[:500])  # type: ignore[attr-defined]
+    memberships = list(member_selectors.listed_members(tenant=request_tenant(request))[:500])
     rows = [
         {
-            "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request.tenant),  # type: ignore[attr-defined]
+            "id": m.local_id or member_selectors.local_id_of(m.member, tenant=request_tenant(request)),
             "name": m.display_name or m.member.display_name or "A member",
         }
         for m in memberships
@@ -167,7 +159,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 def member_profile(request: HttpRequest, member_id: str) -> HttpResponse:
     _require_tenant_member(request)
-    membership = member_selectors.profile_in_tenant(tenant=request.tenant, local_id=member_id)  # type: ignore[attr-defined]
+    membership = member_selectors.profile_in_tenant(tenant=request_tenant(request), local_id=member_id)
     if membership is None:
         raise Http404
     return render(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -90,7 +91,7 @@ class ResearchExportSerializer(serializers.ModelSerializer[ResearchExport]):
             url = None
             if recipient and export.status == "ready":
                 token = services.issue_download_link(member=request.user, export=export, name=file.name, channel="api")
-                url = request.build_absolute_uri(f"/research/downloads/{token}/")
+                url = request.build_absolute_uri(reverse("research-download", args=[token]))
             files.append({"name": file.name, "sha256": file.sha256, "size": file.size, "download_url": url})
         return files
 

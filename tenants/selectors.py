@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 
 from tenants.models import Domain, Tenant, TenantKind
 from tenants.routing import NO_TENANT, cached_route, remember_route
@@ -102,3 +104,19 @@ def tenant_url(*, tenant: Tenant, request: HttpRequest | None = None, path: str 
 def current_tenant() -> Tenant | None:
     """The tenant whose schema the connection is set to (django-tenants keeps it on the connection)."""
     return getattr(connection, "tenant", None)
+
+
+def root_path(name: str, *, kwargs: dict[str, Any] | None = None) -> str:
+    """A root-domain path by route name. Mail is composed outside any request (Celery), where
+    ``reverse`` would read the tenant URLs, so the root's URLs are named here."""
+    return reverse(name, urlconf=settings.PUBLIC_SCHEMA_URLCONF, kwargs=kwargs)
+
+
+def tenant_path(name: str, *, kwargs: dict[str, Any] | None = None) -> str:
+    """A partner-host path by route name, for links built on the root domain (its own URLs differ)."""
+    return reverse(name, urlconf=settings.ROOT_URLCONF, kwargs=kwargs)
+
+
+def root_link(name: str, *, kwargs: dict[str, Any] | None = None, query: str = "") -> str:
+    """An absolute root-domain URL by route name (see ``root_path``)."""
+    return root_url(path=f"{root_path(name, kwargs=kwargs)}{query}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers
@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import InvalidInput
-from members.models import Member
-from tenants.models import Tenant
+from members.requests import request_member
+from tenants.requests import request_tenant
+from tenants.selectors import tenant_path
 from themes import services
 from themes.contrast import format_ratio, theme_checks
 from themes.models import FONT_STACKS, Theme
@@ -56,8 +57,8 @@ def _represent(theme: Theme) -> dict[str, Any]:
         "font_family": theme.font_family,
         "logo_text": theme.logo_text,
         "welcome_text": theme.welcome_text,
-        "logo_url": f"/theme/logo/?v={theme.version}" if theme.logo else None,
-        "favicon_url": f"/theme/favicon/?v={theme.version}" if theme.favicon else None,
+        "logo_url": f"{tenant_path('theme-logo')}?v={theme.version}" if theme.logo else None,
+        "favicon_url": f"{tenant_path('theme-favicon')}?v={theme.version}" if theme.favicon else None,
         "contrast": [
             {
                 "pair": check.label,
@@ -76,20 +77,12 @@ def _represent(theme: Theme) -> dict[str, Any]:
     }
 
 
-def _member(request: Request) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: Request) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
-
-
 class ThemeView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(responses=ThemeSerializer, summary="This site's theme, with the contrast of each colour pair")
     def get(self, request: Request) -> Response:
-        return Response(_represent(theme_for(tenant=_tenant(request))))
+        return Response(_represent(theme_for(tenant=request_tenant(request))))
 
     @extend_schema(
         request=ThemeSerializer,
@@ -104,7 +97,9 @@ class ThemeView(APIView):
         serializer = ThemeSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         theme = services.update_theme(
-            acting_member=_member(request), tenant=_tenant(request), changes=dict(serializer.validated_data)
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
+            changes=dict(serializer.validated_data),
         )
         return Response(_represent(theme))
 
@@ -120,14 +115,18 @@ class _ThemeImageView(APIView):
             raise InvalidInput("Attach the image as `file`.", details={"file": ["This field is required."]})
         logo, favicon = (upload, None) if self.field == "logo" else (None, upload)
         theme = services.update_theme(
-            acting_member=_member(request), tenant=_tenant(request), changes={}, logo=logo, favicon=favicon
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
+            changes={},
+            logo=logo,
+            favicon=favicon,
         )
         return Response(_represent(theme))
 
     def _remove(self, request: Request) -> Response:
         theme = services.update_theme(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             changes={},
             remove_logo=self.field == "logo",
             remove_favicon=self.field == "favicon",

@@ -6,8 +6,6 @@ the images are served from the theme storage of the host's own tenant only.
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -16,9 +14,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from core.errors import DomainError
 from core.forms import add_error_details_to_form
-from members.models import Member
+from members.requests import request_member
 from members.selectors import can_administer_tenant
-from tenants.models import Tenant
+from tenants.requests import partner_tenant, request_tenant
 from themes import services
 from themes.contrast import format_ratio, theme_checks
 from themes.forms import ThemeForm
@@ -30,7 +28,7 @@ ASSET_MAX_AGE = 365 * 24 * 3600  # the URL carries the theme's version
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def manage_theme(request: HttpRequest) -> HttpResponse:
-    member, tenant = cast(Member, request.user), cast(Tenant, request.tenant)  # type: ignore[attr-defined]
+    member, tenant = request_member(request), request_tenant(request)
     if not member.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not can_administer_tenant(member=member, tenant=tenant):
@@ -114,12 +112,12 @@ def _asset_response(theme: Theme | None, field: str, request: HttpRequest) -> Fi
 @require_safe
 def theme_logo(request: HttpRequest) -> FileResponse:
     """This host's own tenant's logo: another tenant's files are never reachable through this host."""
-    return _asset_response(theme_for(tenant=getattr(request, "tenant", None)), "logo", request)
+    return _asset_response(theme_for(tenant=partner_tenant(request)), "logo", request)
 
 
 @require_safe
 def theme_favicon(request: HttpRequest) -> FileResponse:
-    return _asset_response(theme_for(tenant=getattr(request, "tenant", None)), "favicon", request)
+    return _asset_response(theme_for(tenant=partner_tenant(request)), "favicon", request)
 
 
 @require_safe

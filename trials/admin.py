@@ -3,27 +3,14 @@ syncs write through trials.services / trials.sync)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from core.admin import ReadOnlyModelAdmin
 from trials.models import SyncRun, Trial
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(Trial)
-class TrialAdmin(ReadOnlyAdmin):
+class TrialAdmin(ReadOnlyModelAdmin[Trial]):
     list_display = ("nct_id", "brief_title", "overall_status", "study_type", "site_count", "last_update_posted")
     list_filter = ("overall_status", "study_type")
     search_fields = ("nct_id", "brief_title")
@@ -31,7 +18,7 @@ class TrialAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdmin):
+class SyncRunAdmin(ReadOnlyModelAdmin[SyncRun]):
     list_display = (
         "pk", "status", "since", "run_date", "condition_index", "pages", "created", "updated", "unchanged",
         "rejected", "retries", "attempts", "started_at", "finished_at",

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from config.api import query_int
 from core.errors import InvalidInput
-from members.models import Member
+from members.requests import request_member
 from trials import selectors, services
 from trials.geo import resolve_place
 from trials.models import SavedTrial, Trial, TrialAlert, TrialNotice
@@ -185,10 +185,6 @@ SEARCH_PARAMETERS = [
 ]
 
 
-def _member(request: Request) -> Member:
-    return cast(Member, request.user)
-
-
 def _trial_or_404(nct_id: str) -> Trial:
     trial = selectors.get_trial(nct_id=nct_id)
     if trial is None:
@@ -206,7 +202,7 @@ class TrialListView(APIView):
         summary="Search clinical trials",
     )
     def get(self, request: Request) -> Response:
-        member = _member(request)
+        member = request_member(request)
         query, errors = selectors.parse_trial_query(request.query_params, member=member)
         if errors:
             raise InvalidInput("The search is not valid.", details=errors)
@@ -238,7 +234,7 @@ class TrialDetailView(APIView):
     )
     def get(self, request: Request, nct_id: str) -> Response:
         trial = _trial_or_404(nct_id)
-        member = _member(request)
+        member = request_member(request)
         near = request.query_params.get("near", "")
         place = resolve_place(near) if near else selectors.member_place(member=member)
         context = {"place": place, "member": member}
@@ -250,12 +246,12 @@ class TrialSaveView(APIView):
 
     @extend_schema(request=None, responses={201: SavedTrialSerializer}, summary="Save a trial (follow its status)")
     def post(self, request: Request, nct_id: str) -> Response:
-        saved = services.save_trial(member=_member(request), nct_id=nct_id)
+        saved = services.save_trial(member=request_member(request), nct_id=nct_id)
         return Response(SavedTrialSerializer(saved).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, summary="Stop following a trial")
     def delete(self, request: Request, nct_id: str) -> Response:
-        services.unsave_trial(member=_member(request), nct_id=nct_id)
+        services.unsave_trial(member=request_member(request), nct_id=nct_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -264,7 +260,7 @@ class SavedTrialsView(APIView):
 
     @extend_schema(responses=SavedTrialSerializer(many=True), summary="My saved trials")
     def get(self, request: Request) -> Response:
-        return Response(SavedTrialSerializer(selectors.saved_trials(member=_member(request)), many=True).data)
+        return Response(SavedTrialSerializer(selectors.saved_trials(member=request_member(request)), many=True).data)
 
 
 class TrialAlertView(APIView):
@@ -272,7 +268,7 @@ class TrialAlertView(APIView):
 
     @extend_schema(responses={200: TrialAlertSerializer, 404: None}, summary="My new-trial alert")
     def get(self, request: Request) -> Response:
-        alert = selectors.alert_for(member=_member(request))
+        alert = selectors.alert_for(member=request_member(request))
         if alert is None:
             raise Http404("No alert set.")
         return Response(TrialAlertSerializer(alert).data)
@@ -281,12 +277,12 @@ class TrialAlertView(APIView):
     def put(self, request: Request) -> Response:
         serializer = TrialAlertInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        alert = services.set_trial_alert(member=_member(request), **serializer.validated_data)
+        alert = services.set_trial_alert(member=request_member(request), **serializer.validated_data)
         return Response(TrialAlertSerializer(alert).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Remove my new-trial alert")
     def delete(self, request: Request) -> Response:
-        services.delete_trial_alert(member=_member(request))
+        services.delete_trial_alert(member=request_member(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -295,7 +291,7 @@ class TrialNoticesView(APIView):
 
     @extend_schema(responses=TrialNoticeSerializer(many=True), summary="My trial notices (status changes, new trials)")
     def get(self, request: Request) -> Response:
-        return Response(TrialNoticeSerializer(selectors.notices_for(member=_member(request)), many=True).data)
+        return Response(TrialNoticeSerializer(selectors.notices_for(member=request_member(request)), many=True).data)
 
 
 class TrialNoticesReadView(APIView):
@@ -303,4 +299,4 @@ class TrialNoticesReadView(APIView):
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT}, summary="Mark my trial notices read")
     def post(self, request: Request) -> Response:
-        return Response({"marked": services.mark_notices_read(member=_member(request))})
+        return Response({"marked": services.mark_notices_read(member=request_member(request))})

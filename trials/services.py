@@ -21,6 +21,7 @@ from django.utils import timezone
 from conditions.selectors import descendant_ids
 from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member
+from trials import emails
 from trials.geo import Place, haversine_miles, resolve_place
 from trials.importer import (
     BATCH_SIZE,
@@ -243,13 +244,7 @@ def deliver_trial_notices(*, limit: int = 500) -> int:
         )
         for notice in notices:
             if notice.member.email_notifications != "off":
-                send_mail(
-                    subject=f"Clinical trial update: {notice.trial.nct_id}",
-                    message=f"{notice.message}\n\n{notice.trial.ctgov_url}\n"
-                    f"Your trials on Kindred: {settings.ROOT_URL}/trials/saved/\n",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[notice.member.email],
-                )
+                emails.send_trial_notice(notice=notice)
                 sent += 1
         TrialNotice.objects.filter(pk__in=[n.pk for n in notices]).update(emailed_at=timezone.now())
     return sent

@@ -4,12 +4,13 @@ from typing import Any
 
 from celery import shared_task
 
+from trials.services import deliver_trial_notices
+from trials.sync import SyncBusy, run_sync
+
 
 @shared_task(acks_late=True)
 def sync_trials_task() -> dict[str, Any]:
     """Beat, daily: fetch studies updated since the last successful sync (resumes a crashed run)."""
-    from trials.sync import SyncBusy, run_sync
-
     try:
         run = run_sync()
     except SyncBusy:
@@ -20,6 +21,4 @@ def sync_trials_task() -> dict[str, Any]:
 @shared_task(acks_late=True)
 def deliver_trial_notices_task() -> int:
     """Email trial notices not emailed yet; safe to run twice (each notice is emailed once)."""
-    from trials.services import deliver_trial_notices
-
     return deliver_trial_notices()

@@ -3,28 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from members.models import Member
+from members.requests import request_member
+from tenants.requests import partner_tenant
 from trials import selectors, services
 from trials.geo import resolve_place
 from trials.models import PHASE_LABELS, STUDY_TYPES, OverallStatus
 from trials.registry import trial_panels
 
 ROBOTS_NOINDEX = "noindex, nofollow"
-
-
-def _member(request: HttpRequest) -> Member:
-    return cast(Member, request.user)
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200) -> HttpResponse:
@@ -42,7 +40,7 @@ def _int(value: Any, default: int) -> int:
 
 
 def trial_search(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = request_member(request)
     params = request.GET
     query, errors = selectors.parse_trial_query(params, member=member)
     page = None
@@ -53,7 +51,7 @@ def trial_search(request: HttpRequest) -> HttpResponse:
     # "all=1" (or any search) shows every condition.
     partner_conditions = (
         selectors.partner_condition_ids()
-        if _on_partner_site(request) and not searched and not params.get("all")
+        if partner_tenant(request) is not None and not searched and not params.get("all")
         else ()
     )
     if partner_conditions:
@@ -83,16 +81,11 @@ def trial_search(request: HttpRequest) -> HttpResponse:
     return _render(request, "trials/search.html", context, status=400 if errors else 200)
 
 
-def _on_partner_site(request: HttpRequest) -> bool:
-    tenant = getattr(request, "tenant", None)
-    return tenant is not None and tenant.schema_name != "public"
-
-
 def trial_detail(request: HttpRequest, nct_id: str) -> HttpResponse:
     trial = selectors.get_trial(nct_id=nct_id)
     if trial is None:
         raise Http404("No such trial.")
-    member = _member(request)
+    member = request_member(request)
     near = request.GET.get("near", "").strip()
     place = resolve_place(near) if near else selectors.member_place(member=member)
     hint, reasons = selectors.eligibility_hint(trial=trial, member=member)
@@ -123,22 +116,22 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 def trial_save(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         if request.POST.get("action") == "unsave":
-            services.unsave_trial(member=_member(request), nct_id=nct_id)
+            services.unsave_trial(member=request_member(request), nct_id=nct_id)
             messages.success(request, "Removed from your saved trials.")
         else:
-            services.save_trial(member=_member(request), nct_id=nct_id)
+            services.save_trial(member=request_member(request), nct_id=nct_id)
             messages.success(request, "Saved: we will tell you when its status changes.")
     except services.TrialNotFound as exc:
         raise Http404("No such trial.") from exc
-    return _back(request, f"/trials/{nct_id}/")
+    return _back(request, reverse("trial-detail", args=[nct_id]))
 
 
 @login_required
 def my_trials(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = request_member(request)
     if request.method == "POST":
         services.mark_notices_read(member=member)
-        return redirect("/trials/saved/")
+        return redirect("my-trials")
     context = {
         "saved_trials": selectors.saved_trials(member=member),
         "notices": selectors.notices_for(member=member),
@@ -150,7 +143,7 @@ def my_trials(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def alert_settings(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = request_member(request)
     alert = selectors.alert_for(member=member)
     errors: dict[str, list[str]] = {}
     values = {
@@ -162,7 +155,7 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
         if request.POST.get("action") == "delete":
             services.delete_trial_alert(member=member)
             messages.success(request, "Your trial alert is removed.")
-            return redirect("/trials/alert/")
+            return redirect("trial-alert")
         values = {
             "place": request.POST.get("place", ""),
             "distance_miles": request.POST.get("distance_miles", ""),
@@ -179,6 +172,6 @@ def alert_settings(request: HttpRequest) -> HttpResponse:
             errors = exc.details or {"__all__": [exc.message]}
         else:
             messages.success(request, "Saved: we will email you about new recruiting trials near you.")
-            return redirect("/trials/alert/")
+            return redirect("trial-alert")
     context = {"alert": alert, "values": values, "errors": errors, "has_conditions": member.conditions.exists()}
     return _render(request, "trials/alert.html", context, status=400 if errors else 200)
