@@ -51,7 +51,8 @@ def send_daily_digests() -> dict[str, int]:
 @shared_task(acks_late=True)
 def send_crisis_alert(review_item_id: int) -> int:
     """Runs in the tenant's schema: email the on-call moderators about an urgent post (once)."""
-    from communities.crisis import deliver_crisis_alert  # communities.crisis imports this module (a cycle)
+    # cycle: communities.tasks -> communities.crisis -> communities.tasks
+    from communities.crisis import deliver_crisis_alert  # noqa: PLC0415
 
     tenant = current_tenant()
     if tenant is None or tenant.schema_name == "public":
