@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 from typing import Any, cast
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.http import Http404, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
@@ -20,24 +20,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from communities import feed, moderation, safety, selectors, services
+from communities import feed, moderation, safety, selectors, services, wording
 from communities.models import (
     Community,
     CommunityMembership,
-    CommunityMembershipStatus,
     ContentStatus,
-    CrisisTerm,
     FlagReason,
     JoiningPolicy,
     MemberRestriction,
-    MemberTrust,
     ModerationAction,
     Notification,
-    OnCallModerator,
     Post,
     RestrictionKind,
-    ReviewItem,
-    ReviewStatus,
     SearchSynonym,
     Tag,
     TagKind,
@@ -46,17 +40,17 @@ from communities.models import (
     TopicKind,
     TrustLevel,
     Visibility,
-    WatchedWord,
     WatchedWordAction,
     WatchLevel,
 )
 from communities.moderation import Decision
+from communities.permissions import can_moderate
 from communities.search import SORTS, STATUSES, search_request_from
 from config.api import query_int
 from core.errors import InvalidInput, NotAllowed
-from members.models import Member, TenantMembership
+from members.models import Member
+from members.requests import request_member
 from members.selectors import (
-    FORMER_MEMBER_NAME,
     attach_display_names,
     can_administer_tenant,
     local_id_of,
@@ -64,6 +58,8 @@ from members.selectors import (
     tenant_name_of,
 )
 from tenants.models import Tenant
+from tenants.requests import request_tenant
+from tenants.selectors import current_tenant
 
 # ---------------------------------------------------------------------------------------------
 # Request helpers and lookups (permission-checked through the selectors: 404 alike)
@@ -84,43 +80,18 @@ def _limit_parameter(default: int) -> OpenApiParameter:
     )
 
 
-def _member(request: Request) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: Request) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
-
-
 def _readable_community(request: Request, slug: str) -> Community:
-    community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
-    if not selectors.can_read_community(member=_member(request), tenant=_tenant(request), community=community):
-        raise Http404("No such community.")
-    return community
+    return selectors.access_readable_community(
+        member=request_member(request), tenant=request_tenant(request), slug=slug
+    )
 
 
 def _readable_post(request: Request, post_id: int) -> Post:
-    """A post of a topic the member may read (the post itself may be removed)."""
-    topic_id = Post.objects.filter(pk=post_id).values_list("topic_id", flat=True).first()
-    if topic_id is None:
-        raise Http404("No such post.")
-    topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
-    post = Post.objects.select_related("author", "quoted_post__author").get(pk=post_id)
-    if not selectors.can_see_content(
-        member=_member(request), tenant=_tenant(request), status=post.status, author_id=post.author_id
-    ):
-        raise Http404("No such post.")
-    post.topic = topic
-    return post
+    return selectors.access_post_by_id(member=request_member(request), tenant=request_tenant(request), post_id=post_id)
 
 
 def _readable_tag(request: Request, tag_id: int) -> Tag:
-    tag = Tag.objects.select_related("community").filter(pk=tag_id).first()
-    if tag is None or not selectors.can_read_community(
-        member=_member(request), tenant=_tenant(request), community=tag.community
-    ):
-        raise Http404("No such tag.")
-    return tag
+    return selectors.access_tag(member=request_member(request), tenant=request_tenant(request), tag_id=tag_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,19 +99,27 @@ def _readable_tag(request: Request, tag_id: int) -> Tag:
 # ---------------------------------------------------------------------------------------------
 
 
+def _tenant_here() -> Tenant:
+    """The tenant whose schema this request reads (serializers have no request of their own)."""
+    tenant = current_tenant()
+    if tenant is None:
+        raise LookupError("no tenant schema is active")
+    return tenant
+
+
 class AuthorSerializer(serializers.Serializer[Member]):
     id = serializers.SerializerMethodField(help_text="The member's id on this tenant (differs on every other).")
     display_name = serializers.SerializerMethodField(help_text="The name this member uses on this tenant.")
 
     def get_id(self, member: Member) -> str:
-        return local_id_of(member, tenant=connection.tenant)  # type: ignore[attr-defined]
+        return local_id_of(member, tenant=_tenant_here())
 
     def get_display_name(self, member: Member) -> str:
         # Lists attach names in bulk (members.selectors.attach_display_names); single rows look theirs up.
         attached = getattr(member, "tenant_name", None)
         if attached is not None:
             return str(attached)
-        return tenant_name_of(member=member, tenant=connection.tenant)  # type: ignore[attr-defined]
+        return tenant_name_of(member=member, tenant=_tenant_here())
 
 
 class CommunitySerializer(serializers.ModelSerializer[Community]):
@@ -250,10 +229,10 @@ class PostSerializer(serializers.Serializer[Any]):
 def _post_view(post: Post, *, member: Member) -> dict[str, Any]:
     """One post as its author just wrote, edited or reacted to it."""
     removed = post.deleted_at is not None
-    in_crisis = ReviewItem.objects.filter(post_id=post.pk, status=ReviewStatus.OPEN, risk__gt=0).exists()
+    in_crisis = selectors.is_in_crisis(post=post)
     view = selectors.PostView(
         post=post,
-        body_html=post.body_html if not removed else selectors.REMOVED_HTML,
+        body_html=post.body_html if not removed else wording.REMOVED_HTML,
         is_removed=removed,
         is_answer=post.topic.answer_id == post.pk,
         crisis_resources=selectors.crisis_resources() if in_crisis and post.author_id == member.pk else (),
@@ -404,9 +383,9 @@ class ModerationActionSerializer(serializers.Serializer[Any]):
 def _public_name(member: Member | None) -> str:
     """The member's name on this tenant (attached in bulk by the view, else looked up)."""
     if member is None:
-        return FORMER_MEMBER_NAME
+        return wording.FORMER_MEMBER
     attached = getattr(member, "tenant_name", None)
-    return str(attached) if attached is not None else tenant_name_of(member=member, tenant=connection.tenant)  # type: ignore[attr-defined]
+    return str(attached) if attached is not None else tenant_name_of(member=member, tenant=_tenant_here())
 
 
 class TagInputSerializer(serializers.Serializer[Any]):
@@ -465,7 +444,7 @@ class CommunityListView(APIView):
 
     @extend_schema(responses=CommunitySerializer(many=True), summary="Communities I can see here")
     def get(self, request: Request) -> Response:
-        communities = selectors.visible_communities(member=_member(request), tenant=_tenant(request))
+        communities = selectors.visible_communities(member=request_member(request), tenant=request_tenant(request))
         return Response(CommunitySerializer(communities.prefetch_related("conditions"), many=True).data)
 
     @extend_schema(
@@ -473,7 +452,9 @@ class CommunityListView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(CommunityCreateSerializer, request)
-        community = services.create_community(acting_member=_member(request), tenant=_tenant(request), **data)
+        community = services.create_community(
+            acting_member=request_member(request), tenant=request_tenant(request), **data
+        )
         return Response(CommunitySerializer(community).data, status=status.HTTP_201_CREATED)
 
 
@@ -482,15 +463,19 @@ class CommunityDetailView(APIView):
 
     @extend_schema(responses=CommunitySerializer, summary="One community")
     def get(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         return Response(CommunitySerializer(community).data)
 
     @extend_schema(request=CommunityUpdateSerializer, responses=CommunitySerializer, summary="Change a community")
     def patch(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         data = _valid(CommunityUpdateSerializer, request, partial=True)
         community = services.update_community(
-            acting_member=_member(request), tenant=_tenant(request), community=community, **data
+            acting_member=request_member(request), tenant=request_tenant(request), community=community, **data
         )
         return Response(CommunitySerializer(community).data)
 
@@ -504,19 +489,25 @@ class CommunityMembershipView(APIView):
         summary="Join a community (or ask to join one that needs approval)",
     )
     def post(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
-        membership = services.join_community(member=_member(request), tenant=_tenant(request), community=community)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
+        membership = services.join_community(
+            member=request_member(request), tenant=request_tenant(request), community=community
+        )
         return Response(CommunityMembershipSerializer(membership).data)
 
     @extend_schema(request=None, responses={204: None}, summary="Leave a community (or withdraw a request)")
     def delete(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
-        services.leave_community(member=_member(request), tenant=_tenant(request), community=community)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
+        services.leave_community(member=request_member(request), tenant=request_tenant(request), community=community)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 def _require_moderator(request: Request) -> None:
-    if not selectors.can_moderate(member=_member(request), tenant=_tenant(request)):
+    if not can_moderate(member=request_member(request), tenant=request_tenant(request)):
         raise NotAllowed("Only this community's moderators can do that.", code="not_moderator")
 
 
@@ -525,14 +516,12 @@ class JoinRequestListView(APIView):
 
     @extend_schema(responses=CommunityMembershipSerializer(many=True), summary="Pending join requests (moderators)")
     def get(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
-        _require_moderator(request)
-        pending = (
-            CommunityMembership.objects.filter(community=community, status=CommunityMembershipStatus.PENDING)
-            .select_related("member", "community")
-            .order_by("joined_at", "id")
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
         )
-        attach_display_names(pending, tenant=_tenant(request), attrs=("member",))
+        _require_moderator(request)
+        pending = selectors.pending_join_requests(community=community)
+        attach_display_names(pending, tenant=request_tenant(request), attrs=("member",))
         return Response(CommunityMembershipSerializer(pending, many=True).data)
 
 
@@ -545,15 +534,15 @@ class JoinRequestDecisionView(APIView):
         summary="Approve (200) or refuse (204) a join request (moderators)",
     )
     def post(self, request: Request, slug: str, request_id: int) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         _require_moderator(request)
         data = _valid(JoinDecisionSerializer, request)
-        membership = CommunityMembership.objects.filter(pk=request_id, community=community).first()
-        if membership is None:
-            raise Http404("No such request.")
+        membership = selectors.access_join_request(community=community, request_id=request_id)
         decided = services.decide_join_request(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             membership=membership,
             approve=data["approve"],
             reason=data["reason"],
@@ -568,10 +557,12 @@ class CommunityWatchView(APIView):
 
     @extend_schema(request=WatchSerializer, responses=WatchSerializer, summary="Watch, track or mute a community")
     def put(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         data = _valid(WatchSerializer, request)
         subscription = services.set_community_watch_level(
-            member=_member(request), tenant=_tenant(request), community=community, level=data["level"]
+            member=request_member(request), tenant=request_tenant(request), community=community, level=data["level"]
         )
         return Response({"level": subscription.level})
 
@@ -590,11 +581,9 @@ class CommunityTagsView(APIView):
     )
     def get(self, request: Request, slug: str) -> Response:
         community = _readable_community(request, slug)
-        tags = Tag.objects.filter(community=community).exclude(status=TagStatus.MERGED).order_by("kind", "name")
-        if not selectors.can_moderate(member=_member(request), tenant=_tenant(request)):
-            # Members see the curated list and the tags they proposed themselves (pending review).
-            member_id = _member(request).pk if _member(request).is_authenticated else None
-            tags = tags.filter(Q(status=TagStatus.CURATED) | Q(proposed_by_id=member_id))
+        tags = selectors.community_tags(
+            member=request_member(request), tenant=request_tenant(request), community=community
+        )
         return Response(TagSerializer(tags, many=True).data)
 
     @extend_schema(
@@ -605,8 +594,8 @@ class CommunityTagsView(APIView):
     def post(self, request: Request, slug: str) -> Response:
         community = _readable_community(request, slug)
         data = _valid(TagInputSerializer, request)
-        member, tenant = _member(request), _tenant(request)
-        if selectors.can_moderate(member=member, tenant=tenant):
+        member, tenant = request_member(request), request_tenant(request)
+        if can_moderate(member=member, tenant=tenant):
             tag = services.create_tag(acting_member=member, tenant=tenant, community=community, **data)
         else:
             tag = services.propose_tag(acting_member=member, tenant=tenant, community=community, **data)
@@ -620,11 +609,11 @@ class TagMergeView(APIView):
     def post(self, request: Request, tag_id: int) -> Response:
         source = _readable_tag(request, tag_id)
         data = _valid(TagMergeSerializer, request)
-        target = Tag.objects.filter(pk=data["into"], community_id=source.community_id).first()
+        target = selectors.tag_of_community(community_id=source.community_id, tag_id=data["into"])
         if target is None:
             raise InvalidInput("Merge into a tag of the same community.", details={"into": ["Unknown tag."]})
         merged = services.merge_tags(
-            acting_member=_member(request), tenant=_tenant(request), source=source, target=target
+            acting_member=request_member(request), tenant=request_tenant(request), source=source, target=target
         )
         return Response(TagSerializer(merged).data)
 
@@ -648,13 +637,15 @@ class CommunityTopicsView(APIView):
         summary="Topics of a community, newest activity first",
     )
     def get(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         kind = request.query_params.get("kind") or None
         if kind is not None and kind not in TopicKind.values:
             raise InvalidInput("The request is not valid.", code="invalid", details={"kind": ["Unknown kind."]})
         page = selectors.community_topics(
-            member=_member(request),
-            tenant=_tenant(request),
+            member=request_member(request),
+            tenant=request_tenant(request),
             community=community,
             kind=kind,
             tag_slug=request.query_params.get("tag") or None,
@@ -663,16 +654,18 @@ class CommunityTopicsView(APIView):
         )
         for topic in page.items:
             topic.community = community  # already loaded: no query per row for its slug
-        attach_display_names(page.items, tenant=_tenant(request))
+        attach_display_names(page.items, tenant=request_tenant(request))
         return Response({"results": TopicSerializer(page.items, many=True).data, "next_cursor": page.next_cursor})
 
     @extend_schema(request=TopicCreateSerializer, responses={201: TopicDetailSerializer}, summary="Start a topic")
     def post(self, request: Request, slug: str) -> Response:
-        community = selectors.access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+        community = selectors.access_community(
+            member=request_member(request), tenant=request_tenant(request), slug=slug
+        )
         data = _valid(TopicCreateSerializer, request)
         topic = services.create_topic(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             community=community,
             kind=data["kind"],
             title=data["title"],
@@ -684,7 +677,7 @@ class CommunityTopicsView(APIView):
 
 
 def _topic_detail(request: Request, topic_id: int) -> dict[str, Any]:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = selectors.access_topic(member=member, tenant=tenant, topic_id=topic_id)
     posts = selectors.topic_posts(member=member, tenant=tenant, topic=topic)
     attach_display_names([topic, *(view.post for view in posts)], tenant=tenant)
@@ -706,10 +699,12 @@ class TopicWatchView(APIView):
 
     @extend_schema(request=WatchSerializer, responses=WatchSerializer, summary="Watch, track or mute a topic")
     def put(self, request: Request, topic_id: int) -> Response:
-        topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+        topic = selectors.access_topic(
+            member=request_member(request), tenant=request_tenant(request), topic_id=topic_id
+        )
         data = _valid(WatchSerializer, request)
         subscription = services.set_topic_watch_level(
-            member=_member(request), tenant=_tenant(request), topic=topic, level=data["level"]
+            member=request_member(request), tenant=request_tenant(request), topic=topic, level=data["level"]
         )
         return Response({"level": subscription.level})
 
@@ -719,14 +714,16 @@ class TopicAnswerView(APIView):
 
     @extend_schema(request=AnswerSerializer, responses=TopicSerializer, summary="Mark a reply as the answer (asker)")
     def post(self, request: Request, topic_id: int) -> Response:
-        topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+        topic = selectors.access_topic(
+            member=request_member(request), tenant=request_tenant(request), topic_id=topic_id
+        )
         data = _valid(AnswerSerializer, request)
-        post = Post.objects.filter(pk=data["post_id"], topic_id=topic.pk).first()
+        post = selectors.post_of_topic(topic=topic, post_id=data["post_id"])
         if post is None:
-            raise InvalidInput(
-                "Choose a reply in this topic.", code="answer_invalid", details={"post_id": ["Unknown."]}
-            )
-        topic = services.mark_answer(acting_member=_member(request), tenant=_tenant(request), topic=topic, post=post)
+            raise InvalidInput(wording.ANSWER_ELSEWHERE, code="answer_invalid", details={"post_id": ["Unknown."]})
+        topic = services.mark_answer(
+            acting_member=request_member(request), tenant=request_tenant(request), topic=topic, post=post
+        )
         return Response(TopicSerializer(topic).data)
 
 
@@ -744,13 +741,13 @@ class TopicSearchView(APIView):
     )
     def get(self, request: Request) -> Response:
         topics = selectors.search_topics(
-            member=_member(request),
-            tenant=_tenant(request),
+            member=request_member(request),
+            tenant=request_tenant(request),
             query=request.query_params.get("q", ""),
             kind=request.query_params.get("kind") or None,
             tag_kind=request.query_params.get("tag_kind") or None,
         )
-        attach_display_names(topics, tenant=_tenant(request))
+        attach_display_names(topics, tenant=request_tenant(request))
         return Response(TopicSerializer(topics, many=True).data)
 
 
@@ -773,7 +770,7 @@ class SearchPostSerializer(serializers.Serializer[Any]):
     rank = serializers.FloatField(read_only=True)
 
     def get_url(self, hit: selectors.PostHit) -> str:
-        return f"/t/{hit.post.topic_id}/#post-{hit.post.pk}"
+        return reverse("topic-detail", kwargs={"topic_id": hit.post.topic_id}) + f"#post-{hit.post.pk}"
 
 
 class SearchTopicSerializer(serializers.Serializer[Any]):
@@ -851,7 +848,9 @@ class SearchView(APIView):
             raise InvalidInput(
                 "Some search parameters are not valid.", code="search_invalid", details=search_request.errors
             )
-        result = selectors.search_posts(member=_member(request), tenant=_tenant(request), request=search_request)
+        result = selectors.search_posts(
+            member=request_member(request), tenant=request_tenant(request), request=search_request
+        )
         data = {
             "query": search_request.query,
             "sort": search_request.sort,
@@ -882,7 +881,7 @@ class SearchSynonymSerializer(serializers.ModelSerializer[SearchSynonym]):
 
 
 def _admin_only(request: Request) -> None:
-    if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+    if not can_administer_tenant(member=request_member(request), tenant=request_tenant(request)):
         raise Http404("Not found.")
 
 
@@ -892,7 +891,7 @@ class SearchSynonymListView(APIView):
     @extend_schema(responses=SearchSynonymSerializer(many=True), summary="This site's search synonyms (admins)")
     def get(self, request: Request) -> Response:
         _admin_only(request)
-        return Response(SearchSynonymSerializer(SearchSynonym.objects.order_by("id"), many=True).data)
+        return Response(SearchSynonymSerializer(selectors.search_synonym_list(), many=True).data)
 
     @extend_schema(
         request=SearchSynonymSerializer,
@@ -903,7 +902,7 @@ class SearchSynonymListView(APIView):
         _admin_only(request)
         data = _valid(SearchSynonymSerializer, request)
         synonym = services.create_search_synonym(
-            acting_member=_member(request), tenant=_tenant(request), terms=data["terms"]
+            acting_member=request_member(request), tenant=request_tenant(request), terms=data["terms"]
         )
         return Response(SearchSynonymSerializer(synonym).data, status=status.HTTP_201_CREATED)
 
@@ -913,10 +912,7 @@ class SearchSynonymDetailView(APIView):
 
     def _synonym(self, request: Request, synonym_id: int) -> SearchSynonym:
         _admin_only(request)
-        synonym = SearchSynonym.objects.filter(pk=synonym_id).first()
-        if synonym is None:
-            raise Http404("No such synonym group.")
-        return synonym
+        return selectors.access_search_synonym(synonym_id=synonym_id)
 
     @extend_schema(
         request=SearchSynonymSerializer, responses=SearchSynonymSerializer, summary="Change a synonym group (admins)"
@@ -925,14 +921,16 @@ class SearchSynonymDetailView(APIView):
         synonym = self._synonym(request, synonym_id)
         data = _valid(SearchSynonymSerializer, request)
         synonym = services.update_search_synonym(
-            acting_member=_member(request), tenant=_tenant(request), synonym=synonym, terms=data["terms"]
+            acting_member=request_member(request), tenant=request_tenant(request), synonym=synonym, terms=data["terms"]
         )
         return Response(SearchSynonymSerializer(synonym).data)
 
     @extend_schema(responses={204: None}, summary="Delete a synonym group (admins)")
     def delete(self, request: Request, synonym_id: int) -> Response:
         synonym = self._synonym(request, synonym_id)
-        services.delete_search_synonym(acting_member=_member(request), tenant=_tenant(request), synonym=synonym)
+        services.delete_search_synonym(
+            acting_member=request_member(request), tenant=request_tenant(request), synonym=synonym
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -946,15 +944,15 @@ class TopicPostsView(APIView):
 
     @extend_schema(request=ReplySerializer, responses={201: PostSerializer}, summary="Reply in a topic")
     def post(self, request: Request, topic_id: int) -> Response:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         topic = selectors.access_topic(member=member, tenant=tenant, topic_id=topic_id)
         data = _valid(ReplySerializer, request)
         quoted = None
         if data["quoted_post_id"] is not None:
-            quoted = Post.objects.select_related("author").filter(pk=data["quoted_post_id"], topic_id=topic.pk).first()
+            quoted = selectors.post_of_topic(topic=topic, post_id=data["quoted_post_id"])
             if quoted is None:
                 raise InvalidInput(
-                    "You can only quote a post of this topic.",
+                    wording.QUOTE_ELSEWHERE,
                     code="quote_invalid",
                     details={"quoted_post_id": ["Unknown."]},
                 )
@@ -972,13 +970,13 @@ class PostDetailView(APIView):
         post = _readable_post(request, post_id)
         data = _valid(PostEditSerializer, request)
         post = services.edit_post(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             post=post,
             body=data["body"],
             title=data.get("title"),
         )
-        return Response(_post_view(post, member=_member(request)))
+        return Response(_post_view(post, member=request_member(request)))
 
     @extend_schema(
         request=ModerationReasonSerializer,
@@ -988,7 +986,9 @@ class PostDetailView(APIView):
     def delete(self, request: Request, post_id: int) -> Response:
         post = _readable_post(request, post_id)
         reason = _valid(ModerationReasonSerializer, request)["reason"]
-        services.delete_post(acting_member=_member(request), tenant=_tenant(request), post=post, reason=reason)
+        services.delete_post(
+            acting_member=request_member(request), tenant=request_tenant(request), post=post, reason=reason
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -1001,8 +1001,10 @@ class PostRestoreView(APIView):
     def post(self, request: Request, post_id: int) -> Response:
         post = _readable_post(request, post_id)
         reason = _valid(ModerationReasonSerializer, request)["reason"]
-        post = services.restore_post(acting_member=_member(request), tenant=_tenant(request), post=post, reason=reason)
-        return Response(_post_view(post, member=_member(request)))
+        post = services.restore_post(
+            acting_member=request_member(request), tenant=request_tenant(request), post=post, reason=reason
+        )
+        return Response(_post_view(post, member=request_member(request)))
 
 
 class PostReactionView(APIView):
@@ -1021,13 +1023,13 @@ class PostReactionView(APIView):
     @extend_schema(request=None, responses=ReactionResultSerializer, summary="React to a post (idempotent)")
     def put(self, request: Request, post_id: int, kind: str) -> Response:
         post = _readable_post(request, post_id)
-        changed = services.react(member=_member(request), tenant=_tenant(request), post=post, kind=kind)
+        changed = services.react(member=request_member(request), tenant=request_tenant(request), post=post, kind=kind)
         return Response(self._result(post, kind, reacted=True, changed=changed))
 
     @extend_schema(request=None, responses={204: None}, summary="Take a reaction back (idempotent)")
     def delete(self, request: Request, post_id: int, kind: str) -> Response:
         post = _readable_post(request, post_id)
-        services.unreact(member=_member(request), tenant=_tenant(request), post=post, kind=kind)
+        services.unreact(member=request_member(request), tenant=request_tenant(request), post=post, kind=kind)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -1045,7 +1047,7 @@ class FeedView(APIView):
         summary="My feed (open communities' best topics when signed out)",
     )
     def get(self, request: Request) -> Response:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         cursor = request.query_params.get("cursor") or None
         limit = query_int(request.query_params, "limit", default=FEED_PAGE, minimum=1, maximum=MAX_PAGE)
         if member.is_authenticated:
@@ -1065,10 +1067,10 @@ class NotificationListView(APIView):
         summary="My notifications here",
     )
     def get(self, request: Request) -> Response:
-        member = _member(request)
+        member = request_member(request)
         unread_only = request.query_params.get("unread", "").lower() in {"1", "true", "yes"}
         notifications = selectors.notifications_for(member=member, unread_only=unread_only)
-        attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
+        attach_display_names(notifications, tenant=request_tenant(request), attrs=("actor",))
         return Response(
             {
                 "results": NotificationSerializer(notifications, many=True).data,
@@ -1084,7 +1086,7 @@ class NotificationReadView(APIView):
         request=MarkReadSerializer, responses=MarkReadResultSerializer, summary="Mark some (or all) notifications read"
     )
     def post(self, request: Request) -> Response:
-        member = _member(request)
+        member = request_member(request)
         data = _valid(MarkReadSerializer, request)
         marked = services.mark_notifications_read(member=member, notification_ids=data["ids"])
         return Response({"marked": marked, "unread_count": selectors.unread_count(member=member)})
@@ -1099,7 +1101,7 @@ class ModerationLogView(APIView):
         summary="Moderation decisions: all of them for moderators, those about me for everyone else",
     )
     def get(self, request: Request) -> Response:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         slug = request.query_params.get("community")
         community = selectors.access_community(member=member, tenant=tenant, slug=slug) if slug else None
         actions = selectors.moderation_log(member=member, tenant=tenant, community=community)
@@ -1115,7 +1117,7 @@ class ModerationLogExportView(APIView):
         summary="The whole moderation log as CSV (tenant administrators)",
     )
     def get(self, request: Request) -> HttpResponse:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         if not can_administer_tenant(member=member, tenant=tenant):
             raise NotAllowed("Only this site's administrators can export the moderation log.", code="not_admin")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -1227,7 +1229,11 @@ class PostFlagView(APIView):
         post = _readable_post(request, post_id)
         data = _valid(FlagInputSerializer, request)
         flag = moderation.flag_post(
-            member=_member(request), tenant=_tenant(request), post=post, reason=data["reason"], text=data["text"]
+            member=request_member(request),
+            tenant=request_tenant(request),
+            post=post,
+            reason=data["reason"],
+            text=data["text"],
         )
         return Response(FlagSerializer(flag).data, status=status.HTTP_201_CREATED)
 
@@ -1244,7 +1250,7 @@ class ReviewQueueView(APIView):
         summary="This tenant's review queue (moderators): urgent first, then oldest",
     )
     def get(self, request: Request) -> Response:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         _require_moderator(request)
         items = selectors.review_queue(
             member=member,
@@ -1263,7 +1269,7 @@ class ReviewDecisionView(APIView):
         request=ReviewDecisionSerializer, responses=ReviewItemSerializer, summary="Decide a review item (moderators)"
     )
     def post(self, request: Request, item_id: int) -> Response:
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         try:
             item = moderation.review_item_for_moderator(member=member, tenant=tenant, item_id=item_id)
         except services.CommunityNotFound as error:
@@ -1271,7 +1277,7 @@ class ReviewDecisionView(APIView):
         data = _valid(ReviewDecisionSerializer, request)
         target = None
         if data["community"]:
-            target = Community.objects.filter(slug=data["community"]).first()
+            target = selectors.community_by_slug(slug=data["community"])
             if target is None:
                 raise InvalidInput("No such community.", code="community_unknown", details={"community": ["Unknown."]})
         decided = moderation.decide(
@@ -1282,7 +1288,7 @@ class ReviewDecisionView(APIView):
                 decision=data["decision"], reason=data["reason"], body=data["body"], link=data["link"], community=target
             ),
         )
-        decided = ReviewItem.objects.select_related("community", "post__author", "post__topic").get(pk=decided.pk)
+        decided = selectors.review_item_with_post(item_id=decided.pk)
         attach_display_names([decided.post], tenant=tenant)
         return Response(ReviewItemSerializer(decided).data)
 
@@ -1300,7 +1306,7 @@ class ModerationSettingsView(APIView):
     )
     def put(self, request: Request) -> Response:
         data = _valid(ModerationSettingsSerializer, request)
-        member, tenant = _member(request), _tenant(request)
+        member, tenant = request_member(request), request_tenant(request)
         trust = {name: data[name] for name in moderation.TRUST_SETTING_LIMITS if name in data}
         if trust or "trust_requirements" in data:
             # Validate the trust settings before writing the threshold: a refusal changes nothing.
@@ -1372,14 +1378,16 @@ class WatchedWordListView(APIView):
     @extend_schema(responses=WatchedWordSerializer(many=True), summary="This tenant's watched words (moderators)")
     def get(self, request: Request) -> Response:
         _require_moderator(request)
-        return Response(WatchedWordSerializer(WatchedWord.objects.order_by("action", "pattern"), many=True).data)
+        return Response(WatchedWordSerializer(selectors.watched_word_list(), many=True).data)
 
     @extend_schema(
         request=WatchedWordSerializer, responses={201: WatchedWordSerializer}, summary="Watch a word or pattern"
     )
     def post(self, request: Request) -> Response:
         data = _valid(WatchedWordSerializer, request)
-        word = moderation.add_watched_word(acting_member=_member(request), tenant=_tenant(request), **data)
+        word = moderation.add_watched_word(
+            acting_member=request_member(request), tenant=request_tenant(request), **data
+        )
         return Response(WatchedWordSerializer(word).data, status=status.HTTP_201_CREATED)
 
 
@@ -1389,10 +1397,8 @@ class WatchedWordDetailView(APIView):
     @extend_schema(responses={204: None}, summary="Stop watching a word")
     def delete(self, request: Request, word_id: int) -> Response:
         _require_moderator(request)
-        word = WatchedWord.objects.filter(pk=word_id).first()
-        if word is None:
-            raise Http404("No such watched word.")
-        moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+        word = selectors.access_watched_word(word_id=word_id)
+        moderation.remove_watched_word(acting_member=request_member(request), tenant=request_tenant(request), word=word)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -1406,7 +1412,7 @@ class WatchedWordTestView(APIView):
     )
     def post(self, request: Request) -> Response:
         data = _valid(PatternTestSerializer, request)
-        trial = moderation.try_pattern(acting_member=_member(request), tenant=_tenant(request), **data)
+        trial = moderation.try_pattern(acting_member=request_member(request), tenant=request_tenant(request), **data)
         return Response(PatternTrialSerializer(trial).data)
 
 
@@ -1422,8 +1428,8 @@ class LinkRulesView(APIView):
     def put(self, request: Request) -> Response:
         data = _valid(LinkRulesSerializer, request)
         row = moderation.update_link_rules(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             new_members_may_link=data["new_members_may_link"],
             new_member_posts=data["new_member_posts"],
             allowed_domains=data["link_allowed_domains"],
@@ -1449,11 +1455,9 @@ def _crisis_settings() -> dict[str, Any]:
     return {
         "resources": selectors.moderation_settings().crisis_resources,
         "terms": [
-            {"phrase": term.phrase, "risk": term.get_risk_display().lower()} for term in CrisisTerm.objects.all()
+            {"phrase": term.phrase, "risk": term.get_risk_display().lower()} for term in selectors.crisis_terms()
         ],
-        "on_call": [
-            on_call.member.public_id for on_call in OnCallModerator.objects.select_related("member").order_by("pk")
-        ],
+        "on_call": [on_call.member.public_id for on_call in selectors.on_call_moderators()],
     }
 
 
@@ -1470,12 +1474,12 @@ class CrisisSettingsView(APIView):
     )
     def put(self, request: Request) -> Response:
         data = _valid(CrisisSettingsSerializer, request)
-        ids = dict(Member.objects.filter(public_id__in=data["on_call"]).values_list("public_id", "pk"))
+        ids = selectors.member_ids_by_public_id(public_ids=data["on_call"])
         if len(ids) != len(set(data["on_call"])):
             raise InvalidInput("Unknown member.", code="member_unknown", details={"on_call": ["Unknown member."]})
         moderation.update_crisis_settings(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             resources=data["resources"],
             terms=[(term["phrase"], term["risk"]) for term in data["terms"]],
             on_call_member_ids=ids.values(),
@@ -1498,7 +1502,9 @@ class TrialDiscussionsView(APIView):
 
     @extend_schema(responses=TopicSerializer(many=True), summary="This tenant's discussions of a trial")
     def get(self, request: Request, nct_id: str) -> Response:
-        topics = selectors.trial_discussions(member=_member(request), tenant=_tenant(request), nct_id=nct_id)
+        topics = selectors.trial_discussions(
+            member=request_member(request), tenant=request_tenant(request), nct_id=nct_id
+        )
         return Response(TopicSerializer(topics, many=True).data)
 
     @extend_schema(
@@ -1511,7 +1517,7 @@ class TrialDiscussionsView(APIView):
         serializer.is_valid(raise_exception=True)
         community = _readable_community(request, serializer.validated_data["community"])
         topic, created = services.open_trial_discussion(
-            acting_member=_member(request), tenant=_tenant(request), community=community, nct_id=nct_id
+            acting_member=request_member(request), tenant=request_tenant(request), community=community, nct_id=nct_id
         )
         return Response(TopicSerializer(topic).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -1523,7 +1529,7 @@ class TrialDiscussionsView(APIView):
 
 def _member_here(request: Request, member_id: str) -> Member:
     """A member of this tenant by their id here; 404 for anyone else (ids reveal nothing)."""
-    membership = member_by_local_id(tenant=_tenant(request), local_id=member_id)
+    membership = member_by_local_id(tenant=request_tenant(request), local_id=member_id)
     if membership is None:
         raise Http404("No such member.")
     return membership.member
@@ -1561,11 +1567,7 @@ class RestrictionListView(APIView):
     )
     def get(self, request: Request) -> Response:
         _require_moderator(request)
-        rows = list(
-            MemberRestriction.objects.filter(safety.active_restrictions())
-            .select_related("member")
-            .order_by("-id")[:500]
-        )
+        rows = safety.current_restrictions(limit=500)
         return Response(RestrictionSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -1578,8 +1580,8 @@ class RestrictionListView(APIView):
         data = _valid(RestrictionInputSerializer, request)
         member = _member_here(request, data["member_id"])
         restriction = moderation.restrict_member(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=member,
             kind=data["kind"],
             reason=data["reason"],
@@ -1595,12 +1597,12 @@ class RestrictionDetailView(APIView):
     def delete(self, request: Request, restriction_id: int) -> Response:
         try:
             restriction = moderation.restriction_for_moderator(
-                member=_member(request), tenant=_tenant(request), restriction_id=restriction_id
+                member=request_member(request), tenant=request_tenant(request), restriction_id=restriction_id
             )
         except services.CommunityNotFound as error:
             raise Http404(error.message) from error
         lifted = moderation.lift_restriction(
-            acting_member=_member(request), tenant=_tenant(request), restriction=restriction
+            acting_member=request_member(request), tenant=request_tenant(request), restriction=restriction
         )
         return Response(RestrictionSerializer(lifted).data)
 
@@ -1622,7 +1624,7 @@ class TrustInputSerializer(serializers.Serializer[Any]):
 
 
 def _trust_data(member: Member, tenant: Tenant) -> dict[str, Any]:
-    row = MemberTrust.objects.filter(member_id=member.pk).first()
+    row = selectors.trust_of(member=member)
     activity = safety.activity_of(member=member, tenant=tenant)
     names = {value: name for name, value in safety.LEVEL_NAMES.items()}
     return {
@@ -1642,7 +1644,7 @@ class MemberTrustView(APIView):
     @extend_schema(responses=TrustSerializer, summary="A member's trust level and the numbers behind it (moderators)")
     def get(self, request: Request, member_id: str) -> Response:
         _require_moderator(request)
-        return Response(TrustSerializer(_trust_data(_member_here(request, member_id), _tenant(request))).data)
+        return Response(TrustSerializer(_trust_data(_member_here(request, member_id), request_tenant(request))).data)
 
     @extend_schema(
         request=TrustInputSerializer, responses=TrustSerializer, summary="Set a member's trust level (moderators)"
@@ -1652,14 +1654,14 @@ class MemberTrustView(APIView):
         member = _member_here(request, member_id)
         data = _valid(TrustInputSerializer, request)
         moderation.set_trust_level(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=member,
             level=data["level"],
             locked=data["locked"],
             reason=data["reason"],
         )
-        return Response(TrustSerializer(_trust_data(member, _tenant(request))).data)
+        return Response(TrustSerializer(_trust_data(member, request_tenant(request))).data)
 
 
 class SlowModeSerializer(serializers.Serializer[Any]):
@@ -1679,11 +1681,13 @@ class TopicSlowModeView(APIView):
     )
     def put(self, request: Request, topic_id: int) -> Response:
         _require_moderator(request)
-        topic = selectors.access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+        topic = selectors.access_topic(
+            member=request_member(request), tenant=request_tenant(request), topic_id=topic_id
+        )
         data = _valid(SlowModeSerializer, request)
         topic = moderation.set_slow_mode(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             topic=topic,
             minutes=data["minutes"],
             reason=data["reason"],
@@ -1702,11 +1706,7 @@ class ModeratorInputSerializer(serializers.Serializer[Any]):
 
 
 def _moderator_rows(tenant: Tenant) -> list[dict[str, Any]]:
-    rows = (
-        TenantMembership.objects.filter(tenant_id=tenant.pk, role__in=moderation.MODERATOR_ROLES)
-        .select_related("member")
-        .order_by("role", "joined_at", "id")
-    )
+    rows = selectors.moderator_memberships(tenant=tenant)
     return [{"member": row.member, "role": row.role} for row in rows]
 
 
@@ -1717,9 +1717,9 @@ class ModeratorListView(APIView):
         responses=ModeratorSerializer(many=True), summary="This tenant's moderators and administrators (admins)"
     )
     def get(self, request: Request) -> Response:
-        if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+        if not can_administer_tenant(member=request_member(request), tenant=request_tenant(request)):
             raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
-        return Response(ModeratorSerializer(_moderator_rows(_tenant(request)), many=True).data)
+        return Response(ModeratorSerializer(_moderator_rows(request_tenant(request)), many=True).data)
 
     @extend_schema(
         request=ModeratorInputSerializer,
@@ -1727,17 +1727,17 @@ class ModeratorListView(APIView):
         summary="Add a moderator (admins)",
     )
     def post(self, request: Request) -> Response:
-        if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+        if not can_administer_tenant(member=request_member(request), tenant=request_tenant(request)):
             raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
         data = _valid(ModeratorInputSerializer, request)
         moderation.set_moderator(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=_member_here(request, data["member_id"]),
             moderator=True,
             reason=data["reason"],
         )
-        return Response(ModeratorSerializer(_moderator_rows(_tenant(request)), many=True).data, status=201)
+        return Response(ModeratorSerializer(_moderator_rows(request_tenant(request)), many=True).data, status=201)
 
 
 class ModeratorDetailView(APIView):
@@ -1745,11 +1745,11 @@ class ModeratorDetailView(APIView):
 
     @extend_schema(request=None, responses={204: None}, summary="Remove a moderator: a member again (admins)")
     def delete(self, request: Request, member_id: str) -> Response:
-        if not can_administer_tenant(member=_member(request), tenant=_tenant(request)):
+        if not can_administer_tenant(member=request_member(request), tenant=request_tenant(request)):
             raise NotAllowed("Only this site's administrators can do that.", code="not_admin")
         moderation.set_moderator(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=_member_here(request, member_id),
             moderator=False,
         )

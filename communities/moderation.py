@@ -54,8 +54,9 @@ from communities.models import (
     WatchedWord,
     WatchedWordAction,
 )
+from communities.permissions import can_moderate, can_read_community, can_see_content
 from communities.search import index_posts, refresh_search_vectors
-from communities.selectors import can_moderate, can_read_community, can_see_content, moderation_settings
+from communities.selectors import moderation_settings
 from communities.services import (
     CommunityNotFound,
     _clean_body,

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django_tenants.utils import tenant_context
 
-from communities import crisis, notifications, recruiting, safety, watched
+from communities import crisis, notifications, recruiting, safety, watched, wording
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -50,19 +50,30 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from communities.permissions import (
+    can_moderate,
+    can_read_community,
+    is_active_community_member,
+    is_author,
+    may_take_down_post,
+    within_edit_window,
+)
 from communities.search import index_posts, refresh_search_vectors
-from communities.selectors import can_moderate, can_read_community, is_active_community_member
+from communities.tasks import send_welcome_email
 from conditions.models import Condition
 from config.text import check_visible_text
 from core.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from members.models import Member
-from members.selectors import can_administer_tenant, membership_of
+from directory.services import publish_community, withdraw_community
+from members.models import Member, TenantMembership
+from members.selectors import can_administer_tenant, membership_of, tenant_name_of
+from members.services import join_tenant
 from tenants.models import Tenant
+from tenants.selectors import current_tenant
+from trials.selectors import get_trial
 
 TITLE_MIN = 3
 TITLE_MAX = 200
 BODY_MAX = 20_000
-DEFAULT_EDIT_WINDOW_MINUTES = 24 * 60
 DEFAULT_POSTING_RATE = "10/10m"
 REACTION_COUNTERS = {
     ReactionKind.HELPFUL: "helpful_count",
@@ -87,7 +98,6 @@ class CommunityNotFound(DomainError):
 
 def welcome_new_member(member: Member, tenant: Tenant) -> None:
     """After someone joins a partner, email them that partner's open communities (by Celery)."""
-    from communities.tasks import send_welcome_email
 
     def enqueue() -> None:
         # The tenant travels with the task: it must be sent from inside the tenant's context.
@@ -253,8 +263,6 @@ def _queue_for_review(
 
 
 def _lock_poster(member: Member, tenant: Tenant) -> None:
-    from members.models import TenantMembership
-
     # Serialises one member's posting within this tenant (the rate check reads, then we insert).
     TenantMembership.objects.select_for_update().filter(member_id=member.pk, tenant_id=tenant.pk).first()
 
@@ -335,8 +343,6 @@ def create_community(
 def _sync_directory(*, tenant: Tenant, community: Community, old_slug: str | None = None) -> None:
     """Keep the platform directory (public schema) in step, in the caller's transaction: the root
     domain's "find your community" never reads tenant schemas at request time."""
-    from directory.services import publish_community, withdraw_community
-
     if old_slug and old_slug != community.slug:
         withdraw_community(tenant=tenant, community_slug=old_slug)
     if community.listed_in_directory:
@@ -416,8 +422,6 @@ def join_community(*, member: Member, tenant: Tenant, community: Community) -> C
 
     A verified member who has not joined this partner yet joins it on the way (one click, not two).
     """
-    from members.services import join_tenant
-
     _require_signed_in(member)
     if not member.email_verified:
         raise NotAllowed("Verify your email address before joining.", code="email_unverified")
@@ -659,11 +663,8 @@ def create_topic(
 
 
 def _quote_markdown(quoted: Post, *, tenant: Tenant) -> str:
-    from members.selectors import tenant_name_of
-
-    author = tenant_name_of(member=quoted.author, tenant=tenant) if quoted.author else "A former member"
-    lines = quoted.body_markdown.splitlines() or [""]
-    return f"{author} wrote:\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines)
+    author = tenant_name_of(member=quoted.author, tenant=tenant) if quoted.author else wording.FORMER_MEMBER
+    return wording.quote_markdown(author_name=author, body_markdown=quoted.body_markdown)
 
 
 def create_reply(
@@ -683,7 +684,7 @@ def create_reply(
         raise NotAllowed("A moderator locked this topic: no new replies.", code="topic_locked")
     body = _clean_body(body)
     if quoted_post is not None and (quoted_post.topic_id != topic.pk or quoted_post.deleted_at is not None):
-        raise InvalidInput("You can only quote a post of this topic.", code="quote_invalid")
+        raise InvalidInput(wording.QUOTE_ELSEWHERE, code="quote_invalid")
     safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     screening = watched.screen_post(member=acting_member, tenant=tenant, body=body)
     body = screening.body
@@ -724,10 +725,6 @@ def create_reply(
     return post
 
 
-def _edit_window() -> datetime.timedelta:
-    return datetime.timedelta(minutes=getattr(settings, "KINDRED_EDIT_WINDOW_MINUTES", DEFAULT_EDIT_WINDOW_MINUTES))
-
-
 def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, title: str | None = None) -> Post:
     """Authors edit their own posts within the edit window; the previous text is kept as a revision.
     ``title`` renames the topic when the post is its opening post.
@@ -735,12 +732,12 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     Moderators don't edit other people's words: they remove and restore.
     """
     _require_signed_in(acting_member)
-    if post.author_id != acting_member.pk:
+    if not is_author(member=acting_member, author_id=post.author_id):
         raise NotAllowed("You can only edit your own posts.", code="not_author")
     safety.require_may_post(member=acting_member, tenant=tenant)
     if post.deleted_at is not None:
-        raise InvalidInput("This post was removed.", code="post_removed")
-    if timezone.now() - post.created_at > _edit_window():
+        raise InvalidInput(wording.POST_REMOVED, code="post_removed")
+    if not within_edit_window(post=post, now=timezone.now()):
         raise NotAllowed("The time to edit this post has passed.", code="edit_window_closed")
     body = _clean_body(body)
     new_title = _clean_title(title) if title is not None and post.is_opening else None
@@ -812,7 +809,7 @@ def delete_post(*, acting_member: Member, tenant: Tenant, post: Post, reason: st
     """Soft delete by the author or a moderator. An opening post's removal leaves the thread readable."""
     _require_signed_in(acting_member)
     is_moderator = can_moderate(member=acting_member, tenant=tenant)
-    if post.author_id != acting_member.pk and not is_moderator:
+    if not may_take_down_post(member=acting_member, post=post, is_moderator=is_moderator):
         raise NotAllowed("You can only delete your own posts.", code="not_author")
     if post.deleted_at is not None:
         return post
@@ -899,7 +896,7 @@ def react(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
     _require_participant(member, topic.community)
     safety.require_may_post(member=member, tenant=tenant)
     if post.deleted_at is not None:
-        raise InvalidInput("This post was removed.", code="post_removed")
+        raise InvalidInput(wording.POST_REMOVED, code="post_removed")
     try:
         with transaction.atomic():
             Reaction.objects.create(post=post, member=member, kind=kind)
@@ -928,12 +925,12 @@ def unreact(*, member: Member, tenant: Tenant, post: Post, kind: str) -> bool:
 def mark_answer(*, acting_member: Member, tenant: Tenant, topic: Topic, post: Post) -> Topic:
     """The question's author marks a reply as the answer (marking another one replaces it)."""
     _require_signed_in(acting_member)
-    if topic.author_id != acting_member.pk:
+    if not is_author(member=acting_member, author_id=topic.author_id):
         raise NotAllowed("Only the person who asked can mark the answer.", code="not_author")
     if topic.kind != TopicKind.QUESTION:
         raise InvalidInput("Only questions have answers.", code="not_question")
     if post.topic_id != topic.pk or post.is_opening or post.deleted_at is not None:
-        raise InvalidInput("Choose a reply in this topic.", code="answer_invalid")
+        raise InvalidInput(wording.ANSWER_ELSEWHERE, code="answer_invalid")
     if topic.answer_id == post.pk:
         return topic
     with transaction.atomic():
@@ -1016,11 +1013,7 @@ def open_trial_discussion(
 
     Finding needs read access to the community; starting one needs the right to post in it. Two members
     opening the same trial at once get the same topic (a unique constraint decides, the loser reads)."""
-    from django.db import connection
-
-    from trials.selectors import get_trial
-
-    tenant = tenant or connection.tenant  # type: ignore[attr-defined]
+    tenant = tenant or current_tenant()
     assert tenant is not None
     _require_reader(acting_member, tenant, community)
     trial = get_trial(nct_id=nct_id)

@@ -6,22 +6,22 @@ slugs reveal nothing. Writes are POST-only and show the services' messages.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.timesince import timesince
 from django.views.decorators.http import require_POST, require_safe
-from wagtail.models import Page as WagtailPage
 
-from communities import moderation, safety, services
+from communities import moderation, permissions, safety, services, wording
 from communities.feed import anonymous_feed, feed_for
 from communities.forms import (
     EditPostForm,
@@ -36,44 +36,49 @@ from communities.forms import (
 from communities.manage_forms import SlowModeForm
 from communities.models import (
     Community,
-    CommunityMembership,
     CommunityMembershipStatus,
-    CommunitySubscription,
     ContentStatus,
     Post,
-    PostRevision,
     ReactionKind,
-    Tag,
     TagKind,
-    TagStatus,
     Topic,
     TopicKind,
-    TopicSubscription,
     Visibility,
     WatchLevel,
 )
 from communities.search import parse_query, resource_sources, search_request_from
 from communities.selectors import (
     access_community,
+    access_post,
+    access_readable_community,
     access_topic,
+    access_topic_page,
     active_community_ids,
     can_moderate,
     can_read_community,
-    can_see_content,
+    community_membership_of,
     community_topics,
+    community_watch_level,
+    curated_tags,
     find_communities,
     is_active_community_member,
+    joined_communities,
     notification_target,
     notifications_for,
+    post_of_topic,
+    resource_library_page,
+    resource_pages,
     search_posts,
+    searchable_tags,
     topic_posts,
+    trial_discussions,
     unread_count,
     visible_communities,
 )
 from core.errors import DomainError, InvalidInput
-from members.models import Member
+from members.requests import request_member
 from members.selectors import attach_display_names, can_moderate_tenant, membership_of
-from tenants.models import Tenant
+from tenants.requests import partner_tenant, request_tenant
 from tenants.selectors import root_url
 from trials.selectors import TrialQuery, search_trials
 
@@ -85,27 +90,17 @@ HELD_MESSAGE = (
 REACTIONS = [(kind.value, kind.label, services.REACTION_COUNTERS[kind]) for kind in ReactionKind]
 
 
-def _member(request: HttpRequest) -> Member:
-    # Anonymous visitors pass through as AnonymousUser: every selector and service checks
-    # ``is_authenticated`` itself, so one type at the call sites keeps the views simple.
-    return cast(Member, request.user)
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
-
-
 def _render(
     request: HttpRequest, template: str, context: dict[str, Any], *, indexable: bool = False, status: int = 200
 ) -> HttpResponse:
     """Render a tenant page. Only open communities' pages may be indexed: patients' posts elsewhere are
     not for the whole web, so everything else says so twice (header for crawlers that skip HTML, meta)."""
-    member = _member(request)
+    member = request_member(request)
     context = {
         **context,
         "indexable": indexable,
         "unread_notifications": unread_count(member=member) if member.is_authenticated else 0,
-        "can_manage": member.is_authenticated and can_moderate_tenant(member=member, tenant=_tenant(request)),
+        "can_manage": member.is_authenticated and can_moderate_tenant(member=member, tenant=request_tenant(request)),
     }
     response = render(request, template, context, status=status)
     if not indexable:
@@ -130,7 +125,7 @@ def _first_page_if_stale(fetch: Callable[[str | None], _Page], cursor: str | Non
 
 
 def tenant_home(request: HttpRequest) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     page = _first_page_if_stale(
         lambda cursor: (
             feed_for(member=member, tenant=tenant, cursor=cursor)
@@ -153,14 +148,18 @@ def tenant_home(request: HttpRequest) -> HttpResponse:
         "other_communities": [community for community in communities if community.pk not in joined],
         "membership": membership_of(member=member, tenant=tenant),
         "community_query": community_query,
-        "directory_url": root_url(request=request, path=f"/communities/?{urlencode({'q': community_query})}"),
+        "directory_url": root_url(
+            request=request,
+            path=reverse("community-directory", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
+            + f"?{urlencode({'q': community_query})}",
+        ),
     }
     # The home page is personal (a member's feed) and lists members-only names: never indexed.
     return _render(request, "communities/tenant_home.html", context)
 
 
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     community = access_community(member=member, tenant=tenant, slug=slug)
     kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else None
     tag_slug = request.GET.get("tag") or None
@@ -177,27 +176,15 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
     if page is not None:
         attach_display_names(page.items, tenant=tenant)
-    # The viewer's own membership and watch level: single keyed lookups of their own rows, which the
-    # selectors don't offer; they decide which buttons to show, never what may be read.
-    community_membership = (
-        CommunityMembership.objects.filter(community=community, member_id=member.pk).first()
-        if member.is_authenticated
-        else None
-    )
-    watch_level = (
-        CommunitySubscription.objects.filter(community=community, member_id=member.pk)
-        .values_list("level", flat=True)
-        .first()
-        if member.is_authenticated
-        else None
-    )
+    community_membership = community_membership_of(member=member, community=community)
+    watch_level = community_watch_level(member=member, community=community)
     context = {
         "community": community,
         "readable": readable,
         "page": page,
         "kind": kind,
         "tag_slug": tag_slug,
-        "tags": community.tags.filter(status=TagStatus.CURATED) if readable else [],
+        "tags": curated_tags(community=community) if readable else [],
         "community_membership": community_membership,
         "is_participant": (
             community_membership is not None and community_membership.status == CommunityMembershipStatus.ACTIVE
@@ -211,7 +198,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _community_for_write(request: HttpRequest, slug: str) -> Community:
-    return access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+    return access_community(member=request_member(request), tenant=request_tenant(request), slug=slug)
 
 
 @require_POST
@@ -219,7 +206,9 @@ def _community_for_write(request: HttpRequest, slug: str) -> Community:
 def community_join(request: HttpRequest, slug: str) -> HttpResponse:
     community = _community_for_write(request, slug)
     try:
-        membership = services.join_community(member=_member(request), tenant=_tenant(request), community=community)
+        membership = services.join_community(
+            member=request_member(request), tenant=request_tenant(request), community=community
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -235,7 +224,7 @@ def community_join(request: HttpRequest, slug: str) -> HttpResponse:
 def community_leave(request: HttpRequest, slug: str) -> HttpResponse:
     community = _community_for_write(request, slug)
     try:
-        services.leave_community(member=_member(request), tenant=_tenant(request), community=community)
+        services.leave_community(member=request_member(request), tenant=request_tenant(request), community=community)
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -253,7 +242,10 @@ def community_watch(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("community-detail", slug=community.slug)
     try:
         services.set_community_watch_level(
-            member=_member(request), tenant=_tenant(request), community=community, level=form.cleaned_data["level"]
+            member=request_member(request),
+            tenant=request_tenant(request),
+            community=community,
+            level=form.cleaned_data["level"],
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -269,11 +261,9 @@ def community_watch(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
-    community = access_community(member=member, tenant=tenant, slug=slug)
-    if not can_read_community(member=member, tenant=tenant, community=community):
-        raise Http404("No such community.")
-    tags = list(community.tags.filter(status=TagStatus.CURATED))
+    member, tenant = request_member(request), request_tenant(request)
+    community = access_readable_community(member=member, tenant=tenant, slug=slug)
+    tags = list(curated_tags(community=community))
     kind = request.GET.get("kind") if request.GET.get("kind") in TopicKind.values else TopicKind.QUESTION
     status = 200
     if request.method == "POST":
@@ -311,11 +301,6 @@ def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
     return _render(request, "communities/topic_new.html", context, status=status)
 
 
-def _edit_window() -> datetime.timedelta:
-    minutes = getattr(settings, "KINDRED_EDIT_WINDOW_MINUTES", services.DEFAULT_EDIT_WINDOW_MINUTES)
-    return datetime.timedelta(minutes=minutes)
-
-
 def _topic_page(
     request: HttpRequest,
     topic: Topic,
@@ -324,39 +309,27 @@ def _topic_page(
     status: int = 200,
     record_reading: bool = False,
 ) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     posts = topic_posts(member=member, tenant=tenant, topic=topic)
     if record_reading:
         # Posts read feed the trust ladder (communities.safety): one statement per view.
         safety.record_reading(member=member, topic=topic, posts_seen=len(posts))
     attach_display_names([view.post for view in posts], tenant=tenant)  # names as this tenant knows them
-    is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
-    is_participant = is_active_community_member(member=member, community=topic.community)
+    page = access_topic_page(member=member, tenant=tenant, topic=topic)
+    is_moderator, is_participant = page.is_moderator, page.is_participant
     # A silenced or suspended participant is told why and until when instead of getting a reply form.
     restriction = (
         safety.active_restriction(member=member, tenant=tenant) if is_participant and not is_moderator else None
     )
-    editable_since = timezone.now() - _edit_window()
-    watch_level = (
-        TopicSubscription.objects.filter(topic=topic, member_id=member.pk).values_list("level", flat=True).first()
-        if member.is_authenticated
-        else None
-    )
-    # Edit history is for moderators only (one query for the whole thread, grouped here).
-    revisions: dict[int, list[PostRevision]] = {}
-    if is_moderator:
-        for revision in PostRevision.objects.filter(post__topic_id=topic.pk).order_by("post_id", "-replaced_at"):
-            revisions.setdefault(revision.post_id, []).append(revision)
     quote_id = request.GET.get("quote")
     if reply_form is None:
         reply_form = ReplyForm(initial={"quote": quote_id} if quote_id and quote_id.isdigit() else None)
     quoting = reply_form["quote"].value()
 
-    def is_mine(author_id: int | None) -> bool:
-        # Authors who erased their account leave author_id NULL: never "mine" for an anonymous visitor.
-        return member.is_authenticated and author_id is not None and author_id == member.pk
-
     now = timezone.now()
+    since = permissions.editable_since(now)
+    # The posts' action URLs (…/p/<id>/edit/ and the like) hang off the topic's: reversed once a page.
+    topic_url = reverse("topic-detail", kwargs={"topic_id": topic.pk})
     # Flat rows of ready values: the template engine's cost is per variable lookup, and a topic page
     # renders hundreds of them.
     rows = []
@@ -373,7 +346,7 @@ def _topic_page(
                 "is_answer": view.is_answer,
                 "is_removed": removed,
                 "body_html": view.body_html,
-                "action": f"/t/{topic.pk}/p/{post.pk}/",
+                "action": f"{topic_url}p/{post.pk}/",
                 "reactions": [
                     (
                         f"{kind}:{'off' if kind in view.my_reactions else 'on'}",
@@ -383,18 +356,11 @@ def _topic_page(
                     )
                     for kind, label, counter in REACTIONS
                 ],
-                "revisions": revisions.get(post.pk, []),
-                "can_edit": is_mine(post.author_id) and not removed and post.created_at >= editable_since,
-                "can_delete": not removed and is_mine(post.author_id),
-                # Someone else's post: a moderator removes it through a page that asks why.
-                "can_remove": not removed and is_moderator and not is_mine(post.author_id),
-                # Anyone signed in may report someone else's visible post (the service checks the rest).
-                "can_report": (
-                    member.is_authenticated
-                    and not removed
-                    and not is_mine(post.author_id)
-                    and post.status == ContentStatus.PUBLISHED
-                ),
+                "revisions": page.revisions.get(post.pk, []),
+                "can_edit": permissions.can_edit_post(member=member, post=post, since=since),
+                "can_delete": permissions.can_delete_post(member=member, post=post),
+                "can_remove": permissions.can_remove_post(member=member, post=post, is_moderator=is_moderator),
+                "can_report": permissions.can_report_post(member=member, post=post),
                 "is_held": post.status == ContentStatus.HELD,
                 "is_hidden": post.status == ContentStatus.HIDDEN,
                 "hidden_reason": post.hidden_reason,
@@ -402,11 +368,7 @@ def _topic_page(
                 "misinformation_url": post.misinformation_url,
                 "crisis_resources": view.crisis_resources,
                 "can_mark_answer": (
-                    topic.kind == TopicKind.QUESTION
-                    and is_mine(topic.author_id)
-                    and not post.is_opening
-                    and not removed
-                    and not view.is_answer
+                    not view.is_answer and permissions.can_mark_answer(member=member, topic=topic, post=post)
                 ),
             }
         )
@@ -414,7 +376,7 @@ def _topic_page(
         "topic": topic,
         "community": topic.community,
         "rows": rows,
-        "tags": list(topic.tags.filter(status=TagStatus.CURATED)),
+        "tags": page.tags,
         "is_moderator": is_moderator,
         "is_participant": is_participant,
         "can_reply": is_participant and (topic.locked_at is None or is_moderator) and restriction is None,
@@ -422,7 +384,7 @@ def _topic_page(
         "is_signed_in": member.is_authenticated,
         "reply_form": reply_form,
         "quoting": str(quoting) if quoting else "",
-        "watch_form": WatchLevelForm(initial={"level": watch_level or WatchLevel.NORMAL}),
+        "watch_form": WatchLevelForm(initial={"level": page.watch_level or WatchLevel.NORMAL}),
         "slow_mode_form": SlowModeForm(initial={"minutes": topic.slow_mode_minutes}) if is_moderator else None,
     }
     indexable = topic.community.visibility == Visibility.OPEN
@@ -430,34 +392,31 @@ def _topic_page(
 
 
 def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
-    topic = access_topic(member=_member(request), tenant=_tenant(request), topic_id=topic_id)
+    topic = access_topic(member=request_member(request), tenant=request_tenant(request), topic_id=topic_id)
     return _topic_page(request, topic, record_reading=True)
 
 
+def _post_url(topic_id: int, post_id: int) -> str:
+    return reverse("topic-detail", kwargs={"topic_id": topic_id}) + f"#post-{post_id}"
+
+
 def _post_in(request: HttpRequest, topic: Topic, post_id: int) -> Post:
-    """A post of a topic the member may already read (access_topic checked it), if they may see the
-    post itself (held and hidden posts: their author and moderators only)."""
-    post = Post.objects.select_related("topic__community", "author").filter(pk=post_id, topic_id=topic.pk).first()
-    if post is None or not can_see_content(
-        member=_member(request), tenant=_tenant(request), status=post.status, author_id=post.author_id
-    ):
-        raise Http404("No such post.")
-    return post
+    return access_post(member=request_member(request), tenant=request_tenant(request), topic=topic, post_id=post_id)
 
 
 @require_POST
 @login_required
 def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     form = ReplyForm(request.POST)
     if form.is_valid():
         quote_id = form.cleaned_data.get("quote")
         # A quote of another topic's post is looked up in this topic only, so it can't reveal that post;
         # an id that isn't here leaves ``quoted`` empty and the reply is refused below.
-        quoted = Post.objects.filter(pk=quote_id, topic_id=topic.pk).first() if quote_id else None
+        quoted = post_of_topic(topic=topic, post_id=quote_id) if quote_id else None
         if quote_id and quoted is None:
-            form.add_error(None, "You can only quote a post of this topic.")
+            form.add_error(None, wording.QUOTE_ELSEWHERE)
             return _topic_page(request, topic, reply_form=form, status=400)
         try:
             post = services.create_reply(
@@ -471,13 +430,13 @@ def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
         else:
             if post.status == ContentStatus.HELD:
                 messages.info(request, HELD_MESSAGE)
-            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+            return redirect(_post_url(topic.pk, post.pk))
     return _topic_page(request, topic, reply_form=form, status=400)
 
 
 @login_required
 def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     post = _post_in(request, topic, post_id)
     if post.author_id != member.pk:
@@ -497,14 +456,14 @@ def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse
                 add_domain_error(form, error)
             else:
                 messages.success(request, "Your post is updated.")
-                return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+                return redirect(_post_url(topic.pk, post.pk))
     else:
         form = EditPostForm(initial={"title": topic.title, "body": post.body_markdown})
     return _render(request, "communities/post_edit.html", {"topic": topic, "post": post, "form": form})
 
 
 def _post_action(request: HttpRequest, topic_id: int, post_id: int, action: str) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     post = _post_in(request, topic, post_id)
     try:
@@ -527,7 +486,7 @@ def _post_action(request: HttpRequest, topic_id: int, post_id: int, action: str)
                 services.unreact(member=member, tenant=tenant, post=post, kind=form.cleaned_data["kind"])
     except DomainError as error:
         messages.error(request, error.message)
-    return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+    return redirect(_post_url(topic.pk, post.pk))
 
 
 @require_POST
@@ -539,7 +498,7 @@ def post_delete(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
 @login_required
 def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
     """A moderator removes someone else's post, saying why (the author is told; the log keeps it)."""
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     post = _post_in(request, topic, post_id)
     if not can_moderate(member=member, tenant=tenant):
@@ -552,7 +511,7 @@ def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
             add_domain_error(form, error)
         else:
             messages.info(request, "The post was removed.")
-            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+            return redirect(_post_url(topic.pk, post.pk))
     context = {"topic": topic, "community": topic.community, "post": post, "form": form}
     return _render(request, "communities/post_remove.html", context)
 
@@ -560,7 +519,7 @@ def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
 @login_required
 def post_report(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse:
     """Any signed-in member reports someone else's post to the moderators, with a reason."""
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     post = _post_in(request, topic, post_id)
     form = FlagForm(request.POST or None)
@@ -579,7 +538,7 @@ def post_report(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
             status = error.http_status
         else:
             messages.success(request, "Thank you. The moderators will look at this post.")
-            return redirect(f"/t/{topic.pk}/#post-{post.pk}")
+            return redirect(_post_url(topic.pk, post.pk))
     context = {"topic": topic, "community": topic.community, "post": post, "form": form}
     return _render(request, "communities/post_report.html", context, status=status)
 
@@ -605,7 +564,7 @@ def post_react(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespons
 @require_POST
 @login_required
 def topic_watch(request: HttpRequest, topic_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
     form = WatchLevelForm(request.POST)
     if not form.is_valid():
@@ -627,9 +586,9 @@ def topic_watch(request: HttpRequest, topic_id: int) -> HttpResponse:
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    member = _member(request)
+    member = request_member(request)
     notifications = notifications_for(member=member)
-    attach_display_names(notifications, tenant=_tenant(request), attrs=("actor",))
+    attach_display_names(notifications, tenant=request_tenant(request), attrs=("actor",))
     context = {"notifications": notifications}
     return _render(request, "communities/notifications.html", context)
 
@@ -638,7 +597,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 def notification_open(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Following a notification marks it read, then leads to what it is about."""
     try:
-        notification = services.open_notification(member=_member(request), notification_id=notification_id)
+        notification = services.open_notification(member=request_member(request), notification_id=notification_id)
     except DomainError as error:
         raise Http404(error.message) from error
     return redirect(notification_target(notification=notification))
@@ -647,7 +606,7 @@ def notification_open(request: HttpRequest, notification_id: int) -> HttpRespons
 @require_POST
 @login_required
 def notifications_mark_read(request: HttpRequest) -> HttpResponse:
-    changed = services.mark_notifications_read(member=_member(request))
+    changed = services.mark_notifications_read(member=request_member(request))
     messages.info(request, f"{changed} notification{'s' if changed != 1 else ''} marked as read.")
     return redirect("notifications")
 
@@ -664,7 +623,7 @@ FILTER_LABELS = {
 
 def search(request: HttpRequest) -> HttpResponse:
     """One search page, three tabs: discussions (posts grouped by topic), trials, resources."""
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     search_request = search_request_from(request.GET, kinds=TopicKind.values)
     tabs = [("posts", "Discussions"), ("trials", "Trials")] + [(key, label) for key, label, _ in resource_sources()]
     tab = request.GET.get("tab", "posts")
@@ -682,11 +641,9 @@ def search(request: HttpRequest) -> HttpResponse:
                 source = next(fn for key, _, fn in resource_sources() if key == tab)
                 context["resources"] = source(words=words, limit=20)
     filters = search_request.filters
+    search_url = reverse("community-search")
     communities = list(visible_communities(member=member, tenant=tenant))
-    tags = Tag.objects.filter(
-        community_id__in=[c.pk for c in communities if can_read_community(member=member, tenant=tenant, community=c)],
-        status=TagStatus.CURATED,
-    ).order_by("kind", "name")
+    tags = searchable_tags(member=member, tenant=tenant, communities=communities)
     tag_choices: dict[str, dict[str, str]] = {}
     for tag in tags:
         tag_choices.setdefault(tag.kind, {}).setdefault(tag.slug, tag.name)
@@ -699,7 +656,7 @@ def search(request: HttpRequest) -> HttpResponse:
         for name, count in result.relaxations:
             label = FILTER_LABELS.get(name, name.replace(":", " tag ").replace("topic tag", "tag"))
             params = [("q", search_request.query), *filters.without(name).as_params()]
-            relaxations.append((label, count, "/search/?" + urlencode(params)))
+            relaxations.append((label, count, search_url + "?" + urlencode(params)))
     context.update(
         {
             "result": result,
@@ -720,13 +677,13 @@ def search(request: HttpRequest) -> HttpResponse:
             ],
             "relaxations": relaxations,
             "suggestion_url": (
-                "/search/?" + urlencode([("q", result.suggestion), *filters.as_params()])
+                search_url + "?" + urlencode([("q", result.suggestion), *filters.as_params()])
                 if result is not None and result.suggestion
                 else ""
             ),
             "tab_query": urlencode([("q", search_request.query)]),
-            "next_url": "/search/?" + urlencode([*base_params, ("page", search_request.page + 1)]),
-            "prev_url": "/search/?" + urlencode([*base_params, ("page", search_request.page - 1)]),
+            "next_url": search_url + "?" + urlencode([*base_params, ("page", search_request.page + 1)]),
+            "prev_url": search_url + "?" + urlencode([*base_params, ("page", search_request.page - 1)]),
             "ignored": search_request.errors,
         }
     )
@@ -741,19 +698,14 @@ def search(request: HttpRequest) -> HttpResponse:
 def trial_discussions_panel(request: HttpRequest, trial: Any) -> str:
     """The trial page's "Discussions" card on a tenant host: this tenant's topics about the trial and,
     for members, a button to open (or find) the topic in one of their communities. Nothing on the root."""
-    from django.template.loader import render_to_string
-
-    from communities.selectors import trial_discussions
-
-    tenant = getattr(request, "tenant", None)
-    if tenant is None or tenant.schema_name == "public":
+    tenant = partner_tenant(request)
+    if tenant is None:
         return ""
-    member = _member(request)
-    joined = active_community_ids(member=member)
+    member = request_member(request)
     context = {
         "trial": trial,
         "discussions": trial_discussions(member=member, tenant=tenant, nct_id=trial.nct_id),
-        "my_communities": list(Community.objects.filter(pk__in=joined).order_by("name")) if joined else [],
+        "my_communities": joined_communities(member=member),
     }
     return render_to_string("communities/_trial_discussions.html", context, request=request)
 
@@ -761,7 +713,7 @@ def trial_discussions_panel(request: HttpRequest, trial: Any) -> str:
 @login_required
 @require_POST
 def trial_discuss(request: HttpRequest, nct_id: str) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     community = access_community(member=member, tenant=tenant, slug=request.POST.get("community", ""))
     try:
         topic, _ = services.open_trial_discussion(
@@ -769,8 +721,8 @@ def trial_discuss(request: HttpRequest, nct_id: str) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect(f"/trials/{nct_id}/")
-    return redirect(f"/t/{topic.pk}/")
+        return redirect("trial-detail", nct_id=nct_id)
+    return redirect("topic-detail", topic_id=topic.pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -783,20 +735,7 @@ def resource_index(request: HttpRequest) -> HttpResponse:
     """The header's "Resources" link: the partner's Wagtail resource library (cms.ResourceIndexPage)
     when it has one, else a plain list of its published resource pages. Reads Wagtail's page tree by
     content type: communities never imports cms."""
-    library = (
-        WagtailPage.objects.live()
-        .public()
-        .filter(content_type__app_label="cms", content_type__model="resourceindexpage")
-        .order_by("path")
-        .first()
-    )
+    library = resource_library_page()
     if library is not None and library.url:
         return redirect(library.url)
-    pages = (
-        WagtailPage.objects.live()
-        .public()
-        .filter(content_type__app_label="cms", content_type__model="resourcepage")
-        .specific()
-        .order_by("title")
-    )
-    return _render(request, "communities/resource_index.html", {"pages": list(pages[:200])})
+    return _render(request, "communities/resource_index.html", {"pages": resource_pages(limit=200)})

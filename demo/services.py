@@ -15,10 +15,18 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from communities.models import Community
+from communities.services import create_community, update_community
+from conditions.models import Condition
+from consent.models import ConsentPolicy, ConsentPurpose
+from consent.services import publish_policy
 from core.errors import InvalidInput
+from demo.cms_content import ensure_cms_content
 from demo.discussions import VOICES, ensure_discussions
+from directory.models import DirectoryEntry
 from members.models import Member, MemberRole, MembershipRole
 from members.selectors import tenant_role
 from members.services import (
@@ -30,6 +38,7 @@ from members.services import (
 )
 from tenants.models import Tenant
 from tenants.services import provision_tenant
+from trials.services import import_paths
 
 DEFAULT_PASSWORD = "kindred-demo-2026"
 STAFF_EMAIL = "staff@kindred.localhost"
@@ -565,11 +574,6 @@ Nothing is on unless you turn it on, and you can withdraw at any time under *Pri
 
 def _ensure_consent_policy(*, staff: Member) -> None:
     """Version 1 of the consent policy, covering the three launch purposes (once)."""
-    from django.utils import timezone
-
-    from consent.models import ConsentPolicy, ConsentPurpose
-    from consent.services import publish_policy
-
     if ConsentPolicy.objects.exists():
         return
     publish_policy(
@@ -615,8 +619,6 @@ def _ensure_partner(*, spec: PartnerSpec, summary: DemoSummary) -> Tenant:
 
 
 def _condition_ids(mesh_ids: tuple[str, ...], *, summary: DemoSummary) -> list[int]:
-    from conditions.models import Condition
-
     found = dict(Condition.objects.filter(mesh_id__in=mesh_ids).values_list("mesh_id", "pk"))
     summary.missing_conditions.update(set(mesh_ids) - set(found))
     return [found[mesh_id] for mesh_id in mesh_ids if mesh_id in found]
@@ -653,10 +655,6 @@ def _ensure_member(*, spec: PersonSpec, password: str, tenants: dict[str, Tenant
 
 
 def _ensure_communities(*, spec: PartnerSpec, tenant: Tenant, staff: Member, summary: DemoSummary) -> None:
-    from communities.models import Community
-    from communities.services import create_community, update_community
-    from directory.models import DirectoryEntry
-
     with tenant_context(tenant):
         for community_spec in spec.communities:
             condition_ids = _condition_ids(community_spec.mesh_ids, summary=summary)
@@ -688,8 +686,6 @@ def _ensure_communities(*, spec: PartnerSpec, tenant: Tenant, staff: Member, sum
 
 def _ensure_pages(*, spec: PartnerSpec, tenant: Tenant, staff_id: int, summary: DemoSummary) -> None:
     """The partner's Wagtail content: home page, resource library and pages, an expert session."""
-    from demo.cms_content import ensure_cms_content  # demo.cms_content imports this module's types
-
     ensure_cms_content(spec=spec, tenant=tenant, staff_id=staff_id, summary=summary)
 
 
@@ -719,8 +715,6 @@ def _ensure_discussions(*, spec: PartnerSpec, tenant: Tenant, password: str, sum
 def _ensure_trials(*, summary: DemoSummary) -> None:
     """Clinical trials: the shared ClinicalTrials.gov records when ../shared/data/ctgov exists, else the
     project's own fixtures. Idempotent: a record already loaded (same last-update date) is skipped."""
-    from trials.services import import_paths
-
     shared = Path(settings.BASE_DIR).parent / "shared" / "data" / "ctgov"
     source = shared if shared.is_dir() else Path(settings.BASE_DIR) / "trials" / "fixtures"
     report = import_paths(paths=[source])

@@ -7,8 +7,9 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import Notification, NotificationKind, Post, TopicKind, WatchLevel
-from communities.notifications import mentioned_names, notify_new_post
+from communities.notifications import notify_new_post
 from communities.selectors import notifications_for, unread_count
+from communities.wording import mentioned_names
 from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,8 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
-from communities.selectors import REMOVED_HTML, access_topic, topic_posts
+from communities.selectors import access_topic, topic_posts
+from communities.wording import REMOVED_HTML
 from conditions.models import Condition
 from core.errors import Conflict, InvalidInput, NotAllowed
 from directory.models import DirectoryEntry

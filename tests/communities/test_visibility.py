@@ -12,14 +12,9 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import Post, TagKind, Topic, TopicKind, Visibility
-from communities.selectors import (
-    REMOVED_HTML,
-    access_topic,
-    can_read_community,
-    community_topics,
-    search_topics,
-    topic_posts,
-)
+from communities.permissions import can_read_community
+from communities.selectors import access_topic, community_topics, search_topics, topic_posts
+from communities.wording import REMOVED_HTML
 from core.errors import InvalidInput
 from tests.factories import (
     CommunityFactory,
