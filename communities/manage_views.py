@@ -74,6 +74,7 @@ from communities.selectors import (
     unread_count,
     watched_word_list,
 )
+from communities.views.rendering import ROBOTS_NOINDEX
 from core.errors import DomainError
 from members.models import TenantMembership
 from members.requests import request_member
@@ -87,7 +88,6 @@ from members.selectors import (
 from tenants.models import Tenant
 from tenants.requests import request_tenant
 
-ROBOTS_NOINDEX = "noindex, nofollow"
 DASHBOARD_LIST_LIMIT = 50
 
 View = Callable[..., HttpResponse]

@@ -21,6 +21,9 @@ REMOVED_HTML = "<p>[removed]</p>"
 QUOTE_ELSEWHERE = "You can only quote a post of this topic."
 ANSWER_ELSEWHERE = "Choose a reply in this topic."
 POST_REMOVED = "This post was removed."
+POST_HELD = (
+    "Thanks! Your post is awaiting review: a moderator looks at new members' first posts before others see them."
+)
 
 # Unicode word characters: "@José" works; the look-behind skips e-mail addresses ("me@example.org").
 MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{2,80})")

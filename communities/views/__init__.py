@@ -4,57 +4,30 @@ Every read goes through a selector that fails with 404 for "missing" and "forbid
 slugs reveal nothing. Writes are POST-only and show the services' messages.
 """
 
+from communities.views.home import community_detail, community_join, community_leave, community_watch, tenant_home
+from communities.views.inbox import FILTER_LABELS, notification_list, notification_open, notifications_mark_read, search
+from communities.views.rendering import ROBOTS_NOINDEX
+from communities.views.resources import resource_index
 from communities.views.topics import (
-    ROBOTS_NOINDEX,
-    _Page,
-    HELD_MESSAGE,
     REACTIONS,
-    _render,
-    _first_page_if_stale,
-    tenant_home,
-    community_detail,
-    _community_for_write,
-    community_join,
-    community_leave,
-    community_watch,
-    topic_new,
-    _topic_page,
-    topic_detail,
-    _post_url,
-    _post_in,
-    topic_reply,
-    post_edit,
-    _post_action,
+    post_answer,
     post_delete,
+    post_edit,
+    post_react,
     post_remove,
     post_report,
     post_restore,
-    post_answer,
-    post_react,
+    topic_detail,
+    topic_new,
+    topic_reply,
     topic_watch,
-    notification_list,
-    notification_open,
-    notifications_mark_read,
-    FILTER_LABELS,
-    search,
-    trial_discussions_panel,
-    trial_discuss,
-    resource_index,
 )
+from communities.views.trials import trial_discuss, trial_discussions_panel
 
 __all__ = [
     "FILTER_LABELS",
-    "HELD_MESSAGE",
     "REACTIONS",
     "ROBOTS_NOINDEX",
-    "_Page",
-    "_community_for_write",
-    "_first_page_if_stale",
-    "_post_action",
-    "_post_in",
-    "_post_url",
-    "_render",
-    "_topic_page",
     "community_detail",
     "community_join",
     "community_leave",
