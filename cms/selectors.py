@@ -37,7 +37,7 @@ from communities.models import (
     TopicKind,
     Visibility,
 )
-from communities.selectors import can_moderate
+from communities.permissions import can_moderate
 from conditions.models import Condition
 from core.errors import NotFound
 from members.models import Member, TenantMembership

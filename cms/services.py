@@ -28,7 +28,7 @@ from cms.models import (
 from communities import services as community_services
 from communities.markdown import render_markdown
 from communities.models import Topic
-from communities.selectors import can_moderate, can_read_community
+from communities.permissions import can_moderate, can_read_community
 from config.text import check_visible_text
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from members.models import Member, MembershipRole, TenantInvitation, TenantMembership

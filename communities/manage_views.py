@@ -10,12 +10,10 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Count, IntegerField, Model, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -41,33 +39,45 @@ from communities.manage_forms import (
 )
 from communities.models import (
     Community,
-    CommunityMembership,
-    CommunityMembershipStatus,
-    CrisisTerm,
     FlagReason,
-    MemberRestriction,
-    MemberTrust,
-    OnCallModerator,
     SearchSynonym,
-    Tag,
-    TagStatus,
-    Topic,
     TrustLevel,
-    WatchedWord,
 )
 from communities.selectors import (
     HELD_FILTER,
     MODERATION_LOG_COLUMNS,
     access_community,
+    access_community_tag,
+    access_search_synonym,
+    access_watched_word,
+    all_communities,
+    communities_with_counts,
+    crisis_terms,
+    find_tenant_members,
+    join_request,
+    live_topic,
+    local_ids_of,
+    merge_targets,
     moderation_log,
     moderation_log_rows,
     moderation_settings,
+    moderator_memberships,
+    on_call_member_ids,
     open_review_count,
+    pending_join_requests,
+    proposed_tags,
+    restriction_history,
     review_queue,
+    search_synonym_list,
+    tags_with_topic_counts,
+    trust_of,
     unread_count,
+    watched_word_list,
 )
+from communities.views.rendering import ROBOTS_NOINDEX
 from core.errors import DomainError
-from members.models import Member, MembershipRole, TenantMembership
+from members.models import TenantMembership
+from members.requests import request_member
 from members.selectors import (
     attach_display_names,
     can_administer_tenant,
@@ -76,19 +86,11 @@ from members.selectors import (
     tenant_name_of,
 )
 from tenants.models import Tenant
+from tenants.requests import request_tenant
 
-ROBOTS_NOINDEX = "noindex, nofollow"
 DASHBOARD_LIST_LIMIT = 50
 
 View = Callable[..., HttpResponse]
-
-
-def _member(request: HttpRequest) -> Member:
-    return cast(Member, request.user)
-
-
-def _tenant(request: HttpRequest) -> Tenant:
-    return cast(Tenant, request.tenant)  # type: ignore[attr-defined]
 
 
 def _managers_only(*, admin: bool) -> Callable[[View], View]:
@@ -98,7 +100,7 @@ def _managers_only(*, admin: bool) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            member, tenant = _member(request), _tenant(request)
+            member, tenant = request_member(request), request_tenant(request)
             if not member.is_authenticated:
                 response: HttpResponse = redirect_to_login(request.get_full_path())
             else:
@@ -119,7 +121,7 @@ def _managers_only(*, admin: bool) -> Callable[[View], View]:
 
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     context = {
         **context,
         "indexable": False,
@@ -132,52 +134,18 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
 
 def _community(request: HttpRequest, slug: str) -> Community:
     # Managers see every community of their tenant; 404 alike for a missing one.
-    return access_community(member=_member(request), tenant=_tenant(request), slug=slug)
+    return access_community(member=request_member(request), tenant=request_tenant(request), slug=slug)
 
 
 # ---------------------------------------------------------------------------------------------
-# Reads of the management pages (the selectors have no manager's view of a tenant)
+# Reads of the management pages (communities.selectors has the manager's view of a tenant)
 # ---------------------------------------------------------------------------------------------
-
-
-def _count_per_community(model: type[Model], **filters: Any) -> Coalesce:
-    rows = (
-        model._default_manager.filter(community_id=OuterRef("pk"), **filters)
-        .order_by()
-        .values("community_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
-
-
-def _communities_with_counts() -> QuerySet[Community]:
-    return Community.objects.order_by("name").annotate(
-        member_count=_count_per_community(CommunityMembership, status=CommunityMembershipStatus.ACTIVE),
-        pending_count=_count_per_community(CommunityMembership, status=CommunityMembershipStatus.PENDING),
-        topic_count=_count_per_community(Topic, deleted_at__isnull=True),
-        proposed_tag_count=_count_per_community(Tag, status=TagStatus.PROPOSED),
-    )
 
 
 def _named(rows: list[Any], request: HttpRequest, attr: str) -> list[Any]:
     """Members' names as this tenant knows them (one query), never their email."""
-    attach_display_names(rows, tenant=_tenant(request), attrs=(attr,))
+    attach_display_names(rows, tenant=request_tenant(request), attrs=(attr,))
     return rows
-
-
-def _pending_requests(community: Community | None = None) -> QuerySet[CommunityMembership]:
-    rows = CommunityMembership.objects.filter(status=CommunityMembershipStatus.PENDING)
-    if community is not None:
-        rows = rows.filter(community=community)
-    return rows.select_related("community", "member").order_by("joined_at", "pk")
-
-
-def _proposed_tags(community: Community | None = None) -> QuerySet[Tag]:
-    rows = Tag.objects.filter(status=TagStatus.PROPOSED)
-    if community is not None:
-        rows = rows.filter(community=community)
-    return rows.select_related("community", "proposed_by").order_by("community__name", "kind", "name", "pk")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,11 +157,11 @@ def _proposed_tags(community: Community | None = None) -> QuerySet[Tag]:
 @require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
-        "communities": list(_communities_with_counts()),
-        "pending_requests": _named(list(_pending_requests()[:DASHBOARD_LIST_LIMIT]), request, "member"),
-        "proposed_tags": _named(list(_proposed_tags()[:DASHBOARD_LIST_LIMIT]), request, "proposed_by"),
+        "communities": list(communities_with_counts()),
+        "pending_requests": _named(list(pending_join_requests()[:DASHBOARD_LIST_LIMIT]), request, "member"),
+        "proposed_tags": _named(list(proposed_tags()[:DASHBOARD_LIST_LIMIT]), request, "proposed_by"),
         "list_limit": DASHBOARD_LIST_LIMIT,
-        "open_reviews": open_review_count(member=_member(request), tenant=_tenant(request)),
+        "open_reviews": open_review_count(member=request_member(request), tenant=request_tenant(request)),
     }
     return _render(request, "dashboard.html", context)
 
@@ -211,7 +179,7 @@ def community_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 community = services.create_community(
-                    acting_member=_member(request), tenant=_tenant(request), **form.service_fields()
+                    acting_member=request_member(request), tenant=request_tenant(request), **form.service_fields()
                 )
             except DomainError as error:
                 show_domain_error(form, error)
@@ -232,8 +200,8 @@ def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
         if form.is_valid():
             try:
                 community = services.update_community(
-                    acting_member=_member(request),
-                    tenant=_tenant(request),
+                    acting_member=request_member(request),
+                    tenant=request_tenant(request),
                     community=community,
                     **form.service_fields(),
                 )
@@ -256,8 +224,8 @@ def community_edit(request: HttpRequest, slug: str) -> HttpResponse:
 @_managers_only(admin=False)
 @require_safe
 def moderation_log_page(request: HttpRequest) -> HttpResponse:
-    actions = moderation_log(member=_member(request), tenant=_tenant(request))
-    attach_display_names(actions, tenant=_tenant(request), attrs=("actor", "subject"))
+    actions = moderation_log(member=request_member(request), tenant=request_tenant(request))
+    attach_display_names(actions, tenant=request_tenant(request), attrs=("actor", "subject"))
     return _render(request, "moderation_log.html", {"actions": actions})
 
 
@@ -269,7 +237,7 @@ def moderation_log_export(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = 'attachment; filename="moderation-log.csv"'
     writer = csv.writer(response)
     writer.writerow(MODERATION_LOG_COLUMNS)
-    writer.writerows(moderation_log_rows(member=_member(request), tenant=_tenant(request)))
+    writer.writerows(moderation_log_rows(member=request_member(request), tenant=request_tenant(request)))
     return response
 
 
@@ -283,12 +251,12 @@ REASON_FILTERS = [(HELD_FILTER, "Held (new members' first posts)"), *FlagReason.
 def _queue_page(
     request: HttpRequest, *, status: int = 200, failed: dict[int, ReviewDecisionForm] | None = None
 ) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     community_slug = request.GET.get("community") or None
     reason = request.GET.get("reason") or None
     items = review_queue(member=member, tenant=tenant, community_slug=community_slug, reason=reason)
     attach_display_names([item.post for item in items], tenant=tenant)
-    communities = list(Community.objects.order_by("name"))
+    communities = all_communities()
     failed = failed or {}
     rows = [
         {
@@ -321,12 +289,12 @@ def review_queue_page(request: HttpRequest) -> HttpResponse:
 @_managers_only(admin=False)
 @require_POST
 def review_decide(request: HttpRequest, item_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     try:
         item = moderation.review_item_for_moderator(member=member, tenant=tenant, item_id=item_id)
     except DomainError as error:
         raise Http404(error.message) from error
-    communities = list(Community.objects.order_by("name"))
+    communities = all_communities()
     form = ReviewDecisionForm(request.POST, communities=communities)
     if form.is_valid():
         data = form.cleaned_data
@@ -361,8 +329,8 @@ def moderation_settings_save(request: HttpRequest) -> HttpResponse:
     else:
         try:
             moderation.update_moderation_settings(
-                acting_member=_member(request),
-                tenant=_tenant(request),
+                acting_member=request_member(request),
+                tenant=request_tenant(request),
                 flag_threshold=form.cleaned_data["flag_threshold"],
             )
         except DomainError as error:
@@ -387,7 +355,7 @@ def _words_page(
 ) -> HttpResponse:
     row = moderation_settings()
     context = {
-        "words": list(WatchedWord.objects.order_by("action", "pattern")),
+        "words": list(watched_word_list()),
         "form": form or WatchedWordForm(),
         "links_form": links_form
         or LinkRulesForm(
@@ -415,7 +383,7 @@ def watched_words(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _words_page(request, form=form, status=400)
     data = form.cleaned_data
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     try:
         if request.POST.get("intent") == "test":
             trial = moderation.try_pattern(
@@ -447,10 +415,8 @@ def watched_words(request: HttpRequest) -> HttpResponse:
 @_managers_only(admin=False)
 @require_POST
 def watched_word_remove(request: HttpRequest, word_id: int) -> HttpResponse:
-    word = WatchedWord.objects.filter(pk=word_id).first()
-    if word is None:
-        raise Http404("No such watched word.")
-    moderation.remove_watched_word(acting_member=_member(request), tenant=_tenant(request), word=word)
+    word = access_watched_word(word_id=word_id)
+    moderation.remove_watched_word(acting_member=request_member(request), tenant=request_tenant(request), word=word)
     messages.info(request, f"No longer watching “{word.pattern}”.")
     return redirect("manage-words")
 
@@ -464,8 +430,8 @@ def link_rules(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     try:
         moderation.update_link_rules(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             new_members_may_link=data["new_members_may_link"],
             new_member_posts=data["new_member_posts"],
             allowed_domains=data["allowed_domains"],
@@ -484,11 +450,7 @@ def link_rules(request: HttpRequest) -> HttpResponse:
 
 
 def _moderator_choices(tenant: Tenant) -> list[tuple[int, str]]:
-    memberships = list(
-        TenantMembership.objects.filter(
-            tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN)
-        ).order_by("member_id")
-    )
+    memberships = list(moderator_memberships(tenant=tenant, order_by=("member_id",)))
     attach_display_names(memberships, tenant=tenant, attrs=("member",))
     return [(m.member_id, m.member_name) for m in memberships]  # type: ignore[attr-defined]
 
@@ -496,7 +458,7 @@ def _moderator_choices(tenant: Tenant) -> list[tuple[int, str]]:
 @_managers_only(admin=False)
 @require_http_methods(["GET", "POST"])
 def crisis_settings(request: HttpRequest) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     moderators = _moderator_choices(tenant)
     status = 200
     if request.method == "POST":
@@ -522,8 +484,8 @@ def crisis_settings(request: HttpRequest) -> HttpResponse:
         form = CrisisSettingsForm(
             initial={
                 "resources": moderation_settings().crisis_resources,
-                "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in CrisisTerm.objects.all()),
-                "on_call": [str(pk) for pk in OnCallModerator.objects.values_list("member_id", flat=True)],
+                "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in crisis_terms()),
+                "on_call": [str(pk) for pk in on_call_member_ids()],
             },
             moderators=moderators,
         )
@@ -541,7 +503,7 @@ def crisis_settings(request: HttpRequest) -> HttpResponse:
 @require_safe
 def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
     community = _community(request, slug)
-    requests = _named(list(_pending_requests(community)), request, "member")
+    requests = _named(list(pending_join_requests(community=community)), request, "member")
     return _render(request, "requests.html", {"community": community, "requests": requests})
 
 
@@ -550,7 +512,7 @@ def join_requests(request: HttpRequest, slug: str) -> HttpResponse:
 def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> HttpResponse:
     community = _community(request, slug)
     form = JoinDecisionForm(request.POST)
-    membership = CommunityMembership.objects.filter(pk=membership_id, community=community).first()
+    membership = join_request(community=community, request_id=membership_id)
     if not form.is_valid():
         messages.error(request, "Choose approve or deny.")
     elif membership is None:
@@ -559,8 +521,8 @@ def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> 
         approve = form.cleaned_data["decision"] == "approve"
         try:
             services.decide_join_request(
-                acting_member=_member(request),
-                tenant=_tenant(request),
+                acting_member=request_member(request),
+                tenant=request_tenant(request),
                 membership=membership,
                 approve=approve,
                 reason=form.cleaned_data["reason"],
@@ -568,7 +530,7 @@ def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> 
         except DomainError as error:
             messages.error(request, error.message)
         else:
-            who = tenant_name_of(member=membership.member, tenant=_tenant(request))
+            who = tenant_name_of(member=membership.member, tenant=request_tenant(request))
             messages.success(request, f"{who} joined {community.name}." if approve else f"{who}'s request was denied.")
     return redirect("manage-requests", slug=community.slug)
 
@@ -579,12 +541,10 @@ def join_request_decide(request: HttpRequest, slug: str, membership_id: int) -> 
 
 
 def _tags_page(request: HttpRequest, community: Community, form: TagForm) -> HttpResponse:
-    curated = list(
-        community.tags.filter(status=TagStatus.CURATED).annotate(topic_count=Count("topics")).order_by("kind", "name")
-    )
+    curated, proposed_rows = tags_with_topic_counts(community=community)
     proposed = [
         (tag, MergeTagForm(targets=curated, prefix=f"merge-{tag.pk}"))
-        for tag in _named(list(_proposed_tags(community).annotate(topic_count=Count("topics"))), request, "proposed_by")
+        for tag in _named(proposed_rows, request, "proposed_by")
     ]
     return _render(
         request, "tags.html", {"community": community, "curated": curated, "proposed": proposed, "form": form}
@@ -601,8 +561,8 @@ def tags(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             tag = services.create_tag(
-                acting_member=_member(request),
-                tenant=_tenant(request),
+                acting_member=request_member(request),
+                tenant=request_tenant(request),
                 community=community,
                 kind=form.cleaned_data["kind"],
                 name=form.cleaned_data["name"],
@@ -615,22 +575,19 @@ def tags(request: HttpRequest, slug: str) -> HttpResponse:
     return _tags_page(request, community, form)
 
 
-def _proposed_tag(community: Community, tag_id: int) -> Tag:
-    tag = community.tags.filter(pk=tag_id).first()
-    if tag is None:
-        raise Http404("No such tag.")
-    return tag
-
-
 @_managers_only(admin=False)
 @require_POST
 def tag_approve(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
     community = _community(request, slug)
-    tag = _proposed_tag(community, tag_id)
+    tag = access_community_tag(community=community, tag_id=tag_id)
     try:
         # Curating a tag of the same kind and name turns the proposed one into a curated one.
         services.create_tag(
-            acting_member=_member(request), tenant=_tenant(request), community=community, kind=tag.kind, name=tag.name
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
+            community=community,
+            kind=tag.kind,
+            name=tag.name,
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -643,15 +600,17 @@ def tag_approve(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
 @require_POST
 def tag_merge(request: HttpRequest, slug: str, tag_id: int) -> HttpResponse:
     community = _community(request, slug)
-    source = _proposed_tag(community, tag_id)
-    targets = community.tags.filter(status=TagStatus.CURATED).exclude(pk=source.pk)
+    source = access_community_tag(community=community, tag_id=tag_id)
+    targets = merge_targets(source=source)
     form = MergeTagForm(request.POST, targets=targets, prefix=f"merge-{source.pk}")
     if not form.is_valid():
         messages.error(request, "Choose a tag from the list to merge into.")
         return redirect("manage-tags", slug=community.slug)
     target = targets.get(pk=form.cleaned_data["target"])
     try:
-        services.merge_tags(acting_member=_member(request), tenant=_tenant(request), source=source, target=target)
+        services.merge_tags(
+            acting_member=request_member(request), tenant=request_tenant(request), source=source, target=target
+        )
     except DomainError as error:
         messages.error(request, error.message)
     else:
@@ -676,8 +635,8 @@ def search_synonyms(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             synonym = services.create_search_synonym(
-                acting_member=_member(request),
-                tenant=_tenant(request),
+                acting_member=request_member(request),
+                tenant=request_tenant(request),
                 terms=_synonym_terms(form.cleaned_data["terms"]),
             )
         except DomainError as error:
@@ -685,7 +644,7 @@ def search_synonyms(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Search now treats {' = '.join(synonym.terms)} as the same.")
             return redirect("manage-search-synonyms")
-    synonyms = list(SearchSynonym.objects.order_by("id"))
+    synonyms = list(search_synonym_list())
     rows = [
         (synonym, SynonymForm(initial={"terms": ", ".join(synonym.terms)}, prefix=f"s{synonym.pk}"))
         for synonym in synonyms
@@ -694,10 +653,7 @@ def search_synonyms(request: HttpRequest) -> HttpResponse:
 
 
 def _synonym(synonym_id: int) -> SearchSynonym:
-    synonym = SearchSynonym.objects.filter(pk=synonym_id).first()
-    if synonym is None:
-        raise Http404("No such synonym group.")
-    return synonym
+    return access_search_synonym(synonym_id=synonym_id)
 
 
 @_managers_only(admin=True)
@@ -710,8 +666,8 @@ def search_synonym_edit(request: HttpRequest, synonym_id: int) -> HttpResponse:
         return redirect("manage-search-synonyms")
     try:
         services.update_search_synonym(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             synonym=synonym,
             terms=_synonym_terms(form.cleaned_data["terms"]),
         )
@@ -726,7 +682,9 @@ def search_synonym_edit(request: HttpRequest, synonym_id: int) -> HttpResponse:
 @require_POST
 def search_synonym_delete(request: HttpRequest, synonym_id: int) -> HttpResponse:
     synonym = _synonym(synonym_id)
-    services.delete_search_synonym(acting_member=_member(request), tenant=_tenant(request), synonym=synonym)
+    services.delete_search_synonym(
+        acting_member=request_member(request), tenant=request_tenant(request), synonym=synonym
+    )
     messages.success(request, f"{' = '.join(synonym.terms)}: removed from the synonyms.")
     return redirect("manage-search-synonyms")
 
@@ -739,7 +697,7 @@ MEMBER_LIST_LIMIT = 50
 
 
 def _membership_here(request: HttpRequest, member_id: str) -> TenantMembership:
-    membership = member_by_local_id(tenant=_tenant(request), local_id=member_id)
+    membership = member_by_local_id(tenant=request_tenant(request), local_id=member_id)
     if membership is None:
         raise Http404("No such member.")
     return membership
@@ -749,30 +707,15 @@ def _membership_here(request: HttpRequest, member_id: str) -> TenantMembership:
 @require_safe
 def members_page(request: HttpRequest) -> HttpResponse:
     """Find a member (name or id here) and see who is silenced or suspended now."""
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     query = " ".join(request.GET.get("q", "").split())[:80]
     found: list[TenantMembership] = []
     if query:
-        found = list(
-            TenantMembership.objects.filter(tenant_id=tenant.pk)
-            .filter(
-                Q(local_id=query)
-                | Q(display_name__icontains=query)
-                | Q(display_name="", member__display_name__icontains=query)
-            )
-            .select_related("member")
-            .order_by("joined_at", "id")[:MEMBER_LIST_LIMIT]
-        )
+        found = find_tenant_members(tenant=tenant, query=query, limit=MEMBER_LIST_LIMIT)
         attach_display_names(found, tenant=tenant, attrs=("member",))
-    restrictions = list(
-        MemberRestriction.objects.filter(safety.active_restrictions()).select_related("member").order_by("-id")[:200]
-    )
+    restrictions = safety.current_restrictions(limit=200)
     attach_display_names(restrictions, tenant=tenant, attrs=("member",))
-    local_ids = dict(
-        TenantMembership.objects.filter(
-            tenant_id=tenant.pk, member_id__in=[r.member_id for r in restrictions]
-        ).values_list("member_id", "local_id")
-    )
+    local_ids = local_ids_of(tenant=tenant, member_ids=[r.member_id for r in restrictions])
     for restriction in restrictions:
         restriction.local_id = local_ids.get(restriction.member_id, "")  # type: ignore[attr-defined]
     return _render(request, "members.html", {"query": query, "found": found, "restrictions": restrictions})
@@ -786,9 +729,9 @@ def _member_page(
     trust_form: TrustForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     member = membership.member
-    trust = MemberTrust.objects.filter(member_id=member.pk).first()
+    trust = trust_of(member=member)
     level = TrustLevel(trust.level) if trust else TrustLevel.NEW
     response = _render(
         request,
@@ -800,7 +743,7 @@ def _member_page(
             "level": level,
             "activity": safety.activity_of(member=member, tenant=tenant),
             "restriction": safety.active_restriction(member=member, tenant=tenant),
-            "history": MemberRestriction.objects.filter(member_id=member.pk).order_by("-id")[:50],
+            "history": restriction_history(member=member, limit=50),
             "restrict_form": restrict_form or RestrictForm(),
             "trust_form": trust_form or TrustForm(initial={"level": level.label.lower(), "locked": True}),
         },
@@ -824,8 +767,8 @@ def member_restrict(request: HttpRequest, member_id: str) -> HttpResponse:
         return _member_page(request, membership, restrict_form=form, status=400)
     try:
         moderation.restrict_member(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=membership.member,
             kind=form.cleaned_data["kind"],
             days=form.cleaned_data["days"],
@@ -847,8 +790,8 @@ def member_trust(request: HttpRequest, member_id: str) -> HttpResponse:
         return _member_page(request, membership, trust_form=form, status=400)
     try:
         moderation.set_trust_level(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=membership.member,
             level=form.cleaned_data["level"],
             locked=form.cleaned_data["locked"],
@@ -864,7 +807,7 @@ def member_trust(request: HttpRequest, member_id: str) -> HttpResponse:
 @_managers_only(admin=False)
 @require_POST
 def restriction_lift(request: HttpRequest, restriction_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
+    member, tenant = request_member(request), request_tenant(request)
     try:
         restriction = moderation.restriction_for_moderator(member=member, tenant=tenant, restriction_id=restriction_id)
         moderation.lift_restriction(acting_member=member, tenant=tenant, restriction=restriction)
@@ -878,12 +821,8 @@ def restriction_lift(request: HttpRequest, restriction_id: int) -> HttpResponse:
 
 
 def _moderators_page(request: HttpRequest, form: ModeratorAddForm, status: int = 200) -> HttpResponse:
-    tenant = _tenant(request)
-    rows = list(
-        TenantMembership.objects.filter(tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN))
-        .select_related("member")
-        .order_by("role", "joined_at", "id")
-    )
+    tenant = request_tenant(request)
+    rows = list(moderator_memberships(tenant=tenant))
     attach_display_names(rows, tenant=tenant, attrs=("member",))
     response = _render(request, "moderators.html", {"rows": rows, "form": form})
     response.status_code = status
@@ -899,14 +838,14 @@ def moderators_page(request: HttpRequest) -> HttpResponse:
     form = ModeratorAddForm(request.POST)
     if not form.is_valid():
         return _moderators_page(request, form, status=400)
-    membership = member_by_local_id(tenant=_tenant(request), local_id=form.cleaned_data["member_id"].strip())
+    membership = member_by_local_id(tenant=request_tenant(request), local_id=form.cleaned_data["member_id"].strip())
     if membership is None:
         form.add_error("member_id", "No member of this site has that id.")
         return _moderators_page(request, form, status=400)
     try:
         moderation.set_moderator(
-            acting_member=_member(request),
-            tenant=_tenant(request),
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
             member=membership.member,
             moderator=True,
             reason=form.cleaned_data["reason"],
@@ -924,7 +863,10 @@ def moderator_remove(request: HttpRequest, member_id: str) -> HttpResponse:
     membership = _membership_here(request, member_id)
     try:
         moderation.set_moderator(
-            acting_member=_member(request), tenant=_tenant(request), member=membership.member, moderator=False
+            acting_member=request_member(request),
+            tenant=request_tenant(request),
+            member=membership.member,
+            moderator=False,
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -936,8 +878,8 @@ def moderator_remove(request: HttpRequest, member_id: str) -> HttpResponse:
 @_managers_only(admin=False)
 @require_POST
 def topic_slow_mode(request: HttpRequest, topic_id: int) -> HttpResponse:
-    member, tenant = _member(request), _tenant(request)
-    topic = Topic.objects.filter(pk=topic_id, deleted_at__isnull=True).first()
+    member, tenant = request_member(request), request_tenant(request)
+    topic = live_topic(topic_id=topic_id)
     if topic is None:
         raise Http404("No such topic.")
     form = SlowModeForm(request.POST)
@@ -957,7 +899,7 @@ def topic_slow_mode(request: HttpRequest, topic_id: int) -> HttpResponse:
             messages.success(request, f"Slow mode: one post per {minutes} minutes." if minutes else "Slow mode off.")
     else:
         messages.error(request, "Slow mode: minutes from 0 (off) to 1440.")
-    return redirect(f"/t/{topic.pk}/")
+    return redirect("topic-detail", topic_id=topic.pk)
 
 
 @_managers_only(admin=False)
@@ -970,8 +912,8 @@ def trust_settings(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 moderation.update_trust_settings(
-                    acting_member=_member(request),
-                    tenant=_tenant(request),
+                    acting_member=request_member(request),
+                    tenant=request_tenant(request),
                     requirements=form.requirements(),
                     **form.numbers(),
                 )

@@ -54,16 +54,16 @@ from communities.models import (
     WatchedWord,
     WatchedWordAction,
 )
+from communities.permissions import can_moderate, can_read_community, can_see_content
 from communities.search import index_posts, refresh_search_vectors
-from communities.selectors import can_moderate, can_read_community, can_see_content, moderation_settings
-from communities.services import (
-    CommunityNotFound,
+from communities.selectors import moderation_settings
+from communities.services import CommunityNotFound, set_post_status
+from communities.services.guards import (
     _clean_body,
     _record_moderation,
     _require_admin,
     _require_moderator,
     _require_signed_in,
-    set_post_status,
 )
 from core.errors import Conflict, InvalidInput
 from members.models import Member, MembershipRole, TenantMembership

@@ -17,7 +17,6 @@ Rules (one place, so the list page, the API and the email digest agree):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from django.db import transaction
@@ -38,20 +37,14 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
+from communities.tasks import deliver_notification_emails
+from communities.wording import mentioned_names
 from config.celery import enqueue
 from members.models import Member, TenantMembership
 from tenants.models import Tenant
+from tenants.selectors import current_tenant
 
-# Unicode word characters: "@José" works; the look-behind skips e-mail addresses ("me@example.org").
-MENTION_RE = re.compile(r"(?<![\w@])@([\w.\-]{2,80})")
-_CODE_RE = re.compile(r"<(pre|code)\b[^>]*>.*?</\1>", re.DOTALL | re.IGNORECASE)
 FOLLOWING_LEVELS = (WatchLevel.WATCHING, WatchLevel.TRACKING)
-
-
-def mentioned_names(body_html: str) -> set[str]:
-    """Lower-cased ``@names`` in the rendered post, outside code (rendered HTML marks code reliably)."""
-    text = _CODE_RE.sub(" ", body_html)
-    return {name.rstrip(".-").lower() for name in MENTION_RE.findall(text)}
 
 
 def _mentioned_member_ids(*, tenant: Tenant, names: set[str]) -> set[int]:
@@ -103,9 +96,6 @@ def _write(*, recipients: dict[int, str], post: Post, topic: Topic, actor_id: in
 
 def _schedule_email_delivery() -> None:
     """After commit, let a worker email the members who want one email per notification."""
-    from communities.tasks import deliver_notification_emails
-    from tenants.selectors import current_tenant
-
     tenant = current_tenant()
     if tenant is None:
         return

@@ -15,7 +15,6 @@ Erasure choices (issue 5):
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import connection
@@ -43,13 +42,18 @@ from communities.models import (
     WatchedWord,
 )
 from communities.search import index_posts, refresh_search_vectors
-from communities.selectors import REMOVED_HTML
 from communities.services import REACTION_COUNTERS
-from members.models import Member
-
-FORMER_MEMBER = "A former member"
-REMOVED_TEXT = "[removed]"
-FORMER_HANDLE = "@former-member"
+from communities.wording import (
+    FORMER_HANDLE,
+    FORMER_MEMBER,
+    REMOVED_HTML,
+    REMOVED_TEXT,
+    handle_of,
+    mention_of,
+    quote_markdown,
+)
+from members.models import Member, TenantMembership
+from privacy.registry import register_personal_data
 
 
 def export_member_data(member: Member) -> dict[str, Any]:
@@ -136,8 +140,6 @@ def _decision(action: ModerationAction) -> dict[str, Any]:
 
 def _handles(member: Member) -> set[str]:
     """The member's @handles here: their names in this tenant and on the platform, without spaces."""
-    from members.models import TenantMembership
-
     names = {member.display_name}
     schema = connection.schema_name  # type: ignore[attr-defined]
     names.update(
@@ -145,13 +147,12 @@ def _handles(member: Member) -> set[str]:
             "display_name", flat=True
         )
     )
-    handles = {name.replace(" ", "").lower().rstrip(".-") for name in names if name}
+    handles = {handle_of(name) for name in names if name}
     return {handle for handle in handles if len(handle) >= 2}
 
 
 def _quote_source(quoted: Post) -> str:
-    lines = quoted.body_markdown.splitlines() or [""]
-    return f"{FORMER_MEMBER} wrote:\n\n" + "\n".join(f"> {line}" if line else ">" for line in lines)
+    return quote_markdown(author_name=FORMER_MEMBER, body_markdown=quoted.body_markdown)
 
 
 def erase_member_data(member: Member, keep_posts: bool) -> None:
@@ -210,7 +211,7 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
     reindexed = set(own_post_ids)
     # @mentions of the member anywhere in this tenant.
     for handle in _handles(member):
-        pattern = re.compile(rf"(?<![\w@])@{re.escape(handle)}[.\-]*(?![\w])", re.IGNORECASE)
+        pattern = mention_of(handle)
         needle = Q(body_markdown__icontains=f"@{handle}") | Q(body_html__icontains=f"@{handle}")
         for model in (Post, PostRevision):
             for row in model.objects.filter(needle).only("pk", "body_markdown", "body_html"):
@@ -228,8 +229,6 @@ def erase_member_data(member: Member, keep_posts: bool) -> None:
 
 
 def register() -> None:
-    from privacy.registry import register_personal_data
-
     register_personal_data(
         name="communities",
         models=[

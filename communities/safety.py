@@ -55,7 +55,8 @@ from communities.models import (
     TrustLevel,
     TrustLevelName,
 )
-from communities.selectors import can_moderate, moderation_settings
+from communities.permissions import can_moderate
+from communities.selectors import moderation_settings
 from core.errors import DomainError, InvalidInput, NotAllowed
 from members.models import Member, TenantMembership
 from members.selectors import platform_suspension_of
@@ -112,6 +113,13 @@ def describe_until(ends_at: datetime.datetime | None) -> str:
 def active_restrictions() -> Q:
     now = timezone.now()
     return Q(lifted_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def current_restrictions(*, limit: int) -> list[MemberRestriction]:
+    """Silenced and suspended members now, newest first."""
+    return list(
+        MemberRestriction.objects.filter(active_restrictions()).select_related("member").order_by("-id")[:limit]
+    )
 
 
 def active_restriction(*, member: Member, tenant: Tenant) -> Restriction | None:

@@ -1,7 +1,7 @@
 """Reads for communities (tenant schema).
 
-Permission predicates live here too (``can_read_community``, ``can_moderate``...): services call them
-before writing, views call them before showing, so both sides agree on one rule.
+The rules they apply live in communities.permissions; the ``access_*`` readers fail with NotFound
+(a 404) alike for missing and forbidden rows, so ids and slugs reveal nothing.
 """
 
 from __future__ import annotations
@@ -21,19 +21,24 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    IntegerField,
     Max,
+    Model,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from wagtail.models import Page as WagtailPage
 
 from communities.models import (
     Community,
@@ -41,12 +46,17 @@ from communities.models import (
     CommunityMembershipStatus,
     CommunitySubscription,
     ContentStatus,
+    CrisisTerm,
+    MemberRestriction,
+    MemberTrust,
     ModerationAction,
     ModerationActionKind,
     ModerationSettings,
     Notification,
     NotificationKind,
+    OnCallModerator,
     Post,
+    PostRevision,
     Reaction,
     ReviewItem,
     ReviewStatus,
@@ -58,8 +68,10 @@ from communities.models import (
     TopicKind,
     TopicSubscription,
     Visibility,
+    WatchedWord,
     WatchLevel,
 )
+from communities.permissions import can_moderate, can_read_community, can_see_content, is_active_community_member
 from communities.search import (
     HEADLINE_FRAGMENTS,
     HEADLINE_MAX_WORDS,
@@ -76,43 +88,16 @@ from communities.search import (
     parse_query,
     render_snippet,
 )
-from conditions.selectors import synonym_groups
+from communities.wording import REMOVED_HTML
+from conditions.selectors import descendant_ids, search_conditions, synonym_groups
 from core.errors import InvalidInput
-from members.models import Member
-from members.selectors import attach_display_names, can_administer_tenant, can_moderate_tenant, membership_of
+from members.models import Member, MembershipRole, TenantMembership
+from members.selectors import attach_display_names, can_administer_tenant, membership_of
 from tenants.models import Tenant
 
-REMOVED_TEXT = "[removed]"
-REMOVED_HTML = "<p>[removed]</p>"
-
-
 # ---------------------------------------------------------------------------------------------
-# Permission predicates
+# Readable communities
 # ---------------------------------------------------------------------------------------------
-
-
-def can_moderate(*, member: Member, tenant: Tenant) -> bool:
-    """Tenant moderators and admins moderate every community of their tenant; superusers everywhere."""
-    return can_moderate_tenant(member=member, tenant=tenant)
-
-
-def is_active_community_member(*, member: Member, community: Community) -> bool:
-    if not member.is_authenticated:
-        return False
-    return CommunityMembership.objects.filter(
-        community_id=community.pk, member_id=member.pk, status=CommunityMembershipStatus.ACTIVE
-    ).exists()
-
-
-def can_read_community(*, member: Member, tenant: Tenant, community: Community) -> bool:
-    """Open: anyone. Members-only: active community members, tenant moderators/admins, superusers."""
-    if community.visibility == Visibility.OPEN:
-        return True
-    if not member.is_authenticated or not member.is_active:
-        return False
-    if member.is_superuser or can_moderate(member=member, tenant=tenant):
-        return True
-    return is_active_community_member(member=member, community=community)
 
 
 def readable_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community]:
@@ -171,15 +156,6 @@ def visible_topics(*, member: Member, tenant: Tenant, topics: QuerySet[Topic] | 
     return topics.filter(content_visibility(member=member, tenant=tenant))
 
 
-def can_see_content(*, member: Member, tenant: Tenant, status: str, author_id: int | None) -> bool:
-    """The same rule for one row already in hand."""
-    if status == ContentStatus.PUBLISHED:
-        return True
-    if not member.is_authenticated or not member.is_active:
-        return False
-    return (author_id is not None and author_id == member.pk) or can_moderate(member=member, tenant=tenant)
-
-
 def visible_notifications(member: Member) -> QuerySet[Notification]:
     """A member's notifications, minus those about posts others can't see right now (held or hidden):
     they reappear if a moderator approves the post. Moderation notices always show."""
@@ -211,8 +187,6 @@ def visible_communities(*, member: Member, tenant: Tenant) -> QuerySet[Community
 def find_communities(*, member: Member, tenant: Tenant, query: str) -> list[Community]:
     """Narrow this tenant's visible communities the way the platform directory searches: by condition
     name, synonym or MeSH code (with narrower conditions), or by words of the name and description."""
-    from conditions.selectors import descendant_ids, search_conditions
-
     query = query.strip()[:100]
     communities = visible_communities(member=member, tenant=tenant)
     if not query:
@@ -408,6 +382,180 @@ def search_topics(
         .prefetch_related(public_tags())
         .order_by("-rank", "-last_activity_at", "-id")[:limit]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookups for pages and the API (access_*: 404 alike for missing and forbidden)
+# ---------------------------------------------------------------------------------------------
+
+
+def access_readable_community(*, member: Member, tenant: Tenant, slug: str) -> Community:
+    """A community listed to this member whose content they may also read."""
+    community = access_community(member=member, tenant=tenant, slug=slug)
+    if not can_read_community(member=member, tenant=tenant, community=community):
+        raise Http404("No such community.")
+    return community
+
+
+def access_post(*, member: Member, tenant: Tenant, topic: Topic, post_id: int) -> Post:
+    """A post of a topic the member may already read (access_topic checked it), if they may see the
+    post itself (held and hidden posts: their author and moderators only)."""
+    post = Post.objects.select_related("topic__community", "author").filter(pk=post_id, topic_id=topic.pk).first()
+    if post is None or not can_see_content(member=member, tenant=tenant, status=post.status, author_id=post.author_id):
+        raise Http404("No such post.")
+    return post
+
+
+def access_post_by_id(*, member: Member, tenant: Tenant, post_id: int) -> Post:
+    """A post of a topic the member may read, by its id alone (the post itself may be removed)."""
+    topic_id = Post.objects.filter(pk=post_id).values_list("topic_id", flat=True).first()
+    if topic_id is None:
+        raise Http404("No such post.")
+    topic = access_topic(member=member, tenant=tenant, topic_id=topic_id)
+    post = Post.objects.select_related("author", "quoted_post__author").get(pk=post_id)
+    if not can_see_content(member=member, tenant=tenant, status=post.status, author_id=post.author_id):
+        raise Http404("No such post.")
+    post.topic = topic
+    return post
+
+
+def post_of_topic(*, topic: Topic, post_id: int) -> Post | None:
+    """A post to quote or mark as the answer: looked up in this topic only, so another topic's post
+    can't be revealed through it (the services refuse removed ones)."""
+    return Post.objects.select_related("author").filter(pk=post_id, topic_id=topic.pk).first()
+
+
+def is_in_crisis(*, post: Post) -> bool:
+    return ReviewItem.objects.filter(post_id=post.pk, status=ReviewStatus.OPEN, risk__gt=0).exists()
+
+
+def access_tag(*, member: Member, tenant: Tenant, tag_id: int) -> Tag:
+    tag = Tag.objects.select_related("community").filter(pk=tag_id).first()
+    if tag is None or not can_read_community(member=member, tenant=tenant, community=tag.community):
+        raise Http404("No such tag.")
+    return tag
+
+
+def tag_of_community(*, community_id: int, tag_id: int) -> Tag | None:
+    return Tag.objects.filter(pk=tag_id, community_id=community_id).first()
+
+
+def community_tags(*, member: Member, tenant: Tenant, community: Community) -> QuerySet[Tag]:
+    """Curated tags; moderators also see proposed ones, members the ones they proposed themselves."""
+    tags = Tag.objects.filter(community=community).exclude(status=TagStatus.MERGED).order_by("kind", "name")
+    if not can_moderate(member=member, tenant=tenant):
+        member_id = member.pk if member.is_authenticated else None
+        tags = tags.filter(Q(status=TagStatus.CURATED) | Q(proposed_by_id=member_id))
+    return tags
+
+
+def curated_tags(*, community: Community) -> QuerySet[Tag]:
+    return community.tags.filter(status=TagStatus.CURATED)
+
+
+def searchable_tags(*, member: Member, tenant: Tenant, communities: Sequence[Community]) -> QuerySet[Tag]:
+    """The curated tags of those ``communities`` this member may read (the search page's filters)."""
+    return Tag.objects.filter(
+        community_id__in=[c.pk for c in communities if can_read_community(member=member, tenant=tenant, community=c)],
+        status=TagStatus.CURATED,
+    ).order_by("kind", "name")
+
+
+def pending_join_requests(*, community: Community | None = None) -> QuerySet[CommunityMembership]:
+    rows = CommunityMembership.objects.filter(status=CommunityMembershipStatus.PENDING)
+    if community is not None:
+        rows = rows.filter(community=community)
+    return rows.select_related("community", "member").order_by("joined_at", "pk")
+
+
+def join_request(*, community: Community, request_id: int) -> CommunityMembership | None:
+    """A join request (any status: the service refuses decided ones) of a community in hand."""
+    return CommunityMembership.objects.filter(pk=request_id, community=community).first()
+
+
+def access_join_request(*, community: Community, request_id: int) -> CommunityMembership:
+    membership = join_request(community=community, request_id=request_id)
+    if membership is None:
+        raise Http404("No such request.")
+    return membership
+
+
+def community_membership_of(*, member: Member, community: Community) -> CommunityMembership | None:
+    """The viewer's own membership row: it decides which buttons to show, never what may be read."""
+    if not member.is_authenticated:
+        return None
+    return CommunityMembership.objects.filter(community=community, member_id=member.pk).first()
+
+
+def community_watch_level(*, member: Member, community: Community) -> str | None:
+    if not member.is_authenticated:
+        return None
+    return (
+        CommunitySubscription.objects.filter(community=community, member_id=member.pk)
+        .values_list("level", flat=True)
+        .first()
+    )
+
+
+def joined_communities(*, member: Member) -> list[Community]:
+    joined = active_community_ids(member=member)
+    return list(Community.objects.filter(pk__in=joined).order_by("name")) if joined else []
+
+
+@dataclass(frozen=True)
+class TopicPageView:
+    """What a topic page shows one viewer, besides the posts (topic_posts)."""
+
+    is_moderator: bool
+    is_participant: bool
+    watch_level: str | None
+    # Edit history is for moderators only (one query for the whole thread, grouped by post).
+    revisions: dict[int, list[PostRevision]]
+    tags: list[Tag]
+
+
+def access_topic_page(*, member: Member, tenant: Tenant, topic: Topic) -> TopicPageView:
+    """The viewer's standing on a topic page of a topic they may read (access_topic checked it)."""
+    is_moderator = member.is_authenticated and can_moderate(member=member, tenant=tenant)
+    watch_level = (
+        TopicSubscription.objects.filter(topic=topic, member_id=member.pk).values_list("level", flat=True).first()
+        if member.is_authenticated
+        else None
+    )
+    revisions: dict[int, list[PostRevision]] = {}
+    if is_moderator:
+        for revision in PostRevision.objects.filter(post__topic_id=topic.pk).order_by("post_id", "-replaced_at"):
+            revisions.setdefault(revision.post_id, []).append(revision)
+    return TopicPageView(
+        is_moderator=is_moderator,
+        is_participant=is_active_community_member(member=member, community=topic.community),
+        watch_level=watch_level,
+        revisions=revisions,
+        tags=list(topic.tags.filter(status=TagStatus.CURATED)),
+    )
+
+
+def resource_library_page() -> WagtailPage | None:
+    """The partner's Wagtail resource library (cms.ResourceIndexPage), read by content type:
+    communities never imports cms."""
+    return (
+        WagtailPage.objects.live()
+        .public()
+        .filter(content_type__app_label="cms", content_type__model="resourceindexpage")
+        .order_by("path")
+        .first()
+    )
+
+
+def resource_pages(*, limit: int) -> list[WagtailPage]:
+    pages = (
+        WagtailPage.objects.live()
+        .public()
+        .filter(content_type__app_label="cms", content_type__model="resourcepage")
+        .specific()
+        .order_by("title")
+    )
+    return list(pages[:limit])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -733,10 +881,11 @@ def notification_target(*, notification: Notification) -> str:
     """Where opening a notification leads: the post, else its topic, else its community."""
     if notification.topic_id:
         anchor = f"#post-{notification.post_id}" if notification.post_id else ""
-        return f"/t/{notification.topic_id}/{anchor}"
+        return reverse("topic-detail", kwargs={"topic_id": notification.topic_id}) + anchor
     if notification.community_id:
-        return f"/c/{Community.objects.values_list('slug', flat=True).get(pk=notification.community_id)}/"
-    return "/notifications/"
+        slug = Community.objects.values_list("slug", flat=True).get(pk=notification.community_id)
+        return reverse("community-detail", kwargs={"slug": slug})
+    return reverse("notifications")
 
 
 def unread_count(*, member: Member) -> int:
@@ -980,3 +1129,152 @@ def research_posts(
         )
         for post in posts.order_by("created_at", "id")
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The management pages and the moderators' API (callers check the role first)
+# ---------------------------------------------------------------------------------------------
+
+
+def _count_per_community(model: type[Model], **filters: Any) -> Coalesce:
+    rows = (
+        model._default_manager.filter(community_id=OuterRef("pk"), **filters)
+        .order_by()
+        .values("community_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def communities_with_counts() -> QuerySet[Community]:
+    return Community.objects.order_by("name").annotate(
+        member_count=_count_per_community(CommunityMembership, status=CommunityMembershipStatus.ACTIVE),
+        pending_count=_count_per_community(CommunityMembership, status=CommunityMembershipStatus.PENDING),
+        topic_count=_count_per_community(Topic, deleted_at__isnull=True),
+        proposed_tag_count=_count_per_community(Tag, status=TagStatus.PROPOSED),
+    )
+
+
+def all_communities() -> list[Community]:
+    return list(Community.objects.order_by("name"))
+
+
+def community_by_slug(*, slug: str) -> Community | None:
+    return Community.objects.filter(slug=slug).first()
+
+
+def proposed_tags(*, community: Community | None = None) -> QuerySet[Tag]:
+    rows = Tag.objects.filter(status=TagStatus.PROPOSED)
+    if community is not None:
+        rows = rows.filter(community=community)
+    return rows.select_related("community", "proposed_by").order_by("community__name", "kind", "name", "pk")
+
+
+def access_community_tag(*, community: Community, tag_id: int) -> Tag:
+    tag = community.tags.filter(pk=tag_id).first()
+    if tag is None:
+        raise Http404("No such tag.")
+    return tag
+
+
+def merge_targets(*, source: Tag) -> QuerySet[Tag]:
+    """The curated tags of the source's community that it may be merged into."""
+    return Tag.objects.filter(community_id=source.community_id, status=TagStatus.CURATED).exclude(pk=source.pk)
+
+
+def tags_with_topic_counts(*, community: Community) -> tuple[list[Tag], list[Tag]]:
+    """A community's curated and proposed tags, each with the number of topics carrying it."""
+    curated: list[Tag] = list(
+        community.tags.filter(status=TagStatus.CURATED).annotate(topic_count=Count("topics")).order_by("kind", "name")
+    )
+    proposed: list[Tag] = list(proposed_tags(community=community).annotate(topic_count=Count("topics")))
+    return curated, proposed
+
+
+def live_topic(*, topic_id: int) -> Topic | None:
+    return Topic.objects.filter(pk=topic_id, deleted_at__isnull=True).first()
+
+
+def review_item_with_post(*, item_id: int) -> ReviewItem:
+    return ReviewItem.objects.select_related("community", "post__author", "post__topic").get(pk=item_id)
+
+
+def search_synonym_list() -> QuerySet[SearchSynonym]:
+    return SearchSynonym.objects.order_by("id")
+
+
+def access_search_synonym(*, synonym_id: int) -> SearchSynonym:
+    synonym = SearchSynonym.objects.filter(pk=synonym_id).first()
+    if synonym is None:
+        raise Http404("No such synonym group.")
+    return synonym
+
+
+def watched_word_list() -> QuerySet[WatchedWord]:
+    return WatchedWord.objects.order_by("action", "pattern")
+
+
+def access_watched_word(*, word_id: int) -> WatchedWord:
+    word = WatchedWord.objects.filter(pk=word_id).first()
+    if word is None:
+        raise Http404("No such watched word.")
+    return word
+
+
+def crisis_terms() -> QuerySet[CrisisTerm]:
+    return CrisisTerm.objects.all()
+
+
+def on_call_moderators() -> QuerySet[OnCallModerator]:
+    return OnCallModerator.objects.select_related("member").order_by("pk")
+
+
+def on_call_member_ids() -> list[int]:
+    return list(OnCallModerator.objects.values_list("member_id", flat=True))
+
+
+def trust_of(*, member: Member) -> MemberTrust | None:
+    return MemberTrust.objects.filter(member_id=member.pk).first()
+
+
+def restriction_history(*, member: Member, limit: int = 50) -> QuerySet[MemberRestriction]:
+    return MemberRestriction.objects.filter(member_id=member.pk).order_by("-id")[:limit]
+
+
+def moderator_memberships(
+    *, tenant: Tenant, order_by: Sequence[str] = ("role", "joined_at", "id")
+) -> QuerySet[TenantMembership]:
+    """This tenant's moderators and admins."""
+    return (
+        TenantMembership.objects.filter(tenant_id=tenant.pk, role__in=(MembershipRole.MODERATOR, MembershipRole.ADMIN))
+        .select_related("member")
+        .order_by(*order_by)
+    )
+
+
+def find_tenant_members(*, tenant: Tenant, query: str, limit: int) -> list[TenantMembership]:
+    """Members of this tenant by their id here or the name they use here (their platform name when
+    they set none)."""
+    return list(
+        TenantMembership.objects.filter(tenant_id=tenant.pk)
+        .filter(
+            Q(local_id=query)
+            | Q(display_name__icontains=query)
+            | Q(display_name="", member__display_name__icontains=query)
+        )
+        .select_related("member")
+        .order_by("joined_at", "id")[:limit]
+    )
+
+
+def local_ids_of(*, tenant: Tenant, member_ids: Sequence[int]) -> dict[int, str]:
+    return dict(
+        TenantMembership.objects.filter(tenant_id=tenant.pk, member_id__in=member_ids).values_list(
+            "member_id", "local_id"
+        )
+    )
+
+
+def member_ids_by_public_id(*, public_ids: Sequence[Any]) -> dict[Any, int]:
+    return dict(Member.objects.filter(public_id__in=public_ids).values_list("public_id", "pk"))

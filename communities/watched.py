@@ -29,7 +29,8 @@ from django.db.models import Count, Max
 
 from communities import recruiting
 from communities.models import ContentStatus, ModerationSettings, Post, WatchedWord, WatchedWordAction
-from communities.selectors import can_moderate, moderation_settings
+from communities.permissions import can_moderate
+from communities.selectors import moderation_settings
 from core.errors import InvalidInput
 from members.models import Member
 from tenants.models import Tenant

@@ -28,12 +28,12 @@ from communities.models import (
     Topic,
     TopicKind,
     TopicSubscription,
-    Visibility,
 )
 from members.selectors import local_id_of
 from tenants.db import use_public_schema
+from tests.communities.worlds import open_community_joined_by_alice, start_topic
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
-from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
+from tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,29 +50,20 @@ def in_tenant(tenant: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with in_tenant(tenant_a):
-        w = community_world(tenant=tenant_a, slug="lupus-circle", name="Lupus circle")
-        w.open = CommunityFactory(visibility=Visibility.OPEN, slug="open-circle", name="Open circle")
-        CommunityMembershipFactory(community=w.open, member=w.alice)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Sleep and steroids",
-            body="How do you **sleep** on prednisone?",
-        )
-        w.post = Post.objects.get(topic=w.topic)
-        w.open_topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.open,
-            kind=TopicKind.UPDATE,
-            title="Hello from the open circle",
-            body="Glad to be here.",
-        )
+def world_fields():
+    return {"slug": "lupus-circle", "name": "Lupus circle"}
+
+
+@pytest.fixture
+def world(world):
+    w = world
+    w.open = open_community_joined_by_alice(w, slug="open-circle", name="Open circle")
+    w.topic = start_topic(w, title="Sleep and steroids", body="How do you **sleep** on prednisone?")
+    w.post = Post.objects.get(topic=w.topic)
+    w.open_topic = start_topic(
+        w, title="Hello from the open circle", body="Glad to be here.", community=w.open, kind=TopicKind.UPDATE
+    )
+    use_public_schema()
     return w
 
 

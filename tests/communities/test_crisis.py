@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
-from django_tenants.utils import tenant_context
 
 from communities import crisis, moderation, services
-from communities.models import ContentStatus, FlagReason, ReviewItem, RiskLevel, TopicKind
+from communities.models import ContentStatus, FlagReason, ReviewItem, RiskLevel
 from communities.selectors import review_queue
 from core.errors import InvalidInput
 from tenants.db import use_public_schema
+from tests.communities.worlds import start_topic
 from tests.conftest import TENANT_A, signed_in
-from tests.factories import community_world
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
@@ -22,16 +21,11 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.topic = services.create_topic(
-            acting_member=w.alice, tenant=tenant_a, community=w.community, kind=TopicKind.QUESTION,
-            title="Bad week", body="Everything hurts.",
-        )  # fmt: skip
-        mail.outbox.clear()
-        yield w
+def world(world):
+    w = world
+    w.topic = start_topic(w, title="Bad week", body="Everything hurts.")
+    mail.outbox.clear()
+    return w
 
 
 @pytest.mark.parametrize(

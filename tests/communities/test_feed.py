@@ -17,34 +17,32 @@ from communities.feed import anonymous_feed, feed_for, score_topic
 from communities.models import Topic, TopicKind, Visibility, WatchLevel
 from conditions.models import Condition
 from core.errors import InvalidInput
-from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TopicFactory, community_world
+from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)  # members-only, alice and bob joined
-        lupus = Condition.objects.create(mesh_id="TST0001", name="Test lupus", slug="test-lupus-feed")
-        nephritis = Condition.objects.create(
-            mesh_id="TST0002", name="Test nephritis", slug="test-nephritis-feed", parent=lupus
-        )
-        w.alice.conditions.add(lupus)
-        # Open, about a descendant of Alice's condition: relevant though she never joined.
-        w.open_match = CommunityFactory(visibility=Visibility.OPEN)
-        w.open_match.conditions.add(nephritis)
-        # Members-only, about her condition, not joined: unreadable, never in her feed.
-        w.closed_match = CommunityFactory(visibility=Visibility.MEMBERS_ONLY)
-        w.closed_match.conditions.add(lupus)
-        # Joined, then muted.
-        w.muted = CommunityFactory()
-        CommunityMembershipFactory(community=w.muted, member=w.alice)
-        services.set_community_watch_level(member=w.alice, tenant=tenant_a, community=w.muted, level=WatchLevel.MUTED)
-        # Open, unrelated to Alice.
-        w.unrelated = CommunityFactory(visibility=Visibility.OPEN)
-        yield w
+def world(world):
+    w = world  # members-only, alice and bob joined
+    lupus = Condition.objects.create(mesh_id="TST0001", name="Test lupus", slug="test-lupus-feed")
+    nephritis = Condition.objects.create(
+        mesh_id="TST0002", name="Test nephritis", slug="test-nephritis-feed", parent=lupus
+    )
+    w.alice.conditions.add(lupus)
+    # Open, about a descendant of Alice's condition: relevant though she never joined.
+    w.open_match = CommunityFactory(visibility=Visibility.OPEN)
+    w.open_match.conditions.add(nephritis)
+    # Members-only, about her condition, not joined: unreadable, never in her feed.
+    w.closed_match = CommunityFactory(visibility=Visibility.MEMBERS_ONLY)
+    w.closed_match.conditions.add(lupus)
+    # Joined, then muted.
+    w.muted = CommunityFactory()
+    CommunityMembershipFactory(community=w.muted, member=w.alice)
+    services.set_community_watch_level(member=w.alice, tenant=w.tenant, community=w.muted, level=WatchLevel.MUTED)
+    # Open, unrelated to Alice.
+    w.unrelated = CommunityFactory(visibility=Visibility.OPEN)
+    return w
 
 
 def topic_in(community, **fields):

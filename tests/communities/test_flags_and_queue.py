@@ -31,8 +31,9 @@ from communities.selectors import review_queue, search_topics, topic_posts
 from core.errors import Conflict, InvalidInput, NotAllowed
 from members.models import MembershipRole
 from tenants.db import use_public_schema
+from tests.communities.worlds import community_member, reply_to, start_topic
 from tests.conftest import TENANT_A, TENANT_B, signed_in
-from tests.factories import CommunityFactory, CommunityMembershipFactory, MemberFactory, TenantMembershipFactory
+from tests.factories import CommunityFactory, CommunityMembershipFactory, TenantMembershipFactory
 from tests.factories import community_world as make_world
 
 pytestmark = pytest.mark.django_db
@@ -42,28 +43,12 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = make_world(tenant=tenant_a)
-        w.others = []
-        for number in range(3):
-            member = MemberFactory(display_name=f"Flagger {number}")
-            TenantMembershipFactory(member=member, tenant=tenant_a)
-            CommunityMembershipFactory(community=w.community, member=member)
-            w.others.append(member)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Cold hands in winter",
-            body="Gloves help a bit.",
-        )
-        w.reply = services.create_reply(
-            acting_member=w.bob, tenant=tenant_a, topic=w.topic, body="Buy my miracle cure at example.com"
-        )
-        yield w
+def world(world):
+    w = world
+    w.others = [community_member(w, display_name=f"Flagger {number}") for number in range(3)]
+    w.topic = start_topic(w, title="Cold hands in winter", body="Gloves help a bit.")
+    w.reply = reply_to(w, w.topic, body="Buy my miracle cure at example.com")
+    return w
 
 
 def flag(world, member, post=None, reason=FlagReason.SPAM, text=""):

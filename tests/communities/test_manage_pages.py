@@ -48,21 +48,26 @@ ADMIN_ONLY_PAGES = [NEW, EDIT]
 
 
 @pytest.fixture
-def world(tenant_a, tenant_b):
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a, name="Lupus circle", slug=SLUG, joining_policy=JoiningPolicy.APPROVAL)
-        w.curated = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
-        w.proposed = TagFactory(
-            community=w.community,
-            kind=TagKind.SYMPTOM,
-            name="Tiredness",
-            slug="tiredness",
-            status=TagStatus.PROPOSED,
-            proposed_by=w.alice,
-        )
-        w.pending = CommunityMembershipFactory(
-            community=w.community, member=w.carol, status=CommunityMembershipStatus.PENDING
-        )
+def world_fields():
+    return {"name": "Lupus circle", "slug": SLUG, "joining_policy": JoiningPolicy.APPROVAL}
+
+
+@pytest.fixture
+def world(world, tenant_b):
+    w = world
+    w.curated = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
+    w.proposed = TagFactory(
+        community=w.community,
+        kind=TagKind.SYMPTOM,
+        name="Tiredness",
+        slug="tiredness",
+        status=TagStatus.PROPOSED,
+        proposed_by=w.alice,
+    )
+    w.pending = CommunityMembershipFactory(
+        community=w.community, member=w.carol, status=CommunityMembershipStatus.PENDING
+    )
+    use_public_schema()
     with tenant_context(tenant_b):
         w.other = community_world(tenant=tenant_b, name="Beta circle", slug="beta-circle")
     use_public_schema()

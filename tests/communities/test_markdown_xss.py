@@ -8,12 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.template import Context, Template
-from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.markdown import render_markdown, render_plain
 from communities.models import ModerationSettings, Post, TagKind, TopicKind
-from tests.factories import community_world
 
 pytestmark = pytest.mark.django_db
 
@@ -139,13 +137,6 @@ def test_safe_markdown_survives():
         '<a href="https://example.org/g" rel="nofollow noopener noreferrer ugc">the guide</a>.</p>\n'
         "<pre><code>x &lt; y\n</code></pre>"
     )
-
-
-@pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        yield community_world(tenant=tenant_a)
 
 
 def test_vectors_stored_through_the_services_are_inert(world):

@@ -10,29 +10,20 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.emails import deliver_digests
-from communities.models import Notification, TopicKind
+from communities.models import Notification
 from communities.tasks import send_daily_digests
 from members.models import EmailNotifications, Member
 from tenants.db import use_public_schema
+from tests.communities.worlds import start_topic
 from tests.conftest import host_client
-from tests.factories import community_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Fatigue after infusions?",
-            body="How do you cope?",
-        )
+def world(world):
+    w = world
+    w.topic = start_topic(w, title="Fatigue after infusions?", body="How do you cope?")
     use_public_schema()
     return w
 

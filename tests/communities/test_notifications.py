@@ -3,34 +3,24 @@
 from __future__ import annotations
 
 import pytest
-from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import Notification, NotificationKind, Post, TopicKind, WatchLevel
-from communities.notifications import mentioned_names, notify_new_post
+from communities.notifications import notify_new_post
 from communities.selectors import notifications_for, unread_count
-from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory, community_world
+from communities.wording import mentioned_names
+from tests.communities.worlds import community_member, start_topic
+from tests.factories import CommunityMembershipFactory, MemberFactory, TenantMembershipFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.dave = MemberFactory(display_name="Dave Smith")
-        TenantMembershipFactory(member=w.dave, tenant=tenant_a)
-        CommunityMembershipFactory(community=w.community, member=w.dave)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Does anyone take methotrexate?",
-            body="Side effects?",
-        )
-        yield w
+def world(world):
+    w = world
+    w.dave = community_member(w, display_name="Dave Smith")
+    w.topic = start_topic(w, title="Does anyone take methotrexate?", body="Side effects?")
+    return w
 
 
 def reply(world, member, body="Me too"):

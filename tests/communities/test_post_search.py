@@ -29,40 +29,31 @@ from communities.search import parse_query, rebuild_search_vocabulary, render_sn
 from communities.selectors import search_posts
 from communities.tasks import rebuild_search_vocabularies
 from conditions.models import Condition
+from tests.communities.worlds import reply_to, start_topic
 from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.fatigue_tag = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
-        w.mtx_tag = TagFactory(community=w.community, kind=TagKind.TREATMENT, name="Methotrexate", slug="methotrexate")
+def world(world):
+    w = world
+    w.fatigue_tag = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
+    w.mtx_tag = TagFactory(community=w.community, kind=TagKind.TREATMENT, name="Methotrexate", slug="methotrexate")
 
-        def topic(title, body, member=None, community=None, **fields):
-            return services.create_topic(
-                acting_member=member or w.alice,
-                tenant=tenant_a,
-                community=community or w.community,
-                kind=fields.pop("kind", TopicKind.QUESTION),
-                title=title,
-                body=body,
-                **fields,
-            )
+    def topic(title, body, member=None, community=None, **fields):
+        return start_topic(w, title=title, body=body, member=member, community=community, **fields)
 
-        def reply(topic_, body, member=None):
-            return services.create_reply(acting_member=member or w.bob, tenant=tenant_a, topic=topic_, body=body)
+    def reply(topic_, body, member=None):
+        return reply_to(w, topic_, body=body, member=member)
 
-        w.topic, w.reply = topic, reply
-        w.infusion = topic("Tired after infusions", "I sleep all day after each infusion.", tag_ids=[w.fatigue_tag.pk])
-        w.side = reply(w.infusion, "The side effects of belimumab faded after three months for me.")
-        w.nausea = topic("Weekly doses", "My stomach hurts on Mondays.", tag_ids=[w.mtx_tag.pk])
-        w.mtx = reply(w.nausea, "Taking MTX with folic acid stopped the nausea.", member=w.alice)
-        w.garden = topic("Gardening", "Raised beds help my joint pain.", kind=TopicKind.UPDATE)
-        yield w
+    w.topic, w.reply = topic, reply
+    w.infusion = topic("Tired after infusions", "I sleep all day after each infusion.", tag_ids=[w.fatigue_tag.pk])
+    w.side = reply(w.infusion, "The side effects of belimumab faded after three months for me.")
+    w.nausea = topic("Weekly doses", "My stomach hurts on Mondays.", tag_ids=[w.mtx_tag.pk])
+    w.mtx = reply(w.nausea, "Taking MTX with folic acid stopped the nausea.", member=w.alice)
+    w.garden = topic("Gardening", "Raised beds help my joint pain.", kind=TopicKind.UPDATE)
+    return w
 
 
 def search(world, q="", member=None, **params):

@@ -26,12 +26,13 @@ from communities.models import (
     Visibility,
     WatchLevel,
 )
-from communities.selectors import REMOVED_HTML, access_topic, topic_posts
+from communities.selectors import access_topic, topic_posts
+from communities.wording import REMOVED_HTML
 from conditions.models import Condition
 from core.errors import Conflict, InvalidInput, NotAllowed
 from directory.models import DirectoryEntry
 from members.models import TenantMembership
-from tests.factories import MemberFactory, TagFactory, community_world
+from tests.factories import MemberFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +40,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _generous_rate(settings):
     settings.KINDRED_POSTING_RATE = "1000/1m"
-
-
-@pytest.fixture
-def world(tenant_a):
-    with tenant_context(tenant_a):
-        yield community_world(tenant=tenant_a)
 
 
 def ask(world, member=None, **fields):

@@ -26,7 +26,7 @@ from communities.selectors import review_queue, search_topics
 from members.models import EmailNotifications
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, host_client, signed_in
-from tests.factories import CommunityMembershipFactory, community_world
+from tests.factories import CommunityMembershipFactory
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
@@ -34,17 +34,18 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a, visibility=Visibility.OPEN, premoderated_posts=2)
-        # Bob wants every notification by email, and watches the whole community.
-        w.bob.email_notifications = EmailNotifications.EACH
-        w.bob.save()
-        services.set_community_watch_level(
-            member=w.bob, tenant=tenant_a, community=w.community, level=WatchLevel.WATCHING
-        )
-        yield w
+def world_fields():
+    return {"visibility": Visibility.OPEN, "premoderated_posts": 2}
+
+
+@pytest.fixture
+def world(world):
+    w = world
+    # Bob wants every notification by email, and watches the whole community.
+    w.bob.email_notifications = EmailNotifications.EACH
+    w.bob.save()
+    services.set_community_watch_level(member=w.bob, tenant=w.tenant, community=w.community, level=WatchLevel.WATCHING)
+    return w
 
 
 def new_topic(world, title="Hello from a newcomer", body="Flurbishly tired today"):

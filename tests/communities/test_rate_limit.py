@@ -17,11 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "3/10m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        yield w
+def posting_rate():
+    return "3/10m"
 
 
 def post_topic(world, member, title="A question here"):

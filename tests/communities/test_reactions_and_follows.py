@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import (
@@ -12,32 +11,22 @@ from communities.models import (
     Reaction,
     ReactionKind,
     Topic,
-    TopicKind,
     TopicSubscription,
     WatchLevel,
 )
 from communities.services import CommunityNotFound
 from core.errors import InvalidInput, NotAllowed
-from tests.factories import community_world
+from tests.communities.worlds import start_topic
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Sleep and steroids",
-            body="How do you sleep?",
-        )
-        w.post = Post.objects.get(topic=w.topic)
-        yield w
+def world(world):
+    w = world
+    w.topic = start_topic(w, title="Sleep and steroids", body="How do you sleep?")
+    w.post = Post.objects.get(topic=w.topic)
+    return w
 
 
 def counters(world):

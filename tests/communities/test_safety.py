@@ -51,10 +51,8 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        yield community_world(tenant=tenant_a, visibility=Visibility.OPEN, premoderated_posts=0)
+def world_fields():
+    return {"visibility": Visibility.OPEN, "premoderated_posts": 0}
 
 
 def topic_by(world, member, title="A question about sleep", body="How do you sleep?"):

@@ -8,39 +8,23 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import SearchSynonym, TopicKind, Visibility
+from tenants.db import use_public_schema
+from tests.communities.worlds import open_community_joined_by_alice, reply_to, start_topic
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
-from tests.factories import CommunityFactory, CommunityMembershipFactory, community_world
+from tests.factories import community_world
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.open = CommunityFactory(name="Open lupus", slug="open-lupus", visibility=Visibility.OPEN)
-        CommunityMembershipFactory(community=w.open, member=w.alice)
-        w.public_topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.open,
-            kind=TopicKind.QUESTION,
-            title="Hair loss",
-            body="My hair thins in <b>winter</b>.",
-        )
-        services.create_reply(
-            acting_member=w.alice, tenant=tenant_a, topic=w.public_topic, body="Biotin <script>x()</script> helped."
-        )
-        w.closed_topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.UPDATE,
-            title="Closed room",
-            body="Biotin again, privately.",
-        )
+def world(world):
+    w = world
+    w.open = open_community_joined_by_alice(w, name="Open lupus", slug="open-lupus")
+    w.public_topic = start_topic(w, title="Hair loss", body="My hair thins in <b>winter</b>.", community=w.open)
+    reply_to(w, w.public_topic, body="Biotin <script>x()</script> helped.", member=w.alice)
+    w.closed_topic = start_topic(w, title="Closed room", body="Biotin again, privately.", kind=TopicKind.UPDATE)
+    use_public_schema()
     return w
 
 

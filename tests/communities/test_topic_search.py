@@ -9,35 +9,24 @@ from communities import services
 from communities.models import TagKind, Topic, TopicKind, Visibility
 from communities.search import refresh_search_vectors
 from communities.selectors import search_topics
+from tests.communities.worlds import start_topic
 from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.methotrexate = TagFactory(
-            community=w.community, kind=TagKind.TREATMENT, name="Methotrexate", slug="methotrexate"
-        )
+def world(world):
+    w = world
+    w.methotrexate = TagFactory(community=w.community, kind=TagKind.TREATMENT, name="Methotrexate", slug="methotrexate")
 
-        def post(title, body, **fields):
-            return services.create_topic(
-                acting_member=w.alice,
-                tenant=tenant_a,
-                community=w.community,
-                kind=fields.pop("kind", TopicKind.QUESTION),
-                title=title,
-                body=body,
-                **fields,
-            )
+    def post(title, body, **fields):
+        return start_topic(w, title=title, body=body, **fields)
 
-        w.infusion = post("Tired after infusions", "I sleep all day after each infusion of belimumab.")
-        w.nausea = post("Nausea every week", "Weekly doses upset my stomach.", tag_ids=[w.methotrexate.pk])
-        w.garden = post("Gardening with joint pain", "Raised beds helped, and I get tired less.", kind="update")
-        yield w
+    w.infusion = post("Tired after infusions", "I sleep all day after each infusion of belimumab.")
+    w.nausea = post("Nausea every week", "Weekly doses upset my stomach.", tag_ids=[w.methotrexate.pk])
+    w.garden = post("Gardening with joint pain", "Raised beds helped, and I get tired less.", kind="update")
+    return w
 
 
 def titles(world, query, member=None, **kwargs):

@@ -21,28 +21,20 @@ from communities.models import (
 )
 from communities.selectors import community_topics, search_topics
 from tenants.db import use_public_schema
+from tests.communities.worlds import reply_to, start_topic
 from tests.conftest import TENANT_A, host_client, signed_in
-from tests.factories import TagFactory, community_world
+from tests.factories import TagFactory
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.topic = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Rashes after sun?",
-            body="Anyone else?",
-        )
-        w.reply = services.create_reply(acting_member=w.bob, tenant=tenant_a, topic=w.topic, body="Yes, me too")
-        yield w
+def world(world):
+    w = world
+    w.topic = start_topic(w, title="Rashes after sun?", body="Anyone else?")
+    w.reply = reply_to(w, w.topic, body="Yes, me too")
+    return w
 
 
 # --- the moderation log refuses raw UPDATE, DELETE and TRUNCATE ------------------------------------

@@ -11,53 +11,31 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from communities import services
-from communities.models import Post, TagKind, Topic, TopicKind, Visibility
-from communities.selectors import (
-    REMOVED_HTML,
-    access_topic,
-    can_read_community,
-    community_topics,
-    search_topics,
-    topic_posts,
-)
+from communities.models import Post, TagKind, Topic, TopicKind
+from communities.permissions import can_read_community
+from communities.selectors import access_topic, community_topics, search_topics, topic_posts
+from communities.wording import REMOVED_HTML
 from core.errors import InvalidInput
+from tests.communities.worlds import open_community_joined_by_alice, start_topic
 from tests.factories import (
-    CommunityFactory,
-    CommunityMembershipFactory,
     MemberFactory,
     PostFactory,
     TagFactory,
     TopicFactory,
-    community_world,
 )
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.open_community = CommunityFactory(visibility=Visibility.OPEN)
-        CommunityMembershipFactory(community=w.open_community, member=w.alice)
-        w.secret = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Private worry about flares",
-            body="Only for members",
-        )
-        w.public = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.open_community,
-            kind=TopicKind.UPDATE,
-            title="Public walk about flares",
-            body="Everyone may read",
-        )
-        yield w
+def world(world):
+    w = world
+    w.open_community = open_community_joined_by_alice(w)
+    w.secret = start_topic(w, title="Private worry about flares", body="Only for members")
+    w.public = start_topic(
+        w, title="Public walk about flares", body="Everyone may read", community=w.open_community, kind=TopicKind.UPDATE
+    )
+    return w
 
 
 READERS = {"alice": True, "bob": True, "moderator": True, "admin": True, "carol": False, "stranger": False}

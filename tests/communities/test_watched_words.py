@@ -23,8 +23,9 @@ from communities.models import (
 from communities.watched import PatternInvalid, Rule, RuleSet, compile_source
 from core.errors import InvalidInput, NotAllowed
 from tenants.db import use_public_schema
+from tests.communities.worlds import start_topic
 from tests.conftest import TENANT_A, signed_in
-from tests.factories import CommunityMembershipFactory, community_world
+from tests.factories import CommunityMembershipFactory
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
@@ -33,15 +34,10 @@ JSON = "application/json"
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a)
-        w.topic = services.create_topic(
-            acting_member=w.alice, tenant=tenant_a, community=w.community, kind=TopicKind.QUESTION,
-            title="Morning stiffness", body="How long does yours last?",
-        )  # fmt: skip
-        yield w
+def world(world):
+    w = world
+    w.topic = start_topic(w, title="Morning stiffness", body="How long does yours last?")
+    return w
 
 
 def watch(world, pattern, action, **fields):

@@ -25,6 +25,7 @@ from communities.models import (
     WatchLevel,
 )
 from tenants.db import use_public_schema
+from tests.communities.worlds import open_community_joined_by_alice, start_topic
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
 from tests.factories import (
     CommunityFactory,
@@ -32,7 +33,6 @@ from tests.factories import (
     PostFactory,
     TagFactory,
     TopicFactory,
-    community_world,
 )
 
 pytestmark = pytest.mark.django_db
@@ -42,38 +42,28 @@ NOINDEX_META = '<meta name="robots" content="noindex, nofollow">'
 
 
 @pytest.fixture
-def world(tenant_a, settings):
-    settings.KINDRED_POSTING_RATE = "1000/1m"
-    with tenant_context(tenant_a):
-        w = community_world(tenant=tenant_a, name="Lupus circle", slug="lupus-circle")
-        w.tag = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
-        w.open_community = CommunityFactory(name="Open porch", slug="open-porch", visibility=Visibility.OPEN)
-        CommunityMembershipFactory(community=w.open_community, member=w.alice)
-        w.secret = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.QUESTION,
-            title="Private worry about flares",
-            body="Secret body text only for members",
-            tag_ids=[w.tag.pk],
-        )
-        w.update = services.create_topic(
-            acting_member=w.bob,
-            tenant=tenant_a,
-            community=w.community,
-            kind=TopicKind.UPDATE,
-            title="Bob's garden update",
-            body="Tomatoes are growing",
-        )
-        w.public = services.create_topic(
-            acting_member=w.alice,
-            tenant=tenant_a,
-            community=w.open_community,
-            kind=TopicKind.UPDATE,
-            title="Public walk about flares",
-            body="Everyone may read this",
-        )
+def world_fields():
+    return {"name": "Lupus circle", "slug": "lupus-circle"}
+
+
+@pytest.fixture
+def world(world):
+    w = world
+    w.tag = TagFactory(community=w.community, kind=TagKind.SYMPTOM, name="Fatigue", slug="fatigue")
+    w.open_community = open_community_joined_by_alice(w, name="Open porch", slug="open-porch")
+    w.secret = start_topic(
+        w, title="Private worry about flares", body="Secret body text only for members", tag_ids=[w.tag.pk]
+    )
+    w.update = start_topic(
+        w, title="Bob's garden update", body="Tomatoes are growing", member=w.bob, kind=TopicKind.UPDATE
+    )
+    w.public = start_topic(
+        w,
+        title="Public walk about flares",
+        body="Everyone may read this",
+        community=w.open_community,
+        kind=TopicKind.UPDATE,
+    )
     use_public_schema()
     return w
 
