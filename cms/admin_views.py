@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from cms import selectors, services
@@ -125,6 +126,6 @@ def embed(request: HttpRequest) -> HttpResponse:
             "iframe": f'<iframe src="{base}/embed/feed/" title="Latest conversations" loading="lazy" '
             'style="width:100%;min-height:420px;border:0"></iframe>',
             "script": f'<script src="{base}/embed/feed.js" async></script>',
-            "preview_url": "/embed/feed/",
+            "preview_url": reverse("embed-feed"),
         },
     )

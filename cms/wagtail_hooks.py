@@ -18,6 +18,7 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 
 from cms import admin_views
 from members.selectors import can_administer_tenant, can_moderate_tenant
+from tenants.selectors import tenant_path
 
 
 def _superusers_only(request: HttpRequest, *args: Any) -> None:
@@ -52,23 +53,24 @@ class _TenantMenuItem(MenuItem):
 
 
 MODERATION_LINKS = (
-    # (label, url, name, icon, administrators only)
-    ("Review queue", "/manage/queue/", "kindred-queue", "tasks", False),
-    ("Moderation log", "/manage/log/", "kindred-log", "list-ul", False),
-    ("Watched words and links", "/manage/words/", "kindred-words", "warning", False),
-    ("Crisis escalation", "/manage/crisis/", "kindred-crisis", "help", False),
-    ("Members: silence, suspend, trust", "/manage/members/", "kindred-members", "user", False),
-    ("Trust ladder", "/manage/trust/", "kindred-trust", "pick", False),
-    ("Moderators", "/manage/moderators/", "kindred-moderators", "group", True),
-    ("Communities", "/manage/", "kindred-communities", "folder-open-inverse", False),
+    # (label, route name on partner hosts, menu name, icon, administrators only)
+    ("Review queue", "manage-queue", "kindred-queue", "tasks", False),
+    ("Moderation log", "manage-moderation-log", "kindred-log", "list-ul", False),
+    ("Watched words and links", "manage-words", "kindred-words", "warning", False),
+    ("Crisis escalation", "manage-crisis", "kindred-crisis", "help", False),
+    ("Members: silence, suspend, trust", "manage-members", "kindred-members", "user", False),
+    ("Trust ladder", "manage-trust", "kindred-trust", "pick", False),
+    ("Moderators", "manage-moderators", "kindred-moderators", "group", True),
+    ("Communities", "manage-dashboard", "kindred-communities", "folder-open-inverse", False),
 )
 
 
 @hooks.register("register_admin_menu_item")
 def moderation_menu() -> SubmenuMenuItem:
     items = [
-        _TenantMenuItem(label, url, name=name, icon_name=icon, order=order, admin_only=admin_only)
-        for order, (label, url, name, icon, admin_only) in enumerate(MODERATION_LINKS, start=1)
+        # Wagtail builds its menu once per process, maybe on the root host: name the partner URLconf.
+        _TenantMenuItem(label, tenant_path(route), name=name, icon_name=icon, order=order, admin_only=admin_only)
+        for order, (label, route, name, icon, admin_only) in enumerate(MODERATION_LINKS, start=1)
     ]
     return SubmenuMenuItem("Moderation", Menu(items=items), name="kindred-moderation", icon_name="warning", order=250)
 

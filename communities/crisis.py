@@ -19,19 +19,17 @@ on call) are emailed at once by a Celery task, once per review item.
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from communities.emails import email_on_call_moderators
 from communities.models import CrisisTerm, OnCallModerator, ReviewItem, ReviewStatus, RiskLevel
 from communities.tasks import send_crisis_alert
 from communities.watched import Rule, RuleSet, compile_source
 from members.models import Member, MembershipRole, TenantMembership
 from tenants.models import Tenant
-from tenants.selectors import tenant_url
 
 CRISIS_REASON = "crisis_language"
 _cache: dict[str, tuple[tuple[object, ...], RuleSet, dict[str, int]]] = {}
@@ -102,20 +100,12 @@ def deliver_crisis_alert(*, tenant: Tenant, item_id: int) -> int:
         if item is None:
             return 0
         recipients = on_call_recipients(tenant=tenant)
-        queue_url = f"{tenant_url(tenant=tenant)}manage/queue/"
-        risk = item.get_risk_display().lower()
-        body = (
-            f"A post in {item.community.name} ({tenant.name}) may show an urgent risk of harm ({risk} risk).\n\n"
-            f"Topic: {item.post.topic.title}\n"
-            f"Review it now: {queue_url}\n\n"
-            "You get this because you are on call for this community site."
+        email_on_call_moderators(
+            tenant=tenant,
+            recipients=recipients,
+            community_name=item.community.name,
+            topic_title=item.post.topic.title,
+            risk=item.get_risk_display().lower(),
         )
-        for member in recipients:
-            send_mail(
-                subject=f"[{tenant.name}] Urgent: a post needs a moderator now ({risk} risk)",
-                message=body,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[member.email],
-            )
         ReviewItem.objects.filter(pk=item.pk).update(alerted_at=timezone.now())
     return len(recipients)

@@ -26,7 +26,7 @@ from members.models import EmailNotifications, Member
 from members.selectors import FALLBACK_NAME, tenant_name_of
 from members.services import make_unsubscribe_token
 from tenants.models import Tenant
-from tenants.selectors import root_link, tenant_url
+from tenants.selectors import root_link, tenant_path, tenant_url
 from themes.selectors import theme_for
 
 # Older unsent notifications are not worth an email any more; they stay in the in-app list.
@@ -128,3 +128,23 @@ def deliver_digests(*, tenant: Tenant) -> int:
             _send(tenant=tenant, member=notifications[0].recipient, notifications=notifications, digest=True)
             Notification.objects.filter(pk__in=[n.pk for n in notifications]).update(emailed_at=now)
     return len(by_member)
+
+
+def email_on_call_moderators(
+    *, tenant: Tenant, recipients: Iterable[Member], community_name: str, topic_title: str, risk: str
+) -> None:
+    """The on-call moderators' alert about a post that may show an urgent risk of harm."""
+    queue_url = f"{tenant_url(tenant=tenant).rstrip('/')}{tenant_path('manage-queue')}"
+    body = (
+        f"A post in {community_name} ({tenant.name}) may show an urgent risk of harm ({risk} risk).\n\n"
+        f"Topic: {topic_title}\n"
+        f"Review it now: {queue_url}\n\n"
+        "You get this because you are on call for this community site."
+    )
+    for member in recipients:
+        send_mail(
+            subject=f"[{tenant.name}] Urgent: a post needs a moderator now ({risk} risk)",
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[member.email],
+        )

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 
 from communities.models import FlagReason, ReactionKind, Tag, TopicKind, WatchLevel
-from core.errors import DomainError
 
 
 class TopicForm(forms.Form):
@@ -83,9 +82,3 @@ class FlagForm(forms.Form):
 
 class WatchLevelForm(forms.Form):
     level = forms.ChoiceField(label="Notifications", choices=WatchLevel.choices)
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: on the one field it names, otherwise above the form."""
-    fields = [name for name in error.details if name in form.fields]
-    form.add_error(fields[0] if len(fields) == 1 else None, error.message)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 
 from partnerships.selectors import sponsor_of
 from tenants.models import TenantKind
-from tenants.selectors import root_url
+from tenants.selectors import root_path, root_url
 
 
 def sponsorship(request: HttpRequest) -> dict[str, Any]:
@@ -16,6 +16,6 @@ def sponsorship(request: HttpRequest) -> dict[str, Any]:
         return {}
     context: dict[str, Any] = {"sponsor": sponsor_of(tenant=tenant), "tenant_read_only": tenant.read_only}
     if tenant.read_only:
-        context["platform_privacy_url"] = root_url(request=request, path="/accounts/privacy/")
+        context["platform_privacy_url"] = root_url(request=request, path=root_path("privacy"))
         context["platform_directory_url"] = root_url(request=request, path="/communities/")
     return context

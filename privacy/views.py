@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members import selectors as member_selectors
 from members import services as member_services
 from members.forms import PrivacySettingsForm, TenantNameForm
@@ -90,7 +91,7 @@ def delete_account(request: HttpRequest) -> HttpResponse:
                 keep_posts=form.cleaned_data["keep_posts"],
             )
         except DomainError as exc:
-            form.add_error("password" if "password" in exc.details else None, exc.message)
+            add_error_details_to_form(form, exc, message_on_field=True)
         else:
             end_session(request)
             return redirect("erasure-status", token=services.make_erasure_status_token(request=erasure))

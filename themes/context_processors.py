@@ -5,7 +5,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-from tenants.selectors import root_url
+from tenants.selectors import root_path, root_url
 from themes.selectors import theme_for
 
 # The resource library's URL name: the cms app's library when it has one, else the plain list of
@@ -23,11 +23,11 @@ def tenant_theme(request: HttpRequest) -> dict[str, Any]:
         "is_partner_site": is_partner_site,
     }
     if is_partner_site:
-        context["privacy_url"] = root_url(request=request, path="/accounts/privacy/")
+        context["privacy_url"] = root_url(request=request, path=root_path("privacy"))
         context["platform_url"] = root_url(request=request, path="/")
         context["resources_url"] = _resources_url()
     else:
-        context["privacy_url"] = "/accounts/privacy/"
+        context["privacy_url"] = root_path("privacy")
     return context
 
 
@@ -37,4 +37,4 @@ def _resources_url() -> str:
             return reverse(name)
         except NoReverseMatch:
             continue
-    return "/search/"
+    return reverse("community-search")

@@ -20,7 +20,6 @@ from communities.forms import (
     ReplyForm,
     TopicForm,
     WatchLevelForm,
-    add_domain_error,
 )
 from communities.manage_forms import SlowModeForm
 from communities.models import (
@@ -45,6 +44,7 @@ from communities.selectors import (
 )
 from communities.views.rendering import _render
 from core.errors import DomainError
+from core.forms import add_error_details_to_form
 from members.requests import request_member
 from members.selectors import attach_display_names
 from tenants.requests import request_tenant
@@ -74,10 +74,10 @@ def topic_new(request: HttpRequest, slug: str) -> HttpResponse:
                     proposed_tag_names=form.proposed_tag_names(),
                 )
             except (services.PostingRateLimited, safety.NewMemberTopicLimit) as error:
-                add_domain_error(form, error)
+                add_error_details_to_form(form, error, message_on_field=True)
                 status = error.http_status
             except DomainError as error:
-                add_domain_error(form, error)
+                add_error_details_to_form(form, error, message_on_field=True)
             else:
                 if topic.status == ContentStatus.HELD:
                     messages.info(request, wording.POST_HELD)
@@ -216,10 +216,10 @@ def topic_reply(request: HttpRequest, topic_id: int) -> HttpResponse:
                 acting_member=member, tenant=tenant, topic=topic, body=form.cleaned_data["body"], quoted_post=quoted
             )
         except (services.PostingRateLimited, safety.SlowModeActive) as error:
-            add_domain_error(form, error)
+            add_error_details_to_form(form, error, message_on_field=True)
             return _topic_page(request, topic, reply_form=form, status=error.http_status)
         except DomainError as error:
-            add_domain_error(form, error)
+            add_error_details_to_form(form, error, message_on_field=True)
         else:
             if post.status == ContentStatus.HELD:
                 messages.info(request, wording.POST_HELD)
@@ -246,7 +246,7 @@ def post_edit(request: HttpRequest, topic_id: int, post_id: int) -> HttpResponse
                     title=form.cleaned_data["title"] if post.is_opening else None,
                 )
             except DomainError as error:
-                add_domain_error(form, error)
+                add_error_details_to_form(form, error, message_on_field=True)
             else:
                 messages.success(request, "Your post is updated.")
                 return redirect(_post_url(topic.pk, post.pk))
@@ -301,7 +301,7 @@ def post_remove(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
         try:
             services.delete_post(acting_member=member, tenant=tenant, post=post, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            add_domain_error(form, error)
+            add_error_details_to_form(form, error, message_on_field=True)
         else:
             messages.info(request, "The post was removed.")
             return redirect(_post_url(topic.pk, post.pk))
@@ -327,7 +327,7 @@ def post_report(request: HttpRequest, topic_id: int, post_id: int) -> HttpRespon
                 text=form.cleaned_data["text"],
             )
         except DomainError as error:
-            add_domain_error(form, error)
+            add_error_details_to_form(form, error, message_on_field=True)
             status = error.http_status
         else:
             messages.success(request, "Thank you. The moderators will look at this post.")
