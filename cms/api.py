@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from cms import selectors, services
 from cms.models import ExpertSessionPage, ResourcePage, ResourceType
-from config.api import query_int
+from core.api import query_int
 from core.errors import InvalidInput, NotAllowed, NotFound
 from members.models import Member
 from members.requests import request_member

@@ -29,8 +29,8 @@ from communities import services as community_services
 from communities.markdown import render_markdown
 from communities.models import Topic
 from communities.permissions import can_moderate, can_read_community
-from config.text import check_visible_text
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.text import check_visible_text
 from members.models import Member, MembershipRole, TenantInvitation, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant

@@ -39,7 +39,7 @@ from communities.models import (
 )
 from communities.tasks import deliver_notification_emails
 from communities.wording import mentioned_names
-from config.celery import enqueue
+from core.broker import enqueue
 from members.models import Member, TenantMembership
 from tenants.models import Tenant
 from tenants.selectors import current_tenant

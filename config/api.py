@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
 
@@ -16,7 +14,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.errors import DomainError, InvalidInput
+from core.errors import DomainError
 
 # Signed-out requests are told how to sign in (RFC 9110 requires the header on a 401). Session
 # cookies have no registered scheme; it follows the challenge of an authentication class with its
@@ -75,33 +73,6 @@ def _error_response(exc: Exception, context: dict[str, Any]) -> Response | None:
             "details": {},
         }
     return response
-
-
-def query_int(params: Mapping[str, Any], name: str, *, default: int, minimum: int, maximum: int) -> int:
-    """A whole-number query parameter within its documented range, or a 400 naming it."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not minimum <= value <= maximum:
-        raise InvalidInput(
-            f"{name} must be a whole number from {minimum} to {maximum}.",
-            details={name: [f"A whole number from {minimum} to {maximum}."]},
-        )
-    return value
-
-
-@contextmanager
-def details_as_sent(names: Mapping[str, str]) -> Iterator[None]:
-    """A service names fields in its own words; the API's ``details`` use the names the client sent."""
-    try:
-        yield
-    except DomainError as error:
-        error.details = {names.get(key, key): value for key, value in error.details.items()}
-        raise
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

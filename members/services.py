@@ -22,8 +22,8 @@ from django_tenants.utils import tenant_context
 
 from access.services import sync_member_role_groups
 from conditions.models import Condition
-from config.text import check_visible_text, collapse_whitespace, hidden_character_message
 from core.errors import Conflict, InvalidInput, NotAllowed
+from core.text import check_visible_text, collapse_whitespace, hidden_character_message
 from members import emails
 from members.models import (
     EmailNotifications,

@@ -17,10 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from config.text import collapse_whitespace, hidden_character_message
 from consent.models import ConsentPurpose
 from consent.selectors import members_consenting_to
 from core.errors import Conflict, DomainError, InvalidInput, NotAllowed
+from core.text import collapse_whitespace, hidden_character_message
 from members.models import Member, TenantMembership
 from members.selectors import can_administer_tenant
 from members.services import invite_to_tenant

@@ -17,7 +17,7 @@ from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists, tenant_context
 from wagtail.models import Site
 
-from config.text import collapse_whitespace, hidden_character_message
+from core.text import collapse_whitespace, hidden_character_message
 from tenants.cloning import UnsupportedTemplate, clone_schema_from_plan
 from tenants.db import use_public_schema
 from tenants.models import Domain, Tenant, TenantKind

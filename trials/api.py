@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import query_int
+from core.api import query_int
 from core.errors import InvalidInput
 from members.requests import request_member
 from trials import selectors, services

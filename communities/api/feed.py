@@ -24,7 +24,7 @@ from communities.api.serializers import (
     NotificationSerializer,
     _valid,
 )
-from config.api import query_int
+from core.api import query_int
 from core.errors import NotAllowed
 from members.requests import request_member
 from members.selectors import (

@@ -26,7 +26,7 @@ from communities.models import (
     TagKind,
     TopicKind,
 )
-from config.api import query_int
+from core.api import query_int
 from core.errors import InvalidInput
 from members.requests import request_member
 from members.selectors import attach_display_names

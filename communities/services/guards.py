@@ -27,8 +27,8 @@ from communities.permissions import (
     is_active_community_member,
 )
 from communities.tasks import send_welcome_email
-from config.text import check_visible_text
 from core.errors import DomainError, InvalidInput, NotAllowed
+from core.text import check_visible_text
 from members.models import Member, TenantMembership
 from members.selectors import can_administer_tenant
 from tenants.models import Tenant

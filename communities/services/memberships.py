@@ -20,8 +20,8 @@ from communities.models import (
 )
 from communities.services.guards import _record_moderation, _require_moderator, _require_signed_in
 from conditions.models import Condition
-from config.text import check_visible_text
 from core.errors import Conflict, InvalidInput, NotAllowed
+from core.text import check_visible_text
 from directory.services import publish_community, withdraw_community
 from members.models import Member
 from members.selectors import can_administer_tenant, membership_of

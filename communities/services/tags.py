@@ -15,8 +15,8 @@ from communities.models import (
 )
 from communities.search import refresh_search_vectors
 from communities.services.guards import _record_moderation, _require_moderator, _require_participant
-from config.text import check_visible_text
 from core.errors import Conflict, InvalidInput
+from core.text import check_visible_text
 from members.models import Member
 from tenants.models import Tenant
 

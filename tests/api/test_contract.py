@@ -15,7 +15,7 @@ from drf_spectacular.generators import SchemaGenerator
 from communities import services as community_services
 from communities.markdown import render_markdown
 from communities.models import Community, Tag, TagKind, Topic, TopicKind
-from config.text import hidden_character
+from core.text import hidden_character
 from members.models import Member
 from members.passwords import MAX_PASSWORD_LENGTH
 from tenants.db import use_public_schema
