@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from apitokens.models import ApiToken, ApiTokenEvent, Scope, ServiceAccount, TokenAction, TokenKind
 from core.errors import InvalidInput, NotAllowed
 from members import services as member_services
 from members.models import Member, MembershipRole
-from members.selectors import can_administer_tenant, membership_of
+from members.selectors import can_administer_tenant, membership_of, remember_membership
 from tenants.models import Tenant, TenantKind
 
 TOKEN_PREFIX = "kdr"
@@ -237,15 +238,28 @@ def authenticate_token(*, raw: str, tenant: Tenant | None) -> ApiToken:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX or tenant is None or tenant.kind != TenantKind.PARTNER:
         raise TokenRefused
-    token = ApiToken.objects.select_related("member").filter(prefix=f"{parts[0]}_{parts[1]}").first()
+    # One round trip: the token, its member and the member's membership here (the role checks that
+    # follow read it from the memo instead of asking again).
+    token = (
+        ApiToken.objects.annotate(
+            membership_here=FilteredRelation(
+                "member__memberships", condition=Q(member__memberships__tenant_id=tenant.pk)
+            )
+        )
+        .select_related("member", "membership_here")
+        .filter(prefix=f"{parts[0]}_{parts[1]}")
+        .first()
+    )
     if token is None or not hmac.compare_digest(token.digest, digest_of(raw)):
         raise TokenRefused
     now = timezone.now()
     if token.revoked_at is not None or token.expires_at <= now or token.tenant_id != tenant.pk:
         raise TokenRefused
     member = token.member
-    if not member.is_active or membership_of(member=member, tenant=tenant) is None:
+    membership = getattr(token, "membership_here", None)
+    if not member.is_active or membership is None:
         raise TokenRefused
+    remember_membership(member=member, tenant=tenant, membership=membership)
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now

@@ -27,6 +27,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -151,11 +152,24 @@ def _start_web(port: int, workers: int, workdir: Path) -> subprocess.Popen[Any]:
     sys.exit("gunicorn did not start:\n" + (workdir / "web.log").read_text()[-3000:])
 
 
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (every state but idle and iowait), from /proc/stat."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    busy = sum(fields[:8]) - fields[3] - fields[4]  # user..steal, less idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _locust(
     user_class: str, users: int, seconds: int, port: int, workdir: Path, plan_path: Path, tag: str
 ) -> dict[str, Any]:
     out = workdir / f"{tag}.json"
     env = {**os.environ, "KINDRED_LOAD_PLAN": str(plan_path), "KINDRED_LOAD_OUT": str(out)}
+    busy_before, locust_before = _busy_cpu_s(), _children_cpu_s()
     done = subprocess.run(
         [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "_locustfile.py"), user_class,
          "--headless", "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "10",
@@ -163,6 +177,10 @@ def _locust(
          "--loglevel", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=seconds + 120, check=False,
     )  # fmt: skip
+    # The machine's busy CPU less the load generator's own (a waited-for child): what serving cost,
+    # the web workers, PostgreSQL and anything else running at the time (so an upper bound).
+    locust_cpu_s = _children_cpu_s() - locust_before
+    server_cpu_s = max(_busy_cpu_s() - busy_before - locust_cpu_s, 1e-6)
     if not out.exists():
         sys.exit(f"locust did not finish ({done.returncode}):\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     with (workdir / f"{tag}_stats.csv").open() as stats:
@@ -173,6 +191,9 @@ def _locust(
         rps=float(aggregated["Requests/s"]),
         p50_ms=float(aggregated["50%"]),
         p95_ms=float(aggregated["95%"]),
+        locust_cpu_s=locust_cpu_s,
+        server_cpu_s=server_cpu_s,
+        per_server_core=int(aggregated["Request Count"]) / server_cpu_s,
     )
     return result
 
@@ -260,7 +281,8 @@ def main() -> None:
             steps.append(step)
             print(
                 f"  read mix, {users:>3} users: {step['rps']:7.1f} req/s  p50 {step['p50_ms']:6.0f} ms  "
-                f"p95 {step['p95_ms']:6.0f} ms  ({step['requests']} requests)",
+                f"p95 {step['p95_ms']:6.0f} ms  ({step['requests']} requests; CPU s: server {step['server_cpu_s']:.1f}, "
+                f"locust {step['locust_cpu_s']:.1f}; {step['per_server_core']:.0f} req per server CPU s)",
                 flush=True,
             )
             if step["p95_ms"] >= P95_LIMIT_MS:
@@ -296,6 +318,11 @@ def main() -> None:
         f"read mix at p95 < {P95_LIMIT_MS} ms: {best['rps'] if best else 0:.1f} req/s = {per_core:.1f} per core "
         f"(target >= {TARGET_PER_CORE}: {verdict})"
     )
+    if best:
+        print(
+            f"  the same step per CPU second the server side used (machine busy time less locust's): "
+            f"{best['per_server_core']:.1f} req/s per core"
+        )
     print(f"accepted posts stored exactly once: {'yes' if not any(checks.values()) else 'NO'} {checks}")
     print(
         json.dumps(
@@ -303,6 +330,10 @@ def main() -> None:
                 "read_rps": round(best["rps"], 1) if best else 0,
                 "read_rps_per_core": round(per_core, 1),
                 "read_p95_ms": best["p95_ms"] if best else None,
+                "read_rps_per_server_core": round(best["per_server_core"], 1) if best else 0,
+                "locust_cpu_share": round(best["locust_cpu_s"] / (best["locust_cpu_s"] + best["server_cpu_s"]), 2)
+                if best
+                else None,
                 "read_users": best["users"] if best else None,
                 "target_rps_per_core": TARGET_PER_CORE,
                 "posting_rps": round(posting["rps"], 1),

@@ -41,9 +41,28 @@ def signup_partner(*, slug: str) -> Tenant | None:
     return Tenant.objects.partners().filter(slug=slug).first() if slug else None
 
 
+# Where a request's member instance keeps the membership its authentication already read.
+_MEMBERSHIP_MEMO = "_membership_seen"
+
+
+def remember_membership(*, member: Member, tenant: Tenant, membership: TenantMembership | None) -> None:
+    """Keep the membership (or its absence) that authentication read on this request's member
+    instance, so the role checks that follow don't read it again. An instance lives for one request
+    (DESIGN.md: never reuse a Member across a schema switch); members.services forgets the memo when
+    it writes the membership."""
+    setattr(member, _MEMBERSHIP_MEMO, (tenant.pk, membership))
+
+
+def forget_membership(*, member: Member) -> None:
+    member.__dict__.pop(_MEMBERSHIP_MEMO, None)
+
+
 def membership_of(*, member: Member, tenant: Tenant) -> TenantMembership | None:
     if not member.is_authenticated:
         return None
+    memo = member.__dict__.get(_MEMBERSHIP_MEMO)
+    if memo is not None and memo[0] == tenant.pk:
+        return memo[1]
     return TenantMembership.objects.filter(member_id=member.pk, tenant_id=tenant.pk).first()
 
 

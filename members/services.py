@@ -38,7 +38,7 @@ from members.models import (
     TenantMembership,
 )
 from members.names import name_skeleton, resembles_organization, sounds_official
-from members.selectors import can_administer_tenant, local_id_of
+from members.selectors import can_administer_tenant, forget_membership, local_id_of
 from members.signup import run_signup_steps
 from tenants.models import Tenant, TenantKind
 from tenants.selectors import served_partner_domain
@@ -439,6 +439,7 @@ def sign_out_everywhere(*, member: Member) -> None:
 
 def join_tenant(*, member: Member, tenant: Tenant) -> TenantMembership:
     """Join a partner community site (idempotent)."""
+    forget_membership(member=member)
     if tenant.kind != TenantKind.PARTNER:
         raise InvalidInput("Only partner communities can be joined.", code="not_joinable")
     if not member.email_verified:
@@ -457,6 +458,7 @@ def join_tenant(*, member: Member, tenant: Tenant) -> TenantMembership:
 
 
 def leave_tenant(*, member: Member, tenant: Tenant) -> None:
+    forget_membership(member=member)
     with transaction.atomic():
         membership = TenantMembership.objects.select_for_update().filter(member=member, tenant=tenant).first()
         if membership is None:
@@ -473,6 +475,8 @@ def set_membership_role(
     *, acting_member: Member, tenant: Tenant, member: Member, role: str, reason: str = ""
 ) -> TenantMembership:
     """Grant or change a member's role in one tenant; keeps the tenant's groups in step."""
+    forget_membership(member=member)
+    forget_membership(member=acting_member)  # the same person, maybe as another instance
     if role not in MembershipRole.values:
         raise InvalidInput(f"Choose one of: {', '.join(MembershipRole.values)}.", details={"role": ["Unknown role."]})
     if not can_administer_tenant(member=acting_member, tenant=tenant):
@@ -616,6 +620,7 @@ def set_tenant_display_name(*, member: Member, tenant: Tenant, display_name: str
 
     It may not pass for staff or the partner, nor read like another member's name here (compared
     by skeleton: case, spacing, punctuation and look-alike letters ignored)."""
+    forget_membership(member=member)
     name = " ".join((display_name or "").split())
     check_visible_text(name, field="display_name", label="A name")
     if name and not TENANT_NAME_RE.match(name):
@@ -747,6 +752,7 @@ def invitation_for_token(*, token: str) -> TenantInvitation:
 
 def accept_tenant_invitation(*, token: str, member: Member) -> TenantMembership:
     """Make the signed-in invitee a member of the tenant with the invited role (single use)."""
+    forget_membership(member=member)
     invitation = invitation_for_token(token=token)
     if invitation.accepted_at is not None:
         if invitation.accepted_by_id == member.pk:

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
@@ -18,7 +20,7 @@ from apitokens.models import ApiToken, ApiTokenEvent, ServiceAccount, TokenActio
 from communities import services as community_services
 from communities.models import Community, Post, Topic, TopicKind
 from members.models import Member, MembershipRole, RoleChange, TenantMembership
-from members.selectors import local_id_of
+from members.selectors import local_id_of, membership_of, remember_membership
 from members.services import leave_tenant
 from tenants.db import use_public_schema
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
@@ -466,3 +468,40 @@ class TestTokensOfPrivilegedMembers:
         client = signed_in(HOST_A, world.alice, mfa=False)
         body = {"name": "x", "scopes": ["read"], "expires_in_days": 30}
         assert client.post("/api/v1/tokens/", body, content_type=JSON).status_code == 201
+
+
+# ---------------------------------------------------------------------------------------------
+# Authentication reads the membership once, and never a stale one
+# ---------------------------------------------------------------------------------------------
+
+
+def _membership_reads(queries: Any) -> int:
+    return sum(1 for q in queries if 'FROM "members_tenantmembership"' in q["sql"])
+
+
+def test_a_bearer_request_reads_token_member_and_membership_in_one_query(world):
+    raw = make_token(world.alice, world.tenant, ["read"])
+    client = bearer(HOST_A, raw)
+    assert client.get("/api/v1/communities/").status_code == 200  # warm: routing cached
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/api/v1/communities/{world.community.slug}/").status_code == 200
+    token_reads = [q["sql"] for q in queries if 'FROM "apitokens_apitoken"' in q["sql"]]
+    assert len(token_reads) == 1 and '"members_tenantmembership"' in token_reads[0]
+    # The role checks after authentication take the membership from the memo.
+    assert _membership_reads(queries) == 0
+
+
+def test_the_membership_memo_is_per_tenant_and_forgotten_when_the_membership_changes(world, tenant_b):
+    use_public_schema()
+    member = Member.objects.get(pk=world.bob.pk)
+    membership = TenantMembership.objects.get(member=member, tenant=world.tenant)
+    remember_membership(member=member, tenant=world.tenant, membership=membership)
+    with CaptureQueriesContext(connection) as queries:
+        assert membership_of(member=member, tenant=world.tenant) == membership
+    assert len(queries) == 0
+    # Another tenant is read, not taken from the memo.
+    assert membership_of(member=member, tenant=tenant_b) is None
+    # Leaving (a write through members.services) forgets it: the next read sees no membership.
+    leave_tenant(member=member, tenant=world.tenant)
+    use_public_schema()
+    assert membership_of(member=member, tenant=world.tenant) is None
