@@ -246,7 +246,7 @@ def authenticate_token(*, raw: str, tenant: Tenant | None) -> ApiToken:
                 "member__memberships", condition=Q(member__memberships__tenant_id=tenant.pk)
             )
         )
-        .select_related("member", "membership_here")
+        .select_related("member", "membership_here")  # type: ignore[misc]  # stubs miss FilteredRelation aliases
         .filter(prefix=f"{parts[0]}_{parts[1]}")
         .first()
     )
