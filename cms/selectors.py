@@ -42,6 +42,7 @@ from conditions.models import Condition
 from core.errors import NotFound
 from members.models import Member, TenantMembership
 from tenants.models import Tenant
+from tenants.selectors import tenant_path
 
 SMALL_CELL_MAX = 10  # counts 1..10 are shown as "<11"
 INSIGHT_WEEKS = 12
@@ -351,7 +352,7 @@ def embed_feed(*, limit: int = 10) -> list[FeedItem]:
         FeedItem(
             title=topic.title,
             community=topic.community.name,
-            url=f"/t/{topic.pk}/",
+            url=tenant_path("topic-detail", kwargs={"topic_id": topic.pk}),
             created_at=topic.created_at,
             replies=topic.reply_count,
         )

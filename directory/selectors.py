@@ -14,7 +14,7 @@ from conditions.models import Condition
 from conditions.selectors import SHORT_QUERY_MAX, descendant_ids, search_conditions
 from directory.models import DirectoryEntry
 from tenants.models import Domain, Tenant, TenantKind
-from tenants.selectors import host_url
+from tenants.selectors import host_url, tenant_path
 
 MAX_LIMIT = 100
 # How many taxonomy matches a free-text query may expand to before descendants are added: enough for
@@ -102,4 +102,5 @@ def entry_url(*, entry: DirectoryEntry, request: HttpRequest | None = None) -> s
     if domains is None:  # not from search_directory: one query is fine for a single entry
         domains = list(Domain.objects.filter(tenant=tenant, is_primary=True))
     host = domains[0].domain if domains else ""
-    return host_url(host=host, request=request, path=f"/c/{entry.community_slug}/")
+    path = tenant_path("community-detail", kwargs={"slug": entry.community_slug})
+    return host_url(host=host, request=request, path=path)

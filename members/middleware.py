@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.utils.http import urlencode
 
 from members.mfa import holds_privileged_role, is_privileged_request, session_passed_mfa
-from tenants.selectors import root_url
+from tenants.selectors import root_path, root_url
 
 SESSION_GENERATION_KEY = "kindred_session_generation"
 # The host (without port) and the tenant schema a session was opened on; see docs/security-model.md.
@@ -116,7 +116,7 @@ class PrivilegedMFAMiddleware:
         query = {"next": request.get_full_path()}
         if not public:
             query["host"] = request.get_host().split(":")[0]
-        gate = root_url(request=request, path=f"/auth/mfa/?{urlencode(query)}")
+        gate = root_url(request=request, path=f"{root_path('mfa-gate')}?{urlencode(query)}")
         if request.path.startswith("/api/"):
             return JsonResponse(
                 {
