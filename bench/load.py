@@ -281,8 +281,9 @@ def main() -> None:
             steps.append(step)
             print(
                 f"  read mix, {users:>3} users: {step['rps']:7.1f} req/s  p50 {step['p50_ms']:6.0f} ms  "
-                f"p95 {step['p95_ms']:6.0f} ms  ({step['requests']} requests; CPU s: server {step['server_cpu_s']:.1f}, "
-                f"locust {step['locust_cpu_s']:.1f}; {step['per_server_core']:.0f} req per server CPU s)",
+                f"p95 {step['p95_ms']:6.0f} ms  ({step['requests']} requests; "
+                f"CPU s: server {step['server_cpu_s']:.1f}, locust {step['locust_cpu_s']:.1f}; "
+                f"{step['per_server_core']:.0f} req per server CPU s)",
                 flush=True,
             )
             if step["p95_ms"] >= P95_LIMIT_MS:
