@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from communities.emails import email_on_call_moderators
-from communities.models import CrisisTerm, OnCallModerator, ReviewItem, ReviewStatus, RiskLevel
+from communities.models import CrisisTerm, Flag, FlagReason, OnCallModerator, Post, ReviewItem, ReviewStatus, RiskLevel
 from communities.tasks import send_crisis_alert
 from communities.watched import Rule, RuleSet, compile_source
 from members.models import Member, MembershipRole, TenantMembership
@@ -65,6 +65,13 @@ def assess(*, text: str, urgent_flags: int = 0) -> int:
     if terms == RiskLevel.MEDIUM or urgent_flags == 1:
         return RiskLevel.MEDIUM
     return terms
+
+
+def assess_edit(*, post: Post, old_text: str, new_text: str) -> tuple[int, int]:
+    """The risk of a post's text before and after its author's edit, by the same matrix (the post's
+    open urgent-risk flags count): the edit raises the risk only when the second is higher."""
+    urgent = Flag.objects.filter(post_id=post.pk, reason=FlagReason.URGENT_RISK, resolved_at__isnull=True).count()
+    return assess(text=old_text, urgent_flags=urgent), assess(text=new_text, urgent_flags=urgent)
 
 
 def alert_on_call(*, tenant: Tenant, item_id: int) -> None:
