@@ -11,10 +11,22 @@ Risk matrix (``assess``), the highest row that applies wins:
 | one urgent-risk flag                                                    | medium |
 | a LOW crisis term ("hopeless"...) only                                  | low    |
 
-A post with any risk is published as written (people in crisis must not be silenced or kept
-waiting) and goes to the top of the review queue; its author sees the tenant's crisis resources.
-At medium or high risk the tenant's on-call moderators (all its moderators and admins if nobody is
-on call) are emailed at once by a Celery task, once per review item.
+What a risk does to a post (docs/moderation.md has the same table for people):
+- Crisis language never holds a post by itself: people in crisis must not be silenced or kept
+  waiting. A post that is not held for another reason is published as written.
+- A post held for another reason stays held: a new member's first posts in a pre-moderated community
+  (and posts with a HOLD watched word or recruiting language) wait for a moderator whatever their
+  risk, because others must not read what nobody has checked. The risk only changes how fast
+  someone looks: the alert below says so at once.
+- Either way, any risk puts the post's review item at the top of the queue (risk first, then age)
+  and shows its author the tenant's crisis resources while the item is open. At medium or high risk
+  the tenant's on-call moderators (all its moderators and admins if nobody is on call) are emailed
+  at once by a Celery task, once per review item.
+- An author's edit is rated the same way (``assess_edit``: title and body of an opening post, with the
+  post's open urgent-risk flags), against the text before the edit: only a higher risk than before
+  queues the post, and a newly reached medium or high risk alerts the on-call moderators again. An
+  edit that keeps or lowers the risk changes nothing (the moderators were already told).
+- Urgent-risk flags raise the item's risk by the same matrix (``communities.moderation.flag_post``).
 """
 
 from __future__ import annotations

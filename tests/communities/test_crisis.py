@@ -210,3 +210,33 @@ def test_crisis_words_in_an_edited_title_count(world, django_capture_on_commit_c
         )  # fmt: skip
     assert ReviewItem.objects.get(post=opening).risk == RiskLevel.HIGH
     assert len(mail.outbox) == 2  # nobody on call: every moderator and admin
+
+
+def test_a_new_members_crisis_post_in_a_premoderated_community_stays_held_but_jumps_the_queue_and_alerts(
+    world, django_capture_on_commit_callbacks
+):
+    world.community.premoderated_posts = 2
+    world.community.save(update_fields=["premoderated_posts"])
+    moderation.update_crisis_settings(
+        acting_member=world.moderator, tenant=world.tenant, resources="Call 112",
+        terms=[("want to die", "high")], on_call_member_ids=[world.moderator.pk],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        calm = services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="Hi all")
+        post = services.create_reply(
+            acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="I want to die"
+        )
+    # Held like any new member's post: nobody has checked it yet...
+    assert (calm.status, post.status) == (ContentStatus.HELD, ContentStatus.HELD)
+    # ... but first in the queue, and the on-call moderator is told at once.
+    queue = review_queue(member=world.moderator, tenant=world.tenant)
+    assert [(item.post_id, item.risk, item.held) for item in queue] == [
+        (post.pk, RiskLevel.HIGH, True),
+        (calm.pk, RiskLevel.NONE, True),
+    ]
+    assert [message.to for message in mail.outbox] == [[world.moderator.email]]
+    use_public_schema()
+    mine = signed_in(HOST, world.bob).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "I want to die" in mine and "You are not alone." in mine and "Call 112" in mine
+    others = signed_in(HOST, world.alice).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "I want to die" not in others and "You are not alone." not in others
