@@ -678,9 +678,12 @@ def _filtered(posts: QuerySet[Post], filters: SearchFilters, readable: Sequence[
     if filters.kind:
         posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
     for tag_kind, slug in filters.tags:
-        posts = posts.filter(
-            Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug))
+        # Curated tags only: a proposed tag is not public until a moderator approves it, so its slug
+        # filters like an unknown one (nothing), never revealing or narrowing by it.
+        tagged = Tag.topics.through.objects.filter(
+            topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug, tag__status=TagStatus.CURATED
         )
+        posts = posts.filter(Exists(tagged))
     if filters.status == STATUS_ANSWERED:
         posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=True)
     elif filters.status == STATUS_UNANSWERED:

@@ -19,7 +19,9 @@ from communities.models import (
     ReviewStatus,
     SearchSynonym,
     SearchTerm,
+    Tag,
     TagKind,
+    TagStatus,
     TopicKind,
     Visibility,
     WatchLevel,
@@ -132,6 +134,34 @@ def test_each_filter_narrows_the_text(world):
     assert sorted(titles(world, "nausea", before=today.isoformat())) == ["Sleep in the other place", "Weekly doses"]
     assert titles(world, "belimumab", author=str(world.bob.public_id)) == ["Tired after infusions"]
     assert titles(world, "belimumab", author=str(world.alice.public_id)) == []
+
+
+def test_the_plain_topic_tag_filter_narrows_the_text(world):
+    flares = TagFactory(community=world.community, kind=TagKind.TOPIC, name="Flares", slug="flares")
+    world.topic("Sleep during a flare", "I cannot sleep when it flares.", tag_ids=[flares.pk])
+    assert sorted(titles(world, "sleep")) == ["Sleep during a flare", "Tired after infusions"]
+    assert titles(world, "sleep", tag="flares") == ["Sleep during a flare"]
+    assert titles(world, "sleep", tag="FLARES") == ["Sleep during a flare"]  # slugs are read in lower case
+    assert titles(world, "nausea", tag="flares") == []  # the tag narrows the text, never replaces it
+    assert titles(world, "sleep", tag="flares", symptom="fatigue") == []  # every tag must be on the topic
+    world.reply(world.infusion, "Flares make the fatigue worse at night.")
+    assert titles(world, "night", tag="flares") == []  # a word in another topic's reply: not tagged
+    result = search(world, "nausea", tag="flares")
+    assert result.total_topics == 0 and ("topic:flares", 1) in result.relaxations
+
+
+def test_a_proposed_tag_filters_like_an_unknown_one_until_curated(world):
+    world.topic("Foggy mornings", "I sleep badly and think slowly.", proposed_tag_names=["Brain fog"])
+    proposed = Tag.objects.get(community=world.community, slug="brain-fog")
+    assert (proposed.kind, proposed.status) == (TagKind.TOPIC, TagStatus.PROPOSED)
+    assert sorted(titles(world, "sleep")) == ["Foggy mornings", "Tired after infusions"]
+    assert titles(world, "sleep", tag="brain-fog") == titles(world, "sleep", tag="no-such-tag") == []
+    assert titles(world, "sleep", tag="brain-fog", member=world.moderator) == []  # for everyone
+    services.create_tag(
+        acting_member=world.moderator, tenant=world.tenant, community=world.community, kind=TagKind.TOPIC,
+        name="Brain fog",
+    )  # fmt: skip
+    assert titles(world, "sleep", tag="brain-fog") == ["Foggy mornings"]
 
 
 def test_newest_sort(world):
