@@ -27,12 +27,27 @@ from communities.models import (
     WatchLevel,
 )
 from communities.moderation import Decision, DecisionInput
-from communities.search import parse_query, rebuild_search_vocabulary, render_snippet, search_request_from
+from communities.search import (
+    UNKNOWN_AUTHOR,
+    SearchFilters,
+    SearchRequest,
+    parse_query,
+    rebuild_search_vocabulary,
+    render_snippet,
+    search_request_from,
+)
 from communities.selectors import search_posts
 from communities.tasks import rebuild_search_vocabularies
 from conditions.models import Condition
+from members.selectors import local_id_of
 from tests.communities.worlds import reply_to, start_topic
-from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
+from tests.factories import (
+    CommunityFactory,
+    CommunityMembershipFactory,
+    TagFactory,
+    TenantMembershipFactory,
+    community_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +81,7 @@ def search(world, q="", member=None, **params):
             query.setlist(key, value)
         else:
             query[key] = value
-    request = search_request_from(query, kinds=TopicKind.values)
+    request = search_request_from(query, kinds=TopicKind.values, tenant=world.tenant)
     assert not request.errors, request.errors
     return search_posts(member=member or world.alice, tenant=world.tenant, request=request)
 
@@ -132,8 +147,8 @@ def test_each_filter_narrows_the_text(world):
     today = timezone.localdate()
     assert titles(world, "nausea", after=(today + datetime.timedelta(days=1)).isoformat()) == []
     assert sorted(titles(world, "nausea", before=today.isoformat())) == ["Sleep in the other place", "Weekly doses"]
-    assert titles(world, "belimumab", author=str(world.bob.public_id)) == ["Tired after infusions"]
-    assert titles(world, "belimumab", author=str(world.alice.public_id)) == []
+    assert titles(world, "belimumab", author=local_id_of(world.bob, tenant=world.tenant)) == ["Tired after infusions"]
+    assert titles(world, "belimumab", author=local_id_of(world.alice, tenant=world.tenant)) == []
 
 
 def test_the_plain_topic_tag_filter_narrows_the_text(world):
@@ -162,6 +177,39 @@ def test_a_proposed_tag_filters_like_an_unknown_one_until_curated(world):
         name="Brain fog",
     )  # fmt: skip
     assert titles(world, "sleep", tag="brain-fog") == ["Foggy mornings"]
+
+
+def test_the_author_filter_takes_the_members_id_on_this_site_only(world, tenant_b):
+    bob_here = local_id_of(world.bob, tenant=world.tenant)
+    assert titles(world, "belimumab", author=bob_here) == ["Tired after infusions"]
+    assert titles(world, "nausea MTX", author=local_id_of(world.alice, tenant=world.tenant)) == ["Weekly doses"]
+    assert titles(world, "nausea MTX", author=bob_here) == []
+    # Each hit says its author's id here: what "Posts by this member" links with.
+    (hit,) = search(world, "belimumab").topics[0].posts
+    assert hit.post.author_local_id == bob_here
+
+    def read(author):
+        query = QueryDict(mutable=True)
+        query.update({"q": "belimumab", "author": str(author)})
+        request = search_request_from(query, kinds=TopicKind.values, tenant=world.tenant)
+        return request.errors, request.filters.author, request.filters.author_member_id
+
+    assert read(bob_here) == ({}, bob_here, world.bob.pk)
+    assert read(bob_here.upper()) == ({}, bob_here, world.bob.pk)  # base32 reads in any case
+    refused = ({"author": [UNKNOWN_AUTHOR]}, "", None)
+    # The platform's global id names no one on a partner's host, in any spelling ...
+    assert read(world.bob.public_id) == refused
+    assert read(world.bob.public_id.hex) == refused
+    assert read(world.bob.pk) == refused
+    # ... nor does Bob's id on another partner, where he is a member too (ids are unlinkable) ...
+    TenantMembershipFactory(member=world.bob, tenant=tenant_b)
+    on_b = local_id_of(world.bob, tenant=tenant_b)
+    assert on_b != bob_here and read(on_b) == refused
+    # ... nor an id this site would give someone who is not its member.
+    assert read(local_id_of(world.stranger, tenant=world.tenant)) == refused
+    # A filter that names no one finds nothing, even if built by hand without the lookup.
+    unresolved = SearchRequest(query="belimumab", filters=SearchFilters(author=bob_here))
+    assert search_posts(member=world.alice, tenant=world.tenant, request=unresolved).topics == []
 
 
 def test_newest_sort(world):
@@ -295,7 +343,7 @@ def test_visibility_table(world, places, who, expected):
 def test_other_partners_never_see_these_posts(world, tenant_b):
     with tenant_context(tenant_b):
         community_world(tenant=tenant_b, visibility=Visibility.OPEN)
-        request = search_request_from(QueryDict("q=belimumab"), kinds=TopicKind.values)
+        request = search_request_from(QueryDict("q=belimumab"), kinds=TopicKind.values, tenant=world.tenant)
         from django.contrib.auth.models import AnonymousUser
 
         assert search_posts(member=AnonymousUser(), tenant=tenant_b, request=request).topics == []
