@@ -11,7 +11,7 @@ Risk matrix (``assess``), the highest row that applies wins:
 | one urgent-risk flag                                                    | medium |
 | a LOW crisis term ("hopeless"...) only                                  | low    |
 
-What a risk does to a post (docs/moderation.md has the same table for people):
+What a risk does to a post (docs/moderation.md says the same for people, as a table):
 - Crisis language never holds a post by itself: people in crisis must not be silenced or kept
   waiting. A post that is not held for another reason is published as written.
 - A post held for another reason stays held: a new member's first posts in a pre-moderated community
