@@ -79,7 +79,7 @@ def main() -> None:
         params = QueryDict(mutable=True)
         for key, value in query.items():
             params[key] = value
-        requests.append(search_request_from(params, kinds=TopicKind.values))
+        requests.append(search_request_from(params, kinds=TopicKind.values, tenant=tenant))
     posts_total = Post.objects.count()
     readable = len(_readable(member, tenant))
     print(f"tenant {args.slug}: {posts_total:,} posts; member {member.pk} reads {readable} communities")

@@ -11,10 +11,22 @@ Risk matrix (``assess``), the highest row that applies wins:
 | one urgent-risk flag                                                    | medium |
 | a LOW crisis term ("hopeless"...) only                                  | low    |
 
-A post with any risk is published as written (people in crisis must not be silenced or kept
-waiting) and goes to the top of the review queue; its author sees the tenant's crisis resources.
-At medium or high risk the tenant's on-call moderators (all its moderators and admins if nobody is
-on call) are emailed at once by a Celery task, once per review item.
+What a risk does to a post (docs/moderation.md says the same for people, as a table):
+- Crisis language never holds a post by itself: people in crisis must not be silenced or kept
+  waiting. A post that is not held for another reason is published as written.
+- A post held for another reason stays held: a new member's first posts in a pre-moderated community
+  (and posts with a HOLD watched word or recruiting language) wait for a moderator whatever their
+  risk, because others must not read what nobody has checked. The risk only changes how fast
+  someone looks: the alert below says so at once.
+- Either way, any risk puts the post's review item at the top of the queue (risk first, then age)
+  and shows its author the tenant's crisis resources while the item is open. At medium or high risk
+  the tenant's on-call moderators (all its moderators and admins if nobody is on call) are emailed
+  at once by a Celery task, once per review item.
+- An author's edit is rated the same way (``assess_edit``: title and body of an opening post, with the
+  post's open urgent-risk flags), against the text before the edit: only a higher risk than before
+  queues the post, and a newly reached medium or high risk alerts the on-call moderators again. An
+  edit that keeps or lowers the risk changes nothing (the moderators were already told).
+- Urgent-risk flags raise the item's risk by the same matrix (``communities.moderation.flag_post``).
 """
 
 from __future__ import annotations
@@ -25,7 +37,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from communities.emails import email_on_call_moderators
-from communities.models import CrisisTerm, OnCallModerator, ReviewItem, ReviewStatus, RiskLevel
+from communities.models import CrisisTerm, Flag, FlagReason, OnCallModerator, Post, ReviewItem, ReviewStatus, RiskLevel
 from communities.tasks import send_crisis_alert
 from communities.watched import Rule, RuleSet, compile_source
 from members.models import Member, MembershipRole, TenantMembership
@@ -65,6 +77,13 @@ def assess(*, text: str, urgent_flags: int = 0) -> int:
     if terms == RiskLevel.MEDIUM or urgent_flags == 1:
         return RiskLevel.MEDIUM
     return terms
+
+
+def assess_edit(*, post: Post, old_text: str, new_text: str) -> tuple[int, int]:
+    """The risk of a post's text before and after its author's edit, by the same matrix (the post's
+    open urgent-risk flags count): the edit raises the risk only when the second is higher."""
+    urgent = Flag.objects.filter(post_id=post.pk, reason=FlagReason.URGENT_RISK, resolved_at__isnull=True).count()
+    return assess(text=old_text, urgent_flags=urgent), assess(text=new_text, urgent_flags=urgent)
 
 
 def alert_on_call(*, tenant: Tenant, item_id: int) -> None:

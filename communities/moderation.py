@@ -367,10 +367,12 @@ def _apply(
             f"Marked post #{post.pk} as misinformation",
             f"A moderator added a note to your post in {where}: {reason}",
         )
+    # The author hears that their post is with the administrators, in neutral words: the moderator's
+    # reason is written for the administrators (notify_escalation), not for the author.
     return (
         ModerationActionKind.ESCALATED,
         f"Escalated post #{post.pk} to the administrators",
-        "",
+        f"Your post in {where} is being reviewed by the community's administrators. You'll hear when they decide.",
     )
 
 

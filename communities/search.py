@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,6 +31,9 @@ from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from members.selectors import member_by_local_id
+from tenants.models import Tenant
 
 SEARCH_CONFIG = "english"
 # The words of the "did you mean" vocabulary are unstemmed: a suggestion must be a real word.
@@ -395,6 +397,13 @@ STATUSES = (STATUS_ANSWERED, STATUS_UNANSWERED)
 TAG_PARAMS = {"tag": "topic", "symptom": "symptom", "treatment": "treatment"}
 MAX_TAG_FILTERS = 5
 _SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,120}$")
+_LOCAL_ID = re.compile(r"^[a-z2-7]{1,32}$")  # base32, as members.selectors.local_member_id makes them
+
+
+UNKNOWN_AUTHOR = (
+    "No member of this site has that id: use the member id this site shows with their posts "
+    "(ids from other sites, or a member who left this site, name no one here)."
+)
 
 
 @dataclass(frozen=True)
@@ -405,7 +414,11 @@ class SearchFilters:
     status: str = ""
     after: datetime.date | None = None
     before: datetime.date | None = None
-    author: uuid.UUID | None = None
+    # The author as this tenant names them (TenantMembership.local_id, the ``id`` of a post's author in
+    # the API), never the platform's global id; ``author_member_id`` is who that is, found by
+    # search_request_from, for the query only (it never appears in a page or a link).
+    author: str = ""
+    author_member_id: int | None = None
 
     def active(self) -> list[str]:
         """Names of the filters in use, in the order a page lists them."""
@@ -415,7 +428,9 @@ class SearchFilters:
     def without(self, name: str) -> SearchFilters:
         if ":" in name:
             return replace(self, tags=tuple(tag for tag in self.tags if f"{tag[0]}:{tag[1]}" != name))
-        if name in ("after", "before", "author"):
+        if name == "author":
+            return replace(self, author="", author_member_id=None)
+        if name in ("after", "before"):
             return replace(self, **{name: None})  # type: ignore[arg-type]
         return replace(self, **{name: ""})  # type: ignore[arg-type]
 
@@ -448,9 +463,22 @@ def _date(value: str, name: str, errors: dict[str, list[str]]) -> datetime.date 
         return None
 
 
-def search_request_from(params: Any, *, kinds: Sequence[str]) -> SearchRequest:
+def _author(value: str, *, tenant: Tenant, errors: dict[str, list[str]]) -> tuple[str, int | None]:
+    """The author filter: a member of ``tenant`` named by their id on it (one indexed lookup)."""
+    local_id = value.lower()
+    if not local_id:
+        return "", None
+    membership = member_by_local_id(tenant=tenant, local_id=local_id) if _LOCAL_ID.match(local_id) else None
+    if membership is None:
+        errors["author"] = [UNKNOWN_AUTHOR]
+        return "", None
+    return local_id, membership.member_id
+
+
+def search_request_from(params: Any, *, kinds: Sequence[str], tenant: Tenant) -> SearchRequest:
     """Read q, filters, sort and page from a QueryDict-like object. Bad values are dropped and listed
-    in ``errors`` (the API refuses them, the page says what it ignored); nothing raises."""
+    in ``errors`` (the API refuses them, the page says what it ignored); nothing raises. The author
+    is looked up among ``tenant``'s members by their id there."""
     errors: dict[str, list[str]] = {}
 
     def one(name: str) -> str:
@@ -486,12 +514,7 @@ def search_request_from(params: Any, *, kinds: Sequence[str]) -> SearchRequest:
     if len(tags) > MAX_TAG_FILTERS:
         errors["tag"] = [f"Filter by at most {MAX_TAG_FILTERS} tags."]
         tags = tags[:MAX_TAG_FILTERS]
-    author: uuid.UUID | None = None
-    if one("author"):
-        try:
-            author = uuid.UUID(one("author"))
-        except ValueError:
-            errors["author"] = ["Unknown member."]
+    author, author_member_id = _author(one("author"), tenant=tenant, errors=errors)
     after, before = _date(one("after"), "after", errors), _date(one("before"), "before", errors)
     if after and before and after > before:
         errors["before"] = ["The end date is before the start date."]
@@ -509,6 +532,7 @@ def search_request_from(params: Any, *, kinds: Sequence[str]) -> SearchRequest:
         after=after,
         before=before,
         author=author,
+        author_member_id=author_member_id,
     )
     query = clean_query_text(str(params.get("q", "") or ""))
     return SearchRequest(query=query, filters=filters, sort=sort, page=page, errors=errors)

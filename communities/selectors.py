@@ -639,7 +639,7 @@ def search_synonyms(phrases: Sequence[str]) -> dict[str, tuple[str, ...]]:
 
 @dataclass
 class PostHit:
-    post: Post  # with ``author_name`` set for this tenant
+    post: Post  # with ``author_name`` set for this tenant and ``author_local_id`` (its id here, or "")
     snippet: SafeString
     rank: float
 
@@ -678,9 +678,12 @@ def _filtered(posts: QuerySet[Post], filters: SearchFilters, readable: Sequence[
     if filters.kind:
         posts = posts.filter(topic_kind=filters.kind)  # the post's copy: no join while walking candidates
     for tag_kind, slug in filters.tags:
-        posts = posts.filter(
-            Exists(Tag.topics.through.objects.filter(topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug))
+        # Curated tags only: a proposed tag is not public until a moderator approves it, so its slug
+        # filters like an unknown one (nothing), never revealing or narrowing by it.
+        tagged = Tag.topics.through.objects.filter(
+            topic_id=OuterRef("topic_id"), tag__kind=tag_kind, tag__slug=slug, tag__status=TagStatus.CURATED
         )
+        posts = posts.filter(Exists(tagged))
     if filters.status == STATUS_ANSWERED:
         posts = posts.filter(topic_kind=TopicKind.QUESTION, topic_answered=True)
     elif filters.status == STATUS_UNANSWERED:
@@ -690,7 +693,8 @@ def _filtered(posts: QuerySet[Post], filters: SearchFilters, readable: Sequence[
     if filters.before:
         posts = posts.filter(created_at__date__lte=filters.before)
     if filters.author:
-        posts = posts.filter(author__public_id=filters.author)
+        # Who the tenant's id names (search_request_from looked it up); unresolved, it names no one.
+        posts = posts.filter(author_id=filters.author_member_id) if filters.author_member_id else posts.none()
     return posts
 
 
@@ -829,10 +833,15 @@ def search_posts(*, member: Member, tenant: Tenant, request: SearchRequest) -> S
             max_fragments=HEADLINE_FRAGMENTS,
             fragment_delimiter=" … ",
         )
+        # The author's id on this tenant, in the same query: what the author filter takes ("" for a
+        # former member or an erased author, who can't be filtered by).
+        author_local_id = Subquery(
+            TenantMembership.objects.filter(member_id=OuterRef("author_id"), tenant_id=tenant.pk).values("local_id")[:1]
+        )
         posts = (
             Post.objects.filter(pk__in=post_ids)
             .only("id", "topic_id", "author_id", "is_opening", "created_at")
-            .annotate(headline=headline)
+            .annotate(headline=headline, author_local_id=Coalesce(author_local_id, Value("")))
             .in_bulk()
         )
         attach_display_names([*posts.values(), *topics.values()], tenant=tenant)  # one query for both

@@ -30,6 +30,9 @@ class SearchPostSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="post.pk", read_only=True)
     is_opening = serializers.BooleanField(source="post.is_opening", read_only=True)
     author_name = serializers.CharField(source="post.author_name", read_only=True)
+    author_id = serializers.SerializerMethodField(
+        help_text="The author's member id on this site (what ?author= takes); null for a former member."
+    )
     created_at = serializers.DateTimeField(source="post.created_at", read_only=True)
     url = serializers.SerializerMethodField()
     snippet_html = serializers.CharField(
@@ -38,6 +41,9 @@ class SearchPostSerializer(serializers.Serializer[Any]):
         help_text="An escaped excerpt of the post; matching words are wrapped in <mark>. Safe to insert as HTML.",
     )
     rank = serializers.FloatField(read_only=True)
+
+    def get_author_id(self, hit: selectors.PostHit) -> str | None:
+        return getattr(hit.post, "author_local_id", "") or None
 
     def get_url(self, hit: selectors.PostHit) -> str:
         return reverse("topic-detail", kwargs={"topic_id": hit.post.topic_id}) + f"#post-{hit.post.pk}"
@@ -98,7 +104,15 @@ _SEARCH_PARAMETERS = [
     OpenApiParameter("treatment", str, required=False, many=True, description="slug of a treatment tag"),
     OpenApiParameter("after", OpenApiTypes.DATE, required=False, description="posts written on or after"),
     OpenApiParameter("before", OpenApiTypes.DATE, required=False, description="posts written on or before"),
-    OpenApiParameter("author", OpenApiTypes.UUID, required=False, description="the author's public_id"),
+    OpenApiParameter(
+        "author",
+        str,
+        required=False,
+        description=(
+            "a member's id on this site: the `id` of a post's `author` (or a search hit's `author_id`); "
+            "any other id, such as one from another site, is refused with 400"
+        ),
+    ),
     OpenApiParameter("sort", str, enum=list(SORTS), required=False),
     OpenApiParameter("page", int, required=False, description="1 to 100, ten topics a page"),
 ]
@@ -113,7 +127,9 @@ class SearchView(APIView):
         summary="Search every post I can read: topics with their best-matching posts and snippets",
     )
     def get(self, request: Request) -> Response:
-        search_request = search_request_from(request.query_params, kinds=TopicKind.values)
+        search_request = search_request_from(
+            request.query_params, kinds=TopicKind.values, tenant=request_tenant(request)
+        )
         if search_request.errors:
             raise InvalidInput(
                 "Some search parameters are not valid.", code="search_invalid", details=search_request.errors

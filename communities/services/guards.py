@@ -18,6 +18,7 @@ from communities.models import (
     Post,
     ReactionKind,
     ReviewItem,
+    ReviewStatus,
     RiskLevel,
     TrustLevel,
 )
@@ -232,6 +233,41 @@ def _queue_for_review(
     item = ReviewItem.objects.create(post=post, community=community, held=held, reasons=reasons, risk=risk)
     if risk >= RiskLevel.MEDIUM:
         crisis.alert_on_call(tenant=tenant, item_id=item.pk)
+
+
+def _queue_edit_for_review(
+    *, tenant: Tenant, post: Post, screening: watched.PostScreening, risk: int, previous_risk: int
+) -> ReviewItem | None:
+    """An edit that hit a HOLD or FLAG watched word or recruiting language, or that raised the post's
+    crisis risk, puts the post in the review queue (its open item, or a new one). Crisis language
+    rates the item as for a new post: at a newly reached medium or high risk the on-call moderators
+    are emailed at once; an edit that keeps (or lowers) the risk alerts nobody again. Returns the
+    item, or None when the edit needs no review. Call inside the edit's transaction."""
+    raised = risk > previous_risk
+    if not (screening.hold or screening.flag or raised):
+        return None
+    reasons = (
+        ([watched.WATCHED_WORD_REASON] if screening.word_hold or screening.flag else [])
+        + ([recruiting.RECRUITING_REASON] if screening.recruiting else [])
+        + ([crisis.CRISIS_REASON] if raised else [])
+    )
+    item = ReviewItem.objects.select_for_update().filter(post_id=post.pk, status=ReviewStatus.OPEN).first()
+    if item is None:
+        item = ReviewItem.objects.create(post=post, community_id=post.topic.community_id)
+    item.reasons = [*item.reasons, *(reason for reason in reasons if reason not in item.reasons)]
+    fields = ["reasons"]
+    alert = raised and risk > item.risk and risk >= RiskLevel.MEDIUM
+    if raised and risk > item.risk:
+        item.risk = risk
+        fields.append("risk")
+    if alert:
+        # A higher risk than the moderators were told of is news: the alert goes out again, once.
+        item.alerted_at = None
+        fields.append("alerted_at")
+    item.save(update_fields=fields)
+    if alert:
+        crisis.alert_on_call(tenant=tenant, item_id=item.pk)
+    return item
 
 
 def _lock_poster(member: Member, tenant: Tenant) -> None:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities import crisis, notifications, recruiting, safety, watched, wording
+from communities import crisis, notifications, safety, watched, wording
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -19,7 +19,6 @@ from communities.models import (
     Post,
     PostRevision,
     ReviewItem,
-    ReviewStatus,
     Tag,
     TagKind,
     TagStatus,
@@ -41,6 +40,7 @@ from communities.services.guards import (
     _clean_title,
     _community_of,
     _lock_poster,
+    _queue_edit_for_review,
     _queue_for_review,
     _record_moderation,
     _require_moderator,
@@ -216,6 +216,16 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
     safety.check_new_member_limits(member=acting_member, tenant=tenant, text=body, opening_topic=False)
     body = screening.body
     new_title = screening.title if new_title is not None else None
+    # Crisis language is rated as for a new post (title and body of an opening post), against the text
+    # before the edit: only a higher risk queues the post and alerts the on-call moderators.
+    if post.is_opening:
+        previous_risk, risk = crisis.assess_edit(
+            post=post,
+            old_text=f"{post.topic.title}\n{post.body_markdown}",
+            new_text=f"{new_title if new_title is not None else post.topic.title}\n{body}",
+        )
+    else:
+        previous_risk, risk = crisis.assess_edit(post=post, old_text=post.body_markdown, new_text=body)
     quoted = post.quoted_post
     source = f"{_quote_markdown(quoted, tenant=tenant)}\n\n{body}" if quoted else body
     with transaction.atomic():
@@ -236,19 +246,12 @@ def edit_post(*, acting_member: Member, tenant: Tenant, post: Post, body: str, t
             refresh_search_vectors(topic_ids=[post.topic_id])
         else:
             index_posts(post_ids=[post.pk])
-        if screening.hold or screening.flag:
-            reasons = ([watched.WATCHED_WORD_REASON] if screening.word_hold or screening.flag else []) + (
-                [recruiting.RECRUITING_REASON] if screening.recruiting else []
-            )
-            item = ReviewItem.objects.select_for_update().filter(post_id=post.pk, status=ReviewStatus.OPEN).first()
-            if item is None:
-                item = ReviewItem.objects.create(post=post, community_id=post.topic.community_id, reasons=reasons)
-            else:
-                item.reasons = [*item.reasons, *(r for r in reasons if r not in item.reasons)]
-                item.save(update_fields=["reasons"])
-            if screening.hold and post.status == ContentStatus.PUBLISHED:
-                set_post_status(post, ContentStatus.HELD)
-                ReviewItem.objects.filter(pk=item.pk).update(held=True)
+        item = _queue_edit_for_review(
+            tenant=tenant, post=post, screening=screening, risk=risk, previous_risk=previous_risk
+        )
+        if item is not None and screening.hold and post.status == ContentStatus.PUBLISHED:
+            set_post_status(post, ContentStatus.HELD)
+            ReviewItem.objects.filter(pk=item.pk).update(held=True)
     return post
 
 

@@ -28,7 +28,7 @@ from communities.selectors import (
 from communities.views.rendering import _render
 from core.errors import DomainError
 from members.requests import request_member
-from members.selectors import attach_display_names
+from members.selectors import attach_display_names, tenant_display_names
 from tenants.requests import request_tenant
 from trials.selectors import TrialQuery, search_trials
 
@@ -73,7 +73,7 @@ FILTER_LABELS = {
 def search(request: HttpRequest) -> HttpResponse:
     """One search page, three tabs: discussions (posts grouped by topic), trials, resources."""
     member, tenant = request_member(request), request_tenant(request)
-    search_request = search_request_from(request.GET, kinds=TopicKind.values)
+    search_request = search_request_from(request.GET, kinds=TopicKind.values, tenant=tenant)
     tabs = [("posts", "Discussions"), ("trials", "Trials")] + [(key, label) for key, label, _ in resource_sources()]
     tab = request.GET.get("tab", "posts")
     tab = tab if tab in dict(tabs) else "posts"
@@ -100,6 +100,16 @@ def search(request: HttpRequest) -> HttpResponse:
     base_params = [("q", search_request.query), *filters.as_params()]
     if search_request.sort != "relevance":
         base_params.append(("sort", search_request.sort))
+    # The author filter shows the author's name here, and each result offers "Posts by this member":
+    # the same search narrowed to that author (their id on this tenant), from the first page.
+    author_name = (
+        tenant_display_names(tenant=tenant, member_ids=[filters.author_member_id]).get(filters.author_member_id, "")
+        if filters.author_member_id
+        else ""
+    )
+    without_author = [("q", search_request.query), *filters.without("author").as_params()]
+    if search_request.sort != "relevance":
+        without_author.append(("sort", search_request.sort))
     relaxations = []
     if result is not None:
         for name, count in result.relaxations:
@@ -131,6 +141,9 @@ def search(request: HttpRequest) -> HttpResponse:
                 else ""
             ),
             "tab_query": urlencode([("q", search_request.query)]),
+            "author_name": author_name,
+            "without_author_url": search_url + "?" + urlencode(without_author),
+            "by_author_query": urlencode(without_author),
             "next_url": search_url + "?" + urlencode([*base_params, ("page", search_request.page + 1)]),
             "prev_url": search_url + "?" + urlencode([*base_params, ("page", search_request.page - 1)]),
             "ignored": search_request.errors,

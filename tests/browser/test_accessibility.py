@@ -199,6 +199,14 @@ def test_key_pages_have_no_serious_or_critical_axe_violations(
             if violations := _axe_violations(page, axe_path):
                 failures[name] = violations
 
+        # The search narrowed to one author (their "Posts by" link): the author filter and its controls.
+        page.goto(anonymous["search"])
+        page.locator(".card.topic .hit a", has_text="Posts by").first.click()
+        page.wait_for_url(re.compile(r"author="))
+        page.locator("summary", has_text="Filters").click()
+        if violations := _axe_violations(page, axe_path):
+            failures["search by author"] = violations
+
         # Signed in: the member's home, the topic with its reply form, privacy and delete-account pages.
         page.goto(f"{alpha}/")
         page.locator("header.site").get_by_role("link", name="Sign in", exact=True).click()

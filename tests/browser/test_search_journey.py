@@ -167,6 +167,17 @@ def test_a_reply_only_word_is_found_highlighted_filtered_and_in_the_trials_tab(
     expect(page.locator(".card.topic")).to_have_count(1)
     expect(page.locator(".card.topic .hit mark")).to_have_text(scene.word)
 
+    # The replier's posts: the same search narrowed to them (by their id on this site), then widened again.
+    page.locator(".card.topic .hit").get_by_role("link", name="Posts by Replier").click()
+    page.wait_for_url(re.compile(r"author=[a-z2-7]{20}"))
+    expect(page.get_by_role("status").filter(has_text="Showing posts by")).to_contain_text("Replier")
+    expect(page.locator(".card.topic")).to_have_count(1)
+    expect(page.locator(".card.topic .hit")).to_contain_text("Reply by Replier")
+    page.get_by_role("link", name="Remove the author filter").click()
+    page.wait_for_url(re.compile(r"^[^?]*/search/\?(?!.*author=)"))
+    expect(page.get_by_text("Showing posts by")).to_have_count(0)
+    expect(page.locator(".card.topic")).to_have_count(1)
+
     # 3. The trials tab: the same words over recruiting trials.
     page.locator("nav.tabs").get_by_role("link", name="Trials").click()
     expect(page.locator("nav.tabs a[aria-current=page]")).to_have_text("Trials")

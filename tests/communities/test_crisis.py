@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from communities import crisis, moderation, services
-from communities.models import ContentStatus, FlagReason, ReviewItem, RiskLevel
+from communities.models import ContentStatus, FlagReason, ReviewItem, ReviewStatus, RiskLevel
 from communities.selectors import review_queue
 from core.errors import InvalidInput
 from tenants.db import use_public_schema
@@ -112,3 +112,131 @@ def test_crisis_settings_are_validated_web_and_api(world):
     assert put.status_code == 200 and put.json()["terms"] == [{"phrase": "no way out", "risk": "medium"}]
     assert signed_in(HOST, world.alice).get(f"{API}/moderation/crisis/").status_code == 403
     assert signed_in(HOST, world.alice).get("/manage/crisis/").status_code == 404
+
+
+# --- edits: crisis language added in an edit is rated like a new post's --------------------------------
+
+
+def _edit(world, post, body, **fields):
+    return services.edit_post(acting_member=world.bob, tenant=world.tenant, post=post, body=body, **fields)
+
+
+def test_crisis_words_added_in_an_edit_rate_queue_alert_and_support_the_author(
+    world, django_capture_on_commit_callbacks
+):
+    moderation.update_crisis_settings(
+        acting_member=world.moderator, tenant=world.tenant, resources="Call 112\nText 988",
+        terms=[("want to die", "high"), ("hurt myself", "medium"), ("hopeless", "low")],
+        on_call_member_ids=[world.moderator.pk],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        calm = services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="Fine")
+        other = services.create_reply(
+            acting_member=world.alice, tenant=world.tenant, topic=world.topic, body="hopeless"
+        )
+    assert not ReviewItem.objects.filter(post=calm).exists() and mail.outbox == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, calm, "Honestly, I want to die")
+    calm.refresh_from_db()
+    assert calm.status == ContentStatus.PUBLISHED  # never silenced
+    item = ReviewItem.objects.get(post=calm)
+    assert (item.status, item.risk, item.reasons) == (ReviewStatus.OPEN, RiskLevel.HIGH, [crisis.CRISIS_REASON])
+    queue = review_queue(member=world.moderator, tenant=world.tenant)
+    assert [(i.post_id, i.risk) for i in queue] == [(calm.pk, RiskLevel.HIGH), (other.pk, RiskLevel.LOW)]
+    assert [message.to for message in mail.outbox] == [[world.moderator.email]]
+    assert "Urgent" in mail.outbox[0].subject
+
+    # Another edit at the same risk (a typo fixed) alerts nobody again and opens nothing new.
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, calm, "Honestly, I just want to die")
+    assert len(mail.outbox) == 1
+    assert ReviewItem.objects.filter(post=calm).count() == 1
+
+    use_public_schema()
+    page = signed_in(HOST, world.bob).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "You are not alone." in page and "Text 988" in page
+    api = signed_in(HOST, world.bob).get(f"{API}/topics/{world.topic.pk}/").json()
+    assert [p["crisis_resources"] for p in api["posts"] if p["id"] == calm.pk] == [["Call 112", "Text 988"]]
+
+
+def test_an_edit_alerts_once_per_higher_risk_and_not_for_a_reviewed_one(world, django_capture_on_commit_callbacks):
+    moderation.update_crisis_settings(
+        acting_member=world.moderator, tenant=world.tenant, resources="Call 112",
+        terms=[("want to die", "high"), ("hurt myself", "medium"), ("hopeless", "low")],
+        on_call_member_ids=[world.moderator.pk],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        post = services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="hopeless")
+    assert ReviewItem.objects.get(post=post).risk == RiskLevel.LOW and mail.outbox == []
+
+    def risk_and_emails():
+        return ReviewItem.objects.get(post=post, status=ReviewStatus.OPEN).risk, len(mail.outbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "hopeless, I might hurt myself")
+    assert risk_and_emails() == (RiskLevel.MEDIUM, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "I might hurt myself")  # still medium: no news
+    assert risk_and_emails() == (RiskLevel.MEDIUM, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "I might hurt myself, I want to die")
+    assert risk_and_emails() == (RiskLevel.HIGH, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "hopeless")  # a lower risk lowers nothing the moderators were told
+    assert risk_and_emails() == (RiskLevel.HIGH, 2)
+
+    # Once a moderator has reviewed it, an edit that brings back the same words reopens nothing...
+    item = ReviewItem.objects.get(post=post)
+    moderation.decide(
+        acting_member=world.moderator, tenant=world.tenant, item=item,
+        choice=moderation.DecisionInput(decision=moderation.Decision.APPROVE),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "hopeless again")
+    assert not ReviewItem.objects.filter(post=post, status=ReviewStatus.OPEN).exists() and len(mail.outbox) == 2
+    # ... but new crisis language does.
+    with django_capture_on_commit_callbacks(execute=True):
+        _edit(world, post, "hopeless, I want to die")
+    assert risk_and_emails() == (RiskLevel.HIGH, 3)
+
+
+def test_crisis_words_in_an_edited_title_count(world, django_capture_on_commit_callbacks):
+    opening = world.topic.posts.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.edit_post(
+            acting_member=world.alice, tenant=world.tenant, post=opening, body="Everything hurts.",
+            title="I want to kill myself",
+        )  # fmt: skip
+    assert ReviewItem.objects.get(post=opening).risk == RiskLevel.HIGH
+    assert len(mail.outbox) == 2  # nobody on call: every moderator and admin
+
+
+def test_a_new_members_crisis_post_in_a_premoderated_community_stays_held_but_jumps_the_queue_and_alerts(
+    world, django_capture_on_commit_callbacks
+):
+    world.community.premoderated_posts = 2
+    world.community.save(update_fields=["premoderated_posts"])
+    moderation.update_crisis_settings(
+        acting_member=world.moderator, tenant=world.tenant, resources="Call 112",
+        terms=[("want to die", "high")], on_call_member_ids=[world.moderator.pk],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        calm = services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="Hi all")
+        post = services.create_reply(
+            acting_member=world.bob, tenant=world.tenant, topic=world.topic, body="I want to die"
+        )
+    # Held like any new member's post: nobody has checked it yet...
+    assert (calm.status, post.status) == (ContentStatus.HELD, ContentStatus.HELD)
+    # ... but first in the queue, and the on-call moderator is told at once.
+    queue = review_queue(member=world.moderator, tenant=world.tenant)
+    assert [(item.post_id, item.risk, item.held) for item in queue] == [
+        (post.pk, RiskLevel.HIGH, True),
+        (calm.pk, RiskLevel.NONE, True),
+    ]
+    assert [message.to for message in mail.outbox] == [[world.moderator.email]]
+    use_public_schema()
+    mine = signed_in(HOST, world.bob).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "I want to die" in mine and "You are not alone." in mine and "Call 112" in mine
+    others = signed_in(HOST, world.alice).get(f"/t/{world.topic.pk}/").content.decode()
+    assert "I want to die" not in others and "You are not alone." not in others

@@ -271,6 +271,33 @@ def test_move_lock_misinformation_and_escalate(world):
     assert "a moderator closed this topic" in page
 
 
+def test_escalation_tells_the_author_in_neutral_words_and_the_flaggers_and_the_admins(world):
+    flag(world, world.others[0], reason=FlagReason.HARASSMENT)
+    decide(world, world.reply, Decision.ESCALATE, reason="Repeat offender: ban?")
+
+    def notice(member):
+        return Notification.objects.get(recipient=member, post=world.reply, kind=NotificationKind.MODERATION)
+
+    author_notice = notice(world.bob)
+    assert author_notice.message == (
+        "Your post in “Cold hands in winter” is being reviewed by the community's administrators. "
+        "You'll hear when they decide."
+    )
+    assert "Repeat offender" not in author_notice.message  # the reason is for the administrators
+    assert author_notice.actor_id == world.moderator.pk
+    assert "escalated post" in notice(world.others[0]).message
+    assert "Repeat offender" in notice(world.admin).message
+    assert not Notification.objects.filter(recipient=world.moderator, post=world.reply).exists()
+    # The administrators' decision replaces the author's notice (one per person per post).
+    moderation.decide(
+        acting_member=world.admin, tenant=world.tenant, item=item_of(world.reply),
+        choice=DecisionInput(decision=Decision.HIDE, reason="Harassing other members"),
+    )  # fmt: skip
+    assert notice(world.bob).message == (
+        "A moderator hid your post in “Cold hands in winter”. Reason: Harassing other members"
+    )
+
+
 def test_only_moderators_decide_and_a_decided_item_cannot_be_decided_twice(world):
     flag(world, world.others[0])
     item = item_of(world.reply)

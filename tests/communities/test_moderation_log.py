@@ -159,3 +159,36 @@ def test_a_join_refusal_can_say_why_on_the_manage_page(world):
     with tenant_context(world.tenant):
         refused = ModerationAction.objects.get(kind=ModerationActionKind.JOIN_REFUSED)
         assert (refused.subject_id, refused.reason) == (world.carol.pk, "This group is for patients")
+
+
+def test_the_log_cannot_be_changed_or_deleted_over_http(world):
+    services.delete_post(acting_member=world.moderator, tenant=world.tenant, post=world.reply, reason="Spam link")
+    rows = list(ModerationAction.objects.order_by("id").values())
+    assert len(rows) == 1
+    row_id = rows[0]["id"]
+    use_public_schema()
+    body = {"id": row_id, "kind": "post_restored", "reason": "rewritten", "summary": "nothing happened"}
+    for member in (world.admin, world.moderator):
+        client = signed_in(HOST, member)
+        # The API only reads: every write method on the log and its export is refused.
+        for url in ("/api/v1/moderation-log/", "/api/v1/moderation-log/export/"):
+            for method in ("post", "put", "patch", "delete"):
+                response = getattr(client, method)(url, body, content_type="application/json")
+                assert response.status_code == 405, (member, url, method, response.status_code)
+        # The admin area's log page and its CSV export only read too (no form writes to them).
+        # (The export is the administrators': a moderator is told it isn't there.)
+        for url in ("/manage/log/", "/manage/log/export.csv"):
+            refused = 405 if member == world.admin or url == "/manage/log/" else 404
+            assert client.post(url, body).status_code == refused
+            for method in ("put", "patch", "delete"):
+                assert getattr(client, method)(url, body, content_type="application/json").status_code == refused
+        # There is no per-row address to change either.
+        assert client.delete(f"/api/v1/moderation-log/{row_id}/").status_code == 404
+        assert client.post(f"/manage/log/{row_id}/", body).status_code == 404
+    # Others are refused before the method is even considered.
+    bob = signed_in(HOST, world.bob)
+    assert bob.delete("/api/v1/moderation-log/").status_code == 405
+    assert bob.post("/manage/log/", body).status_code == 404
+    assert host_client(HOST).delete("/api/v1/moderation-log/").status_code in (401, 403)
+    with tenant_context(world.tenant):
+        assert list(ModerationAction.objects.order_by("id").values()) == rows

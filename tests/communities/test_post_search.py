@@ -19,18 +19,35 @@ from communities.models import (
     ReviewStatus,
     SearchSynonym,
     SearchTerm,
+    Tag,
     TagKind,
+    TagStatus,
     TopicKind,
     Visibility,
     WatchLevel,
 )
 from communities.moderation import Decision, DecisionInput
-from communities.search import parse_query, rebuild_search_vocabulary, render_snippet, search_request_from
+from communities.search import (
+    UNKNOWN_AUTHOR,
+    SearchFilters,
+    SearchRequest,
+    parse_query,
+    rebuild_search_vocabulary,
+    render_snippet,
+    search_request_from,
+)
 from communities.selectors import search_posts
 from communities.tasks import rebuild_search_vocabularies
 from conditions.models import Condition
+from members.selectors import local_id_of
 from tests.communities.worlds import reply_to, start_topic
-from tests.factories import CommunityFactory, CommunityMembershipFactory, TagFactory, community_world
+from tests.factories import (
+    CommunityFactory,
+    CommunityMembershipFactory,
+    TagFactory,
+    TenantMembershipFactory,
+    community_world,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +81,7 @@ def search(world, q="", member=None, **params):
             query.setlist(key, value)
         else:
             query[key] = value
-    request = search_request_from(query, kinds=TopicKind.values)
+    request = search_request_from(query, kinds=TopicKind.values, tenant=world.tenant)
     assert not request.errors, request.errors
     return search_posts(member=member or world.alice, tenant=world.tenant, request=request)
 
@@ -130,8 +147,69 @@ def test_each_filter_narrows_the_text(world):
     today = timezone.localdate()
     assert titles(world, "nausea", after=(today + datetime.timedelta(days=1)).isoformat()) == []
     assert sorted(titles(world, "nausea", before=today.isoformat())) == ["Sleep in the other place", "Weekly doses"]
-    assert titles(world, "belimumab", author=str(world.bob.public_id)) == ["Tired after infusions"]
-    assert titles(world, "belimumab", author=str(world.alice.public_id)) == []
+    assert titles(world, "belimumab", author=local_id_of(world.bob, tenant=world.tenant)) == ["Tired after infusions"]
+    assert titles(world, "belimumab", author=local_id_of(world.alice, tenant=world.tenant)) == []
+
+
+def test_the_plain_topic_tag_filter_narrows_the_text(world):
+    flares = TagFactory(community=world.community, kind=TagKind.TOPIC, name="Flares", slug="flares")
+    world.topic("Sleep during a flare", "I cannot sleep when it flares.", tag_ids=[flares.pk])
+    assert sorted(titles(world, "sleep")) == ["Sleep during a flare", "Tired after infusions"]
+    assert titles(world, "sleep", tag="flares") == ["Sleep during a flare"]
+    assert titles(world, "sleep", tag="FLARES") == ["Sleep during a flare"]  # slugs are read in lower case
+    assert titles(world, "nausea", tag="flares") == []  # the tag narrows the text, never replaces it
+    assert titles(world, "sleep", tag="flares", symptom="fatigue") == []  # every tag must be on the topic
+    world.reply(world.infusion, "Flares make the fatigue worse at night.")
+    assert titles(world, "night", tag="flares") == []  # a word in another topic's reply: not tagged
+    result = search(world, "nausea", tag="flares")
+    assert result.total_topics == 0 and ("topic:flares", 1) in result.relaxations
+
+
+def test_a_proposed_tag_filters_like_an_unknown_one_until_curated(world):
+    world.topic("Foggy mornings", "I sleep badly and think slowly.", proposed_tag_names=["Brain fog"])
+    proposed = Tag.objects.get(community=world.community, slug="brain-fog")
+    assert (proposed.kind, proposed.status) == (TagKind.TOPIC, TagStatus.PROPOSED)
+    assert sorted(titles(world, "sleep")) == ["Foggy mornings", "Tired after infusions"]
+    assert titles(world, "sleep", tag="brain-fog") == titles(world, "sleep", tag="no-such-tag") == []
+    assert titles(world, "sleep", tag="brain-fog", member=world.moderator) == []  # for everyone
+    services.create_tag(
+        acting_member=world.moderator, tenant=world.tenant, community=world.community, kind=TagKind.TOPIC,
+        name="Brain fog",
+    )  # fmt: skip
+    assert titles(world, "sleep", tag="brain-fog") == ["Foggy mornings"]
+
+
+def test_the_author_filter_takes_the_members_id_on_this_site_only(world, tenant_b):
+    bob_here = local_id_of(world.bob, tenant=world.tenant)
+    assert titles(world, "belimumab", author=bob_here) == ["Tired after infusions"]
+    assert titles(world, "nausea MTX", author=local_id_of(world.alice, tenant=world.tenant)) == ["Weekly doses"]
+    assert titles(world, "nausea MTX", author=bob_here) == []
+    # Each hit says its author's id here: what "Posts by this member" links with.
+    (hit,) = search(world, "belimumab").topics[0].posts
+    assert hit.post.author_local_id == bob_here
+
+    def read(author):
+        query = QueryDict(mutable=True)
+        query.update({"q": "belimumab", "author": str(author)})
+        request = search_request_from(query, kinds=TopicKind.values, tenant=world.tenant)
+        return request.errors, request.filters.author, request.filters.author_member_id
+
+    assert read(bob_here) == ({}, bob_here, world.bob.pk)
+    assert read(bob_here.upper()) == ({}, bob_here, world.bob.pk)  # base32 reads in any case
+    refused = ({"author": [UNKNOWN_AUTHOR]}, "", None)
+    # The platform's global id names no one on a partner's host, in any spelling ...
+    assert read(world.bob.public_id) == refused
+    assert read(world.bob.public_id.hex) == refused
+    assert read(world.bob.pk) == refused
+    # ... nor does Bob's id on another partner, where he is a member too (ids are unlinkable) ...
+    TenantMembershipFactory(member=world.bob, tenant=tenant_b)
+    on_b = local_id_of(world.bob, tenant=tenant_b)
+    assert on_b != bob_here and read(on_b) == refused
+    # ... nor an id this site would give someone who is not its member.
+    assert read(local_id_of(world.stranger, tenant=world.tenant)) == refused
+    # A filter that names no one finds nothing, even if built by hand without the lookup.
+    unresolved = SearchRequest(query="belimumab", filters=SearchFilters(author=bob_here))
+    assert search_posts(member=world.alice, tenant=world.tenant, request=unresolved).topics == []
 
 
 def test_newest_sort(world):
@@ -265,7 +343,7 @@ def test_visibility_table(world, places, who, expected):
 def test_other_partners_never_see_these_posts(world, tenant_b):
     with tenant_context(tenant_b):
         community_world(tenant=tenant_b, visibility=Visibility.OPEN)
-        request = search_request_from(QueryDict("q=belimumab"), kinds=TopicKind.values)
+        request = search_request_from(QueryDict("q=belimumab"), kinds=TopicKind.values, tenant=world.tenant)
         from django.contrib.auth.models import AnonymousUser
 
         assert search_posts(member=AnonymousUser(), tenant=tenant_b, request=request).topics == []

@@ -4,6 +4,8 @@ edits that take a post back into the queue, and managing moderators: services, w
 from __future__ import annotations
 
 import datetime
+import io
+import zipfile
 
 import pytest
 from django.core import mail
@@ -272,6 +274,45 @@ def test_platform_staff_suspend_everywhere(world, tenant_b, django_capture_on_co
     assert PlatformSuspension.objects.get().lifted_at is not None
     with tenant_context(world.tenant):
         services.create_reply(acting_member=world.alice, tenant=world.tenant, topic=topic, body="Back")
+
+
+def test_a_member_suspended_platform_wide_still_reads_and_exports_their_data(
+    world, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.KINDRED_EXPORTS_DIR = str(tmp_path / "exports")
+    staff = MemberFactory(is_staff=True)
+    mine = topic_by(world, world.alice, title="Written before the suspension", body="My own words about sleep")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.create_reply(acting_member=world.bob, tenant=world.tenant, topic=mine, body="Bob answers")
+    use_public_schema()
+    member_services.suspend_platform_wide(acting_member=staff, member=world.alice, reason="Fraud", days=30)
+    alice = signed_in(HOST, world.alice)
+    # Reading: their topic and its replies (web and API), and their notifications.
+    page = alice.get(f"/t/{mine.pk}/").content.decode()
+    assert "My own words about sleep" in page and "Bob answers" in page
+    assert "Your account is suspended on every community of this platform until" in page and "Fraud" in page
+    assert alice.get(f"{API}/topics/{mine.pk}/").status_code == 200
+    assert "Bob" in alice.get("/notifications/").content.decode()
+    assert [n["kind"] for n in alice.get(f"{API}/notifications/").json()["results"]] == ["reply"]
+    # Taking part is refused, and says why.
+    response = alice.post(f"{API}/topics/{mine.pk}/posts/", {"body": "hello"}, content_type="application/json")
+    assert response.status_code == 403 and response.json()["code"] == "member_suspended"
+    # Their data: the root's "Download my data" (web) and the API both export it, their posts included.
+    root = signed_in("localhost", world.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = root.post(f"{API}/privacy/exports/")
+    assert created.status_code == 202, created.content
+    detail = root.get(f"{API}/privacy/exports/{created.json()['id']}/").json()
+    assert detail["status"] == "ready"
+    download = root.get(detail["download_url"])
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as archive:
+        everything = "".join(archive.read(name).decode() for name in archive.namelist())
+    assert "My own words about sleep" in everything
+    web = root.post("/accounts/privacy/exports/")
+    assert web.status_code == 302 and web["Location"].startswith("/accounts/privacy/exports/")
+    assert root.get(web["Location"]).status_code == 200
+    assert PlatformSuspension.objects.get(member=world.alice).lifted_at is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from django_tenants.utils import tenant_context
 
 from communities import services
 from communities.models import SearchSynonym, TopicKind, Visibility
+from communities.search import UNKNOWN_AUTHOR
+from members.selectors import local_id_of
 from tenants.db import use_public_schema
 from tests.communities.worlds import open_community_joined_by_alice, reply_to, start_topic
 from tests.conftest import TENANT_A, TENANT_B, host_client, signed_in
-from tests.factories import community_world
+from tests.factories import TenantMembershipFactory, community_world
 
 pytestmark = pytest.mark.django_db
 HOST = TENANT_A["domain"]
@@ -103,6 +105,49 @@ def test_api_refuses_bad_filters_with_details(world):
     body = response.json()
     assert body["code"] == "search_invalid"
     assert set(body["details"]) == {"after", "status"}
+
+
+def test_author_filter_by_the_id_on_this_site_web_and_api(world, tenant_b):
+    alice_here = local_id_of(world.alice, tenant=world.tenant)
+    alice = signed_in(HOST, world.alice)
+    data = alice.get("/api/v1/search/", {"q": "biotin", "author": alice_here}).json()
+    assert sorted(r["topic"]["title"] for r in data["results"]) == ["Closed room", "Hair loss"]
+    assert {post["author_id"] for r in data["results"] for post in r["posts"]} == {alice_here}
+    bob_here = local_id_of(world.bob, tenant=world.tenant)
+    assert alice.get("/api/v1/search/", {"q": "biotin", "author": bob_here}).json()["results"] == []
+
+    def refused(client, author):
+        response = client.get("/api/v1/search/", {"q": "biotin", "author": author})
+        assert response.status_code == 400, response.content
+        body = response.json()
+        return body["code"], body["details"]
+
+    unknown = ("search_invalid", {"author": [UNKNOWN_AUTHOR]})
+    # The global id is not the interface here: refused, with a message that says which id to use.
+    assert refused(alice, str(world.alice.public_id)) == unknown
+    # Alice's id on another partner (she is a member there too) names no one here, and her id here
+    # names no one there: the same person, unlinkable across partners.
+    TenantMembershipFactory(member=world.alice, tenant=tenant_b)
+    on_b = local_id_of(world.alice, tenant=tenant_b)
+    assert refused(alice, on_b) == unknown
+    alice_on_b = signed_in(TENANT_B["domain"], world.alice)
+    assert refused(alice_on_b, alice_here) == unknown
+    found_on_b = alice_on_b.get("/api/v1/search/", {"q": "biotin", "author": on_b})
+    assert found_on_b.status_code == 200 and found_on_b.json()["results"] == []
+
+    # The page: each result offers the author's posts, the filter shows the name and comes off again.
+    html = alice.get("/search/", {"q": "biotin"}).content.decode()
+    assert f'href="/search/?q=biotin&amp;author={alice_here}">Posts by Alice</a>' in html
+    html = alice.get("/search/", {"q": "biotin", "author": alice_here, "sort": "newest"}).content.decode()
+    assert "Showing posts by <strong>Alice</strong>" in html
+    assert 'href="/search/?q=biotin&amp;sort=newest">Remove the author filter</a>' in html
+    assert f'<input type="checkbox" name="author" value="{alice_here}" checked> Only posts by Alice' in html
+    assert "Hair loss" in html and "Closed room" in html
+    assert "Posts by Alice</a>" not in html  # already filtered by her
+    # A foreign id on the page: said and ignored, like any bad filter.
+    html = alice.get("/search/", {"q": "biotin", "author": str(world.alice.public_id)}).content.decode()
+    assert "Ignored: author (No member of this site has that id" in html and "Showing posts by" not in html
+    assert str(world.alice.public_id) not in html  # not echoed back either
 
 
 def test_other_partner_api_finds_nothing(world, tenant_b):
