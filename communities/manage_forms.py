@@ -203,9 +203,10 @@ class CrisisSettingsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args: Any, moderators: Iterable[tuple[int, str]] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, moderators: Iterable[tuple[str, str]] = (), **kwargs: Any) -> None:
+        """``moderators``: (their id here, name) pairs; a member's platform-wide ids never reach the page."""
         super().__init__(*args, **kwargs)
-        self.fields["on_call"].choices = [(str(pk), name) for pk, name in moderators]  # type: ignore[attr-defined]
+        self.fields["on_call"].choices = list(moderators)  # type: ignore[attr-defined]
 
     def clean_terms(self) -> list[tuple[str, str]]:
         pairs = []

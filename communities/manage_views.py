@@ -449,10 +449,10 @@ def link_rules(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-def _moderator_choices(tenant: Tenant) -> list[tuple[int, str]]:
+def _moderator_choices(tenant: Tenant) -> list[tuple[TenantMembership, str]]:
     memberships = list(moderator_memberships(tenant=tenant, order_by=("member_id",)))
     attach_display_names(memberships, tenant=tenant, attrs=("member",))
-    return [(m.member_id, m.member_name) for m in memberships]  # type: ignore[attr-defined]
+    return [(m, m.member_name) for m in memberships]  # type: ignore[attr-defined]
 
 
 @_managers_only(admin=False)
@@ -462,15 +462,16 @@ def crisis_settings(request: HttpRequest) -> HttpResponse:
     moderators = _moderator_choices(tenant)
     status = 200
     if request.method == "POST":
-        form = CrisisSettingsForm(request.POST, moderators=moderators)
+        form = CrisisSettingsForm(request.POST, moderators=[(m.local_id, name) for m, name in moderators])
         if form.is_valid():
+            ticked = set(form.cleaned_data["on_call"])
             try:
                 moderation.update_crisis_settings(
                     acting_member=member,
                     tenant=tenant,
                     resources=form.cleaned_data["resources"],
                     terms=form.cleaned_data["terms"],
-                    on_call_member_ids=[int(pk) for pk in form.cleaned_data["on_call"]],
+                    on_call_member_ids=[m.member_id for m, _ in moderators if m.local_id in ticked],
                 )
             except DomainError as error:
                 form.add_error(None, error.message)
@@ -485,9 +486,9 @@ def crisis_settings(request: HttpRequest) -> HttpResponse:
             initial={
                 "resources": moderation_settings().crisis_resources,
                 "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in crisis_terms()),
-                "on_call": [str(pk) for pk in on_call_member_ids()],
+                "on_call": [m.local_id for m, _ in moderators if m.member_id in set(on_call_member_ids())],
             },
-            moderators=moderators,
+            moderators=[(m.local_id, name) for m, name in moderators],
         )
     response = _render(request, "crisis.html", {"form": form})
     response.status_code = status

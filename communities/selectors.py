@@ -1285,5 +1285,10 @@ def local_ids_of(*, tenant: Tenant, member_ids: Sequence[int]) -> dict[int, str]
     )
 
 
-def member_ids_by_public_id(*, public_ids: Sequence[Any]) -> dict[Any, int]:
-    return dict(Member.objects.filter(public_id__in=public_ids).values_list("public_id", "pk"))
+def member_ids_by_local_id(*, tenant: Tenant, local_ids: Sequence[str]) -> dict[str, int]:
+    """Members of this tenant by their id here (the only id a partner host shows)."""
+    return dict(
+        TenantMembership.objects.filter(tenant_id=tenant.pk, local_id__in=local_ids).values_list(
+            "local_id", "member_id"
+        )
+    )

@@ -16,6 +16,7 @@ from communities.api.serializers import _valid
 from communities.models import WatchedWordAction
 from core.errors import InvalidInput
 from members.requests import request_member
+from tenants.models import Tenant
 from tenants.requests import request_tenant
 
 
@@ -126,17 +127,19 @@ class CrisisSettingsSerializer(serializers.Serializer[Any]):
     resources = serializers.CharField(help_text="Shown to the author of a post in crisis; one per line")
     terms = CrisisTermSerializer(many=True, help_text="The crisis-language list (replaced as a whole)")
     on_call = serializers.ListField(
-        child=serializers.UUIDField(), help_text="public_id of the moderators emailed at once about urgent posts"
+        child=serializers.CharField(max_length=40),
+        help_text="The ids here of the moderators emailed at once about urgent posts",
     )
 
 
-def _crisis_settings() -> dict[str, Any]:
+def _crisis_settings(tenant: Tenant) -> dict[str, Any]:
+    on_call = selectors.local_ids_of(tenant=tenant, member_ids=selectors.on_call_member_ids())
     return {
         "resources": selectors.moderation_settings().crisis_resources,
         "terms": [
             {"phrase": term.phrase, "risk": term.get_risk_display().lower()} for term in selectors.crisis_terms()
         ],
-        "on_call": [on_call.member.public_id for on_call in selectors.on_call_moderators()],
+        "on_call": sorted(on_call.values()),
     }
 
 
@@ -146,21 +149,22 @@ class CrisisSettingsView(APIView):
     @extend_schema(responses=CrisisSettingsSerializer, summary="Crisis escalation settings (moderators)")
     def get(self, request: Request) -> Response:
         _require_moderator(request)
-        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
+        return Response(CrisisSettingsSerializer(_crisis_settings(request_tenant(request))).data)
 
     @extend_schema(
         request=CrisisSettingsSerializer, responses=CrisisSettingsSerializer, summary="Change them (moderators)"
     )
     def put(self, request: Request) -> Response:
         data = _valid(CrisisSettingsSerializer, request)
-        ids = selectors.member_ids_by_public_id(public_ids=data["on_call"])
+        tenant = request_tenant(request)
+        ids = selectors.member_ids_by_local_id(tenant=tenant, local_ids=data["on_call"])
         if len(ids) != len(set(data["on_call"])):
             raise InvalidInput("Unknown member.", code="member_unknown", details={"on_call": ["Unknown member."]})
         moderation.update_crisis_settings(
             acting_member=request_member(request),
-            tenant=request_tenant(request),
+            tenant=tenant,
             resources=data["resources"],
             terms=[(term["phrase"], term["risk"]) for term in data["terms"]],
             on_call_member_ids=ids.values(),
         )
-        return Response(CrisisSettingsSerializer(_crisis_settings()).data)
+        return Response(CrisisSettingsSerializer(_crisis_settings(tenant)).data)

@@ -10,6 +10,7 @@ from communities import crisis, moderation, services
 from communities.models import ContentStatus, FlagReason, ReviewItem, ReviewStatus, RiskLevel
 from communities.selectors import review_queue
 from core.errors import InvalidInput
+from members.selectors import local_id_of
 from tenants.db import use_public_schema
 from tests.communities.worlds import start_topic
 from tests.conftest import TENANT_A, signed_in
@@ -94,16 +95,25 @@ def test_crisis_settings_are_validated_web_and_api(world):
     assert "high: kill myself" in page and "findahelpline.com" in page
     bad = moderator.post("/manage/crisis/", {"resources": "Call 112", "terms": "urgent kill myself"})
     assert bad.status_code == 400 and "Line 1" in bad.content.decode()
+    moderator_here = local_id_of(world.moderator, tenant=world.tenant)
     saved = moderator.post(
-        "/manage/crisis/", {"resources": "Call 112", "terms": "high: end it all", "on_call": [str(world.moderator.pk)]}
+        "/manage/crisis/", {"resources": "Call 112", "terms": "high: end it all", "on_call": [moderator_here]}
     )
     assert saved.status_code == 302
     got = moderator.get(f"{API}/moderation/crisis/").json()
     assert got == {
         "resources": "Call 112",
         "terms": [{"phrase": "end it all", "risk": "high"}],
-        "on_call": [str(world.moderator.public_id)],
+        "on_call": [moderator_here],
     }
+    assert f'value="{world.moderator.pk}"' not in page and str(world.moderator.public_id) not in page
+    # A platform-wide id is not an id here.
+    refused = moderator.put(
+        f"{API}/moderation/crisis/",
+        {"resources": "Call 999", "terms": [], "on_call": [str(world.moderator.public_id)]},
+        content_type=JSON,
+    )
+    assert refused.status_code == 400 and refused.json()["code"] == "member_unknown"
     put = moderator.put(
         f"{API}/moderation/crisis/",
         {"resources": "Call 999", "terms": [{"phrase": "no way out", "risk": "medium"}], "on_call": []},
