@@ -54,6 +54,7 @@ def research_agreement(*, tenants: list[Any], purposes: list[str], conditions: l
     recipient = cast(Member, MemberFactory())
     partner.representatives.add(recipient)
     agreement = make_agreement(partner=partner, kind=AgreementKind.RESEARCH, starts_on=datetime.date(2026, 1, 1))
+    partnership_services.set_agreement_recipients(actor=None, agreement=agreement, member_ids=[recipient.pk])
     partnership_services.set_agreement_scope(
         actor=None,
         agreement=agreement,
@@ -383,6 +384,38 @@ def test_only_recipients_download_through_expiring_logged_links(world, django_ca
     assert expired.status_code == 410
     assert ResearchEvent.objects.filter(action="download_refused", details__reason="expired").count() == 1
     assert ResearchEvent.objects.filter(action="downloaded").count() == 1
+
+
+def test_only_the_named_recipients_get_the_data_not_every_representative(world, django_capture_on_commit_callbacks):
+    export = run(world, django_capture_on_commit_callbacks)
+    agreement, recipient = world["agreement"], world["recipient"]
+    colleague = cast(Member, MemberFactory())  # acts for the partner, but is not named on the agreement
+    agreement.partner.representatives.add(colleague)
+    token = services.issue_download_link(member=recipient, export=export, name="members.csv")
+    with pytest.raises(NotFound):
+        services.issue_download_link(member=colleague, export=export, name="members.csv")
+    assert signed_in(ROOT_HOST, colleague).get(f"/research/downloads/{token}/").status_code == 404
+    assert signed_in(ROOT_HOST, colleague).get(f"/research/exports/{export.public_id}/").status_code == 404
+    assert signed_in(ROOT_HOST, colleague).get("/api/v1/research/exports/").json() == []
+    assert signed_in(ROOT_HOST, colleague).get(f"/api/v1/research/exports/{export.public_id}/").status_code == 404
+
+    # Staff name the colleague and drop the first recipient: the old recipient's own link stops working.
+    partnership_services.set_agreement_recipients(actor=None, agreement=agreement, member_ids=[colleague.pk])
+    assert signed_in(ROOT_HOST, recipient).get(f"/research/downloads/{token}/").status_code == 404
+    assert signed_in(ROOT_HOST, recipient).get("/api/v1/research/exports/").json() == []
+    with pytest.raises(NotFound):
+        services.issue_download_link(member=recipient, export=export, name="members.csv")
+    fresh = services.issue_download_link(member=colleague, export=export, name="members.csv")
+    got = signed_in(ROOT_HOST, colleague).get(f"/research/downloads/{fresh}/")
+    assert got.status_code == 200 and got.content == files_of(export)["members.csv"]
+    assert list(
+        ResearchEvent.objects.filter(action__in=["downloaded", "download_refused"])
+        .order_by("pk")
+        .values_list("action", "actor_id")
+    ) == [("download_refused", colleague.pk), ("download_refused", recipient.pk), ("downloaded", colleague.pk)]
+    # Leaving the partner does not matter either way: only the agreement's list counts.
+    agreement.partner.representatives.remove(colleague)
+    assert services.issue_download_link(member=colleague, export=export, name="manifest.json")
 
 
 def test_the_api_defines_shows_and_links_exports(world, django_capture_on_commit_callbacks):
