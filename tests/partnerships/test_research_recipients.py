@@ -8,6 +8,7 @@ import pytest
 from core.errors import InvalidInput
 from partnerships import services
 from partnerships.models import AgreementEvent, AgreementKind
+from privacy.services import collect_member_data, erase_member
 from tests.conftest import signed_in
 from tests.factories import MemberFactory
 from tests.partnerships.helpers import make_agreement, make_partner
@@ -117,3 +118,16 @@ def test_staff_name_recipients_in_the_django_admin():
     assert recipient_ids(agreement) == [ann.pk]
     event = AgreementEvent.objects.get(agreement=agreement, action="recipients_changed")
     assert event.reason == "Named in the DUA"
+
+
+def test_a_recipients_data_download_lists_it_and_erasure_removes_the_name():
+    agreement = research_agreement()
+    ann = MemberFactory()
+    services.set_agreement_recipients(actor=None, agreement=agreement, member_ids=[ann.pk])
+    data = collect_member_data(member_id=ann.pk)["public"]["partnerships"]
+    assert data["research_data_recipient_of"] == [
+        {"agreement": str(agreement.public_id), "partner": agreement.partner.name}
+    ]
+    done = erase_member(member=ann, keep_posts=True, requested_by=ann)
+    assert done.status == "done"
+    assert recipient_ids(agreement) == []
