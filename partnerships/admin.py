@@ -139,7 +139,7 @@ class AgreementForm(forms.ModelForm[PartnershipAgreement]):
         fields = [
             "partner", "beneficiary", "kind", "starts_on", "ends_on", "fee_cents", "currency", "interval",
             "tenant_name", "tenant_slug", "theme_primary_colour", "first_admin_email", "tenants", "conditions",
-            "consent_purposes", "signed_document", "notes",
+            "consent_purposes", "recipients", "signed_document", "notes",
         ]  # fmt: skip
 
 
@@ -152,7 +152,7 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
     list_display = ["__str__", "kind", "status", "partner", "tenant", "starts_on", "ends_on", "updated_at"]
     list_filter = ["status", "kind"]
     search_fields = ["partner__name", "tenant_name", "tenant_slug"]
-    autocomplete_fields = ["partner", "beneficiary"]
+    autocomplete_fields = ["partner", "beneficiary", "recipients"]
     filter_horizontal = ["tenants", "conditions", "consent_purposes"]
     readonly_fields = [
         "status", "tenant", "provisioning_progress", "provisioning_error", "payment_link_url",
@@ -198,6 +198,10 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
         agreement = form.instance
         if agreement.pk is None:
             return
+        # The inlines are read-only (no add, change or delete): saving them writes nothing, but the admin's
+        # change message reads what they saved (without this, every save of the form crashed).
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
         data = form.cleaned_data
         changed = SCOPE_FIELDS & set(form.changed_data)
         if changed:
@@ -208,6 +212,16 @@ class AgreementAdmin(admin.ModelAdmin[PartnershipAgreement]):
                     tenant_ids=[t.pk for t in data["tenants"]] if "tenants" in changed else None,
                     condition_ids=[c.pk for c in data["conditions"]] if "conditions" in changed else None,
                     purpose_codes=[p.code for p in data["consent_purposes"]] if "consent_purposes" in changed else None,
+                    reason=data.get("reason", ""),
+                )
+            except DomainError as exc:
+                _report(request, exc)
+        if "recipients" in form.changed_data:
+            try:
+                services.set_agreement_recipients(
+                    actor=request_member(request),
+                    agreement=agreement,
+                    member_ids=[m.pk for m in data["recipients"]],
                     reason=data.get("reason", ""),
                 )
             except DomainError as exc:

@@ -66,12 +66,15 @@ class AgreementSerializer(serializers.ModelSerializer[PartnershipAgreement]):
 
 class StaffAgreementSerializer(AgreementSerializer):
     events = AgreementEventSerializer(many=True, read_only=True)
+    recipients: serializers.RelatedField[Any, Any, Any] = serializers.SlugRelatedField(
+        slug_field="email", many=True, read_only=True, help_text="Research agreements: the named data recipients."
+    )
 
     class Meta(AgreementSerializer.Meta):
         fields = [
             *AgreementSerializer.Meta.fields,
             "tenant_name", "tenant_slug", "first_admin_email", "provisioning_progress", "provisioning_error",
-            "past_due_since", "events",
+            "past_due_since", "recipients", "events",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -131,6 +134,36 @@ class AgreementActionView(APIView):
         agreement = _visible(request, public_id)
         reason = str(request.data.get("reason") or "")[:500]
         ACTIONS[action](request_member(request), agreement.pk, reason)
+        return Response(_serialize(request, _visible(request, public_id)))
+
+
+class RecipientsSerializer(serializers.Serializer[Any]):
+    recipients = serializers.ListField(
+        child=serializers.EmailField(), allow_empty=True, max_length=100, help_text="Emails of active accounts."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
+
+
+class AgreementRecipientsView(APIView):
+    """Staff name the people who may receive a research agreement's data (the whole list, replaced)."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=RecipientsSerializer,
+        responses=StaffAgreementSerializer,
+        summary="Set a research agreement's named data recipients (staff)",
+    )
+    def put(self, request: Request, public_id: Any) -> Response:
+        serializer = RecipientsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.set_agreement_recipients_by_email(
+            actor=request_member(request),
+            agreement=_visible(request, public_id),
+            emails=data["recipients"],
+            reason=data["reason"],
+        )
         return Response(_serialize(request, _visible(request, public_id)))
 
 

@@ -101,6 +101,15 @@ class PartnershipAgreement(models.Model):
         related_name="+",
         help_text="Research agreements only: the consent purposes this agreement may use.",
     )
+    recipients: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="research_agreements_received",
+        help_text=(
+            "Research agreements only: the named people who may receive its data (download releases, pull "
+            "datasets). Nobody else does, not even the partner's other representatives."
+        ),
+    )
     signed_document = models.FileField(upload_to="agreements/", blank=True)
     notes = models.TextField(blank=True)
     # The community to provision (hosted and sponsored agreements)

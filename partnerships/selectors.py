@@ -105,6 +105,21 @@ def studies_for_tenant(*, tenant: Tenant) -> QuerySet[StudyInvitation]:
     )
 
 
+def active_members_by_email(*, emails: list[str]) -> dict[str, int]:
+    """lower-cased email → account id, for the active accounts among ``emails``."""
+    wanted = {email.strip().lower() for email in emails if email.strip()}
+    if not wanted:
+        return {}
+    rows = Member.objects.filter(is_active=True, email__in=wanted).values_list("email", "pk")
+    found = {email.lower(): pk for email, pk in rows}
+    # Emails are unique as stored; a differently-cased stored address is found case-insensitively.
+    for email in wanted - set(found):
+        match = Member.objects.filter(is_active=True, email__iexact=email).values_list("pk", flat=True).first()
+        if match is not None:
+            found[email] = match
+    return found
+
+
 def research_agreements_represented_by(*, member: Member) -> QuerySet[PartnershipAgreement]:
     """The research agreements of the partners this member acts for (whatever their status: the submit
     service says why an inactive one cannot be used)."""

@@ -38,6 +38,7 @@ from partnerships.models import (
     StudyInvitation,
     StudyStatus,
 )
+from partnerships.selectors import active_members_by_email
 from tenants.models import Tenant
 from tenants.services import provision_tenant, set_tenant_listed, set_tenant_read_only, validate_new_tenant
 
@@ -291,6 +292,59 @@ def set_agreement_scope(
         if diff:
             _audit(agreement=agreement, action="scope_changed", actor=actor, changes=diff, reason=reason)
     return agreement
+
+
+def set_agreement_recipients(
+    *,
+    actor: Member | None,
+    agreement: PartnershipAgreement,
+    member_ids: list[int],
+    reason: str = "",
+) -> PartnershipAgreement:
+    """The named people who may receive a research agreement's data (nobody else does); logged.
+
+    Only active accounts can be named. The log keeps account ids, never addresses (it cannot be erased).
+    """
+    if agreement.kind != AgreementKind.RESEARCH:
+        raise InvalidInput(
+            "Only research agreements have named data recipients.", details={"recipients": ["Research only."]}
+        )
+    wanted = sorted(set(member_ids))
+    found = set(Member.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+    if missing := [pk for pk in wanted if pk not in found]:
+        raise InvalidInput(
+            "Recipients must be active accounts.",
+            details={"recipients": [f"No active account with id {pk}." for pk in missing]},
+        )
+    with transaction.atomic():
+        old = sorted(agreement.recipients.values_list("pk", flat=True))
+        if old == wanted:
+            return agreement
+        agreement.recipients.set(wanted)
+        _audit(
+            agreement=agreement,
+            action="recipients_changed",
+            actor=actor,
+            old_status=agreement.status,
+            changes={"from": old, "to": wanted},
+            reason=reason,
+        )
+    return agreement
+
+
+def set_agreement_recipients_by_email(
+    *, actor: Member | None, agreement: PartnershipAgreement, emails: list[str], reason: str = ""
+) -> PartnershipAgreement:
+    """``set_agreement_recipients`` naming people by email (the API's way); an unknown address is refused."""
+    found = active_members_by_email(emails=emails)
+    if unknown := sorted({email.strip().lower() for email in emails if email.strip()} - set(found)):
+        raise InvalidInput(
+            "Recipients must be active accounts.",
+            details={"recipients": [f"No active account with the email {email}." for email in unknown]},
+        )
+    return set_agreement_recipients(
+        actor=actor, agreement=agreement, member_ids=sorted(set(found.values())), reason=reason
+    )
 
 
 def tenant_domain_for(agreement: PartnershipAgreement) -> str:

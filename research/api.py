@@ -1,6 +1,6 @@
-"""Research API (root domain): named staff define exports and pull the quick dataset; an agreement's
-recipients list their releases and get expiring download links; members list the releases that
-included their data."""
+"""Research API (root domain): named staff define exports; named staff who are also an agreement's named
+recipients pull the quick dataset under it; an agreement's named recipients list their releases and get
+expiring download links; members list the releases (pulls included) that included their data."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.request import Request
@@ -18,44 +19,72 @@ from conditions.models import Condition
 from partnerships.models import PartnershipAgreement
 from research import selectors, services
 from research.exporters import exporter
-from research.models import DEFAULT_K, Dataset, ResearchExport
+from research.models import DEFAULT_K, MIN_K, Dataset, ResearchExport
 from research.services import FILE_NAMES
 from tenants.models import Tenant
 
 
 class DatasetRowSerializer(serializers.Serializer[dict[str, Any]]):
-    pseudonym = serializers.UUIDField()
-    birth_year_band = serializers.CharField()
-    country = serializers.CharField()
-    conditions = serializers.ListField(child=serializers.CharField())
+    member_id = serializers.CharField(help_text="Pseudonym under the agreement's secret (as in its releases).")
+    age_band = serializers.CharField()
+    sex = serializers.CharField()
+    region = serializers.CharField()
+    conditions = serializers.CharField(help_text="Semicolon-separated MeSH ids (generalized as the release says).")
+    role = serializers.CharField()
+
+
+class DatasetPullSerializer(serializers.Serializer[Any]):
+    release = serializers.UUIDField(source="export.public_id")
+    agreement = serializers.UUIDField(source="export.agreement.public_id")
+    k = serializers.IntegerField(source="export.k")
+    consent_judged_at = serializers.DateTimeField(source="export.consent_at")
+    counts = serializers.JSONField(source="export.manifest.counts")
+    rows = DatasetRowSerializer(many=True)
 
 
 class DatasetQuerySerializer(serializers.Serializer[dict[str, Any]]):
+    agreement = serializers.UUIDField(required=False, default=None)
     export = serializers.CharField(required=False, default="deidentified-members")
     at = serializers.DateTimeField(required=False, default=None)
+    k = serializers.IntegerField(required=False, default=DEFAULT_K, min_value=MIN_K, max_value=1000)
 
 
 class ResearchDatasetView(APIView):
-    """The consent gate's purpose is fixed (de-identified data sharing): no parameter chooses it."""
+    """The quick pull: a member-attributes release under one agreement, built now and returned.
+
+    For named research staff who are also the agreement's named recipients. Consent (fixed purpose:
+    de-identified data sharing) is judged now; ``at`` only narrows it (consenting then AND now).
+    """
 
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("export", str, description="Registered exporter name"),
-            OpenApiParameter("at", str, description="ISO date-time the consent is judged at (default: now)"),
+            OpenApiParameter("agreement", OpenApiTypes.UUID, required=True, description="The research agreement"),
+            OpenApiParameter("export", str, description="Registered exporter name (deidentified-members)"),
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                description="Also require consent at this past moment (consent is always judged now as well)",
+            ),
+            OpenApiParameter("k", int, description=f"k-anonymity (from {MIN_K}, default {DEFAULT_K})"),
         ],
-        responses=DatasetRowSerializer(many=True),
-        summary="De-identified research dataset (named research staff; members consenting to data sharing only)",
+        responses=DatasetPullSerializer,
+        summary="Quick de-identified dataset (named staff who are the agreement's recipients; consenting now)",
     )
     def get(self, request: Request) -> Response:
         query = DatasetQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        rows = services.pull_dataset(
-            actor=request.user, channel="api", exporter_fn=exporter(data["export"]), at=data["at"]
+        export, rows = services.pull_dataset(
+            actor=request.user,
+            channel="api",
+            agreement_id=data["agreement"],
+            exporter_fn=exporter(data["export"]),
+            at=data["at"],
+            k=data["k"],
         )
-        return Response(rows)
+        return Response(DatasetPullSerializer({"export": export, "rows": rows}).data)
 
 
 class ResearchExportFileSerializer(serializers.Serializer[Any]):
@@ -74,7 +103,7 @@ class ResearchExportSerializer(serializers.ModelSerializer[ResearchExport]):
 
     class Meta:
         model = ResearchExport
-        fields = ["id", "agreement", "partner", "title", "tenants", "community_slugs", "date_from", "date_to",
+        fields = ["id", "agreement", "partner", "kind", "title", "tenants", "community_slugs", "date_from", "date_to",
                   "datasets", "k", "status", "progress", "progress_note", "manifest", "error", "created_at",
                   "finished_at", "files"]  # fmt: skip
         read_only_fields = fields

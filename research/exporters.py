@@ -1,7 +1,9 @@
 """The registry of research exporters: every function that hands member data to research partners.
 
-An exporter is registered here and must start from ``consent.selectors.members_consenting_to``;
-tests/research/test_consent_gate.py walks the code and proves it for each one.
+An exporter is registered here, takes the ``ResearchExport`` to produce (keyword ``export``), and must
+reach ``consent.selectors.members_consenting_to`` (directly or through functions of its own module: the
+quick pull reaches it through the release machinery); tests/research/test_research_consent_gate.py walks
+the code and proves it for each one.
 """
 
 from __future__ import annotations

@@ -24,6 +24,11 @@ class Dataset(models.TextChoices):
     TAGS = "tags", "Tags of topics"
 
 
+class ExportKind(models.TextChoices):
+    RELEASE = "release", "Release (defined by staff, downloaded by the agreement's recipients)"
+    PULL = "pull", "Quick dataset pull (member attributes, returned to the recipient who pulled it)"
+
+
 class ExportStatus(models.TextChoices):
     PENDING = "pending", "Waiting to start"
     RUNNING = "running", "Running"
@@ -55,6 +60,7 @@ class ResearchExport(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     title = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=8, choices=ExportKind.choices, default=ExportKind.RELEASE)
     tenants = models.ManyToManyField("tenants.Tenant", related_name="+")
     conditions: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         "conditions.Condition", blank=True, related_name="+"
@@ -69,6 +75,8 @@ class ResearchExport(models.Model):
     progress_note = models.CharField(max_length=200, blank=True)
     # The moment consent is judged at: fixed when the run first starts, so a re-run (acks_late) is identical.
     consent_at = models.DateTimeField(null=True, blank=True)
+    # A pull may ask for an earlier moment too: then a member must have consented then AND now.
+    consent_also_at = models.DateTimeField(null=True, blank=True)
     manifest = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -24,12 +24,13 @@ def can_run_exports(member: Any) -> bool:
 
 
 def is_recipient(member: Any, agreement: PartnershipAgreement) -> bool:
-    """The agreement's named recipients: its partner's representatives, while it is an active research one."""
+    """One of the people staff named as the agreement's recipients (``PartnershipAgreement.recipients``),
+    while it is an active research agreement. Being the partner's representative is not enough."""
     if member is None or not getattr(member, "is_authenticated", False) or not member.is_active:
         return False
     if agreement.kind != AgreementKind.RESEARCH or agreement.status != AgreementStatus.ACTIVE:
         return False
-    return agreement.partner.representatives.filter(pk=member.pk).exists()
+    return agreement.recipients.filter(pk=member.pk).exists()
 
 
 def exports_visible_to(*, member: Any) -> QuerySet[ResearchExport]:
@@ -43,7 +44,7 @@ def exports_visible_to(*, member: Any) -> QuerySet[ResearchExport]:
         status=ExportStatus.READY,
         agreement__kind=AgreementKind.RESEARCH,
         agreement__status=AgreementStatus.ACTIVE,
-        agreement__partner__representatives=member,
+        agreement__recipients=member,
     ).distinct()
 
 

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import logging
+import uuid
 from collections import Counter
 from importlib import metadata
 from pathlib import Path
@@ -33,13 +34,14 @@ from members.selectors import members_of
 from partnerships.models import AgreementKind, AgreementStatus, PartnershipAgreement
 from research import kanon, vault
 from research.deidentify import PLACEHOLDERS, scrub_text
-from research.exporters import register_exporter
+from research.exporters import Exporter, register_exporter
 from research.models import (
     DEFAULT_K,
     MIN_K,
     AgreementKey,
     Dataset,
     ExportFile,
+    ExportKind,
     ExportStatus,
     ReleaseInclusion,
     ResearchEvent,
@@ -91,43 +93,135 @@ def audit(
     )
 
 
-# --- the quick dataset (named staff only) -------------------------------------------------------
+# --- the consent gate step of every release -----------------------------------------------------
+
+
+def export_consenting_members(
+    *, candidate_ids: set[int], moments: list[datetime.datetime]
+) -> dict[int, dict[str, Any]]:
+    """member id → attributes, for the candidates whose consent to de-identified data sharing is granted
+    at EVERY one of ``moments`` (the gate's purpose is fixed: ``RESEARCH_PURPOSE``)."""
+    gate = members_consenting_to(RESEARCH_PURPOSE, at=moments[0]).filter(pk__in=candidate_ids)
+    for moment in moments[1:]:
+        gate = gate.filter(pk__in=members_consenting_to(RESEARCH_PURPOSE, at=moment).values("pk"))
+    fields = ("pk", "public_id", "birth_year", "sex", "country", "region", "role")
+    return {row["pk"]: row for row in gate.values(*fields)}
+
+
+# --- the quick dataset pull (named staff who are also the agreement's named recipients) -------------
 
 
 @register_exporter("deidentified-members")
-def export_deidentified_dataset(*, at: datetime.datetime | None = None) -> list[dict[str, Any]]:
-    """One row per member consenting to data sharing: consent pseudonym, birth-year band, country, MeSH ids.
+def export_deidentified_dataset(*, export: ResearchExport) -> list[dict[str, Any]]:
+    """Build a pull through the release machinery and return its members.csv rows.
 
-    No email, name, region or database id leaves. Named staff only (``pull_dataset``); partners get
-    releases (``define_export``), whose pseudonyms are per agreement and whose rows are k-anonymous.
+    The rows are the release's file as stored (encrypted, in the manifest): members consenting NOW (and at
+    ``consent_also_at`` if asked), k-anonymous, under the agreement's pseudonyms; each included member gets a
+    ``ReleaseInclusion`` (their privacy page lists the pull).
     """
-    members = (
-        members_consenting_to(RESEARCH_PURPOSE, at=at)
-        .select_related("consent_subject")
-        .prefetch_related("conditions")
-        .order_by("consent_subject__pseudonym")
+    built = build_export(export_id=export.pk)
+    if built.status != ExportStatus.READY:
+        raise Conflict("The pull did not finish.", code="pull_failed")
+    members_file = built.files.get(name="members.csv")
+    text = vault.decrypt_file_bytes(Path(members_file.path).read_bytes()).decode("utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _resolve_agreement(agreement_id: Any) -> PartnershipAgreement:
+    if agreement_id in (None, ""):
+        raise InvalidInput(
+            "Name the research agreement the dataset is pulled under.",
+            details={"agreement": ["Required: the agreement's id."]},
+        )
+    try:
+        public_id = uuid.UUID(str(agreement_id))
+    except ValueError:
+        public_id = None
+    agreement = (
+        PartnershipAgreement.objects.filter(public_id=public_id).select_related("partner").first()
+        if public_id is not None
+        else None
     )
-    return [
-        {
-            "pseudonym": str(member.consent_subject.pseudonym),
-            "birth_year_band": birth_year_band(member.birth_year),
-            "country": str(member.country or ""),
-            "conditions": sorted(condition.mesh_id for condition in member.conditions.all()),
-        }
-        for member in members
-    ]
+    if agreement is None:
+        raise InvalidInput("No such research agreement.", details={"agreement": [f"Unknown id {agreement_id}."]})
+    return agreement
 
 
 def pull_dataset(
-    *, actor: Any, channel: str, exporter_fn: Any, at: datetime.datetime | None = None
-) -> list[dict[str, Any]]:
-    """Run a registered exporter for named staff; the pull (or its refusal) is audited."""
-    if not can_run_exports(actor):
-        audit(action="pull_refused", channel=channel, actor=actor, reason="not named research staff")
-        raise NotAllowed("Only named research staff may pull research datasets.", code="not_research_staff")
-    rows: list[dict[str, Any]] = exporter_fn(at=at)
-    audit(action="dataset_pulled", channel=channel, actor=actor, rows=len(rows), at=(at.isoformat() if at else ""))
-    return rows
+    *,
+    actor: Any,
+    channel: str,
+    agreement_id: Any,
+    exporter_fn: Exporter,
+    at: datetime.datetime | None = None,
+    k: int = DEFAULT_K,
+) -> tuple[ResearchExport, list[dict[str, Any]]]:
+    """The quick dataset: a member-attributes release under one agreement, built now, returned to its caller.
+
+    Never weaker than a release: the caller must be named research staff AND one of the agreement's named
+    recipients (the rows go to them); consent is judged at pull time (and also at ``at``, if given: a
+    member must have consented then and now); the agreement's scope (tenants, conditions, term) bounds it;
+    k-anonymity and per-agreement pseudonyms apply; who was included is recorded. Refusals are audited.
+    """
+    agreement: PartnershipAgreement | None = None
+    try:
+        if not can_run_exports(actor):
+            raise NotAllowed("Only named research staff may pull research datasets.", code="not_research_staff")
+        agreement = _resolve_agreement(agreement_id)
+        now = timezone.now()
+        _check_agreement(agreement, today=timezone.localdate(now))
+        if not is_recipient(actor, agreement):
+            raise NotAllowed(
+                "Only the agreement's named recipients may pull its data (staff name them on the agreement).",
+                code="not_recipient",
+            )
+        errors: dict[str, list[str]] = {}
+        if at is not None and (at.tzinfo is None or at > now):
+            errors["at"] = ["Give a past date-time with a time zone (consent is always judged now as well)."]
+        if not isinstance(k, int) or isinstance(k, bool) or k < MIN_K or k > MAX_K:
+            errors["k"] = [f"k must be a whole number from {MIN_K} to {MAX_K} (default {DEFAULT_K})."]
+        tenant_ids = sorted(agreement.tenants.values_list("pk", flat=True))
+        if not tenant_ids:
+            errors["agreement"] = ["The agreement covers no tenants."]
+        if errors:
+            raise InvalidInput("Check the pull's parameters.", details=errors)
+    except DomainError as error:
+        audit(
+            action="pull_refused",
+            channel=channel,
+            actor=actor,
+            agreement=agreement,
+            code=error.code,
+            reason=error.message,
+            details=error.details,
+        )
+        raise
+    with transaction.atomic():
+        export = ResearchExport.objects.create(
+            agreement=agreement,
+            created_by=actor,
+            kind=ExportKind.PULL,
+            title="Quick dataset pull",
+            date_from=agreement.starts_on,
+            date_to=agreement.ends_on,
+            datasets=[Dataset.MEMBER_ATTRIBUTES.value],
+            k=k,
+            consent_also_at=at,
+        )
+        export.tenants.set(tenant_ids)
+        export.conditions.set(agreement.conditions.values_list("pk", flat=True))
+        audit(action="pull_defined", channel=channel, actor=actor, export=export, parameters=_parameters(export))
+    rows = exporter_fn(export=export)
+    export.refresh_from_db()
+    audit(
+        action="dataset_pulled",
+        channel=channel,
+        actor=actor,
+        export=export,
+        rows=len(rows),
+        at=(at.isoformat() if at else ""),
+    )
+    return export, rows
 
 
 # --- defining an export -------------------------------------------------------------------------
@@ -166,6 +260,32 @@ def _check_agreement(agreement: PartnershipAgreement, *, today: datetime.date) -
         )
 
 
+def _term(agreement: PartnershipAgreement) -> str:
+    ends = agreement.ends_on.isoformat() if agreement.ends_on else "open-ended"
+    return f"{agreement.starts_on.isoformat()} to {ends}"
+
+
+def _check_dates_in_term(
+    agreement: PartnershipAgreement, *, date_from: datetime.date | None, date_to: datetime.date | None
+) -> None:
+    """The post date range lies within the agreement's term (start..end), or it is refused with the reason."""
+    starts, ends = agreement.starts_on, agreement.ends_on
+    outside: dict[str, list[str]] = {}
+    for name, value in (("date_from", date_from), ("date_to", date_to)):
+        if value is None:
+            continue
+        if value < starts:
+            outside[name] = [f"{value.isoformat()} is before the agreement's term starts ({starts.isoformat()})."]
+        elif ends is not None and value > ends:
+            outside[name] = [f"{value.isoformat()} is after the agreement's term ends ({ends.isoformat()})."]
+    if outside:
+        raise InvalidInput(
+            f"The date range is outside the agreement's scope: its term is {_term(agreement)}.",
+            code="outside_scope",
+            details=outside,
+        )
+
+
 def define_export(
     *,
     actor: Any,
@@ -180,7 +300,10 @@ def define_export(
     title: str = "",
     channel: str = "web",
 ) -> ResearchExport:
-    """Validate a request against the agreement's scope and queue its run; a refusal says why (and is logged)."""
+    """Validate a request against the agreement's scope and queue its run; a refusal says why (and is logged).
+
+    The post date range must lie within the agreement's term; an open end takes the term's bound.
+    """
     if not can_run_exports(actor):
         raise _refuse(
             actor=actor,
@@ -191,6 +314,9 @@ def define_export(
     try:
         today = timezone.localdate()
         _check_agreement(agreement, today=today)
+        _check_dates_in_term(agreement, date_from=date_from, date_to=date_to)
+        date_from = date_from or agreement.starts_on
+        date_to = date_to or agreement.ends_on
         errors: dict[str, list[str]] = {}
         scope_tenants = {t.pk: t for t in agreement.tenants.all()}
         if not tenant_ids:
@@ -354,16 +480,21 @@ def _produce(export: ResearchExport) -> dict[str, Any]:
     datasets = set(export.datasets)
     _progress(export.pk, 5, "Passing the consent gate")
 
-    # Candidates: every member of the chosen tenants; the gate keeps those consenting at ``at``.
+    # Candidates: every member of the chosen tenants; the gate keeps those consenting at ``at`` (the run's
+    # fixed moment) and still consenting now (a re-run after a withdrawal leaves the member out).
     candidates: set[int] = set()
     for tenant in tenants:
         candidates |= set(members_of(tenant=tenant).values_list("member_id", flat=True))
-    gate = members_consenting_to(RESEARCH_PURPOSE, at=at).filter(pk__in=candidates)
-    consenting = {
-        row["pk"]: row for row in gate.values("pk", "public_id", "birth_year", "sex", "country", "region", "role")
-    }
+    now = timezone.now()
+    moments = [at, now] if now > at else [at]
+    consenting = export_consenting_members(candidate_ids=candidates, moments=moments)
     excluded: Counter[str] = Counter()
     excluded["no_current_consent"] = len(candidates) - len(consenting)
+    if export.consent_also_at is not None:
+        # A pull that also asked for an earlier moment: consenting now AND then.
+        also = export_consenting_members(candidate_ids=set(consenting), moments=[export.consent_also_at])
+        excluded["no_consent_at_requested_moment"] = len(consenting) - len(also)
+        consenting = {pk: consenting[pk] for pk in also}
 
     in_scope = set(consenting)
     if export.community_slugs:
@@ -382,7 +513,8 @@ def _produce(export: ResearchExport) -> dict[str, Any]:
         (descendant_ids(condition_ids=chosen_conditions) | chosen_conditions) if chosen_conditions else None
     )
     member_conditions: dict[int, set[int]] = {}
-    for member_id, condition_id in gate.filter(pk__in=in_scope).values_list("pk", "conditions"):
+    gate = members_consenting_to(RESEARCH_PURPOSE, at=at).filter(pk__in=in_scope)
+    for member_id, condition_id in gate.values_list("pk", "conditions"):
         if condition_id is not None:
             member_conditions.setdefault(member_id, set()).add(condition_id)
     if allowed_conditions is not None:
@@ -517,10 +649,13 @@ def _produce(export: ResearchExport) -> dict[str, Any]:
             "starts_on": agreement.starts_on.isoformat(),
             "ends_on": agreement.ends_on.isoformat() if agreement.ends_on else None,
         },
+        "kind": export.kind,
         "parameters": _parameters(export),
         "consent": {
             "purpose": RESEARCH_PURPOSE,
             "judged_at": at.isoformat(),
+            "also_granted_at": export.consent_also_at.isoformat() if export.consent_also_at else None,
+            "withdrawals_before_a_rerun": "honoured (the gate is passed again at every run)",
             "policy_version_in_effect": policy.version if policy else None,
             "granted_under_versions": {str(v): n for v, n in sorted(versions.items())},
         },

@@ -54,6 +54,7 @@ def research_agreement(*, tenants: list[Any], purposes: list[str], conditions: l
     recipient = cast(Member, MemberFactory())
     partner.representatives.add(recipient)
     agreement = make_agreement(partner=partner, kind=AgreementKind.RESEARCH, starts_on=datetime.date(2026, 1, 1))
+    partnership_services.set_agreement_recipients(actor=None, agreement=agreement, member_ids=[recipient.pk])
     partnership_services.set_agreement_scope(
         actor=None,
         agreement=agreement,
@@ -200,6 +201,43 @@ def test_exports_outside_the_agreement_scope_are_refused_with_a_reason(world, dj
     }  # fmt: skip
 
 
+def test_a_date_range_outside_the_agreements_term_is_refused_with_a_reason(world, django_capture_on_commit_callbacks):
+    staff, agreement = world["staff"], world["agreement"]
+    base: dict[str, Any] = {
+        "actor": staff, "agreement": agreement, "datasets": ALL, "channel": "api", "tenant_ids": [world["tenant_a"].pk]
+    }  # fmt: skip
+    with pytest.raises(InvalidInput) as early:
+        services.define_export(date_from=datetime.date(2025, 12, 31), **base)
+    assert early.value.code == "outside_scope"
+    assert "outside the agreement's scope" in early.value.message and "2026-01-01" in early.value.message
+    assert early.value.details == {"date_from": ["2025-12-31 is before the agreement's term starts (2026-01-01)."]}
+    with pytest.raises(InvalidInput) as both_before:
+        services.define_export(date_from=datetime.date(2025, 1, 1), date_to=datetime.date(2025, 6, 30), **base)
+    assert set(both_before.value.details) == {"date_from", "date_to"}
+    # An agreement that ended its term early for posts: a range reaching past its end is refused too.
+    partnership_services.update_agreement(actor=None, agreement=agreement, ends_on=datetime.date(2027, 6, 30))
+    agreement.refresh_from_db()
+    with pytest.raises(InvalidInput) as late:
+        services.define_export(date_to=datetime.date(2027, 7, 1), **{**base, "agreement": agreement})
+    assert late.value.details == {"date_to": ["2027-07-01 is after the agreement's term ends (2027-06-30)."]}
+    assert ResearchExport.objects.count() == 0
+    refusals = ResearchEvent.objects.filter(action="export_refused", details__code="outside_scope")
+    assert refusals.count() == 3
+    # The API says the same with a 400.
+    body = {"agreement": str(agreement.public_id), "tenants": [TENANT_A["slug"]], "datasets": ALL,
+            "date_from": "2025-12-01"}  # fmt: skip
+    response = signed_in(ROOT_HOST, staff).post("/api/v1/research/exports/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "outside_scope"
+    assert response.json()["details"] == {
+        "date_from": ["2025-12-01 is before the agreement's term starts (2026-01-01)."]
+    }
+    # Within the term it runs; an open range takes the term's bounds (recorded in the manifest).
+    export = run(world, django_capture_on_commit_callbacks, agreement=agreement)
+    assert (export.date_from, export.date_to) == (datetime.date(2026, 1, 1), datetime.date(2027, 6, 30))
+    parameters = json.loads(files_of(export)["manifest.json"])["parameters"]
+    assert (parameters["date_from"], parameters["date_to"]) == ("2026-01-01", "2027-06-30")
+
+
 # --- one export, end to end ------------------------------------------------------------------------
 
 
@@ -342,6 +380,19 @@ def test_running_twice_changes_nothing(world, django_capture_on_commit_callbacks
     assert ReleaseInclusion.objects.filter(export=export).count() == 6
 
 
+def test_a_rerun_after_a_withdrawal_leaves_the_member_out(world, django_capture_on_commit_callbacks):
+    """Consent is passed again at every run: a worker lost mid-run and re-delivered after a withdrawal
+    does not release the member who withdrew in between (even though the run's moment is older)."""
+    export = run(world, django_capture_on_commit_callbacks)
+    leaver = world["alike"][0]
+    record_consent(member=leaver, purpose=RESEARCH, granted=False, channel="web")
+    ResearchExport.objects.filter(pk=export.pk).update(status=ExportStatus.RUNNING)
+    redone = services.build_export(export_id=export.pk)
+    assert pseudonym_of(world, leaver) not in {row["member_id"] for row in csv_rows(files_of(redone)["members.csv"])}
+    assert not ReleaseInclusion.objects.filter(export=export, member=leaver).exists()
+    assert ReleaseInclusion.objects.filter(export=export).count() == 5
+
+
 # --- downloads ------------------------------------------------------------------------------------
 
 
@@ -383,6 +434,38 @@ def test_only_recipients_download_through_expiring_logged_links(world, django_ca
     assert expired.status_code == 410
     assert ResearchEvent.objects.filter(action="download_refused", details__reason="expired").count() == 1
     assert ResearchEvent.objects.filter(action="downloaded").count() == 1
+
+
+def test_only_the_named_recipients_get_the_data_not_every_representative(world, django_capture_on_commit_callbacks):
+    export = run(world, django_capture_on_commit_callbacks)
+    agreement, recipient = world["agreement"], world["recipient"]
+    colleague = cast(Member, MemberFactory())  # acts for the partner, but is not named on the agreement
+    agreement.partner.representatives.add(colleague)
+    token = services.issue_download_link(member=recipient, export=export, name="members.csv")
+    with pytest.raises(NotFound):
+        services.issue_download_link(member=colleague, export=export, name="members.csv")
+    assert signed_in(ROOT_HOST, colleague).get(f"/research/downloads/{token}/").status_code == 404
+    assert signed_in(ROOT_HOST, colleague).get(f"/research/exports/{export.public_id}/").status_code == 404
+    assert signed_in(ROOT_HOST, colleague).get("/api/v1/research/exports/").json() == []
+    assert signed_in(ROOT_HOST, colleague).get(f"/api/v1/research/exports/{export.public_id}/").status_code == 404
+
+    # Staff name the colleague and drop the first recipient: the old recipient's own link stops working.
+    partnership_services.set_agreement_recipients(actor=None, agreement=agreement, member_ids=[colleague.pk])
+    assert signed_in(ROOT_HOST, recipient).get(f"/research/downloads/{token}/").status_code == 404
+    assert signed_in(ROOT_HOST, recipient).get("/api/v1/research/exports/").json() == []
+    with pytest.raises(NotFound):
+        services.issue_download_link(member=recipient, export=export, name="members.csv")
+    fresh = services.issue_download_link(member=colleague, export=export, name="members.csv")
+    got = signed_in(ROOT_HOST, colleague).get(f"/research/downloads/{fresh}/")
+    assert got.status_code == 200 and got.content == files_of(export)["members.csv"]
+    assert list(
+        ResearchEvent.objects.filter(action__in=["downloaded", "download_refused"])
+        .order_by("pk")
+        .values_list("action", "actor_id")
+    ) == [("download_refused", colleague.pk), ("download_refused", recipient.pk), ("downloaded", colleague.pk)]
+    # Leaving the partner does not matter either way: only the agreement's list counts.
+    agreement.partner.representatives.remove(colleague)
+    assert services.issue_download_link(member=colleague, export=export, name="manifest.json")
 
 
 def test_the_api_defines_shows_and_links_exports(world, django_capture_on_commit_callbacks):

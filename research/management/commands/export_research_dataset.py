@@ -1,7 +1,9 @@
-"""Write the de-identified research dataset (members consenting to data sharing only) as JSON.
+"""Pull the quick de-identified dataset under one research agreement and write it as JSON.
 
-The consent purpose is fixed in code (de-identified data sharing). ``--staff`` names the research staff
-member who pulls it (they need the research permission); the pull is audited like an API pull.
+It goes through the release machinery: members whose consent to de-identified data sharing is granted
+NOW (and, with ``--at``, also then), k-anonymous, under the agreement's pseudonyms; who was included is
+recorded (members see it on their privacy page). ``--staff`` names the person pulling it: named research
+staff who is also one of the agreement's named recipients. The pull is audited like an API pull.
 """
 
 from __future__ import annotations
@@ -16,16 +18,21 @@ from django.utils.dateparse import parse_datetime
 
 from core.errors import DomainError
 from research.exporters import exporter
+from research.models import DEFAULT_K
 from research.services import pull_dataset
 
 
 class Command(BaseCommand):
-    help = "Export a de-identified research dataset of members who consent to data sharing (named staff only)."
+    help = "Pull a de-identified, k-anonymous dataset of members consenting now to data sharing, under one agreement."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--staff", required=True, help="Email of the named research staff member pulling it")
+        parser.add_argument("--staff", required=True, help="Email of the named staff member (an agreement recipient)")
+        parser.add_argument("--agreement", required=True, help="Public id (UUID) of the research agreement")
         parser.add_argument("--export", default="deidentified-members", help="Registered exporter name")
-        parser.add_argument("--at", default="", help="ISO date-time the consent is judged at (default: now)")
+        parser.add_argument(
+            "--at", default="", help="Also require consent at this past ISO date-time (consent is always judged now)"
+        )
+        parser.add_argument("--k", type=int, default=DEFAULT_K, help=f"k-anonymity (default {DEFAULT_K})")
         parser.add_argument("--output", default="-", help="File to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,12 +45,27 @@ class Command(BaseCommand):
         if staff is None:
             raise CommandError(f"No account {options['staff']}.")
         try:
-            rows = pull_dataset(actor=staff, channel="command", exporter_fn=exporter(options["export"]), at=at)
+            export, rows = pull_dataset(
+                actor=staff,
+                channel="command",
+                agreement_id=options["agreement"],
+                exporter_fn=exporter(options["export"]),
+                at=at,
+                k=options["k"],
+            )
         except DomainError as exc:
             raise CommandError(f"{exc.message} {exc.details or ''}".strip()) from exc
-        text = json.dumps(rows, indent=2)
+        result = {
+            "release": str(export.public_id),
+            "agreement": str(export.agreement.public_id),
+            "k": export.k,
+            "consent_judged_at": export.consent_at.isoformat() if export.consent_at else None,
+            "counts": export.manifest.get("counts", {}),
+            "rows": rows,
+        }
+        text = json.dumps(result, indent=2)
         if options["output"] == "-":
             self.stdout.write(text)
         else:
             Path(options["output"]).write_text(text + "\n", encoding="utf-8")
-            self.stderr.write(f"{len(rows)} rows written to {options['output']}")
+            self.stderr.write(f"{len(rows)} rows written to {options['output']} (release {export.public_id})")
