@@ -24,7 +24,7 @@ EXPERT_LINK = re.compile(r'<a class="expert-qa" href="([^"]+)">Expert Q&amp;A</a
 def session(tenant_a: Any) -> Any:
     with tenant_context(tenant_a):
         world = community_world(tenant=tenant_a, visibility=Visibility.OPEN)
-        session = ExpertSessionPageFactory(community=world.community, title="Ask a rheumatologist")
+        session: Any = ExpertSessionPageFactory(community=world.community, title="Ask a rheumatologist")
         session.world = world
         session.page_url = session.url
     use_public_schema()

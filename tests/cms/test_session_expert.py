@@ -79,8 +79,9 @@ def test_the_sessions_expert_answers_and_the_answer_is_theirs(world: SimpleNames
     with tenant_context(tenant_a):
         question = ExpertQuestion.objects.get(pk=world.question.pk)
         assert question.answered_by_id == world.expert.pk
+        assert question.topic_id_ref is not None
         topic = Topic.objects.get(pk=question.topic_id_ref)
-        assert topic.community_id == world.community.pk
+        assert topic.community_id == world.community.pk and topic.answer_id is not None
         reply = Post.objects.get(pk=topic.answer_id)
         assert reply.author_id == world.expert.pk and ANSWER in reply.body_markdown
     use_public_schema()
@@ -152,7 +153,7 @@ def test_only_admins_name_an_expert_who_can_read_the_community(world: SimpleName
 
 def test_the_admin_form_offers_this_tenants_members_only(world: SimpleNamespace, tenant_a: Any, tenant_b: Any) -> None:
     with tenant_context(tenant_b):
-        other_tenant_member = MemberFactory(display_name="Beta only")
+        other_tenant_member: Any = MemberFactory(display_name="Beta only")
         TenantMembershipFactory(member=other_tenant_member, tenant=tenant_b, role=MembershipRole.MEMBER)
     with tenant_context(tenant_a):
         form_class = ExpertSessionPage.get_edit_handler().get_form_class()
