@@ -52,6 +52,11 @@ def world(tenant_a: Any, tenant_b: Any) -> SimpleNamespace:
         )
         world.open_community = CommunityFactory(visibility=Visibility.OPEN, name="Open circle")
         world.open = ExpertSessionPageFactory(community=world.open_community, title=OPEN_TITLE)
+        # The home features both communities: the members-only one is listed to this tenant's members only.
+        home = selectors.home_page()
+        assert home is not None
+        home.featured_communities.set([world.community, world.open_community])
+        home.save_revision().publish()
     # A member of the other tenant, in a members-only community there.
     with tenant_context(tenant_b):
         world.elsewhere = MemberFactory(display_name="Elsewhere")
@@ -104,6 +109,9 @@ def test_outsiders_cannot_see_the_session_on_any_page_or_endpoint(world: SimpleN
     assert home.status_code == 200
     text = home.content.decode()
     assert OPEN_TITLE in text and SECRET_TITLE not in text
+    assert "Open circle" in text
+    if who != "tenant member outside the community":  # tenant members see that it exists, and ask to join
+        assert world.community.name not in text
     listed = client.get("/api/v1/expert-sessions/").json()["results"]
     assert [session["title"] for session in listed] == [OPEN_TITLE]
     # Search and the embed feed never list it either.
@@ -137,7 +145,8 @@ def test_readers_of_the_community_see_the_session_everywhere(world: SimpleNamesp
         detail = client.get(f"/api/v1/expert-sessions/{world.secret.pk}/").json()
         assert [q["body"] for q in detail["questions"]] == [SECRET_QUESTION], who
         assert [q["body"] for q in detail["transcript"]] == ["Does pregnancy change relapses?"], who
-        assert SECRET_TITLE in client.get("/pages/").content.decode(), who
+        home = client.get("/pages/").content.decode()
+        assert SECRET_TITLE in home and world.community.name in home, who
         listed = client.get("/api/v1/expert-sessions/").json()["results"]
         assert sorted(session["title"] for session in listed) == sorted([OPEN_TITLE, SECRET_TITLE]), who
 
