@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django_tenants.utils import tenant_context
 
+from access.services import sync_member_role_groups
 from cms import services
 from cms.models import ExpertQuestion, ExpertSessionPage, QuestionStatus
 from communities.models import Post, Topic, Visibility
@@ -165,3 +166,14 @@ def test_the_admin_form_offers_this_tenants_members_only(world: SimpleNamespace,
         labels = {label for _, label in form.fields["expert_member"].choices}
         assert "Dr Ada" in labels and not any("@" in str(label) for label in labels)
     use_public_schema()
+
+
+def test_the_wagtail_edit_page_offers_the_expert_picker(world: SimpleNamespace, tenant_a: Any) -> None:
+    with tenant_context(tenant_a):
+        sync_member_role_groups(member_id=world.admin.pk, role=MembershipRole.ADMIN)
+    use_public_schema()
+    response = signed_in(HOST, world.admin).get(f"/admin/pages/{world.session.pk}/edit/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'name="expert_member"' in text and "Dr Ada" in text
+    assert world.stranger.email not in text and world.carol.email not in text
