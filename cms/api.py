@@ -190,14 +190,15 @@ class SessionListView(APIView):
     @extend_schema(
         operation_id="expert_sessions_list",
         responses=_results("SessionList", SessionSerializer(many=True)),
-        summary="Upcoming expert Q&A sessions",
+        summary="Upcoming expert Q&A sessions you may read (members-only communities' sessions: their readers)",
     )
     def get(self, request: Request) -> Response:
-        return Response({"results": SessionSerializer(selectors.upcoming_sessions(limit=50), many=True).data})
+        sessions = selectors.upcoming_sessions(member=request_member(request), tenant=request_tenant(request), limit=50)
+        return Response({"results": SessionSerializer(sessions, many=True).data})
 
 
 def _session_detail(request: Request, session: ExpertSessionPage) -> dict[str, Any]:
-    context = selectors.session_context(session=session, member=request.user, tenant=request_tenant(request))
+    context = selectors.session_context(session=session, member=request_member(request), tenant=request_tenant(request))
     data = dict(SessionSerializer(session).data)
     data["questions"] = QuestionSerializer(context["questions"], many=True).data
     data["transcript"] = QuestionSerializer(context["transcript"], many=True).data
@@ -209,7 +210,10 @@ class SessionDetailView(APIView):
 
     @extend_schema(responses=SessionDetailSerializer, summary="An expert session: open questions and transcript")
     def get(self, request: Request, session_id: int) -> Response:
-        return Response(_session_detail(request, selectors.access_session(session_id=session_id)))
+        session = selectors.access_session(
+            member=request_member(request), tenant=request_tenant(request), session_id=session_id
+        )
+        return Response(_session_detail(request, session))
 
 
 class QuestionInputSerializer(serializers.Serializer[Any]):
@@ -221,7 +225,9 @@ class SessionQuestionsView(APIView):
 
     @extend_schema(request=QuestionInputSerializer, responses={201: QuestionSerializer}, summary="Ask the expert")
     def post(self, request: Request, session_id: int) -> Response:
-        session = selectors.access_session(session_id=session_id)
+        session = selectors.access_session(
+            member=request_member(request), tenant=request_tenant(request), session_id=session_id
+        )
         data = QuestionInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         question = services.submit_question(
@@ -239,7 +245,9 @@ class QuestionVoteView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     def _set(self, request: Request, question_id: int, voted: bool) -> Response:
-        question = selectors.access_question(question_id=question_id)
+        question = selectors.access_question(
+            member=request_member(request), tenant=request_tenant(request), question_id=question_id
+        )
         question = services.set_vote(
             member=request_member(request), tenant=request_tenant(request), question=question, voted=voted
         )
@@ -265,10 +273,15 @@ class QuestionAnswerView(APIView):
     @extend_schema(
         request=AnswerInputSerializer,
         responses=QuestionSerializer,
-        summary="Post the expert's answer (moderators): kept on the transcript, highlighted in the community",
+        summary=(
+            "Post the expert's answer (the session's expert, moderators and admins): kept on the transcript, "
+            "highlighted in the community"
+        ),
     )
     def post(self, request: Request, question_id: int) -> Response:
-        question = selectors.access_question(question_id=question_id)
+        question = selectors.access_question(
+            member=request_member(request), tenant=request_tenant(request), question_id=question_id
+        )
         data = AnswerInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         question = services.answer_question(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -29,8 +29,13 @@ from wagtail.models import Page
 from wagtail.rich_text import RichText
 from wagtail.search import index
 
+from cms.forms import ExpertSessionPageForm
+from members.requests import request_member
+from tenants.requests import request_tenant
+
 if TYPE_CHECKING:
     from communities.models import Community
+    from members.models import Member
 
 STALE_AFTER_DAYS = 365
 TIME_ZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"]
@@ -68,7 +73,9 @@ class CommunityHomePage(Page):
         from cms import selectors  # noqa: PLC0415  # cycle: cms.models -> cms.selectors -> cms.models
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(selectors.home_page_sections(page=self))
+        context.update(
+            selectors.home_page_sections(page=self, member=request_member(request), tenant=request_tenant(request))
+        )
         return context
 
 
@@ -198,6 +205,19 @@ class ExpertSessionPage(Page):
     community: models.ForeignKey[Community | None, Community | None] = models.ForeignKey(
         "communities.Community", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The member who is the expert (optional): they may post the answers themselves. A plain key across
+    # schemas, like every member key of a tenant table (erased with the member: cms/personal_data.py).
+    expert_member: models.ForeignKey[Member | None, Member | None] = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
+        verbose_name="expert's account",
+        help_text="Optional: a member of this site who is the expert. They can post the answers themselves; "
+        "for a members-only community they must be able to read it.",
+    )
     summary: models.CharField[str, str] = models.CharField(max_length=300, blank=True)
     questions_open: models.BooleanField[bool, bool] = models.BooleanField(
         default=True, help_text="Members may submit and upvote questions."
@@ -207,7 +227,12 @@ class ExpertSessionPage(Page):
         *Page.content_panels,
         FieldPanel("summary"),
         MultiFieldPanel(
-            [FieldPanel("expert_name"), FieldPanel("expert_credentials"), FieldPanel("expert_bio")],
+            [
+                FieldPanel("expert_name"),
+                FieldPanel("expert_credentials"),
+                FieldPanel("expert_bio"),
+                FieldPanel("expert_member"),
+            ],
             heading="Expert",
         ),
         MultiFieldPanel(
@@ -219,6 +244,7 @@ class ExpertSessionPage(Page):
     search_fields: list[Any] = [*Page.search_fields, index.SearchField("expert_name"), index.SearchField("summary")]
     parent_page_types: list[str] = ["cms.CommunityHomePage", "wagtailcore.Page"]
     subpage_types: list[str] = []
+    base_form_class = ExpertSessionPageForm
 
     class Meta:
         verbose_name = "expert Q&A session"
@@ -227,12 +253,28 @@ class ExpertSessionPage(Page):
     def local_starts_at(self) -> Any:
         return timezone.localtime(self.starts_at, zoneinfo.ZoneInfo(self.time_zone or "UTC"))
 
+    def serve(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        from cms import selectors  # noqa: PLC0415  # cycle: cms.models -> cms.selectors -> cms.models
+
+        # Sessions of a community this reader can't read are not there for them (cms.selectors).
+        preview = bool(getattr(request, "is_preview", False))
+        member, tenant = request_member(request), request_tenant(request)
+        if not selectors.can_read_session(member=member, tenant=tenant, session=self, preview=preview):
+            raise Http404("No such expert session.")
+        response: HttpResponse = super().serve(request, *args, **kwargs)
+        return response
+
     def get_context(self, request: HttpRequest, *args: Any, **kwargs: Any) -> dict[str, Any]:
         from cms import selectors  # noqa: PLC0415  # cycle: cms.models -> cms.selectors -> cms.models
 
         context = super().get_context(request, *args, **kwargs)
         context.update(
-            selectors.session_context(session=self, member=request.user, tenant=getattr(request, "tenant", None))
+            selectors.session_context(
+                session=self,
+                member=request_member(request),
+                tenant=request_tenant(request),
+                preview=bool(getattr(request, "is_preview", False)),
+            )
         )
         return context
 

@@ -38,6 +38,7 @@ from communities.models import (
     Visibility,
 )
 from communities.permissions import can_moderate
+from communities.selectors import readable_communities, visible_communities
 from conditions.models import Condition
 from core.errors import NotFound
 from members.models import Member, TenantMembership
@@ -69,18 +70,22 @@ def live_resources() -> PageQuerySet:
     return ResourcePage.objects.live().public().specific()
 
 
-def upcoming_sessions(*, limit: int = 5) -> list[ExpertSessionPage]:
+def upcoming_sessions(*, member: Member, tenant: Tenant, limit: int = 5) -> list[ExpertSessionPage]:
+    """The sessions still to come (or on now) that this reader may see, soonest first."""
     now = timezone.now()
-    sessions = ExpertSessionPage.objects.live().public().filter(starts_at__gte=now - datetime.timedelta(hours=3))
-    return list(sessions.order_by("starts_at")[:limit])
+    sessions = visible_sessions(member=member, tenant=tenant).filter(starts_at__gte=now - datetime.timedelta(hours=3))
+    return list(sessions.select_related("community").order_by("starts_at")[:limit])
 
 
-def home_page_sections(*, page: CommunityHomePage) -> dict[str, Any]:
+def home_page_sections(*, page: CommunityHomePage, member: Member, tenant: Tenant) -> dict[str, Any]:
+    """What the community home shows this reader: featured communities they may see listed, featured
+    resources, and only the upcoming sessions whose community they may read."""
     featured = list(page.featured_resources.all()) or list(live_resources().order_by("-last_published_at")[:3])
+    listed = visible_communities(member=member, tenant=tenant).values("pk")
     return {
-        "featured_communities": list(page.featured_communities.all()),
+        "featured_communities": list(page.featured_communities.filter(pk__in=listed).order_by("name")),
         "featured_resources": [resource for resource in featured if resource.live],
-        "upcoming_sessions": upcoming_sessions(),
+        "upcoming_sessions": upcoming_sessions(member=member, tenant=tenant),
         "library": ResourceIndexPage.objects.live().descendant_of(page).first(),
     }
 
@@ -149,24 +154,72 @@ def library_context(*, index_page: Page | None, params: Mapping[str, Any]) -> di
 # --- expert sessions --------------------------------------------------------------------------
 
 
-def access_session(*, session_id: int) -> ExpertSessionPage:
-    session = ExpertSessionPage.objects.live().public().filter(pk=session_id).first()
+def visible_sessions(*, member: Member, tenant: Tenant) -> PageQuerySet:
+    """THE read rule of expert sessions: live, public session pages that belong to no community, or to
+    one this reader may read (communities' own rule, ``readable_communities``: open communities for
+    anyone; members-only ones for their active members, this tenant's moderators and admins, and
+    superusers). Every reader of sessions starts here: the session page, the home page's and the API's
+    lists, the API's detail, questions and votes, and the services that write them. A session of a
+    community the reader can't read does not exist for them (404, absent from every list)."""
+    readable = readable_communities(member=member, tenant=tenant).values("pk")
+    return ExpertSessionPage.objects.live().public().filter(Q(community__isnull=True) | Q(community__in=readable))
+
+
+def can_read_session(*, member: Member, tenant: Tenant, session: ExpertSessionPage, preview: bool = False) -> bool:
+    """``preview``: Wagtail's preview of a draft (editors only, maybe never saved): the community rule
+    alone, since a draft is neither live nor listed."""
+    if preview:
+        return session.community_id is None or (
+            readable_communities(member=member, tenant=tenant).filter(pk=session.community_id).exists()
+        )
+    return visible_sessions(member=member, tenant=tenant).filter(pk=session.pk).exists()
+
+
+def access_session(*, member: Member, tenant: Tenant, session_id: int) -> ExpertSessionPage:
+    """The session if this reader may see it; 404 alike for missing, unpublished and forbidden."""
+    session = visible_sessions(member=member, tenant=tenant).filter(pk=session_id).select_related("community").first()
     if session is None:
         raise NotFound("No such expert session.")
     return session
 
 
-def access_question(*, question_id: int) -> ExpertQuestion:
-    """A visible question of a live session (404 alike for missing, hidden and unpublished)."""
+def access_question(*, member: Member, tenant: Tenant, question_id: int) -> ExpertQuestion:
+    """A visible question of a session this reader may see (404 alike for missing, hidden, unpublished
+    and forbidden)."""
     question = (
         ExpertQuestion.objects.select_related("session", "session__community")
-        .filter(pk=question_id, session__live=True)
+        .filter(pk=question_id, session__in=visible_sessions(member=member, tenant=tenant).values("pk"))
         .exclude(status=QuestionStatus.HIDDEN)
         .first()
     )
     if question is None:
         raise NotFound("No such question.")
     return question
+
+
+def is_session_expert(*, member: Member, session: ExpertSessionPage) -> bool:
+    """The member the session names as its expert (signed in and active)."""
+    return bool(
+        member.is_authenticated
+        and member.is_active
+        and session.expert_member_id is not None
+        and session.expert_member_id == member.pk
+    )
+
+
+def can_answer_session(*, member: Member, tenant: Tenant, session: ExpertSessionPage) -> bool:
+    """Who posts the expert's answers: this tenant's moderators and admins, and the session's own expert
+    while they are a member of this tenant and may read the session (cms.services.answer_question
+    enforces it; pages and the API use it to show the answer form)."""
+    if not member.is_authenticated or not member.is_active:
+        return False
+    if can_moderate(member=member, tenant=tenant):
+        return True
+    return (
+        is_session_expert(member=member, session=session)
+        and TenantMembership.objects.filter(member_id=member.pk, tenant_id=tenant.pk).exists()
+        and can_read_session(member=member, tenant=tenant, session=session)
+    )
 
 
 def session_questions(*, session: ExpertSessionPage, member: Any) -> list[ExpertQuestion]:
@@ -197,13 +250,16 @@ def session_transcript(*, session: ExpertSessionPage) -> list[ExpertQuestion]:
     )
 
 
-def session_context(*, session: ExpertSessionPage, member: Any, tenant: Tenant | None) -> dict[str, Any]:
+def session_context(
+    *, session: ExpertSessionPage, member: Member, tenant: Tenant, preview: bool = False
+) -> dict[str, Any]:
+    """The session page's questions and transcript, for a reader who may see the session (404 otherwise:
+    the same rule as every list of sessions)."""
+    if not can_read_session(member=member, tenant=tenant, session=session, preview=preview):
+        raise NotFound("No such expert session.")
     questions = session_questions(session=session, member=member)
-    can_answer = bool(
-        tenant is not None and getattr(member, "is_authenticated", False) and can_moderate(member=member, tenant=tenant)
-    )
     return {
-        "can_answer": can_answer,
+        "can_answer": can_answer_session(member=member, tenant=tenant, session=session),
         "questions": [q for q in questions if q.status == QuestionStatus.OPEN],
         "transcript": session_transcript(session=session),
     }

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from wagtail.models import Page, Site
 
+from cms import selectors
 from cms.models import (
     CommunityHomePage,
     ExpertQuestion,
@@ -27,7 +28,7 @@ from cms.models import (
 )
 from communities import services as community_services
 from communities.markdown import render_markdown
-from communities.models import Topic
+from communities.models import Community, Topic
 from communities.permissions import can_moderate, can_read_community
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.text import check_visible_text
@@ -115,8 +116,8 @@ def _require_member_of_tenant(member: Member, tenant: Tenant) -> None:
 
 
 def _require_session_reader(member: Member, tenant: Tenant, session: ExpertSessionPage) -> None:
-    community = session.community
-    if community is not None and not can_read_community(member=member, tenant=tenant, community=community):
+    """The one read rule of sessions (cms.selectors.visible_sessions): refused like a missing session."""
+    if not selectors.can_read_session(member=member, tenant=tenant, session=session):
         raise NotFound("No such expert session.")
 
 
@@ -178,17 +179,23 @@ def toggle_vote(*, member: Member, tenant: Tenant, question: ExpertQuestion) -> 
 
 
 def answer_question(*, acting_member: Member, tenant: Tenant, question: ExpertQuestion, answer: str) -> ExpertQuestion:
-    """A moderator (or admin) posts the expert's answer: kept on the session's transcript and posted in
-    the session's community as an answered question, highlighted as its accepted answer."""
-    if not acting_member.is_authenticated or not can_moderate(member=acting_member, tenant=tenant):
-        raise NotAllowed("Only this site's moderators and admins post the expert's answers.", code="not_moderator")
+    """The expert's answer, posted by a moderator (or admin) or by the session's own expert (its
+    ``expert_member``, while a member of this tenant who may read the session): kept on the session's
+    transcript and posted in the session's community as an answered question, highlighted as its
+    accepted answer. Anyone else is refused and nothing changes."""
+    session = question.session
+    if not selectors.can_answer_session(member=acting_member, tenant=tenant, session=session):
+        raise NotAllowed(
+            "Only the session's expert and this site's moderators and admins post the expert's answers.",
+            code="not_session_answerer",
+        )
+    is_moderator = can_moderate(member=acting_member, tenant=tenant)
     answer = (answer or "").strip()
     check_visible_text(answer, field="answer")
     if not answer or len(answer) > ANSWER_MAX:
         raise InvalidInput(
             f"Write the answer in 1 to {ANSWER_MAX} characters.", details={"answer": ["Required, at most 20000."]}
         )
-    session = question.session
     with transaction.atomic():
         question = ExpertQuestion.objects.select_for_update().select_related("session").get(pk=question.pk)
         if question.status == QuestionStatus.HIDDEN:
@@ -209,6 +216,8 @@ def answer_question(*, acting_member: Member, tenant: Tenant, question: ExpertQu
                 ),
                 answer_body=f"**{session.expert_name}** answers:\n\n{answer}",
                 topic=existing,
+                # Checked above: the session names this member as its expert.
+                invited_expert=not is_moderator,
             )
             topic_id = topic.pk
         ExpertQuestion.objects.filter(pk=question.pk).update(
@@ -229,6 +238,49 @@ def hide_question(*, acting_member: Member, tenant: Tenant, question: ExpertQues
     ExpertQuestion.objects.filter(pk=question.pk).update(status=QuestionStatus.HIDDEN)
     question.refresh_from_db()
     return question
+
+
+# --- the session's expert -------------------------------------------------------------------
+
+
+def check_session_expert(*, tenant: Tenant, community: Community | None, expert: Member) -> None:
+    """An expert's account must be an active member of this tenant who may read the session's community
+    (a members-only one: join it first), else they could not see the questions they are to answer."""
+    if not expert.is_active or not TenantMembership.objects.filter(member_id=expert.pk, tenant_id=tenant.pk).exists():
+        raise InvalidInput(
+            f"The expert's account must be a member of {tenant.name}: invite them first.",
+            code="expert_not_tenant_member",
+            details={"expert_member": ["Not a member of this site."]},
+        )
+    if community is not None and not can_read_community(member=expert, tenant=tenant, community=community):
+        raise InvalidInput(
+            f"The expert cannot read “{community.name}”: add them to that community first.",
+            code="expert_cannot_read_community",
+            details={"expert_member": ["Cannot read the session's community."]},
+        )
+
+
+def set_session_expert(
+    *, acting_member: Member, tenant: Tenant, session: ExpertSessionPage, expert: Member | None
+) -> ExpertSessionPage:
+    """Name (or, with ``expert=None``, un-name) the member who is the session's expert, as a new revision
+    of the page (published at once unless the page has unpublished changes, which stay a draft for an
+    editor to publish). Administrators only; the Wagtail page form checks the same rule."""
+    if not acting_member.is_authenticated or not can_administer_tenant(member=acting_member, tenant=tenant):
+        raise NotAllowed("Only this site's administrators name a session's expert.", code="not_admin")
+    if expert is not None:
+        check_session_expert(tenant=tenant, community=session.community, expert=expert)
+    with transaction.atomic():
+        page = ExpertSessionPage.objects.select_for_update().get(pk=session.pk)
+        publish = page.live and not page.has_unpublished_changes
+        draft = page if publish else page.get_latest_revision_as_object()
+        draft.expert_member = expert
+        revision = draft.save_revision(user=acting_member, log_action=True)
+        if publish:
+            # Checked above: an administrator of this tenant (Wagtail's groups may lag the role).
+            revision.publish(user=acting_member, skip_permission_checks=True)
+    page.refresh_from_db()
+    return page
 
 
 # --- invitations ------------------------------------------------------------------------------

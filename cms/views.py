@@ -21,6 +21,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from cms import selectors, services
+from cms.models import ExpertQuestion, ExpertSessionPage
 from core.errors import DomainError
 from members.requests import request_member
 from tenants.requests import request_tenant
@@ -30,9 +31,32 @@ from tenants.requests import request_tenant
 UNSERVED_MEDIA_FOLDERS = ("documents/",)
 
 
-def _back_to_session(session_id: int) -> HttpResponse:
-    session = selectors.access_session(session_id=session_id)
+def _back_to_session(request: HttpRequest, session_id: int) -> HttpResponse:
+    try:
+        session = selectors.access_session(
+            member=request_member(request), tenant=request_tenant(request), session_id=session_id
+        )
+    except DomainError:
+        return redirect("/")
     return redirect(session.url or "/")
+
+
+def _session(request: HttpRequest, session_id: int) -> ExpertSessionPage:
+    try:
+        return selectors.access_session(
+            member=request_member(request), tenant=request_tenant(request), session_id=session_id
+        )
+    except DomainError as error:
+        raise Http404(error.message) from error
+
+
+def _question(request: HttpRequest, question_id: int) -> ExpertQuestion:
+    try:
+        return selectors.access_question(
+            member=request_member(request), tenant=request_tenant(request), question_id=question_id
+        )
+    except DomainError as error:
+        raise Http404(error.message) from error
 
 
 @require_GET
@@ -63,7 +87,7 @@ def serve_media(request: HttpRequest, path: str) -> HttpResponseBase:
 @login_required
 @require_POST
 def session_question_submit(request: HttpRequest, session_id: int) -> HttpResponse:
-    session = selectors.access_session(session_id=session_id)
+    session = _session(request, session_id)
     try:
         services.submit_question(
             member=request_member(request),
@@ -81,18 +105,18 @@ def session_question_submit(request: HttpRequest, session_id: int) -> HttpRespon
 @login_required
 @require_POST
 def question_vote(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = selectors.access_question(question_id=question_id)
+    question = _question(request, question_id)
     try:
         services.toggle_vote(member=request_member(request), tenant=request_tenant(request), question=question)
     except DomainError as error:
         messages.error(request, error.message)
-    return _back_to_session(question.session_id)
+    return _back_to_session(request, question.session_id)
 
 
 @login_required
 @require_POST
 def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
-    question = selectors.access_question(question_id=question_id)
+    question = _question(request, question_id)
     try:
         services.answer_question(
             acting_member=request_member(request),
@@ -104,7 +128,7 @@ def question_answer(request: HttpRequest, question_id: int) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "The answer is on the transcript and highlighted in the community.")
-    return _back_to_session(question.session_id)
+    return _back_to_session(request, question.session_id)
 
 
 def _feed_context(request: HttpRequest) -> dict[str, Any]:

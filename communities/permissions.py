@@ -57,6 +57,17 @@ def can_read_community(*, member: Member, tenant: Tenant, community: Community) 
     return is_active_community_member(member=member, community=community)
 
 
+def can_post_highlighted_answer(*, member: Member, tenant: Tenant, community: Community, invited_expert: bool) -> bool:
+    """Answers from outside the forum (an expert session's) are posted by this tenant's moderators, or by
+    the invited expert the caller vouches for (``invited_expert``: cms checks the session names them)
+    while they may read the community."""
+    if not member.is_authenticated or not member.is_active:
+        return False
+    if can_moderate(member=member, tenant=tenant):
+        return True
+    return invited_expert and can_read_community(member=member, tenant=tenant, community=community)
+
+
 def can_see_content(*, member: Member, tenant: Tenant, status: str, author_id: int | None) -> bool:
     """Held and hidden content: its author and this tenant's moderators only (one row in hand;
     selectors.content_visibility is the same rule as a query filter)."""

@@ -27,7 +27,7 @@ _providers: list[StatisticsProvider] = []
 # Keys of a page revision that point at people (authors, lockers) or at internal rows.
 _PERSONAL_PAGE_KEYS = {"owner", "locked_by", "locked_at", "locked", "latest_revision", "live_revision",
                        "latest_revision_created_at", "content_type", "draft_title", "path", "depth", "numchild",
-                       "translation_key", "locale"}  # fmt: skip
+                       "translation_key", "locale", "expert_member"}  # fmt: skip
 
 
 def register_statistics(provider: StatisticsProvider) -> None:

@@ -11,6 +11,10 @@ from themes.selectors import theme_for
 # The resource library's URL name: the cms app's library when it has one, else the plain list of
 # resource pages that communities serves at /resources/.
 RESOURCE_URL_NAMES = ("resource-library", "resources")
+# The partner's Wagtail pages are served by Wagtail's own route (its site root is the community home,
+# with the upcoming expert sessions): linked by route name, since themes knows no cms.
+PAGES_URL_NAME = "wagtail_serve"
+EXPERT_SESSIONS_ANCHOR = "#expert-sessions"
 
 
 def tenant_theme(request: HttpRequest) -> dict[str, Any]:
@@ -26,9 +30,18 @@ def tenant_theme(request: HttpRequest) -> dict[str, Any]:
         context["privacy_url"] = root_url(request=request, path=root_path("privacy"))
         context["platform_url"] = root_url(request=request, path="/")
         context["resources_url"] = _resources_url()
+        context["community_home_url"] = _pages_url()
+        context["expert_sessions_url"] = _pages_url() + EXPERT_SESSIONS_ANCHOR
     else:
         context["privacy_url"] = root_path("privacy")
     return context
+
+
+def _pages_url() -> str:
+    try:
+        return reverse(PAGES_URL_NAME, args=[""])
+    except NoReverseMatch:
+        return "/"
 
 
 def _resources_url() -> str:

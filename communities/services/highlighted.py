@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from communities import notifications
+from communities import notifications, safety
 from communities.markdown import render_markdown
 from communities.models import (
     Community,
@@ -16,8 +16,10 @@ from communities.models import (
     TopicSubscription,
     WatchLevel,
 )
+from communities.permissions import can_post_highlighted_answer
 from communities.search import index_posts, refresh_search_vectors
-from communities.services.guards import TITLE_MAX, _clean_body, _clean_title, _require_moderator
+from communities.services.guards import TITLE_MAX, _clean_body, _clean_title, _require_signed_in
+from core.errors import NotAllowed
 from members.models import Member
 from tenants.models import Tenant
 
@@ -31,6 +33,7 @@ def post_highlighted_answer(
     question_body: str,
     answer_body: str,
     topic: Topic | None = None,
+    invited_expert: bool = False,
 ) -> Topic:
     """A moderator posts a question asked elsewhere (an expert session) with its answer: a question topic
     whose reply is marked as the answer, so the community shows it highlighted like any accepted answer.
@@ -38,8 +41,16 @@ def post_highlighted_answer(
     Called again with the topic it returned, it adds the new answer as a reply and marks that one. The
     texts are the platform's and the expert's (screened by no member's link rules); moderators never wait
     for pre-moderation, so both posts are published at once and followers are notified.
+
+    ``invited_expert``: the caller (cms) vouches that ``acting_member`` is the session's named expert; they
+    post without being a moderator, while they may read the community and are not silenced or suspended.
     """
-    _require_moderator(acting_member, tenant)
+    _require_signed_in(acting_member)
+    if not can_post_highlighted_answer(
+        member=acting_member, tenant=tenant, community=community, invited_expert=invited_expert
+    ):
+        raise NotAllowed("Only this community's moderators can do that.", code="not_moderator")
+    safety.require_may_post(member=acting_member, tenant=tenant)
     answer_body = _clean_body(answer_body)
     answer_html = render_markdown(answer_body)
     with transaction.atomic():
