@@ -88,8 +88,9 @@ DEMO_POLICY = """## How Kindred uses your data
 
 Kindred is run for patients and caregivers. You decide, purpose by purpose, what is shared:
 
-- **Share de-identified data with research partners**: your birth-year range, country and conditions,
-  never your name, email or posts.
+- **Share de-identified data with research partners**: your age band, sex, region, role and conditions,
+  and the words of your posts with names, contact details and other identifiers taken out; never your
+  name, email or account, and only in groups large enough that you can't be picked out.
 - **Be contacted by research partners about studies**: invitations reach you through Kindred.
 - **Partner newsletters**: partner organizations may email you their newsletters.
 
