@@ -9,6 +9,8 @@ models declare ``db_constraint=False`` (communities 0018, cms 0003); the third-p
 so their constraints are dropped here, in each tenant schema, after all of their migrations.
 Django still applies ``on_delete`` in Python, and ``privacy.services`` erases members through
 every schema and checks that no reference is left (``privacy.selectors.remaining_member_references``).
+The operation (``tenants.schema_operations``) reads pg_catalog: constraints whose referenced table
+is in another namespace.
 
 The template keeps no such constraint, so neither does any clone. A later migration that re-creates
 one (a Wagtail upgrade altering a user field, a new model without ``db_constraint=False``) makes
@@ -18,28 +20,7 @@ Reversing is a no-op: the constraints are not re-created.
 
 from django.db import migrations
 
-DROP_CROSS_SCHEMA_FOREIGN_KEYS = """
-DO $$
-DECLARE
-    here oid := (SELECT oid FROM pg_namespace WHERE nspname = current_schema());
-    fk record;
-BEGIN
-    IF current_schema() = 'public' THEN
-        RETURN;
-    END IF;
-    FOR fk IN
-        SELECT cl.relname AS table_name, con.conname AS constraint_name
-        FROM pg_constraint con
-        JOIN pg_class cl ON cl.oid = con.conrelid
-        JOIN pg_class ref ON ref.oid = con.confrelid
-        WHERE con.contype = 'f' AND cl.relnamespace = here AND ref.relnamespace <> here
-        ORDER BY 1, 2
-    LOOP
-        EXECUTE format('ALTER TABLE %I.%I DROP CONSTRAINT %I', current_schema(), fk.table_name, fk.constraint_name);
-    END LOOP;
-END
-$$;
-"""
+from tenants.schema_operations import DropCrossSchemaForeignKeys
 
 
 class Migration(migrations.Migration):
@@ -59,4 +40,4 @@ class Migration(migrations.Migration):
         ("wagtailusers", "0015_userprofile_keyboard_shortcuts"),
     ]
 
-    operations = [migrations.RunSQL(DROP_CROSS_SCHEMA_FOREIGN_KEYS, reverse_sql=migrations.RunSQL.noop)]
+    operations = [DropCrossSchemaForeignKeys()]
