@@ -293,10 +293,10 @@ def _reset(cur: Any, schema: str, email_prefix: str) -> int:
         bench_ids = "SELECT id FROM public.members_member WHERE email LIKE %s"
         cur.execute(f"DELETE FROM public.members_tenantmembership WHERE member_id IN ({bench_ids})", [pattern])
         cur.execute(f"DELETE FROM public.members_member_conditions WHERE member_id IN ({bench_ids})", [pattern])
-        # Every tenant schema has ~20 foreign keys to members_member: with 1000 tenants a plain
-        # DELETE of 10,000 members runs 200 million referential checks. Bench members only ever
-        # act in the bench tenant, emptied above, so the checks are skipped (needs a superuser,
-        # as the embedded server's postgres user is; otherwise the plain, slow DELETE runs).
+        # Tenant schemas keep no foreign key into public (cms migration 0004), but public's own
+        # tables still check each deleted member (~20 keys). Bench members only ever act in the
+        # bench tenant, emptied above, so the checks are skipped (needs a superuser, as the
+        # embedded server's postgres user is; otherwise the plain DELETE runs them).
         cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
         if cur.fetchone()[0]:
             cur.execute("SET LOCAL session_replication_role = replica")

@@ -12,6 +12,12 @@ of tenants/cloning.py (``plan_clone_step_s``, and ``plan_read_s``, reading the t
 once) against django-tenants' ``clone_schema()`` SQL function (``legacy_clone_step_s``, the
 same-run baseline). ``schemas`` counts the schemas in the database (1,000 tenants after
 bench/tenants_at_scale.py).
+
+What every tenant schema costs the one public table they all reference: ``member_insert_ms`` and
+``member_delete_ms`` (creating a Member in public, and deleting it as the erasure service does,
+medians over ``--member-runs``), ``member_triggers`` (triggers on ``public.members_member``) and
+``tenant_member_triggers`` (those belonging to a tenant schema's foreign key: none since tenant
+schemas keep no key into public, cms migration 0004; before, two per key per tenant).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from bench._setup import drop_tenants, median, setup_django
 
 SLUG_PREFIX = "bench-prov-"
 TARGET_RATIO = 10.0
-TARGET_CLONE_S = 2.0
+TARGET_CLONE_S = 1.0
 
 
 def main() -> None:
@@ -38,6 +44,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="tenants provisioned by cloning (default 5)")
     parser.add_argument("--migrate-runs", type=int, default=2, help="tenants provisioned by migrating (default 2)")
     parser.add_argument("--step-runs", type=int, default=3, help="clone steps timed each way, rolled back (default 3)")
+    parser.add_argument("--member-runs", type=int, default=7, help="members created and deleted in public (default 7)")
     args = parser.parse_args()
 
     setup_django()
@@ -65,6 +72,10 @@ def main() -> None:
         cursor.execute("SELECT count(*) FROM pg_namespace")
         schemas = int(cursor.fetchone()[0])
     print(f"schemas in the database: {schemas}")
+    member_triggers, tenant_member_triggers = _member_triggers()
+    print(f"triggers on public.members_member: {member_triggers} ({tenant_member_triggers} of tenant schemas' keys)")
+    member_insert_ms, member_delete_ms = _member_insert_and_delete_ms(args.member_runs)
+    print(f"member in public: insert {member_insert_ms:.2f} ms, delete {member_delete_ms:.2f} ms (medians)")
 
     run_id = secrets.token_hex(3)
     cloning.forget_plans()
@@ -128,8 +139,43 @@ def main() -> None:
         "legacy_clone_step_s": round(legacy_step, 3),
         "plan_read_s": round(plan_read_s, 3),
         "schemas": schemas,
+        "member_insert_ms": round(member_insert_ms, 2),
+        "member_delete_ms": round(member_delete_ms, 2),
+        "member_triggers": member_triggers,
+        "tenant_member_triggers": tenant_member_triggers,
     }
     print(json.dumps(figures))
+
+
+def _member_triggers() -> tuple[int, int]:
+    """Triggers on public.members_member, and how many belong to a tenant schema's foreign key."""
+    from django.db import connection
+
+    from tenants.selectors import foreign_key_triggers_on
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'public.members_member'::regclass")
+        total = int(cursor.fetchone()[0])
+    from_tenants = [pair for pair in foreign_key_triggers_on(table="members_member") if pair[0] != "public"]
+    return total, len(from_tenants)
+
+
+def _member_insert_and_delete_ms(runs: int) -> tuple[float, float]:
+    """Median milliseconds to create a Member in public (autocommit) and to delete its row the way
+    the erasure service does (a raw delete; the deferred referential checks run at its commit)."""
+    from members.models import Member
+
+    inserts: list[float] = []
+    deletes: list[float] = []
+    tag = secrets.token_hex(3)
+    for idx in range(runs):
+        t0 = time.perf_counter()
+        member = Member.objects.create(email=f"{SLUG_PREFIX}{tag}-{idx}@bench.invalid", display_name=f"Bench {idx}")
+        inserts.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        Member.objects.filter(pk=member.pk)._raw_delete(using="default")
+        deletes.append((time.perf_counter() - t0) * 1000)
+    return median(inserts), median(deletes)
 
 
 class _Rollback(Exception):

@@ -289,7 +289,9 @@ class ExpertQuestion(models.Model):
     """A member's question for an expert session. Votes are counted in ``vote_count`` by the services."""
 
     session = models.ForeignKey(ExpertSessionPage, on_delete=models.CASCADE, related_name="questions")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     body: models.TextField[str, str] = models.TextField()
     status: models.CharField[str, str] = models.CharField(
         max_length=8, choices=QuestionStatus.choices, default=QuestionStatus.OPEN
@@ -300,7 +302,12 @@ class ExpertQuestion(models.Model):
     answer_html: models.TextField[str, str] = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     # The community topic where the answer was posted (a plain id: the topic may be removed later).
     topic_id_ref = models.BigIntegerField(null=True, blank=True)
@@ -315,7 +322,9 @@ class ExpertQuestion(models.Model):
 
 class ExpertQuestionVote(models.Model):
     question = models.ForeignKey(ExpertQuestion, on_delete=models.CASCADE, related_name="votes")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,9 +1,10 @@
 """Lock down Wagtail's Users admin inside tenants; link the tenant's admin to the moderation pages.
 
 Members are global: a tenant admin who could edit a Member could make anyone a platform
-superuser or take over their account on every partner. Only platform superusers may create,
-edit or delete members through Wagtail; tenant admins manage roles through Kindred's own
-membership API, which changes only their tenant's groups.
+superuser or take over their account on every partner. Only platform superusers may create or
+edit members through Wagtail, and nobody deletes one there (the platform erases members, every
+schema at once); tenant admins manage roles through Kindred's own membership API, which changes
+only their tenant's groups.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ def _superusers_only(request: HttpRequest, *args: Any) -> None:
         raise PermissionDenied("Members are managed by the platform; change roles from your community settings.")
 
 
+def _erased_not_deleted(request: HttpRequest, *args: Any) -> None:
+    # Not even a superuser: a member's rows live in every tenant schema (with no foreign key into
+    # public to stop a delete); the platform's erasure clears them all (privacy.services.erase_member).
+    raise PermissionDenied("Members are erased by the platform, from the member's privacy page or the staff admin.")
+
+
 hooks.register("before_create_user", _superusers_only)
 hooks.register("before_edit_user", _superusers_only)
-hooks.register("before_delete_user", _superusers_only)
+hooks.register("before_delete_user", _erased_not_deleted)
 
 
 # ---------------------------------------------------------------------------------------------

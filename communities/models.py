@@ -59,7 +59,9 @@ class CommunityMembershipStatus(models.TextChoices):
 
 class CommunityMembership(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="memberships")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     status = models.CharField(
         max_length=8, choices=CommunityMembershipStatus.choices, default=CommunityMembershipStatus.ACTIVE
     )
@@ -93,7 +95,12 @@ class Tag(models.Model):
     status = models.CharField(max_length=8, choices=TagStatus.choices, default=TagStatus.CURATED)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     proposed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -130,7 +137,9 @@ class Topic(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="topics")
     kind = models.CharField(max_length=8, choices=TopicKind.choices)
     title = models.CharField(max_length=200)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="topics")
     created_at = models.DateTimeField(auto_now_add=True)
     last_activity_at = models.DateTimeField(auto_now_add=True)
@@ -195,7 +204,9 @@ class Post(models.Model):
     # then read the post's own row while walking candidates, with no join per post.
     topic_kind = models.CharField(max_length=8, blank=True, default="", db_default="", editable=False)
     topic_answered = models.BooleanField(default=False, db_default=False, editable=False)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     is_opening = models.BooleanField(default=False)
     quoted_post = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     body_markdown = models.TextField()
@@ -205,7 +216,12 @@ class Post(models.Model):
     edit_count = models.PositiveSmallIntegerField(default=0)
     deleted_at = models.DateTimeField(null=True, blank=True)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     helpful_count = models.PositiveIntegerField(default=0)
     same_here_count = models.PositiveIntegerField(default=0)
@@ -249,7 +265,9 @@ class PostRevision(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
     body_markdown = models.TextField()
     body_html = models.TextField()
-    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     replaced_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -267,7 +285,9 @@ class ReactionKind(models.TextChoices):
 
 class Reaction(models.Model):
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="reactions")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     kind = models.CharField(max_length=10, choices=ReactionKind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -287,7 +307,9 @@ class WatchLevel(models.TextChoices):
 
 class TopicSubscription(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     level = models.CharField(max_length=8, choices=WatchLevel.choices, default=WatchLevel.WATCHING)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -301,7 +323,9 @@ class TopicSubscription(models.Model):
 
 class CommunitySubscription(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="subscriptions")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     level = models.CharField(max_length=8, choices=WatchLevel.choices, default=WatchLevel.TRACKING)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -323,14 +347,21 @@ class NotificationKind(models.TextChoices):
 
 
 class Notification(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     kind = models.CharField(max_length=10, choices=NotificationKind.choices)
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     # A notice about a community rather than a post (a join request decided) links to the community.
     community = models.ForeignKey(Community, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -387,12 +418,15 @@ class ModerationAction(models.Model):
     """
 
     kind = models.CharField(max_length=16, choices=ModerationActionKind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     subject = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_constraint=False,
         related_name="+",
         help_text="The member the decision is about (the post's author, the person asking to join).",
     )
@@ -434,7 +468,9 @@ class Flag(models.Model):
     """A member's report of a post (a topic is flagged through its opening post). One per member per post."""
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="flags")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+    )
     reason = models.CharField(max_length=16, choices=FlagReason.choices)
     text = models.CharField(max_length=500, blank=True)
     weight = models.PositiveSmallIntegerField(default=1)
@@ -475,7 +511,12 @@ class ReviewItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     decision = models.CharField(max_length=16, blank=True)
     # When the on-call moderators were emailed about it (once per item).
@@ -555,7 +596,12 @@ class WatchedWord(models.Model):
     replacement = models.CharField(max_length=200, blank=True)
     message = models.CharField(max_length=300, blank=True, help_text="Shown to the author of a blocked post.")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -586,7 +632,9 @@ class CrisisTerm(models.Model):
 class OnCallModerator(models.Model):
     """A moderator emailed at once about posts that may show an urgent risk of harm."""
 
-    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -648,7 +696,9 @@ class TrustLevelName(models.TextChoices):
 class MemberTrust(models.Model):
     """A member's rung on this tenant's trust ladder (communities.trust). No row: new."""
 
-    member = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     level = models.PositiveSmallIntegerField(choices=TrustLevel.choices, default=TrustLevel.NEW)
     # Set by a moderator: the rules no longer move it.
     locked = models.BooleanField(default=False)
@@ -667,7 +717,9 @@ class TopicRead(models.Model):
     """How many posts of a topic a member has seen (the trust ladder's "posts read")."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="+")
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     posts_seen = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -689,17 +741,29 @@ class MemberRestriction(models.Model):
     The member keeps their data, can sign in, read their own posts and notifications and export their
     data; communities.safety says what each kind refuses."""
 
-    member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_constraint=False, related_name="+"
+    )
     kind = models.CharField(max_length=10, choices=RestrictionKind.choices)
     reason = models.CharField(max_length=500)
     starts_at = models.DateTimeField(auto_now_add=True)
     ends_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
     lifted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
+        related_name="+",
     )
 
     class Meta:

@@ -14,6 +14,12 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from core.errors import NotAllowed
+
+MEMBER_DELETE_REFUSED = (
+    "A member is erased, not deleted: privacy.services.erase_member clears every tenant schema, then deletes the row."
+)
+
 
 class MemberRole(models.TextChoices):
     PATIENT = "patient", "Patient"
@@ -34,8 +40,16 @@ class Sex(models.TextChoices):
     MALE = "male", "Male"
 
 
+class MemberQuerySet(models.QuerySet["Member"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise NotAllowed(MEMBER_DELETE_REFUSED, code="erase_not_delete")
+
+
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> MemberQuerySet:
+        return MemberQuerySet(self.model, using=self._db)
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> Member:
         if not email:
@@ -122,6 +136,15 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.display_name or self.email.split("@")[0]
+
+    def delete(self, using: Any = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Refused, like ``Member.objects.filter(...).delete()``. The member's rows live in every tenant
+        schema, and tenant schemas keep no foreign key into public (each cost every member insert and
+        delete a trigger per tenant): inside a tenant, Django's collector would clear that tenant only
+        and leave the others' rows pointing at a deleted id; in public it fails on the tenant tables
+        public does not have. The erasure service goes schema by schema, checks nothing is left
+        (``privacy.selectors.remaining_member_references``) and deletes the row last."""
+        raise NotAllowed(MEMBER_DELETE_REFUSED, code="erase_not_delete")
 
 
 class MembershipRole(models.TextChoices):

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 
 from members.models import Member
@@ -94,6 +95,26 @@ def member_referencing_fields(model: type[models.Model]) -> list[models.Field[An
             continue
         fields.append(field)  # type: ignore[arg-type]
     return fields
+
+
+def member_reference_columns(*, schema: Schema) -> list[tuple[str, str]]:
+    """Every (table, column) in a ``schema`` kind of schema that holds a Member id, from model meta:
+    each concrete foreign key or one-to-one to Member on a model of an app in that schema's app list
+    (SHARED_APPS for public, TENANT_APPS for every tenant schema; third-party apps such as Wagtail's
+    included, many-to-many tables too). Tenant tables keep no database constraint to public (cms
+    migration 0004), so this list, not pg_constraint, is what says where a member can be referenced."""
+    entries = set(settings.SHARED_APPS if schema == "public" else settings.TENANT_APPS)
+    columns: set[tuple[str, str]] = set()
+    for model in apps.get_models(include_auto_created=True):
+        app_config = model._meta.app_config
+        if model is Member or model._meta.proxy or not model._meta.managed:
+            continue
+        if app_config is None or app_config.name not in entries:
+            continue
+        for field in model._meta.local_concrete_fields:
+            if field.is_relation and (field.many_to_one or field.one_to_one) and _is_member(field.related_model):
+                columns.add((model._meta.db_table, field.column))
+    return sorted(columns)
 
 
 def uncovered_models(*, candidates: Iterable[type[models.Model]] | None = None) -> list[str]:

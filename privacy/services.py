@@ -25,6 +25,7 @@ from members.services import sign_out_everywhere
 from privacy.models import DataExport, ErasureRequest, ErasureStatus, ExportStatus, StaffAccess
 from privacy.registry import PersonalDataProvider, providers
 from privacy.rendering import render_data
+from privacy.selectors import remaining_member_references
 from tenants.models import Tenant, TenantKind
 from tenants.services import for_each_tenant
 
@@ -42,6 +43,20 @@ class Gone(DomainError):
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
+
+
+class MemberStillReferenced(DomainError):
+    """A schema still holds rows naming the member after every provider ran (tenant schemas have no
+    foreign-key constraint into public to stop that): the schema's erasure rolls back and fails."""
+
+    code = "member_still_referenced"
+    http_status = 500
+
+
+def _check_nothing_left(member_id: int) -> None:
+    left = remaining_member_references(member_id=member_id)
+    if left:
+        raise MemberStillReferenced(f"rows still name the member in {', '.join(left)}")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -331,6 +346,7 @@ def _run_tenant(
                 member = Member.objects.get(pk=member_id)  # never reuse a Member across schemas
                 for provider in tenant_providers:
                     provider.erase(member, request.keep_posts)
+                _check_nothing_left(member_id)
         except Exception as exc:
             logger.exception("erasure %s failed in %s", request.pseudonym, tenant.schema_name)
             outcome, ok = f"failed: {type(exc).__name__}: {exc}"[:300], False
@@ -375,6 +391,7 @@ def run_erasure(*, request_id: int) -> ErasureRequest:
                 provider.erase(member, request.keep_posts)
             ErasureRequest.objects.filter(member_id=member_id).update(member=None)
             ErasureRequest.objects.filter(requested_by_id=member_id).update(requested_by=None)
+            _check_nothing_left(member_id)
             with connection.cursor() as cursor:
                 # Check every foreign key now: a row anywhere still pointing at the member fails here.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -120,3 +120,33 @@ def tenant_path(name: str, *, kwargs: dict[str, Any] | None = None) -> str:
 def root_link(name: str, *, kwargs: dict[str, Any] | None = None, query: str = "") -> str:
     """An absolute root-domain URL by route name (see ``root_path``)."""
     return root_url(path=f"{root_path(name, kwargs=kwargs)}{query}")
+
+
+def cross_schema_foreign_keys(*, schema: str) -> list[tuple[str, str, str]]:
+    """Foreign-key constraints of ``schema``'s tables whose referenced table lives in another schema,
+    as (table, constraint, referenced "schema.table"). Tenant schemas keep none (cms migration 0004):
+    each would add referential triggers to a public table that every tenant shares."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT cl.relname, con.conname, refns.nspname || '.' || ref.relname FROM pg_constraint con "
+            "JOIN pg_class cl ON cl.oid = con.conrelid JOIN pg_namespace ns ON ns.oid = cl.relnamespace "
+            "JOIN pg_class ref ON ref.oid = con.confrelid JOIN pg_namespace refns ON refns.oid = ref.relnamespace "
+            "WHERE con.contype = 'f' AND ns.nspname = %s AND ref.relnamespace <> cl.relnamespace ORDER BY 1, 2",
+            [schema],
+        )
+        return [(table, name, referenced) for table, name, referenced in cursor.fetchall()]
+
+
+def foreign_key_triggers_on(*, table: str, schema: str = "public") -> list[tuple[str, str]]:
+    """The referential triggers on ``schema.table``, as (referencing schema, referencing table): one
+    pair per foreign key pointing at it (PostgreSQL adds a delete and an update trigger for each)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT refns.nspname, ref.relname FROM pg_trigger t JOIN pg_class cl ON cl.oid = t.tgrelid "
+            "JOIN pg_namespace ns ON ns.oid = cl.relnamespace "
+            "JOIN pg_constraint con ON con.oid = t.tgconstraint AND con.contype = 'f' AND con.confrelid = t.tgrelid "
+            "JOIN pg_class ref ON ref.oid = con.conrelid JOIN pg_namespace refns ON refns.oid = ref.relnamespace "
+            "WHERE ns.nspname = %s AND cl.relname = %s ORDER BY 1, 2",
+            [schema, table],
+        )
+        return [(ref_schema, ref_table) for ref_schema, ref_table in cursor.fetchall()]

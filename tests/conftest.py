@@ -187,13 +187,17 @@ def erase_committed_members() -> None:
         cursor.execute("SELECT id FROM public.members_member WHERE email LIKE %s", [f"%@{COMMITTED_EMAIL_DOMAIN}"])
         ids = [row[0] for row in cursor.fetchall()]
         if ids:
+            # Tenant tables keep no foreign key into public: the columns come from model meta.
+            from privacy.registry import member_reference_columns
+
             cursor.execute(
-                "SELECT n.nspname, c.relname, a.attname FROM pg_constraint k "
-                "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
-                "WHERE k.contype = 'f' AND k.confrelid = 'public.members_member'::regclass"
+                "SELECT t.schema_name FROM public.tenants_tenant t JOIN pg_namespace n ON n.nspname = t.schema_name "
+                "WHERE t.schema_name <> 'public' ORDER BY 1"
             )
-            pending = cursor.fetchall()
+            tenant_schemas = [row[0] for row in cursor.fetchall()]
+            pending = [("public", table, column) for table, column in member_reference_columns(schema="public")]
+            tenant_columns = member_reference_columns(schema="tenant")
+            pending += [(schema, table, column) for schema in tenant_schemas for table, column in tenant_columns]
             # Rows pointing at these members may be pointed at in turn (a token's audit events):
             # a delete that another table's rows still block is tried again after the others.
             for _attempt in range(5):

@@ -13,7 +13,7 @@ from communities.selectors import REMOVED_HTML
 from members.models import Member, TenantMembership
 from privacy import services
 from privacy.models import ErasureRequest, ErasureStatus, StaffAccess
-from privacy.registry import register_personal_data, unregister_personal_data
+from privacy.registry import member_reference_columns, register_personal_data, unregister_personal_data
 from tests.privacy.world import build_member_everywhere
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def _schemas() -> list[str]:
 
 def find_member_traces(*, needles: list[str], member_id: int) -> list[str]:
     """Search every table of every schema: text-like columns for the needles, and every column that
-    is a foreign key to members_member for the id."""
+    holds a member id (a foreign key to Member in model meta) for the id."""
     hits: list[str] = []
     with connection.cursor() as cursor:
         for schema in _schemas():
@@ -52,14 +52,9 @@ def find_member_traces(*, needles: list[str], member_id: int) -> list[str]:
                         )
                         if cursor.fetchone()[0]:
                             hits.append(f"{schema}.{table}.{column} contains {needle!r}")
-            cursor.execute(
-                "SELECT c.relname, a.attname FROM pg_constraint k "
-                "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
-                "WHERE k.contype = 'f' AND k.confrelid = 'public.members_member'::regclass AND n.nspname = %s",
-                [schema],
-            )
-            for table, column in cursor.fetchall():
+            # Every column that holds a member id, from model meta (tenant tables keep no foreign key
+            # into public, so pg_constraint no longer lists them).
+            for table, column in member_reference_columns(schema="public" if schema == "public" else "tenant"):
                 cursor.execute(f'SELECT count(*) FROM "{schema}"."{table}" WHERE "{column}" = %s', [member_id])
                 if cursor.fetchone()[0]:
                     hits.append(f"{schema}.{table}.{column} = {member_id}")
