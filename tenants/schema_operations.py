@@ -3,7 +3,7 @@
 Tenant schemas keep no foreign-key constraint into public (each added referential triggers to the
 one public table every tenant shares: ``members_member`` above all). Our own models declare
 ``db_constraint=False``; third-party ones (Wagtail's) cannot, so a tenant-app migration placed after
-theirs runs this operation (cms 0004). It is idempotent: run again, or after a library migration
+theirs runs this operation (cms 0005). It is idempotent: run again, or after a library migration
 re-creates such a key (add a migration with it then), it drops whatever is there and nothing else.
 Reversing is a no-op.
 """

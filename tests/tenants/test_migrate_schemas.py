@@ -70,7 +70,7 @@ def latest_self_contained_migrations() -> LostMigrations:
         operations = [(app, op) for app, name in reversed(keys) for op in graph.nodes[app, name].operations]
         created = {(app, op.name_lower) for app, op in operations if isinstance(op, migrations.CreateModel)}
         own = all(
-            # Dropping the schema's keys into public (cms 0004) is idempotent: re-applying it is harmless.
+            # Dropping the schema's keys into public (cms 0005) is idempotent: re-applying it is harmless.
             isinstance(op, migrations.CreateModel | migrations.RunPython | DropCrossSchemaForeignKeys)
             or (app, getattr(op, "model_name_lower", getattr(op, "name_lower", ""))) in created
             for app, op in operations

@@ -25,7 +25,7 @@ from tenants.schema_operations import DropCrossSchemaForeignKeys
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cms", "0003_member_keys_without_db_constraint"),
+        ("cms", "0004_member_keys_without_db_constraint"),
         ("communities", "0018_member_keys_without_db_constraint"),
         ("access", "0002_initial"),
         ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),

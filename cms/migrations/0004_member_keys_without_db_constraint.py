@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cms', '0002_resource_library_and_expert_sessions'),
+        ('cms', '0003_expert_session_expert_member'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
