@@ -482,11 +482,12 @@ def crisis_settings(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
+        on_call = set(on_call_member_ids())
         form = CrisisSettingsForm(
             initial={
                 "resources": moderation_settings().crisis_resources,
                 "terms": "\n".join(f"{t.get_risk_display().lower()}: {t.phrase}" for t in crisis_terms()),
-                "on_call": [m.local_id for m, _ in moderators if m.member_id in set(on_call_member_ids())],
+                "on_call": [m.local_id for m, _ in moderators if m.member_id in on_call],
             },
             moderators=[(m.local_id, name) for m, name in moderators],
         )

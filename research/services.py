@@ -186,16 +186,7 @@ def pull_dataset(
         if errors:
             raise InvalidInput("Check the pull's parameters.", details=errors)
     except DomainError as error:
-        audit(
-            action="pull_refused",
-            channel=channel,
-            actor=actor,
-            agreement=agreement,
-            code=error.code,
-            reason=error.message,
-            details=error.details,
-        )
-        raise
+        raise _refuse(actor=actor, channel=channel, agreement=agreement, error=error, action="pull_refused") from None
     with transaction.atomic():
         export = ResearchExport.objects.create(
             agreement=agreement,
@@ -227,9 +218,16 @@ def pull_dataset(
 # --- defining an export -------------------------------------------------------------------------
 
 
-def _refuse(*, actor: Any, channel: str, agreement: PartnershipAgreement | None, error: DomainError) -> DomainError:
+def _refuse(
+    *,
+    actor: Any,
+    channel: str,
+    agreement: PartnershipAgreement | None,
+    error: DomainError,
+    action: str = "export_refused",
+) -> DomainError:
     audit(
-        action="export_refused",
+        action=action,
         channel=channel,
         actor=actor,
         agreement=agreement,
