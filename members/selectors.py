@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, Q, QuerySet
 from django.utils import timezone
 
 from members.models import Member, MembershipRole, PlatformSuspension, TenantMembership
@@ -109,15 +109,15 @@ def tenant_display_names(*, tenant: Tenant, member_ids: Iterable[int | None]) ->
     ids = {member_id for member_id in member_ids if member_id}
     if not ids:
         return {}
-    rows = Member.objects.filter(pk__in=ids).annotate(
-        tenant_name=Subquery(
-            TenantMembership.objects.filter(member_id=OuterRef("pk"), tenant_id=tenant.pk).values("display_name")[:1]
-        )
+    # At most one membership per member and tenant (unique together): a left join, not a subquery;
+    # members who left this tenant keep the name they use on the platform.
+    rows = (
+        Member.objects.filter(pk__in=ids)
+        .annotate(here=FilteredRelation("memberships", condition=Q(memberships__tenant_id=tenant.pk)))
+        .order_by()
+        .values_list("pk", "here__display_name", "display_name")
     )
-    return {
-        row_id: tenant_name or display_name or FALLBACK_NAME
-        for row_id, tenant_name, display_name in rows.values_list("pk", "tenant_name", "display_name")
-    }
+    return {member_id: tenant_name or display_name or FALLBACK_NAME for member_id, tenant_name, display_name in rows}
 
 
 def attach_display_names(objects: Iterable[Any], *, tenant: Tenant, attrs: Iterable[str] = ("author",)) -> None:

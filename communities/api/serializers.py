@@ -21,7 +21,6 @@ from communities.models import (
     Post,
     Tag,
     TagKind,
-    TagStatus,
     Topic,
     TopicKind,
     Visibility,
@@ -120,10 +119,8 @@ class TopicSerializer(serializers.ModelSerializer[Topic]):
 
     @extend_schema_field(TagSerializer(many=True))
     def get_tags(self, topic: Topic) -> list[dict[str, Any]]:
-        # Proposed tags wait for a moderator; the prefetch may already have filtered them out.
-        return [
-            self._tag_serializer.to_representation(tag) for tag in topic.tags.all() if tag.status == TagStatus.CURATED
-        ]
+        # Proposed tags wait for a moderator: only curated ones are shown.
+        return [self._tag_serializer.to_representation(tag) for tag in selectors.shown_tags(topic)]
 
 
 class ReactionCountsSerializer(serializers.Serializer[Post]):
