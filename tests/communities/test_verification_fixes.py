@@ -192,7 +192,11 @@ def test_proposed_tags_are_not_public_until_curated(world):
     use_public_schema()
     bob = signed_in(HOST, world.bob)
     assert "Zebrafruit" not in bob.get(f"/t/{topic.pk}/").content.decode()
-    assert "Zebrafruit" not in bob.get(f"/c/{world.community.slug}/").content.decode()
+    community_page = bob.get(f"/c/{world.community.slug}/").content.decode()
+    assert "Zebrafruit" not in community_page
+    assert '<span class="tag">Sun</span>' in community_page  # the topic row shows its curated tag
+    api_list = bob.get(f"/api/v1/communities/{world.community.slug}/topics/").json()["results"]
+    assert [tag["name"] for row in api_list if row["id"] == topic.pk for tag in row["tags"]] == ["Sun"]
     api_topic = bob.get(f"/api/v1/topics/{topic.pk}/").json()
     assert [tag["name"] for tag in api_topic["tags"]] == ["Sun"]
     api_tags = [tag["name"] for tag in bob.get(f"/api/v1/communities/{world.community.slug}/tags/").json()]
