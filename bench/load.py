@@ -63,7 +63,7 @@ def _prepare(members: int, topics: int) -> dict[str, Any]:
 
     from apitokens.services import create_personal_token
     from communities import services as community_services
-    from communities.models import Community, CommunityMembership, Topic, TopicKind, Visibility
+    from communities.models import Community, TopicKind, Visibility
     from members.models import Member
     from members.services import join_tenant
     from tenants.models import Tenant
@@ -95,15 +95,12 @@ def _prepare(members: int, topics: int) -> dict[str, Any]:
             for member in people
         ]
         with tenant_context(tenant):
-            community, _ = Community.objects.get_or_create(
-                slug=COMMUNITY,
-                defaults={"name": "Load circle", "visibility": Visibility.OPEN, "premoderated_posts": 0},
+            community = Community.objects.create(
+                slug=COMMUNITY, name="Load circle", visibility=Visibility.OPEN, premoderated_posts=0
             )
             for member in people:
-                if not CommunityMembership.objects.filter(community=community, member=member).exists():
-                    community_services.join_community(member=member, tenant=tenant, community=community)
-            have = Topic.objects.filter(community=community).count()
-            for idx in range(have, topics):
+                community_services.join_community(member=member, tenant=tenant, community=community)
+            topic_ids = [
                 community_services.create_topic(
                     acting_member=people[idx % len(people)],
                     tenant=tenant,
@@ -111,8 +108,9 @@ def _prepare(members: int, topics: int) -> dict[str, Any]:
                     kind=TopicKind.QUESTION,
                     title=f"How do you handle fatigue and sleep, week {idx}?",
                     body="After each infusion I am tired for days. What helps you: walking, diet, naps?",
-                )
-            topic_ids = list(Topic.objects.filter(community=community).values_list("pk", flat=True)[:topics])
+                ).pk
+                for idx in range(topics)
+            ]
         plan["tenants"].append(
             {"slug": slug, "host": f"{slug}.localhost", "community": COMMUNITY, "tokens": tokens, "topics": topic_ids}
         )
